@@ -1,0 +1,340 @@
+"""Scenario configuration: pydantic models for every section.
+
+Everything the model needs is validated here, once, at the boundary. Defaults live
+in these models and nowhere else. Loading YAML (``extends:``, ``--set`` overrides)
+is in :mod:`silkroute_sim.loader`; error formatting in :mod:`silkroute_sim.errors`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .distributions import Constant, Hours, QuantityDist, TimeDist
+from .units import parse_duration_h, parse_speed_kmh
+
+NodeKind = Literal["hub", "junction", "border", "terminal"]
+RoutePolicyKind = Literal["fixed", "shortest", "adaptive"]
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+FiniteFloat = Annotated[float, BeforeValidator(_finite)]
+PositiveFloat = Annotated[float, BeforeValidator(_finite), Field(gt=0)]
+NonNegFloat = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
+Fraction = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
+SpeedKmh = Annotated[float, BeforeValidator(parse_speed_kmh), Field(gt=0)]
+PositiveHours = Annotated[float, BeforeValidator(parse_duration_h), Field(gt=0)]
+NonNegHours = Annotated[float, BeforeValidator(parse_duration_h), Field(ge=0)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _time_of_day_h(value: object) -> float:
+    """'06:30' → 6.5; durations ('6 h', 6.5) are accepted as hours after midnight."""
+    if isinstance(value, str) and ":" in value:
+        parts = value.strip().split(":")
+        if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+            hours, minutes = int(parts[0]), int(parts[1])
+            if minutes < 60:
+                return hours + minutes / 60
+        raise ValueError("not a time of day; allowed: 'HH:MM' (quote it in YAML)")
+    return parse_duration_h(value)
+
+
+TimeOfDayH = Annotated[float, BeforeValidator(_time_of_day_h), Field(ge=0, lt=24)]
+
+
+def _zero() -> Constant[Hours]:
+    return Constant[Hours](value=0.0)
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+class SimulationConfig(StrictModel):
+    """Run length and randomness. ``days`` includes the warm-up."""
+
+    days: PositiveFloat = Field(365.0, le=36_500)
+    warmup_days: NonNegFloat = 30.0
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    start_month: int = Field(
+        1, ge=1, le=12, description="calendar month of day 0 (day 0 is a Monday)"
+    )
+
+    @model_validator(mode="after")
+    def _warmup_shorter_than_run(self) -> SimulationConfig:
+        if self.warmup_days >= self.days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days:g}) must be shorter than days ({self.days:g})"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- demand
+
+
+class CargoClassConfig(StrictModel):
+    """A class of cargo arriving at the hub gate, e.g. 40 ft containers (FEU)."""
+
+    unit: Literal["box", "vehicle"] = "box"
+    share: Fraction = 1.0
+    teu: PositiveFloat = Field(2.0, le=10, description="TEU per unit; a 40 ft box is 2 TEU")
+    payload_t: QuantityDist
+    max_payload_t: PositiveFloat | None = Field(
+        None, description="payloads above this are capped (e.g. 21 t cargo per FEU)"
+    )
+    destinations: dict[Name, PositiveFloat] = Field(min_length=1, max_length=1000)
+
+
+class DemandConfig(StrictModel):
+    """Cargo arriving at the hub: a Poisson process modulated by weekday and season."""
+
+    tonnes_per_day: PositiveFloat = Field(le=10_000_000)
+    weekday_factors: list[NonNegFloat] = Field(
+        default_factory=lambda: [1.0] * 7, min_length=7, max_length=7
+    )
+    seasonal_factors: list[NonNegFloat] = Field(
+        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12
+    )
+    classes: dict[Name, CargoClassConfig] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _factors_and_shares(self) -> DemandConfig:
+        if sum(self.weekday_factors) <= 0:
+            raise ValueError("weekday_factors must not all be 0")
+        if sum(self.seasonal_factors) <= 0:
+            raise ValueError("seasonal_factors must not all be 0")
+        total = sum(c.share for c in self.classes.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"class shares must sum to 1 (they sum to {total:g})")
+        return self
+
+
+# --------------------------------------------------------------------------- hub
+
+
+class GateConfig(StrictModel):
+    lanes: int = Field(4, ge=1, le=1000)
+    service_time: TimeDist = Field(default_factory=lambda: Constant[Hours](value=5 / 60))
+
+
+class CraneConfig(StrictModel):
+    """Handling equipment pool shared by truck unloading and wagon loading."""
+
+    count: int = Field(ge=1, le=1000)
+    move_time: TimeDist
+
+
+class YardConfig(StrictModel):
+    capacity_teu: PositiveFloat = Field(le=10_000_000)
+
+
+class CustomsConfig(StrictModel):
+    """Export clearance of each box at the hub; a share is held for inspection."""
+
+    clearance_time: TimeDist = Field(default_factory=_zero)
+    inspection_probability: Fraction = 0.0
+    inspection_time: TimeDist = Field(default_factory=_zero)
+
+
+class LoadingConfig(StrictModel):
+    tracks: int = Field(ge=1, le=1000)
+    use_cranes: bool = Field(
+        True, description="load wagons with the crane pool (false: loading takes no crane time)"
+    )
+    cranes_per_train: int = Field(2, ge=1, le=100)
+    formation_time: TimeDist = Field(default_factory=_zero)
+
+
+class HubConfig(StrictModel):
+    node: Name = "Urumqi"
+    gate: GateConfig = Field(default_factory=GateConfig)
+    cranes: CraneConfig
+    yard: YardConfig
+    customs: CustomsConfig = Field(default_factory=CustomsConfig)
+    loading: LoadingConfig
+
+
+# --------------------------------------------------------------------------- services
+
+
+class FullPolicy(StrictModel):
+    """Call the train when the ready cargo fills it; it never leaves part-loaded."""
+
+    kind: Literal["full"]
+
+
+class SchedulePolicy(StrictModel):
+    """Timetabled departures. At ``departure - cutoff`` the ready cargo is taken
+    (up to capacity) and loaded; the train leaves at its time (late only if loading
+    overruns). A slot with less than ``min_load`` of capacity is cancelled."""
+
+    kind: Literal["schedule"]
+    departures: list[TimeOfDayH] = Field(min_length=1, max_length=96)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(range(7)), min_length=1, max_length=7
+    )
+    cutoff: PositiveHours = 6.0
+    min_load: Fraction = 0.0
+
+
+class HybridPolicy(StrictModel):
+    """Leave when full, or once the oldest ready box has waited ``max_wait`` and the
+    ready load is at least ``min_load`` of capacity."""
+
+    kind: Literal["hybrid"]
+    max_wait: PositiveHours
+    min_load: Fraction = 0.5
+
+
+DispatchPolicy = Annotated[
+    Union[FullPolicy, SchedulePolicy, HybridPolicy],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
+class RouteConfig(StrictModel):
+    policy: RoutePolicyKind = "shortest"
+    nodes: list[Name] | None = Field(
+        None, description="for policy 'fixed': the node list from the hub to the last stop"
+    )
+
+    @model_validator(mode="after")
+    def _fixed_needs_nodes(self) -> RouteConfig:
+        if self.policy == "fixed" and not self.nodes:
+            raise ValueError("policy 'fixed' needs 'nodes', the list of nodes to travel")
+        return self
+
+
+class ServiceConfig(StrictModel):
+    """A train service from the hub calling at one or more terminals in order."""
+
+    stops: list[Name] = Field(min_length=1, max_length=50)
+    capacity_teu: PositiveFloat = Field(le=1000)
+    max_tonnes: PositiveFloat = 1300.0
+    policy: DispatchPolicy
+    route: RouteConfig = Field(default_factory=RouteConfig)
+
+
+# --------------------------------------------------------------------------- corridor
+
+
+class GaugeChangeConfig(StrictModel):
+    """Transshipment between gauges: each box is lifted once; cranes work in parallel."""
+
+    cranes: int = Field(ge=1, le=100)
+    lift_time: TimeDist
+    setup_time: TimeDist = Field(default_factory=_zero)
+
+
+class ProcessingConfig(StrictModel):
+    """What a train goes through at a node: parallel tracks, an optional daily
+    capacity (trains/day, as a minimum headway between starts), border formalities
+    and, where the gauge changes, transshipment."""
+
+    tracks: int = Field(1, ge=1, le=1000)
+    trains_per_day: PositiveFloat | None = Field(None, le=10_000)
+    customs: TimeDist = Field(default_factory=_zero)
+    gauge_change: GaugeChangeConfig | None = None
+
+
+class NodeConfig(StrictModel):
+    kind: NodeKind
+    gauge_mm: int = Field(ge=500, le=2000)
+    lat: FiniteFloat = Field(ge=-90, le=90)
+    lon: FiniteFloat = Field(ge=-180, le=180)
+    processing: ProcessingConfig | None = None
+    terminal_dwell: TimeDist = Field(
+        default_factory=_zero,
+        description="at a terminal: from train arrival until the cargo is released",
+    )
+
+
+class EdgeConfig(StrictModel):
+    source: Name = Field(alias="from")
+    target: Name = Field(alias="to")
+    km: PositiveFloat = Field(le=50_000)
+    speed: SpeedKmh
+    line_capacity_trains_per_day: PositiveFloat | None = Field(None, le=10_000)
+    both_ways: bool = True
+
+
+class BackgroundStreamConfig(StrictModel):
+    """Trains from other origins entering the corridor at ``route[0]``; they share
+    processing capacity with Urumqi's trains and leave the model after the route."""
+
+    route: list[Name] = Field(min_length=1, max_length=100)
+    trains_per_day: PositiveFloat = Field(le=10_000)
+    interarrival_cv: NonNegFloat = Field(1.0, le=10)
+    boxes: int = Field(45, ge=1, le=1000)
+
+
+class CorridorConfig(StrictModel):
+    nodes: dict[Name, NodeConfig] = Field(min_length=1, max_length=10_000)
+    edges: list[EdgeConfig] = Field(min_length=1, max_length=100_000)
+    background: dict[Name, BackgroundStreamConfig] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+class OutputConfig(StrictModel):
+    plots: bool = True
+    string_line_trains: int = Field(40, ge=0, le=10_000)
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class ScenarioConfig(StrictModel):
+    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-]+$")] = "scenario"
+    description: str = ""
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    demand: DemandConfig
+    hub: HubConfig
+    services: dict[Name, ServiceConfig] = Field(min_length=1, max_length=1000)
+    corridor: CorridorConfig
+    outputs: OutputConfig = Field(default_factory=OutputConfig)
+
+    def services_destinations(self) -> list[str]:
+        """Every terminal a service calls at, in service order."""
+        return [stop for service in self.services.values() for stop in service.stops]
+
+    def resolved(self) -> dict[str, object]:
+        """The fully resolved config as plain JSON-able data (units: hours, km/h)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+    def config_hash(self) -> str:
+        canonical = json.dumps(self.resolved(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+__all__ = [
+    "BackgroundStreamConfig",
+    "CargoClassConfig",
+    "CorridorConfig",
+    "DemandConfig",
+    "EdgeConfig",
+    "FullPolicy",
+    "Hours",
+    "HubConfig",
+    "HybridPolicy",
+    "NodeConfig",
+    "ProcessingConfig",
+    "ScenarioConfig",
+    "SchedulePolicy",
+    "ServiceConfig",
+    "SimulationConfig",
+]

@@ -1,0 +1,308 @@
+"""Trains on the corridor: running over edges, processing at nodes, gauge changes,
+background trains from other origins, and routing.
+
+* Running an edge takes ``km / speed``; an edge with a line capacity admits trains at a
+  minimum headway of ``24 / capacity`` hours.
+* A node with processing has ``tracks`` parallel processing tracks; an optional daily
+  capacity spaces the starts of processing by ``24 / trains_per_day`` hours. A train
+  holds a track for its border formalities (``customs``) and, where the gauge of the
+  node differs from the node it came from, for the transshipment: ``setup`` plus one
+  lift per box shared among the node's cranes.
+* Background trains enter at the first node of their route and use the same tracks
+  and headways as Urumqi's trains; they are flagged ``background`` in the records.
+* Routing: ``fixed`` node list, ``shortest`` (least expected time, computed once) or
+  ``adaptive`` (least expected time including the current queues, recomputed at
+  dispatch and at every branching node).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator
+from typing import Any
+
+import networkx as nx
+import simpy
+
+from .config import BackgroundStreamConfig, ScenarioConfig
+from .distributions import Exponential, Gamma
+from .entities import Train
+from .hub import Hub
+from .network import changes_gauge, expected_processing_h, shortest_path
+from .records import LevelMonitor, NodeEvent, RunRecords
+from .rng import Sampler, Streams
+
+Proc = Generator[simpy.Event, Any, None]
+
+
+class _Stage:
+    """Samplers for one population of trains (Urumqi or background) at one node."""
+
+    __slots__ = ("customs", "lift", "setup")
+
+    def __init__(self, customs: Sampler, lift: Sampler | None, setup: Sampler | None) -> None:
+        self.customs = customs
+        self.lift = lift
+        self.setup = setup
+
+
+class NodeState:
+    """Live state of one node: tracks, headway, queue, samplers."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        cfg: ScenarioConfig,
+        streams: Streams,
+        records: RunRecords,
+    ) -> None:
+        node = cfg.corridor.nodes[name]
+        self.name = name
+        self.kind = node.kind
+        self.gauge_mm = node.gauge_mm
+        proc = node.processing
+        self.has_processing = proc is not None
+        self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
+        self.tracks: simpy.Resource | None = None
+        self.headway_h = 0.0
+        self.next_start_h = 0.0
+        self.waiting = 0
+        self.queue: LevelMonitor | None = None
+        self.cranes = 1
+        self.mean_service_h = 0.0
+        self.has_customs = False
+        self.stages: dict[bool, _Stage] = {}
+        if proc is not None:
+            self.tracks = simpy.Resource(env, proc.tracks)
+            self.track_count = proc.tracks
+            self.headway_h = 24.0 / proc.trains_per_day if proc.trains_per_day else 0.0
+            self.queue = records.monitor(f"queue:{name}", "trains")
+            self.has_customs = proc.customs.mean > 0
+            self.mean_service_h = expected_processing_h(node, proc.gauge_change is not None)
+            gc = proc.gauge_change
+            if gc is not None:
+                self.cranes = gc.cranes
+            for background, prefix in ((False, "corridor"), (True, "background")):
+                self.stages[background] = _Stage(
+                    streams.sampler(f"{prefix}.{name}.customs", proc.customs),
+                    None if gc is None else streams.sampler(f"{prefix}.{name}.lift", gc.lift_time),
+                    None
+                    if gc is None
+                    else streams.sampler(f"{prefix}.{name}.setup", gc.setup_time),
+                )
+
+    def expected_wait_h(self) -> float:
+        """Rough wait a train arriving now would see (for adaptive routing)."""
+        if self.tracks is None:
+            return 0.0
+        per_train = max(self.mean_service_h / self.track_count, self.headway_h)
+        return self.waiting * per_train
+
+
+class EdgeState:
+    __slots__ = ("headway_h", "km", "next_entry_h", "run_h")
+
+    def __init__(self, km: float, run_h: float, line_capacity: float | None) -> None:
+        self.km = km
+        self.run_h = run_h
+        self.headway_h = 24.0 / line_capacity if line_capacity else 0.0
+        self.next_entry_h = 0.0
+
+
+class Corridor:
+    """All corridor processes of one run."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: ScenarioConfig,
+        graph: nx.DiGraph,
+        streams: Streams,
+        records: RunRecords,
+        hub: Hub,
+    ) -> None:
+        self.env = env
+        self.cfg = cfg
+        self.graph = graph
+        self.records = records
+        self.hub = hub
+        self.streams = streams
+        self.nodes = {name: NodeState(env, name, cfg, streams, records) for name in graph.nodes}
+        self.edges = {
+            (u, v): EdgeState(d["km"], d["run_h"], d["line_capacity"])
+            for u, v, d in graph.edges(data=True)
+        }
+        self.branching = {n for n in graph.nodes if graph.out_degree(n) >= 3}
+        self._static_routes: dict[str, list[str]] = {}
+        for name, service in cfg.services.items():
+            if service.route.policy == "fixed" and service.route.nodes:
+                self._static_routes[name] = list(service.route.nodes)
+            else:
+                self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
+        self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
+
+    # -------------------------------------------------------------- routing
+
+    def _adaptive_weight(self, u: str, v: str, data: dict[str, float]) -> float:
+        return data["expected_h"] + self.nodes[v].expected_wait_h()
+
+    def plan(self, train: Train, start: str, stops: list[str]) -> list[str]:
+        """The node list from ``start`` through the remaining ``stops``."""
+        if self.route_policy.get(train.service) == "adaptive":
+            return shortest_path(self.graph, start, stops, self._adaptive_weight)
+        return shortest_path(self.graph, start, stops)
+
+    # -------------------------------------------------------------- movement
+
+    def traverse(self, train: Train, u: str, v: str) -> Proc:
+        """Run along edge u → v (respecting its line headway)."""
+        env = self.env
+        edge = self.edges[(u, v)]
+        if edge.headway_h > 0:
+            start = max(env.now, edge.next_entry_h)
+            edge.next_entry_h = start + edge.headway_h
+            if start > env.now:
+                yield env.timeout(start - env.now)
+        yield env.timeout(edge.run_h)
+
+    def visit(self, train: Train, prev: str | None, name: str) -> Proc:
+        """Processing at node ``name`` (queue for a track, formalities, gauge change)."""
+        node = self.nodes[name]
+        if node.tracks is None or node.queue is None:
+            return
+        env = self.env
+        arrived = env.now
+        node.waiting += 1
+        node.queue.set(arrived, node.waiting)
+        with node.tracks.request() as track:
+            yield track
+            if node.headway_h > 0:
+                start = max(env.now, node.next_start_h)
+                node.next_start_h = start + node.headway_h
+                if start > env.now:
+                    yield env.timeout(start - env.now)
+            node.waiting -= 1
+            node.queue.set(env.now, node.waiting)
+            start = env.now
+            stage = node.stages[train.background]
+            customs_h = stage.customs()
+            gauge_h = 0.0
+            gauge_change = prev is not None and changes_gauge(self.cfg.corridor, prev, name)
+            if gauge_change and stage.lift is not None and stage.setup is not None:
+                gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
+            yield env.timeout(customs_h + gauge_h)
+        train.wait_h += start - arrived
+        events = self.records.node_events
+        first_written = node.has_customs or not gauge_change
+        if first_written:
+            kind = "customs" if node.has_customs else node.kind
+            events.append(
+                NodeEvent(
+                    train.train_id,
+                    name,
+                    kind,
+                    arrived,
+                    start,
+                    start + customs_h,
+                    train.background,
+                    train.box_count,
+                )
+            )
+        if gauge_change:
+            gc_start = start + customs_h
+            events.append(
+                NodeEvent(
+                    train.train_id,
+                    name,
+                    "gauge_change",
+                    gc_start if first_written else arrived,
+                    gc_start,
+                    gc_start + gauge_h,
+                    train.background,
+                    train.box_count,
+                )
+            )
+
+    def run(self, train: Train) -> Proc:
+        """A service train from the hub through its stops."""
+        env = self.env
+        remaining = list(train.stops)
+        adaptive = self.route_policy.get(train.service) == "adaptive"
+        path = (
+            self.plan(train, train.origin, remaining)
+            if adaptive
+            else self._static_routes[train.service]
+        )
+        i = 0
+        while remaining:
+            u, v = path[i], path[i + 1]
+            yield from self.traverse(train, u, v)
+            yield from self.visit(train, u, v)
+            train.route.append(v)
+            i += 1
+            if v == remaining[0]:
+                remaining.pop(0)
+                self.hub.deliver(train, v, self.nodes[v].dwell)
+                self.records.node_events.append(
+                    NodeEvent(
+                        train.train_id,
+                        v,
+                        "terminal",
+                        env.now,
+                        env.now,
+                        env.now,
+                        False,
+                        train.box_count,
+                    )
+                )
+                if not remaining:
+                    break
+            if adaptive and v in self.branching:
+                path = self.plan(train, v, remaining)
+                i = 0
+        train.arrived_h = env.now
+
+    # -------------------------------------------------------------- background
+
+    def background_source(self, name: str, stream: BackgroundStreamConfig) -> Proc:
+        env = self.env
+        mean_gap = 24.0 / stream.trains_per_day
+        if stream.interarrival_cv == 0:
+            gap: Sampler | float = mean_gap
+        elif abs(stream.interarrival_cv - 1.0) < 1e-12:
+            gap = self.streams.sampler(
+                f"background.{name}.arrivals",
+                Exponential[float].model_validate({"dist": "exponential", "mean": mean_gap}),
+            )
+        else:
+            gap = self.streams.sampler(
+                f"background.{name}.arrivals",
+                Gamma[float].model_validate(
+                    {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
+                ),
+            )
+        count = 0
+        while True:
+            yield env.timeout(gap if isinstance(gap, float) else gap())
+            count += 1
+            train = Train(
+                f"bg-{name}-{count:05d}",
+                name,
+                stream.route[0],
+                [stream.route[-1]],
+                float(stream.boxes) * 2,
+                background=True,
+            )
+            train.box_count = stream.boxes
+            train.departed_h = env.now
+            self.records.background_trains.append(train)
+            env.process(self.run_background(train, stream.route))
+
+    def run_background(self, train: Train, route: list[str]) -> Proc:
+        yield from self.visit(train, None, route[0])
+        for u, v in itertools.pairwise(route):
+            yield from self.traverse(train, u, v)
+            yield from self.visit(train, u, v)
+            train.route.append(v)
+        train.arrived_h = self.env.now

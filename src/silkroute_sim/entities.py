@@ -1,0 +1,128 @@
+"""The things that move: shipments (a container or a vehicle) and trains."""
+
+from __future__ import annotations
+
+import math
+
+NAN = math.nan
+
+
+class Shipment:
+    """One unit of cargo from the hub gate to its destination terminal.
+
+    Timestamps are simulation hours; NaN means "not yet".
+    """
+
+    __slots__ = (
+        "arrived_h",
+        "cargo_class",
+        "delivered_h",
+        "departed_h",
+        "destination",
+        "kg",
+        "loaded_h",
+        "ready_h",
+        "service",
+        "shipment_id",
+        "terminal_arrived_h",
+        "teu",
+        "train_id",
+        "yard_in_h",
+    )
+
+    def __init__(
+        self,
+        shipment_id: int,
+        cargo_class: str,
+        destination: str,
+        service: str,
+        kg: int,
+        teu: float,
+        arrived_h: float,
+    ) -> None:
+        self.shipment_id = shipment_id
+        self.cargo_class = cargo_class
+        self.destination = destination
+        self.service = service
+        self.kg = kg
+        self.teu = teu
+        self.arrived_h = arrived_h
+        self.yard_in_h = NAN
+        self.ready_h = NAN
+        self.loaded_h = NAN
+        self.departed_h = NAN
+        self.terminal_arrived_h = NAN
+        self.delivered_h = NAN
+        self.train_id = ""
+
+    @property
+    def tonnes(self) -> float:
+        return self.kg / 1000
+
+
+class Train:
+    """A train: an Urumqi service train carrying shipments, or a background train."""
+
+    __slots__ = (
+        "arrived_h",
+        "background",
+        "box_count",
+        "called_h",
+        "capacity_teu",
+        "departed_h",
+        "formed_h",
+        "kg",
+        "loaded_h",
+        "loading_start_h",
+        "opened_h",
+        "origin",
+        "route",
+        "scheduled_h",
+        "service",
+        "shipments",
+        "stops",
+        "teu",
+        "train_id",
+        "wait_h",
+    )
+
+    def __init__(
+        self,
+        train_id: str,
+        service: str,
+        origin: str,
+        stops: list[str],
+        capacity_teu: float,
+        *,
+        background: bool = False,
+    ) -> None:
+        self.train_id = train_id
+        self.service = service
+        self.origin = origin
+        self.stops = stops
+        self.capacity_teu = capacity_teu
+        self.background = background
+        self.shipments: list[Shipment] = []
+        self.box_count = 0
+        self.kg = 0
+        self.teu = 0.0
+        self.route: list[str] = [origin]
+        self.opened_h = NAN
+        self.called_h = NAN
+        self.loading_start_h = NAN
+        self.loaded_h = NAN
+        self.formed_h = NAN
+        self.scheduled_h = NAN
+        self.departed_h = NAN
+        self.arrived_h = NAN
+        self.wait_h = 0.0
+
+    @property
+    def destination(self) -> str:
+        return self.stops[-1]
+
+    def add(self, shipment: Shipment) -> None:
+        self.shipments.append(shipment)
+        self.box_count += 1
+        self.kg += shipment.kg
+        self.teu += shipment.teu

@@ -1,0 +1,208 @@
+"""One-line, actionable errors for bad input.
+
+Every problem with user input becomes a :class:`ConfigError` naming the file, the
+key path, the offending value and what is allowed. The CLI prints
+``error: <that line>`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+
+class SilkrouteError(Exception):
+    """Base class for errors the CLI reports in one line."""
+
+
+class ConfigError(SilkrouteError):
+    """A bad config: file, dotted key path, the value and what is allowed."""
+
+    def __init__(
+        self,
+        file: str | None,
+        path: str,
+        message: str,
+        value: object = None,
+        *,
+        has_value: bool = False,
+    ) -> None:
+        self.file = file
+        self.path = path
+        self.message = message
+        self.value = value
+        self.has_value = has_value
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        parts = [p for p in (self.file, self.path) if p]
+        where = ": ".join(parts)
+        got = f" (got {_short(self.value)})" if self.has_value else ""
+        text = f"{where}: {self.message}{got}" if where else f"{self.message}{got}"
+        return " ".join(text.split())
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def join_path(parts: typing.Iterable[object]) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+# --------------------------------------------------------------------------- pydantic → one line
+
+_ALLOWED_BY_TYPE = {
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping (key: value)",
+    "list_type": "a list",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "finite_number": "a finite number",
+}
+
+
+def _ctx_allowed(kind: str, ctx: dict[str, Any]) -> str | None:
+    bounds = {
+        "greater_than": ("> ", "gt"),
+        "greater_than_equal": (">= ", "ge"),
+        "less_than": ("< ", "lt"),
+        "less_than_equal": ("<= ", "le"),
+    }
+    if kind in bounds:
+        prefix, key = bounds[kind]
+        return f"a value {prefix}{ctx.get(key)}"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} item(s)"
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected')}"
+    if kind == "string_pattern_mismatch":
+        return "letters, digits, '_', '-' and '.' only"
+    if kind == "union_tag_invalid":
+        return f"one of {ctx.get('expected_tags')}"
+    return None
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """Candidate concrete types behind Annotated/Optional/Union."""
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        out: list[Any] = []
+        for arg in get_args(annotation):
+            out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def allowed_keys(model: type[BaseModel], loc: typing.Sequence[object], data: Any) -> list[str]:
+    """The keys accepted at ``loc`` (the parent of an unknown key), walking the schema."""
+    candidates: list[Any] = [model]
+    node = data
+    for part in loc:
+        next_candidates: list[Any] = []
+        for cand in candidates:
+            for typ in _unwrap(cand):
+                if isinstance(typ, type) and issubclass(typ, BaseModel):
+                    field = _field_by_key(typ, part)
+                    if field is not None:
+                        next_candidates.append(field)
+                    elif isinstance(node, dict) and part in _model_keys(typ):
+                        next_candidates.append(typ)
+                elif get_origin(typ) in (dict, list):
+                    next_candidates.append(get_args(typ)[-1])
+        candidates = next_candidates
+        node = node.get(part) if isinstance(node, dict) else None
+    keys: list[str] = []
+    tag = node.get("dist", node.get("kind")) if isinstance(node, dict) else None
+    for cand in candidates:
+        for typ in _unwrap(cand):
+            if isinstance(typ, type) and issubclass(typ, BaseModel):
+                if tag is not None and not _matches_tag(typ, tag):
+                    continue
+                keys.extend(k for k in _model_keys(typ) if k not in keys)
+    return keys
+
+
+def _matches_tag(model: type[BaseModel], tag: object) -> bool:
+    for name in ("dist", "kind"):
+        field = model.model_fields.get(name)
+        if field is not None:
+            return tag in get_args(field.annotation) or field.default == tag
+    return True
+
+
+def _model_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _field_by_key(model: type[BaseModel], key: object) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (name, field.alias):
+            return field.annotation
+    return None
+
+
+def _clean_loc(loc: typing.Sequence[object], data: Any) -> list[object]:
+    """Keep only the parts of a pydantic loc that are real keys/indices in the input."""
+    out: list[object] = []
+    node = data
+    for part in loc:
+        is_key = isinstance(node, dict) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_index:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and len(out) == len(loc) - 1 and not isinstance(part, int):
+            out.append(part)  # a missing or unknown key at the leaf
+            node = None
+    return out
+
+
+def from_validation_error(
+    exc: ValidationError, file: str | None, data: Any, model: type[BaseModel]
+) -> ConfigError:
+    """Turn the first pydantic error into a one-line ConfigError."""
+    err = exc.errors(include_url=False)[0]
+    loc = _clean_loc(err["loc"], data)
+    path = join_path(loc)
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        allowed = allowed_keys(model, loc[:-1], data)
+        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        msg = f"unknown key {key!r}"
+        if hint:
+            msg += f" (did you mean {hint[0]!r}?)"
+        if allowed:
+            msg += f"; allowed keys: {', '.join(allowed)}"
+        return ConfigError(file, path, msg)
+    if kind == "missing":
+        return ConfigError(file, path, "required key is missing")
+    allowed_text = _ctx_allowed(kind, ctx) or _ALLOWED_BY_TYPE.get(kind)
+    raw = err["msg"]
+    if raw.startswith("Value error, "):
+        raw = raw[len("Value error, ") :]
+    if allowed_text and kind not in ("value_error", "assertion_error"):
+        msg = f"invalid value; allowed: {allowed_text}"
+    else:
+        msg = raw
+    show_value = not isinstance(value, dict | list) and value is not None
+    return ConfigError(file, path, msg, value, has_value=show_value)

@@ -1,0 +1,251 @@
+"""Loading scenario YAML: ``extends:``, ``--set`` overrides, packaged configs.
+
+YAML is read with the safe loader only. ``extends: other.yaml`` (a path relative to
+the file, or a list of them) is merged recursively: mappings merge key by key, the
+extending file wins, lists and scalars are replaced. Cycles are errors.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .config import ScenarioConfig
+from .errors import ConfigError, from_validation_error
+
+#: refuse files larger than this before parsing (hostile or accidental input)
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
+#: refuse documents whose expanded size (mapping entries + list items + scalars) exceeds this
+MAX_NODES = 200_000
+DEFAULT_CONFIG = "baseline.yaml"
+
+
+def configs_dir() -> Path:
+    """Folder of the configs shipped with the package (the repo's ``configs/`` in a
+    development checkout)."""
+    packaged = resources.files("silkroute_sim") / "configs"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def default_config_path() -> Path:
+    return configs_dir() / DEFAULT_CONFIG
+
+
+def resolve_config_path(name: str | os.PathLike[str]) -> Path:
+    """A path as given, or a packaged config by name (``baseline``, ``scenarios/x``)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in (configs_dir() / path, configs_dir() / path.with_suffix(".yaml")):
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def _count_nodes(data: Any, seen: dict[int, int], budget: list[int]) -> None:
+    """Count the expanded size of a document, refusing alias bombs early."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("too large")
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _count_nodes(key, seen, budget)
+            _count_nodes(value, seen, budget)
+    elif isinstance(data, list):
+        for item in data:
+            _count_nodes(item, seen, budget)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping safely, with size limits and one-line errors."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ConfigError(file, "", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read the file: {exc.strerror}") from None
+    if path.is_dir():
+        raise ConfigError(file, "", "is a folder, expected a YAML file")
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            file,
+            "",
+            f"file is {size / 1e6:.1f} MB; configs are limited to "
+            f"{MAX_CONFIG_BYTES // (1024 * 1024)} MB",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read the file: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        raise ConfigError(
+            file, "", f"unsupported YAML tag ({_yaml_problem(exc)}); only plain YAML is allowed"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, "", f"invalid YAML: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise ConfigError(file, "", "YAML nesting is too deep") from None
+    if data is None:
+        raise ConfigError(file, "", "the file is empty; expected a mapping of config sections")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            file, "", f"expected a mapping of config sections, got a {type(data).__name__}"
+        )
+    try:
+        _count_nodes(data, {}, [MAX_NODES])
+    except (ValueError, RecursionError):
+        raise ConfigError(
+            file, "", f"document expands to more than {MAX_NODES} values (YAML aliases?); refused"
+        ) from None
+    return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(problem)
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` onto ``base``: mappings recursively, everything else replaced."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read ``path`` and resolve its ``extends`` chain (recursive, cycle-safe)."""
+    real = path.resolve()
+    if real in _stack:
+        chain = " -> ".join(p.name for p in (*_stack, real))
+        raise ConfigError(str(path), "extends", f"cycle in extends: {chain}")
+    data = read_yaml(path)
+    parents = data.pop("extends", None)
+    if parents is None:
+        return data
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ConfigError(
+            str(path),
+            "extends",
+            "must be a file name or a list of file names",
+            parents,
+            has_value=True,
+        )
+    merged: dict[str, Any] = {}
+    for parent in parents:
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
+        merged = deep_merge(merged, load_raw(parent_path, (*_stack, real)))
+    return deep_merge(merged, data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``hub.cranes.count=6`` → (['hub', 'cranes', 'count'], 6). Values are YAML."""
+    if "=" not in text:
+        raise ConfigError("--set", text, "expected KEY.PATH=VALUE, e.g. hub.cranes.count=6")
+    key, _, raw = text.partition("=")
+    parts = [p for p in key.strip().split(".")]
+    if not key.strip() or any(p == "" for p in parts):
+        raise ConfigError("--set", key, "expected a dotted key path, e.g. hub.cranes.count")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return parts, value
+
+
+def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+    """Set ``value`` at the dotted path, creating mappings as needed."""
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
+                raise ConfigError(
+                    source, where, f"list index out of range (list has {len(node)} items)"
+                )
+            index = int(part)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise ConfigError(
+                source,
+                ".".join(parts[:i]),
+                f"is a value, not a section; cannot set {'.'.join(parts)}",
+            )
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    days: float | None = None,
+    warmup_days: float | None = None,
+    seed: int | None = None,
+) -> ScenarioConfig:
+    """Load, merge, override and validate a scenario. Raises :class:`ConfigError`."""
+    file_path = default_config_path() if path is None else resolve_config_path(path)
+    data = load_raw(file_path)
+    data.setdefault("name", file_path.stem)
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(data, parts, value, str(file_path))
+    sim = data.get("simulation")
+    if any(v is not None for v in (days, warmup_days, seed)):
+        if sim is None:
+            sim = data["simulation"] = {}
+        if isinstance(sim, dict):
+            for key, value in (("days", days), ("warmup_days", warmup_days), ("seed", seed)):
+                if value is not None:
+                    sim[key] = value
+    return validate_config(data, str(file_path))
+
+
+def validate_config(data: dict[str, Any], file: str | None = None) -> ScenarioConfig:
+    """Validate a raw mapping (schema, then cross references)."""
+    from .validation import check_scenario
+
+    try:
+        cfg = ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, file, data, ScenarioConfig) from None
+    except RecursionError:
+        raise ConfigError(file, "", "config is nested too deeply") from None
+    problem = check_scenario(cfg)
+    if problem is not None:
+        path, message, value = problem
+        raise ConfigError(file, path, message, value, has_value=value is not None)
+    return cfg

@@ -1,0 +1,79 @@
+"""The corridor graph: building it from the config and looking up routes.
+
+Nodes carry kind, gauge, coordinates and processing; edges carry distance, speed
+and running time. Route costs are expected hours: running time of the edge plus the
+expected processing at the node it enters (gauge change counted only where the
+gauge actually changes on that edge).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import networkx as nx
+
+from .config import CorridorConfig, NodeConfig
+
+
+def build_graph(corridor: CorridorConfig) -> nx.DiGraph:
+    """A directed graph with both directions of every ``both_ways`` edge."""
+    graph = nx.DiGraph()
+    for name, node in corridor.nodes.items():
+        graph.add_node(name, kind=node.kind, gauge_mm=node.gauge_mm, lat=node.lat, lon=node.lon)
+    for edge in corridor.edges:
+        pairs = [(edge.source, edge.target)]
+        if edge.both_ways:
+            pairs.append((edge.target, edge.source))
+        for source, target in pairs:
+            graph.add_edge(
+                source,
+                target,
+                km=edge.km,
+                speed_kmh=edge.speed,
+                run_h=edge.km / edge.speed,
+                line_capacity=edge.line_capacity_trains_per_day,
+            )
+    for source, target, data in graph.edges(data=True):
+        data["expected_h"] = data["run_h"] + expected_processing_h(
+            corridor.nodes[target], changes_gauge(corridor, source, target)
+        )
+    return graph
+
+
+def changes_gauge(corridor: CorridorConfig, source: str, target: str) -> bool:
+    return corridor.nodes[source].gauge_mm != corridor.nodes[target].gauge_mm
+
+
+def expected_processing_h(node: NodeConfig, gauge_change: bool, boxes: int = 45) -> float:
+    """Mean time a typical train spends being processed at ``node`` (no queueing)."""
+    proc = node.processing
+    if proc is None:
+        return 0.0
+    hours = proc.customs.mean
+    if gauge_change and proc.gauge_change is not None:
+        gc = proc.gauge_change
+        hours += gc.setup_time.mean + boxes * gc.lift_time.mean / gc.cranes
+    return hours
+
+
+def shortest_path(
+    graph: nx.DiGraph,
+    source: str,
+    stops: list[str],
+    weight: str | Callable[[str, str, dict[str, float]], float] = "expected_h",
+) -> list[str]:
+    """Least-cost node list from ``source`` through ``stops`` in order."""
+    path = [source]
+    current = source
+    for stop in stops:
+        if stop == current:
+            continue
+        leg = nx.dijkstra_path(graph, current, stop, weight=weight)
+        path.extend(leg[1:])
+        current = stop
+    return path
+
+
+def route_km(graph: nx.DiGraph, path: list[str]) -> float:
+    return float(sum(graph.edges[a, b]["km"] for a, b in itertools.pairwise(path)))

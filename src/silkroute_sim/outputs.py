@@ -1,0 +1,83 @@
+"""Writing one run's result folder: CSVs, manifest, plots, completion marker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .io import base_manifest, mark_complete, write_csv, write_folder, write_json
+from .metrics import Tables
+from .model import RunResult
+
+
+def saturation_warning(result: RunResult, tables: Tables) -> str | None:
+    """A warning when the backlog grew over the observation window."""
+    daily = tables.daily
+    window = daily[~daily["warmup"]]
+    if len(window) < 2:
+        return None
+    start, end = float(window["backlog_t"].iloc[0]), float(window["backlog_t"].iloc[-1])
+    demand = result.config.demand.tonnes_per_day
+    if end - start > 2 * demand and end > 1.5 * max(start, 1.0):
+        return (
+            f"the hub is saturated: backlog grew from {start:,.0f} t to {end:,.0f} t "
+            "over the observation window"
+        )
+    return None
+
+
+def manifest(result: RunResult, warnings: list[str]) -> dict[str, Any]:
+    data = base_manifest()
+    data.update(
+        {
+            "name": result.config.name,
+            "seed": result.seed,
+            "config_hash": result.config.config_hash(),
+            "wall_s": round(result.wall_s, 3),
+            "events": result.events,
+            "simulated_days": result.end_h / 24,
+            "warmup_days": result.warmup_h / 24,
+            "warnings": warnings,
+            "files": [*sorted(f for f in _csv_names()), "manifest.json"],
+            "config": result.config.resolved(),
+        }
+    )
+    return data
+
+
+def _csv_names() -> list[str]:
+    return ["summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv"]
+
+
+def write_run(
+    result: RunResult,
+    out: Path,
+    *,
+    plots: bool = True,
+    force: bool = False,
+    tables: Tables | None = None,
+) -> tuple[Path, Tables, list[str]]:
+    """Write the result folder for ``result`` atomically; returns (folder, tables, warnings)."""
+    tables = tables or Tables(result)
+    warnings = list(result.records.warnings)
+    warning = saturation_warning(result, tables)
+    if warning:
+        warnings.append(warning)
+
+    def fill(folder: Path) -> None:
+        write_csv(tables.summary, folder / "summary.csv")
+        write_csv(tables.daily, folder / "daily.csv")
+        write_csv(tables.trains, folder / "trains.csv")
+        write_csv(tables.shipments, folder / "shipments.csv")
+        write_csv(tables.node_events, folder / "node_events.csv")
+        if plots:
+            from .plots import all_run_plots
+
+            all_run_plots(result, tables, folder / "plots")
+        write_json(manifest(result, warnings), folder / "manifest.json")
+        mark_complete(
+            folder, {"kind": "run", "config_hash": result.config.config_hash(), "seed": result.seed}
+        )
+
+    folder = write_folder(Path(out), fill, force=force)
+    return folder, tables, warnings

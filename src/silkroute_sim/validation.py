@@ -1,0 +1,207 @@
+"""Cross-reference checks that a single pydantic field cannot do.
+
+Each check returns the first problem as ``(key path, message, value)`` so the
+loader can report it in one line. The corridor graph checks (reachability, gauge
+changes) live here too, so a bad graph is found when the config is loaded.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+
+from .config import ScenarioConfig
+
+Problem = tuple[str, str, object]
+
+
+def _adjacency(cfg: ScenarioConfig) -> dict[str, set[str]]:
+    adj: dict[str, set[str]] = {name: set() for name in cfg.corridor.nodes}
+    for edge in cfg.corridor.edges:
+        adj[edge.source].add(edge.target)
+        if edge.both_ways:
+            adj[edge.target].add(edge.source)
+    return adj
+
+
+def _reachable(adj: dict[str, set[str]], start: str) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for nxt in adj[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+def _check_edges(cfg: ScenarioConfig) -> Problem | None:
+    nodes = cfg.corridor.nodes
+    seen: set[tuple[str, str]] = set()
+    for i, edge in enumerate(cfg.corridor.edges):
+        for key, name in (("from", edge.source), ("to", edge.target)):
+            if name not in nodes:
+                return (f"corridor.edges.{i}.{key}", _unknown_node(name, nodes), name)
+        if edge.source == edge.target:
+            return (f"corridor.edges.{i}", "an edge must join two different nodes", edge.source)
+        pairs = [(edge.source, edge.target)]
+        if edge.both_ways:
+            pairs.append((edge.target, edge.source))
+        for pair in pairs:
+            if pair in seen:
+                return (f"corridor.edges.{i}", "duplicate edge", f"{pair[0]} -> {pair[1]}")
+            seen.add(pair)
+    return None
+
+
+def _unknown_node(name: str, nodes: Mapping[str, object]) -> str:
+    import difflib
+
+    hint = difflib.get_close_matches(name, list(nodes), n=1, cutoff=0.6)
+    tail = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return f"unknown node{tail}; it must be one of corridor.nodes"
+
+
+def _check_gauge_changes(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:
+    nodes = cfg.corridor.nodes
+    for source in sorted(adj):
+        for target in sorted(adj[source]):
+            if nodes[source].gauge_mm != nodes[target].gauge_mm:
+                proc = nodes[target].processing
+                if proc is None or proc.gauge_change is None:
+                    return (
+                        f"corridor.nodes.{target}.processing.gauge_change",
+                        f"required: trains from {source} ({nodes[source].gauge_mm} mm) change "
+                        f"gauge here ({nodes[target].gauge_mm} mm)",
+                        None,
+                    )
+    return None
+
+
+def _check_path(
+    cfg: ScenarioConfig, adj: dict[str, set[str]], path: list[str], where: str
+) -> Problem | None:
+    nodes = cfg.corridor.nodes
+    for j, name in enumerate(path):
+        if name not in nodes:
+            return (f"{where}.{j}", _unknown_node(name, nodes), name)
+    for j in range(len(path) - 1):
+        if path[j + 1] not in adj[path[j]]:
+            return (f"{where}.{j + 1}", f"no edge from {path[j]} to {path[j + 1]}", path[j + 1])
+    return None
+
+
+def _check_demand_and_services(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:
+    nodes = cfg.corridor.nodes
+    hub = cfg.hub.node
+    served: dict[str, str] = {}
+    for sname, service in cfg.services.items():
+        where = f"services.{sname}"
+        for j, stop in enumerate(service.stops):
+            if stop not in nodes:
+                return (f"{where}.stops.{j}", _unknown_node(stop, nodes), stop)
+            if nodes[stop].kind != "terminal":
+                return (
+                    f"{where}.stops.{j}",
+                    f"{stop} is a {nodes[stop].kind}; stops must be terminals",
+                    stop,
+                )
+            if stop in served:
+                return (
+                    f"{where}.stops.{j}",
+                    f"{stop} is already served by service "
+                    f"{served[stop]!r}; each destination has one service",
+                    stop,
+                )
+            served[stop] = sname
+        previous = hub
+        reach_from = {}
+        for j, stop in enumerate(service.stops):
+            if previous not in reach_from:
+                reach_from[previous] = _reachable(adj, previous)
+            if stop not in reach_from[previous]:
+                return (
+                    f"{where}.stops.{j}",
+                    f"unreachable: no path from {previous} to {stop} in the corridor graph",
+                    stop,
+                )
+            previous = stop
+        route = service.route
+        if route.policy == "fixed" and route.nodes is not None:
+            problem = _check_path(cfg, adj, route.nodes, f"{where}.route.nodes")
+            if problem:
+                return problem
+            if route.nodes[0] != hub:
+                return (
+                    f"{where}.route.nodes.0",
+                    f"a fixed route starts at the hub ({hub})",
+                    route.nodes[0],
+                )
+            position = 0
+            for j, stop in enumerate(service.stops):
+                try:
+                    position = route.nodes.index(stop, position) + 1
+                except ValueError:
+                    return (
+                        f"{where}.route.nodes",
+                        f"does not pass stop {stop} (stops.{j}) in order",
+                        None,
+                    )
+    for cname, cls in cfg.demand.classes.items():
+        for dest in cls.destinations:
+            where = f"demand.classes.{cname}.destinations.{dest}"
+            if dest not in nodes:
+                return (where, _unknown_node(dest, nodes), dest)
+            if dest not in served:
+                return (
+                    where,
+                    f"no service calls at {dest}; add it to the stops of a service",
+                    dest,
+                )
+    for sname, service in cfg.services.items():
+        classes = [
+            (cname, cls)
+            for cname, cls in cfg.demand.classes.items()
+            if any(dest in service.stops for dest in cls.destinations)
+        ]
+        for cname, cls in classes:
+            if service.capacity_teu < cls.teu:
+                return (
+                    f"services.{sname}.capacity_teu",
+                    f"a train smaller than one {cname} unit ({cls.teu:g} TEU)",
+                    service.capacity_teu,
+                )
+            top = cls.max_payload_t or cls.payload_t.mean
+            if service.max_tonnes < top:
+                return (
+                    f"services.{sname}.max_tonnes",
+                    f"below one {cname} unit ({top:g} t)",
+                    service.max_tonnes,
+                )
+    return None
+
+
+def check_scenario(cfg: ScenarioConfig) -> Problem | None:
+    """The first cross-reference problem in ``cfg``, or None."""
+    nodes = cfg.corridor.nodes
+    hub = cfg.hub.node
+    if hub not in nodes:
+        return ("hub.node", _unknown_node(hub, nodes), hub)
+    if nodes[hub].kind != "hub":
+        return ("hub.node", f"{hub} is a {nodes[hub].kind}; the hub node must have kind 'hub'", hub)
+    problem = _check_edges(cfg)
+    if problem:
+        return problem
+    adj = _adjacency(cfg)
+    problem = _check_gauge_changes(cfg, adj)
+    if problem:
+        return problem
+    problem = _check_demand_and_services(cfg, adj)
+    if problem:
+        return problem
+    for bname, stream in cfg.corridor.background.items():
+        problem = _check_path(cfg, adj, stream.route, f"corridor.background.{bname}.route")
+        if problem:
+            return problem
+    return None

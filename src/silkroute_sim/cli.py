@@ -245,6 +245,21 @@ def validate(config: str | None, overrides: tuple[str, ...]) -> None:
     click.echo(f"ok: {cfg.name} (config hash {cfg.config_hash()})")
 
 
+#: modules that add commands: each defines ``register(group: click.Group) -> None`` and keeps
+#: its heavy imports inside the command functions (``silkroute --help`` must stay fast)
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"silkroute_sim.{name}").register(cli)
+
+
+_register_commands()
+
+
 def main() -> None:
     cli.main(prog_name="silkroute")
 

@@ -55,6 +55,7 @@ class Hub:
         self.gate_queue = records.monitor("gate_queue", "trucks")
         self.yard_level = records.monitor("yard_teu", "TEU")
         self.cranes_busy = records.monitor("cranes_busy", "cranes")
+        self.crane_queue = records.monitor("crane_queue", "moves")
         self.tracks_busy = records.monitor("loading_tracks_busy", "tracks")
         # conservation ledger, integer kg by state
         self.kg_arrived = 0
@@ -99,8 +100,10 @@ class Hub:
     def crane_move(self) -> Proc:
         """One crane move: wait for a free crane in the shared pool, then lift."""
         env = self.env
+        self.crane_queue.add(env.now, 1)
         with self.cranes.request() as crane:
             yield crane
+            self.crane_queue.add(env.now, -1)
             self.cranes_busy.add(env.now, 1)
             yield env.timeout(self.move_time())
             self.cranes_busy.add(env.now, -1)

@@ -1,0 +1,93 @@
+"""Shared fixtures: tiny deterministic scenarios built in code."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+
+def tiny_raw(**sections: Any) -> dict[str, Any]:
+    """A tiny scenario: Hub (1435 mm) -> Border (1520 mm, gauge change) -> Term (1520 mm).
+
+    Everything is constant: 1 gate lane (0 h), 1 crane (0.1 h per move), yard 100 TEU,
+    no customs, 1 loading track, no formation time; trains of 2 boxes (4 TEU), policy full.
+    Edges 100 km at 50 km/h (2 h each). Border: 1 track, customs 1 h, gauge change with
+    1 crane, 0.25 h per lift, no setup. Terminal dwell 0.
+    """
+    raw: dict[str, Any] = {
+        "name": "tiny",
+        "simulation": {"days": 2, "warmup_days": 0, "seed": 1},
+        "demand": {
+            "tonnes_per_day": 100,
+            "classes": {
+                "containers": {
+                    "teu": 2,
+                    "payload_t": 10,
+                    "destinations": {"Term": 1.0},
+                }
+            },
+        },
+        "hub": {
+            "node": "Hub",
+            "gate": {"lanes": 1, "service_time": 0},
+            "cranes": {"count": 1, "move_time": "6 min"},
+            "yard": {"capacity_teu": 100},
+            "loading": {"tracks": 1, "cranes_per_train": 1, "formation_time": 0},
+        },
+        "services": {
+            "term": {
+                "stops": ["Term"],
+                "capacity_teu": 4,
+                "max_tonnes": 1000,
+                "policy": {"kind": "full"},
+            }
+        },
+        "corridor": {
+            "nodes": {
+                "Hub": {"kind": "hub", "gauge_mm": 1435, "lat": 43.9, "lon": 87.4},
+                "Border": {
+                    "kind": "border",
+                    "gauge_mm": 1520,
+                    "lat": 45.0,
+                    "lon": 82.0,
+                    "processing": {
+                        "tracks": 1,
+                        "customs": "1 h",
+                        "gauge_change": {"cranes": 1, "lift_time": "15 min"},
+                    },
+                },
+                "Term": {"kind": "terminal", "gauge_mm": 1520, "lat": 46.0, "lon": 78.0},
+            },
+            "edges": [
+                {"from": "Hub", "to": "Border", "km": 100, "speed": 50},
+                {"from": "Border", "to": "Term", "km": 100, "speed": "1200 km/day"},
+            ],
+        },
+        "outputs": {"plots": False},
+    }
+    for key, value in sections.items():
+        raw[key] = value
+    # eastbound trains would change gauge at Hub: give the hub node a gauge-change too
+    raw["corridor"]["nodes"]["Hub"].setdefault(
+        "processing", {"tracks": 1, "gauge_change": {"cranes": 1, "lift_time": "15 min"}}
+    )
+    return copy.deepcopy(raw)
+
+
+@pytest.fixture
+def tiny() -> dict[str, Any]:
+    return tiny_raw()
+
+
+@pytest.fixture(scope="session")
+def baseline_path() -> Path:
+    return CONFIGS / "baseline.yaml"

@@ -102,6 +102,9 @@ class DemandConfig(StrictModel):
     """Cargo arriving at the hub: a Poisson process modulated by weekday and season."""
 
     tonnes_per_day: PositiveFloat = Field(le=10_000_000)
+    arrivals: Literal["poisson", "deterministic"] = Field(
+        "poisson", description="poisson, or evenly spaced (for exact-timeline checks)"
+    )
     weekday_factors: list[NonNegFloat] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7
     )

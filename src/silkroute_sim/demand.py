@@ -67,6 +67,7 @@ class Demand:
             "demand.arrivals",
             Exponential[float].model_validate({"dist": "exponential", "mean": 1.0}),
         )
+        self.deterministic = demand.arrivals == "deterministic"
         self.service_of = service_of
         self._next_id = 0
 
@@ -101,7 +102,7 @@ class Demand:
             if rate <= 0:
                 t = day_end
                 continue
-            t_next = t + gap() / rate
+            t_next = t + (1.0 if self.deterministic else gap()) / rate
             if t_next >= day_end:
                 t = day_end
                 continue

@@ -59,8 +59,8 @@ class LevelMonitor:
 def step_integrals(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Integrals of a step function (value ``levels[i]`` from ``times[i]``) over the
     consecutive intervals between ``edges``."""
-    segment = np.diff(np.append(times, np.inf)) * levels
-    segment[~np.isfinite(segment)] = 0.0
+    widths = np.diff(times, append=times[-1])  # the last level extends to the query edge
+    segment = widths * levels
     cumulative = np.concatenate(([0.0], np.cumsum(segment)))
 
     def area_to(t: np.ndarray) -> np.ndarray:

@@ -1,0 +1,206 @@
+"""Config loading: extends, overrides, units, distributions, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from silkroute_sim.config import ScenarioConfig
+from silkroute_sim.errors import ConfigError
+from silkroute_sim.loader import load_config, validate_config
+from silkroute_sim.units import parse_duration_h, parse_speed_kmh
+
+from .conftest import tiny_raw
+
+
+@pytest.mark.parametrize(
+    ("text", "hours"),
+    [
+        ("40 s", 40 / 3600),
+        ("90 min", 1.5),
+        ("2 h", 2.0),
+        ("1.5 d", 36.0),
+        (3, 3.0),
+        ("0.5", 0.5),
+        ("1 week", 168.0),
+    ],
+)
+def test_durations(text: object, hours: float) -> None:
+    assert parse_duration_h(text) == pytest.approx(hours)
+
+
+@pytest.mark.parametrize("bad", ["2 parsecs", "fast", True, float("nan"), "inf h"])
+def test_bad_durations(bad: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration_h(bad)
+
+
+def test_speeds() -> None:
+    assert parse_speed_kmh("1100 km/day") == pytest.approx(1100 / 24)
+    assert parse_speed_kmh("45 km/h") == 45
+    assert parse_speed_kmh(60) == 60
+
+
+def test_packaged_baseline_loads() -> None:
+    cfg = load_config()
+    assert isinstance(cfg, ScenarioConfig)
+    assert cfg.name == "baseline"
+    assert cfg.demand.tonnes_per_day == 3600
+    assert set(cfg.services_destinations()) == {
+        "Duisburg",
+        "Hamburg",
+        "Łódź",
+        "Moscow",
+        "Almaty",
+        "Tashkent",
+        "Bishkek",
+    }
+
+
+def _write(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_extends_merges_recursively(tmp_path: Path) -> None:
+    base = _write(tmp_path / "base.yaml", tiny_raw())
+    mid = _write(tmp_path / "mid.yaml", {"extends": base.name, "hub": {"cranes": {"count": 3}}})
+    top = _write(
+        tmp_path / "top.yaml",
+        {"extends": mid.name, "name": "top", "demand": {"tonnes_per_day": 50}},
+    )
+    cfg = load_config(top)
+    assert cfg.name == "top"
+    assert cfg.hub.cranes.count == 3
+    assert cfg.hub.cranes.move_time.mean == pytest.approx(0.1)  # kept from base
+    assert cfg.demand.tonnes_per_day == 50
+    assert cfg.demand.classes["containers"].payload_t.mean == 10
+
+
+def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
+    _write(tmp_path / "a.yaml", {"extends": "b.yaml"})
+    _write(tmp_path / "b.yaml", {"extends": "a.yaml"})
+    with pytest.raises(ConfigError, match="cycle in extends: a.yaml -> b.yaml -> a.yaml"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_extends_missing_file(tmp_path: Path) -> None:
+    _write(tmp_path / "a.yaml", {"extends": "nope.yaml"})
+    with pytest.raises(ConfigError, match="extends: file not found"):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_overrides_and_cli_simulation_flags(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.yaml", tiny_raw())
+    cfg = load_config(
+        path,
+        [
+            "hub.cranes.count=6",
+            "corridor.edges.0.km=250",
+            "hub.cranes.move_time={dist: exponential, mean: 5 min}",
+        ],
+        days=9,
+        seed=3,
+    )
+    assert cfg.hub.cranes.count == 6
+    assert cfg.corridor.edges[0].km == 250
+    assert cfg.hub.cranes.move_time.mean == pytest.approx(5 / 60)
+    assert (cfg.simulation.days, cfg.simulation.seed) == (9, 3)
+
+
+def _error(raw: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        validate_config(raw, "x.yaml")
+    text = str(info.value)
+    assert "\n" not in text
+    return text
+
+
+def test_unknown_key_did_you_mean() -> None:
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["cout"] = 4
+    text = _error(raw)
+    assert text.startswith("x.yaml: hub.cranes.cout: unknown key 'cout'")
+    assert "did you mean 'count'?" in text
+
+
+def test_unknown_key_in_distribution() -> None:
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["move_time"] = {"dist": "gamma", "mean": 1, "cv": 1, "sd": 2}
+    text = _error(raw)
+    assert "hub.cranes.move_time.sd: unknown key 'sd'" in text
+    assert "allowed keys: dist, mean, cv" in text
+
+
+def test_wrong_type_and_negative_capacity() -> None:
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["count"] = "many"
+    assert "hub.cranes.count: invalid value; allowed: an integer (got 'many')" in _error(raw)
+    raw = tiny_raw()
+    raw["hub"]["yard"]["capacity_teu"] = -5
+    assert "hub.yard.capacity_teu: invalid value; allowed: a value > 0 (got -5)" in _error(raw)
+
+
+def test_unknown_destination_node() -> None:
+    raw = tiny_raw()
+    raw["demand"]["classes"]["containers"]["destinations"] = {"Trem": 1}
+    text = _error(raw)
+    assert (
+        "demand.classes.containers.destinations.Trem: unknown node (did you mean 'Term'?)" in text
+    )
+
+
+def test_train_smaller_than_one_box() -> None:
+    raw = tiny_raw()
+    raw["services"]["term"]["capacity_teu"] = 1
+    assert "services.term.capacity_teu: a train smaller than one containers unit" in _error(raw)
+
+
+def test_shares_must_sum_to_one() -> None:
+    raw = tiny_raw()
+    raw["demand"]["classes"]["containers"]["share"] = 0.5
+    assert "class shares must sum to 1" in _error(raw)
+
+
+def test_unknown_distribution_kind() -> None:
+    raw = tiny_raw()
+    raw["hub"]["gate"]["service_time"] = {"dist": "weibull", "shape": 2}
+    assert "unknown distribution 'weibull'" in _error(raw)
+
+
+# --------------------------------------------------------------------------- distributions
+
+DISTS = [
+    {"dist": "constant", "value": 2.0},
+    {"dist": "exponential", "mean": 2.0},
+    {"dist": "uniform", "low": 1.0, "high": 4.0},
+    {"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 6.0},
+    {"dist": "normal", "mean": 1.0, "sd": 1.0},
+    {"dist": "lognormal", "mean": 2.0, "cv": 0.8},
+    {"dist": "gamma", "mean": 2.0, "cv": 0.5},
+    {"dist": "empirical", "values": [1, 2, 7], "weights": [0.5, 0.3, 0.2]},
+]
+
+
+@pytest.mark.parametrize("spec", DISTS, ids=[d["dist"] for d in DISTS])
+def test_sample_moments_match_theory(spec: dict) -> None:
+    from pydantic import TypeAdapter
+
+    from silkroute_sim.distributions import QuantityDist
+
+    dist = TypeAdapter(QuantityDist).validate_python(spec)
+    n = 200_000
+    x = dist.sample(np.random.default_rng(2024), n)
+    assert (x >= 0).all()
+    # 4.5 standard errors: a false alarm once in ~150,000 runs per check
+    se_mean = np.sqrt(dist.variance / n)
+    assert abs(x.mean() - dist.mean) <= 4.5 * se_mean + 1e-12
+    if dist.variance > 0:
+        m4 = np.mean((x - x.mean()) ** 4)
+        se_var = np.sqrt((m4 - x.var() ** 2) / n)
+        assert abs(x.var() - dist.variance) <= 4.5 * se_var
+    else:
+        assert x.var() == 0

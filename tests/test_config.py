@@ -83,7 +83,7 @@ def test_extends_merges_recursively(tmp_path: Path) -> None:
 def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
     _write(tmp_path / "a.yaml", {"extends": "b.yaml"})
     _write(tmp_path / "b.yaml", {"extends": "a.yaml"})
-    with pytest.raises(ConfigError, match="cycle in extends: a.yaml -> b.yaml -> a.yaml"):
+    with pytest.raises(ConfigError, match=r"cycle in extends: a\.yaml -> b\.yaml -> a\.yaml"):
         load_config(tmp_path / "a.yaml")
 
 

@@ -24,7 +24,7 @@ def baseline_150():
 
 
 def test_hub_handles_3600_t_per_day(baseline_150) -> None:
-    _, tables, k = baseline_150
+    _, _, k = baseline_150
     assert k["dispatched_t_per_day"] == pytest.approx(k["demand_t_per_day"], rel=0.03)
     assert 0.6 <= k["crane_utilisation"] <= 0.9
     # realised demand follows the configured 3,600 t/day with seasonal factors < 1 early on

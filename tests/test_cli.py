@@ -1,0 +1,189 @@
+"""Layer 6: the CLI in a subprocess — exit codes, error text, result folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import tiny_raw
+
+RUN_FILES = {
+    "summary.csv",
+    "daily.csv",
+    "trains.csv",
+    "shipments.csv",
+    "node_events.csv",
+    "manifest.json",
+    ".silkroute-complete",
+}
+
+
+def silkroute(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("SILKROUTE_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "silkroute_sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def _yaml(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_help_explains_commands() -> None:
+    proc = silkroute("--help")
+    assert proc.returncode == 0
+    assert "run" in proc.stdout and "validate" in proc.stdout
+    proc = silkroute("run", "--help")
+    assert proc.returncode == 0
+    for option in ("--days", "--warmup-days", "--seed", "--out", "--set", "--no-plots"):
+        assert option in proc.stdout
+
+
+def test_run_writes_complete_folder(tmp_path: Path) -> None:
+    cfg = _yaml(tmp_path / "tiny.yaml", tiny_raw())
+    out = tmp_path / "out"
+    proc = silkroute(
+        "run", str(cfg), "--days", "3", "--out", str(out), "--set", "outputs.plots=true"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} >= RUN_FILES
+    assert {p.name for p in (out / "plots").iterdir()} >= {
+        "throughput.png",
+        "yard_level.png",
+        "hub_dwell.png",
+        "door_to_door.png",
+        "corridor_map.png",
+        "border_queues.png",
+        "string_line.png",
+    }
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in (
+        "config",
+        "config_hash",
+        "seed",
+        "version",
+        "python",
+        "packages",
+        "wall_s",
+        "events",
+        "warnings",
+    ):
+        assert key in manifest
+    assert manifest["config"]["simulation"]["days"] == 3
+    header = (out / "shipments.csv").read_text().splitlines()[0].split(",")
+    assert header[:10] == [
+        "shipment_id",
+        "cargo_class",
+        "destination",
+        "service",
+        "tonnes",
+        "teu",
+        "arrived_h",
+        "yard_in_h",
+        "ready_h",
+        "loaded_h",
+    ]
+    assert "conservation error" in proc.stdout
+    # rerunning into our own folder replaces it
+    proc = silkroute("run", str(cfg), "--days", "2", "--out", str(out), "--no-plots")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "manifest.json").read_text())["config"]["simulation"]["days"] == 2
+
+
+def test_default_out_is_results_name(tmp_path: Path) -> None:
+    cfg = _yaml(tmp_path / "tiny.yaml", tiny_raw())
+    proc = silkroute("run", str(cfg), "--days", "1", "--no-plots", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "results" / "tiny" / ".silkroute-complete").exists()
+
+
+def test_validate_ok_and_error() -> None:
+    proc = silkroute("validate", "configs/baseline.yaml")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("ok")
+
+
+BAD_CONFIGS = {
+    "unknown-key": (
+        lambda r: r["hub"]["cranes"].update(cout=3),
+        "hub.cranes.cout: unknown key 'cout' (did you mean 'count'?)",
+    ),
+    "wrong-type": (
+        lambda r: r["hub"]["loading"].update(tracks="four"),
+        "hub.loading.tracks: invalid value; allowed: an integer",
+    ),
+    "negative-capacity": (
+        lambda r: r["hub"]["yard"].update(capacity_teu=-100),
+        "hub.yard.capacity_teu: invalid value; allowed: a value > 0",
+    ),
+    "unknown-destination": (
+        lambda r: r["demand"]["classes"]["containers"].update(destinations={"Atlantis": 1}),
+        "destinations.Atlantis: unknown node",
+    ),
+    "train-smaller-than-box": (
+        lambda r: r["services"]["term"].update(capacity_teu=1),
+        "services.term.capacity_teu: a train smaller than one",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_exit_2_one_line_no_folder(case: str, tmp_path: Path) -> None:
+    mutate, expected = BAD_CONFIGS[case]
+    raw = tiny_raw()
+    mutate(raw)
+    cfg = _yaml(tmp_path / "bad.yaml", raw)
+    out = tmp_path / "out"
+    proc = silkroute("run", str(cfg), "--out", str(out))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"error: {cfg}: ")
+    assert expected in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+    assert not any(p.name.startswith(".out") for p in tmp_path.iterdir())
+
+
+def test_extends_cycle_exit_2(tmp_path: Path) -> None:
+    _yaml(tmp_path / "a.yaml", {"extends": "b.yaml"})
+    _yaml(tmp_path / "b.yaml", {"extends": "a.yaml"})
+    proc = silkroute("run", str(tmp_path / "a.yaml"), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ") and "cycle in extends" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_usage_exit_2(tmp_path: Path) -> None:
+    proc = silkroute("run", "--days", "many")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = silkroute("run", "--set", "nonsense")
+    assert proc.returncode == 2
+    assert "expected KEY.PATH=VALUE" in proc.stderr
+
+
+def test_foreign_out_folder_is_never_touched(tmp_path: Path) -> None:
+    cfg = _yaml(tmp_path / "tiny.yaml", tiny_raw())
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    proc = silkroute("run", str(cfg), "--days", "1", "--out", str(out))
+    assert proc.returncode == 2
+    assert "was not written by silkroute" in proc.stderr
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]

@@ -26,7 +26,7 @@ def baseline_60():
 
 
 def test_every_europe_train_changes_gauge_twice(baseline_60) -> None:
-    result, tables = baseline_60
+    _, tables = baseline_60
     ev = tables.node_events
     gauge = ev[(ev["kind"] == "gauge_change") & (~ev["background"])]
     arrived = tables.trains[tables.trains["arrived_h"].notna()]
@@ -199,6 +199,6 @@ def test_unreachable_destination() -> None:
     raw["demand"]["classes"]["containers"]["destinations"] = {"Island": 1}
     raw["services"]["term"]["stops"] = ["Island"]
     with pytest.raises(
-        ConfigError, match="services.term.stops.0: unreachable: no path from Hub to Island"
+        ConfigError, match=r"services\.term\.stops\.0: unreachable: no path from Hub to Island"
     ):
         validate_config(raw, "c.yaml")

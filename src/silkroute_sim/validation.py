@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from .config import ScenarioConfig
+from .config import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
 Problem = tuple[str, str, object]
 
@@ -204,4 +204,112 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
         problem = _check_path(cfg, adj, stream.route, f"corridor.background.{bname}.route")
         if problem:
             return problem
+    return _check_disruptions(cfg, adj)
+
+
+# --------------------------------------------------------------------------- disruptions
+
+#: the absolute capacity key that fits each hub resource
+_HUB_CAPACITY_KEY = {"cranes": "cranes", "gate": "lanes", "loading_tracks": "tracks", "yard": "teu"}
+
+
+def _check_target(
+    cfg: ScenarioConfig, adj: dict[str, set[str]], item: DisruptionTarget, where: str
+) -> Problem | None:
+    nodes = cfg.corridor.nodes
+    if item.node is not None and item.node not in nodes:
+        return (f"{where}.node", _unknown_node(item.node, nodes), item.node)
+    if item.edge is not None:
+        for j, name in enumerate(item.edge):
+            if name not in nodes:
+                return (f"{where}.edge.{j}", _unknown_node(name, nodes), name)
+        a, b = item.edge
+        exists = b in adj[a] if item.directed else (b in adj[a] or a in adj[b])
+        if not exists:
+            return (f"{where}.edge", f"no edge between {a} and {b} in corridor.edges", [a, b])
+    return None
+
+
+def _check_effect(
+    cfg: ScenarioConfig, adj: dict[str, set[str]], item: DisruptionEffect, where: str
+) -> Problem | None:
+    problem = _check_target(cfg, adj, item, where)
+    if problem:
+        return problem
+    effect = item.effect
+    absolute = item.absolute_capacity()
+    key = absolute[0] if absolute else None
+    if item.node is not None:
+        proc = cfg.corridor.nodes[item.node].processing
+        if effect == "speed":
+            return (
+                f"{where}.effect",
+                "'speed' applies to edges; at a node use processing_time",
+                effect,
+            )
+        if effect in ("capacity", "processing_time") and proc is None:
+            return (
+                f"{where}.effect",
+                f"{item.node} has no processing (tracks); only 'close' applies",
+                effect,
+            )
+        if key is not None and key not in ("tracks", "trains_per_day", "cranes"):
+            return (f"{where}.{key}", "at a node use tracks, trains_per_day or cranes", None)
+        if key == "cranes" and (proc is None or proc.gauge_change is None):
+            return (f"{where}.cranes", f"{item.node} has no gauge_change cranes", None)
+    elif item.edge is not None:
+        if effect == "processing_time":
+            return (
+                f"{where}.effect",
+                "'processing_time' applies to nodes and hub resources",
+                effect,
+            )
+        if key is not None and key != "trains_per_day":
+            return (f"{where}.{key}", "an edge's capacity is trains_per_day (or a factor)", None)
+        if effect == "capacity" and key is None:
+            uncapped = [
+                e
+                for e in cfg.corridor.edges
+                if {e.source, e.target} == set(item.edge) and e.line_capacity_trains_per_day is None
+            ]
+            if uncapped:
+                return (
+                    f"{where}.factor",
+                    "the edge has no line_capacity_trains_per_day to scale; "
+                    "give trains_per_day instead",
+                    item.factor,
+                )
+    else:
+        resource = item.hub or ""
+        if effect == "speed":
+            return (f"{where}.effect", "'speed' applies to edges", effect)
+        if effect == "processing_time" and resource == "yard":
+            return (f"{where}.effect", "the yard has no processing time", effect)
+        wanted = _HUB_CAPACITY_KEY[resource]
+        if key is not None and key != wanted:
+            return (f"{where}.{key}", f"the capacity of hub {resource} is given as {wanted}", None)
+    return None
+
+
+def _check_disruptions(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:
+    section = cfg.disruptions
+    for i, event in enumerate(section.scheduled):
+        problem = _check_effect(cfg, adj, event, f"disruptions.scheduled.{i}")
+        if problem:
+            return problem
+    for i, weather in enumerate(section.random.weather):
+        problem = _check_effect(cfg, adj, weather, f"disruptions.random.weather.{i}")
+        if problem:
+            return problem
+    for i, breakdown in enumerate(section.random.breakdowns):
+        where = f"disruptions.random.breakdowns.{i}"
+        problem = _check_target(cfg, adj, breakdown, where)
+        if problem:
+            return problem
+        if breakdown.node is not None and cfg.corridor.nodes[breakdown.node].processing is None:
+            return (
+                f"{where}.node",
+                f"{breakdown.node} has no processing tracks to break down",
+                breakdown.node,
+            )
     return None

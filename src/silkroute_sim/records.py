@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +21,9 @@ class LevelMonitor:
     def __init__(self, name: str, unit: str, t0: float = 0.0, level: float = 0.0) -> None:
         self.name = name
         self.unit = unit
-        self.times: list[float] = [t0]
-        self.levels: list[float] = [level]
+        # compact C doubles: 8 bytes a point instead of a Python float in a list
+        self.times = array("d", [t0])
+        self.levels = array("d", [level])
 
     @property
     def level(self) -> float:
@@ -38,7 +40,10 @@ class LevelMonitor:
         self.set(t, self.levels[-1] + delta)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.asarray(self.times, dtype=float), np.asarray(self.levels, dtype=float)
+        return (
+            np.frombuffer(self.times, dtype=float).copy(),
+            np.frombuffer(self.levels, dtype=float).copy(),
+        )
 
     def integral(self, t0: float, t1: float) -> float:
         """Integral of the level over [t0, t1]."""
@@ -74,7 +79,7 @@ def step_integrals(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> 
     return np.diff(areas)
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeEvent:
     """One stage of one train at one node."""
 

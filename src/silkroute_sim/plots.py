@@ -270,57 +270,93 @@ def corridor_map(
             onboard -= unload.get((train_id, v), 0.0)
     days = max(result.end_h / 24, 1e-9)
     top = max(tonnes.values(), default=1.0) / days
-    for u, v in {(min(a, b), max(a, b)) for a, b in graph.edges}:
-        x = [graph.nodes[u]["lon"], graph.nodes[v]["lon"]]
-        y = [graph.nodes[u]["lat"], graph.nodes[v]["lat"]]
-        flow = tonnes.get((u, v), 0.0) / days
-        ax.plot(x, y, color="0.75", lw=1, zorder=1)
-        if flow > 0:
-            ax.plot(
-                x,
-                y,
-                color=COLORS[0],
-                lw=0.8 + 9 * flow / top,
-                alpha=0.75,
-                zorder=2,
-                solid_capstyle="round",
-            )
     waits = (
         events[events["arrived_h"] >= result.warmup_h]
         .drop_duplicates(["train_id", "node"])
         .groupby("node")["wait_h"]
         .mean()
     )
-    names = list(graph.nodes)
-    lon = [graph.nodes[n]["lon"] for n in names]
-    lat = [graph.nodes[n]["lat"] for n in names]
-    wait = [float(waits.get(n, 0.0)) for n in names]
-    sc = ax.scatter(
-        lon,
-        lat,
-        c=wait,
-        cmap="YlOrRd",
-        s=70,
-        edgecolor="k",
-        zorder=3,
-        vmin=0,
-        vmax=max(max(wait), 1.0),
-    )
-    fig.colorbar(sc, ax=ax, label="mean wait at node (h)", shrink=0.8)
-    for n, x, y in zip(names, lon, lat, strict=False):
-        ax.annotate(n, (x, y), textcoords="offset points", xytext=(4, 5), fontsize=7.5)
+    vmax = max([float(w) for w in waits] + [1.0])
+
+    def draw(axis: Any, label_size: float, names: list[str]) -> Any:
+        for u, v in sorted({(min(a, b), max(a, b)) for a, b in graph.edges}):
+            x = [graph.nodes[u]["lon"], graph.nodes[v]["lon"]]
+            y = [graph.nodes[u]["lat"], graph.nodes[v]["lat"]]
+            flow = tonnes.get((u, v), 0.0) / days
+            axis.plot(x, y, color="0.75", lw=1, zorder=1)
+            if flow > 0:
+                axis.plot(
+                    x,
+                    y,
+                    color=COLORS[0],
+                    lw=0.8 + 9 * flow / top,
+                    alpha=0.75,
+                    zorder=2,
+                    solid_capstyle="round",
+                )
+        lon = [graph.nodes[n]["lon"] for n in names]
+        lat = [graph.nodes[n]["lat"] for n in names]
+        wait = [float(waits.get(n, 0.0)) for n in names]
+        sc = axis.scatter(
+            lon, lat, c=wait, cmap="YlOrRd", s=60, edgecolor="k", zorder=3, vmin=0, vmax=vmax
+        )
+        for n, x, y in zip(names, lon, lat, strict=True):
+            # a border node's label goes on the side away from its partner across the line
+            partners = [
+                m
+                for m in graph.successors(n)
+                if graph.nodes[m]["kind"] == "border" and graph.nodes[n]["kind"] == "border"
+            ]
+            left = bool(partners) and x < graph.nodes[partners[0]]["lon"]
+            axis.annotate(
+                n,
+                (x, y),
+                textcoords="offset points",
+                xytext=(-7, 2) if left else (7, -6),
+                ha="right" if left else "left",
+                fontsize=label_size,
+            )
+        return sc
+
+    # the Xinjiang crossings and the Polish border sit close together: zoom them in insets
+    zooms = [
+        ((79.8, 83.4, 43.9, 45.6), "Xinjiang crossings"),
+        ((22.9, 24.3, 51.85, 52.3), "Brest / Małaszewicze"),
+    ]
+    crowded = {
+        n
+        for n in graph.nodes
+        for (x0, x1, y0, y1), _ in zooms
+        if x0 <= graph.nodes[n]["lon"] <= x1 and y0 <= graph.nodes[n]["lat"] <= y1
+    }
+    main_labels = [n for n in graph.nodes if n not in crowded or graph.nodes[n]["kind"] == "hub"]
+    sc = draw(ax, 8, list(graph.nodes))
+    for text in list(ax.texts):
+        if text.get_text() not in main_labels:
+            text.remove()
+    fig.colorbar(sc, ax=ax, label="mean wait at node (h), all trains", shrink=0.8)
+    for i, ((x0, x1, y0, y1), title) in enumerate(zooms):
+        inset = ax.inset_axes((0.02 + 0.30 * i, 0.02, 0.28, 0.36))
+        draw(inset, 6.5, [n for n in graph.nodes if n in crowded])
+        inset.set_xlim(x0, x1)
+        inset.set_ylim(y0, y1)
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_title(title, fontsize=7.5)
+        inset.grid(False)
+        ax.indicate_inset_zoom(inset, edgecolor="0.5")
     for width, label in (
         (0.8 + 9 * 0.25, f"{top * 0.25:,.0f} t/day"),
         (0.8 + 9, f"{top:,.0f} t/day"),
     ):
         ax.plot([], [], color=COLORS[0], lw=width, label=label)
-    ax.legend(title="Urumqi cargo carried", fontsize=8, loc="lower left")
+    ax.legend(title="Urumqi cargo carried", fontsize=8, loc="upper right")
     ax.set(
-        title="Corridor: Urumqi cargo flows and waits at nodes",
+        title="Corridor: Urumqi cargo flows and mean waits at nodes",
         xlabel="longitude (°E)",
         ylabel="latitude (°N)",
     )
-    ax.set_aspect(1.4)
+    ax.set_ylim(30, 58)
     return _save(fig, path)
 
 

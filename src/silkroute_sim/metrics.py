@@ -12,6 +12,12 @@ import math
 import numpy as np
 import pandas as pd
 
+from .class_metrics import (
+    CLASS_SHIPMENT_COLUMNS,
+    class_daily_columns,
+    class_summary_rows,
+    shipment_class_columns,
+)
 from .model import RunResult
 from .network import route_km
 from .records import step_integrals
@@ -35,6 +41,7 @@ SHIPMENT_COLUMNS = [
     "train_id",
     "hub_dwell_h",
     "door_to_door_d",
+    *CLASS_SHIPMENT_COLUMNS,
 ]
 TRAIN_COLUMNS = [
     "train_id",
@@ -93,9 +100,11 @@ def shipments_frame(result: RunResult) -> pd.DataFrame:
         )
         for s in ships
     ]
-    df = pd.DataFrame(rows, columns=SHIPMENT_COLUMNS[:-2])
+    df = pd.DataFrame(rows, columns=SHIPMENT_COLUMNS[: -2 - len(CLASS_SHIPMENT_COLUMNS)])
     df["hub_dwell_h"] = df["departed_h"] - df["arrived_h"]
     df["door_to_door_d"] = (df["delivered_h"] - df["arrived_h"]) / 24
+    for column, values in shipment_class_columns(result).items():
+        df[column] = values
     return df
 
 
@@ -114,7 +123,7 @@ def trains_frame(result: RunResult) -> pd.DataFrame:
                 t.box_count,
                 t.teu,
                 t.kg / 1000,
-                t.teu / t.capacity_teu,
+                t.load_factor,
                 t.opened_h,
                 t.called_h,
                 t.loading_start_h,
@@ -188,6 +197,8 @@ def daily_frame(result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame
     for node in processing_nodes(result):
         times, levels = mons[f"queue:{node}"].arrays()
         out[f"border_queue_mean:{node}"] = step_integrals(times, levels, edges) / widths
+    for column, values in class_daily_columns(result, shipments, trains, edges).items():
+        out[column] = values  # by cargo class, compound, inbound (class_metrics)
     return out
 
 
@@ -198,6 +209,37 @@ def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.n
     for i, (a, b) in enumerate(zip(starts, stops, strict=False)):
         a = max(int(a), 0)
         out[i] = levels[a : max(int(b), a + 1)].max()
+    return out
+
+
+def transit_legs(
+    shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
+    """Door to door of each delivered shipment split into legs (days): hub dwell (gate to
+    departure), rail running (moving on edges), corridor nodes (queueing and processing at
+    border and junction nodes before its stop) and terminal dwell (arrival to release)."""
+    ev = events[(events["kind"] != "terminal") & (~events["background"])]
+    node_h = (ev["end_h"] - ev["arrived_h"]).groupby([ev["train_id"], ev["node"]]).sum()
+    train_nodes = node_h.reset_index(name="hours")
+    route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
+    per_stop: dict[tuple[str, str], float] = {}
+    for train_id, group in train_nodes.groupby("train_id"):
+        hours = dict(zip(group["node"], group["hours"], strict=True))
+        total = 0.0
+        for node in str(route_of.get(str(train_id), "")).split(">"):
+            total += hours.get(node, 0.0)
+            per_stop[(str(train_id), node)] = total
+    out = pd.DataFrame({"destination": shipments["destination"]})
+    nodes_h = [
+        per_stop.get((t, d), 0.0)
+        for t, d in zip(shipments["train_id"], shipments["destination"], strict=True)
+    ]
+    out["hub_dwell"] = (shipments["departed_h"] - shipments["arrived_h"]) / 24
+    out["corridor_nodes"] = pd.Series(nodes_h, index=shipments.index) / 24
+    out["rail_running"] = (shipments["terminal_arrived_h"] - shipments["departed_h"]) / 24 - out[
+        "corridor_nodes"
+    ]
+    out["terminal_dwell"] = (shipments["delivered_h"] - shipments["terminal_arrived_h"]) / 24
     return out
 
 
@@ -251,10 +293,14 @@ def summary_frame(
     add("door_to_door_d_mean", _mean(released["door_to_door_d"]), "d")
     add("door_to_door_d_median", _q(released["door_to_door_d"], 0.5), "d")
     add("door_to_door_d_p90", _q(released["door_to_door_d"], 0.9), "d")
+    legs = transit_legs(released, trains, events)
     for dest in result.config.services_destinations():
         sel = released[released["destination"] == dest]["door_to_door_d"]
         add(f"door_to_door_d_median:{dest}", _q(sel, 0.5), "d")
         add(f"door_to_door_d_p90:{dest}", _q(sel, 0.9), "d")
+        at = legs[legs["destination"] == dest]
+        for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
+            add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
     ev = events[in_window(events["arrived_h"])]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
     border_nodes = [
@@ -268,6 +314,7 @@ def summary_frame(
         add(f"urumqi_trains_per_day:{node}", int((~at["background"]).sum()) / days, "trains/day")
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
+    rows += class_summary_rows(result, shipments, trains)  # by cargo class (class_metrics)
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 
 

@@ -247,7 +247,7 @@ def validate(config: str | None, overrides: tuple[str, ...]) -> None:
 
 #: modules that add commands: each defines ``register(group: click.Group) -> None`` and keeps
 #: its heavy imports inside the command functions (``silkroute --help`` must stay fast)
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("cli_sweep",)
 
 
 def _register_commands() -> None:

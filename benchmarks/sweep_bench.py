@@ -1,0 +1,112 @@
+"""Sweep throughput (runs per minute) against the number of local worker processes.
+
+Usage::
+
+    python benchmarks/sweep_bench.py                          # --workers 1,2 --runs 16
+    python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 64
+    python benchmarks/sweep_bench.py --workers 1,2 --scheduler tcp://127.0.0.1:8786
+
+Each row runs the same sweep into a fresh folder: one point of the baseline scenario
+(``--days`` simulated days) with ``--runs`` replications (different seeds), no plots.
+The wall time includes starting the worker processes, simulating, writing every run
+folder and building runs.csv/points.csv: what a user waits for. The speed-up is against
+the first row (put 1 first); ``efficiency`` is speed-up / workers. Every row's runs.csv
+must be byte-identical, and the script checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from silkroute_sim.loader import default_config_path
+from silkroute_sim.sweep import plan_sweep, run_sweep
+
+
+def write_spec(folder: Path, runs: int, days: float, warmup: float) -> Path:
+    spec = {
+        "name": "bench",
+        "base": str(default_config_path()),
+        "set": {"simulation.days": days, "simulation.warmup_days": warmup},
+        "parameters": {"demand.tonnes_per_day": [3600]},
+        "reps": runs,
+        "seed": 1,
+        "outputs": ["dispatched_t_per_day", "hub_dwell_h_mean", "crane_utilisation"],
+    }
+    path = folder / "bench.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--workers", default="1,2", help="comma-separated counts (default 1,2)")
+    parser.add_argument("--runs", type=int, default=16, help="runs per row (default 16)")
+    parser.add_argument("--days", type=float, default=60, help="simulated days per run")
+    parser.add_argument("--warmup-days", type=float, default=10)
+    parser.add_argument("--scheduler", default=None, help="also time a Dask cluster")
+    args = parser.parse_args()
+    counts = [int(w) for w in args.workers.split(",") if w.strip()]
+    if not counts or min(counts) < 1 or args.runs < 1:
+        parser.error("--workers needs counts >= 1 and --runs at least 1")
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(
+        f"sweep throughput: {args.runs} runs of the baseline, {args.days:g} days "
+        f"({args.warmup_days:g} warm-up), no plots"
+    )
+    print(
+        f"machine: {platform.machine()}, {cores} usable cores, Python {platform.python_version()}"
+    )
+    rows: list[tuple[str, int, float]] = []
+    reference: bytes | None = None
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        root = Path(tmp)
+        plan = plan_sweep(write_spec(root, args.runs, args.days, args.warmup_days))
+        setups: list[tuple[str, int, str | None]] = [(f"{w}", w, None) for w in counts]
+        if args.scheduler:
+            setups.append((f"dask {args.scheduler}", 0, args.scheduler))
+        for label, workers, scheduler in setups:
+            out = root / f"out-{len(rows)}"
+            started = time.perf_counter()
+            outcome = run_sweep(
+                plan, out, workers=workers or None, scheduler=scheduler, plots=False
+            )
+            wall = time.perf_counter() - started
+            if outcome.failed:
+                print(f"{label}: {outcome.failed} runs failed", file=sys.stderr)
+                return 1
+            table = (out / "runs.csv").read_bytes()
+            if reference is None:
+                reference = table
+            elif table != reference:
+                print(f"{label}: runs.csv differs from the first row's", file=sys.stderr)
+                return 1
+            rows.append((label, workers, wall))
+            print(f"  ... {label}: {wall:.1f} s", file=sys.stderr, flush=True)
+
+    base = args.runs / rows[0][2] * 60
+    print(
+        f"{'workers':>24}  {'runs':>5}  {'wall s':>7}  {'runs/min':>9}  {'speed-up':>8}  "
+        f"{'efficiency':>10}"
+    )
+    for label, workers, wall in rows:
+        rate = args.runs / wall * 60
+        speedup = rate / base
+        eff = f"{speedup / workers:.0%}" if workers else ""
+        print(
+            f"{label:>24}  {args.runs:>5}  {wall:>7.1f}  {rate:>9.1f}  {speedup:>7.2f}×  {eff:>10}"
+        )
+    print("runs.csv identical in every row: yes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import simpy
@@ -27,10 +27,13 @@ import simpy
 from .config import BackgroundStreamConfig, ScenarioConfig
 from .distributions import Exponential, Gamma
 from .entities import Train
-from .hub import Hub
+from .hub import Hub, WorkFn
 from .network import changes_gauge, expected_processing_h, shortest_path
 from .records import LevelMonitor, NodeEvent, RunRecords
 from .rng import Sampler, Streams
+
+if TYPE_CHECKING:
+    from .disruptions import RouteGuard
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -73,6 +76,10 @@ class NodeState:
         self.mean_service_h = 0.0
         self.has_customs = False
         self.stages: dict[bool, _Stage] = {}
+        # disruption hooks (silkroute_sim.disruptions): a processing-time factor, and
+        # track work that breakdowns can interrupt
+        self.time_factor = 1.0
+        self.work: WorkFn | None = None
         if proc is not None:
             self.tracks = simpy.Resource(env, proc.tracks)
             self.track_count = proc.tracks
@@ -141,6 +148,7 @@ class Corridor:
             else:
                 self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
         self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
+        self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
 
     # -------------------------------------------------------------- routing
 
@@ -149,6 +157,8 @@ class Corridor:
 
     def plan(self, train: Train, start: str, stops: list[str]) -> list[str]:
         """The node list from ``start`` through the remaining ``stops``."""
+        if self.guard is not None:
+            return self.guard.plan(train, start, stops)
         if self.route_policy.get(train.service) == "adaptive":
             return shortest_path(self.graph, start, stops, self._adaptive_weight)
         return shortest_path(self.graph, start, stops)
@@ -186,12 +196,20 @@ class Corridor:
             node.queue.set(env.now, node.waiting)
             start = env.now
             stage = node.stages[train.background]
-            customs_h = stage.customs()
+            customs_h = stage.customs() * node.time_factor
             gauge_h = 0.0
             gauge_change = prev is not None and changes_gauge(self.cfg.corridor, prev, name)
             if gauge_change and stage.lift is not None and stage.setup is not None:
                 gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
-            yield env.timeout(customs_h + gauge_h)
+                gauge_h *= node.time_factor
+            if node.work is None:
+                yield env.timeout(customs_h + gauge_h)
+            else:  # a track breakdown stops the work: the lost hours extend the last stage
+                lost_h = yield from node.work(track, customs_h + gauge_h)
+                if gauge_change:
+                    gauge_h += lost_h
+                else:
+                    customs_h += lost_h
         train.wait_h += start - arrived
         events = self.records.node_events
         first_written = node.has_customs or not gauge_change
@@ -229,13 +247,12 @@ class Corridor:
         env = self.env
         remaining = list(train.stops)
         adaptive = self.route_policy.get(train.service) == "adaptive"
-        path = (
-            self.plan(train, train.origin, remaining)
-            if adaptive
-            else self._static_routes[train.service]
-        )
+        path = self.initial_path(train)
+        guard = self.guard
         i = 0
         while remaining:
+            if guard is not None:  # wait out closures ahead, or re-plan around them
+                path, i = yield from guard.clear_ahead(train, path, i, remaining)
             u, v = path[i], path[i + 1]
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
@@ -262,6 +279,12 @@ class Corridor:
                 path = self.plan(train, v, remaining)
                 i = 0
         train.arrived_h = env.now
+
+    def initial_path(self, train: Train) -> list[str]:
+        """The route a service train takes from the hub (before any re-planning)."""
+        if self.route_policy.get(train.service) == "adaptive":
+            return self.plan(train, train.origin, list(train.stops))
+        return self._static_routes[train.service]
 
     # -------------------------------------------------------------- background
 
@@ -300,8 +323,13 @@ class Corridor:
             env.process(self.run_background(train, stream.route))
 
     def run_background(self, train: Train, route: list[str]) -> Proc:
+        guard = self.guard
+        if guard is not None:
+            yield from guard.hold_entry(train, route[0])
         yield from self.visit(train, None, route[0])
-        for u, v in itertools.pairwise(route):
+        for i, (u, v) in enumerate(itertools.pairwise(route)):
+            if guard is not None:
+                yield from guard.clear_ahead(train, route, i, [])
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
             train.route.append(v)

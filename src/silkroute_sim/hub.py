@@ -25,6 +25,8 @@ from .records import RunRecords
 from .rng import Sampler, Streams
 
 Proc = Generator[simpy.Event, Any, None]
+#: work on a held unit that a breakdown may interrupt; returns the hours lost
+WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
 
 
 class Hub:
@@ -66,6 +68,12 @@ class Hub:
         self.kg_departed = 0
         self.dispatchers: dict[str, Dispatcher] = {}
         self.on_departure: Callable[[Train], Proc] | None = None
+        # disruption hooks (silkroute_sim.disruptions); neutral when none are configured
+        self.gate_time_factor = 1.0
+        self.move_time_factor = 1.0
+        self.formation_time_factor = 1.0
+        self.crane_work: WorkFn | None = None  # crane moves that breakdowns can interrupt
+        self.departure_hold: Callable[[Train], Proc] | None = None  # waits out closures
 
     # ------------------------------------------------------------------ boxes
 
@@ -83,7 +91,7 @@ class Hub:
             yield lane
             yield self.yard.put(box.teu)  # a full yard blocks the gate lane
             self.yard_level.set(env.now, self.yard.level)
-            yield env.timeout(self.gate_time())
+            yield env.timeout(self.gate_time() * self.gate_time_factor)
         self.gate_queue.add(env.now, -1)
         yield from self.crane_move()
         box.yard_in_h = env.now
@@ -105,7 +113,11 @@ class Hub:
             yield crane
             self.crane_queue.add(env.now, -1)
             self.cranes_busy.add(env.now, 1)
-            yield env.timeout(self.move_time())
+            move_h = self.move_time() * self.move_time_factor
+            if self.crane_work is None:
+                yield env.timeout(move_h)
+            else:
+                yield from self.crane_work(crane, move_h)
             self.cranes_busy.add(env.now, -1)
 
     # ------------------------------------------------------------------ trains
@@ -128,12 +140,14 @@ class Hub:
                 for box in train.shipments:
                     self._loaded(box)
             train.loaded_h = env.now
-            formation = self.formation()
+            formation = self.formation() * self.formation_time_factor
             if formation > 0:
                 yield env.timeout(formation)
             train.formed_h = env.now
             if train.scheduled_h == train.scheduled_h and env.now < train.scheduled_h:
                 yield env.timeout(train.scheduled_h - env.now)
+            if self.departure_hold is not None:
+                yield from self.departure_hold(train)
             self.tracks_busy.add(env.now, -1)
         self.depart(train)
         if self.on_departure is not None:

@@ -18,6 +18,7 @@ from .class_metrics import (
     class_summary_rows,
     shipment_class_columns,
 )
+from .disruption_metrics import disruptions_frame, summary_rows
 from .model import RunResult
 from .network import route_km
 from .records import step_integrals
@@ -331,3 +332,10 @@ class Tables:
         self.node_events = node_events_frame(result)
         self.daily = daily_frame(result, self.shipments, self.trains)
         self.summary = summary_frame(result, self.shipments, self.trains, self.node_events)
+        #: one row per disruption event; None when the scenario has no disruptions
+        self.disruptions = disruptions_frame(result, self.shipments, self.trains, self.node_events)
+        if self.disruptions is not None:
+            rows = pd.DataFrame(
+                summary_rows(result, self.disruptions), columns=self.summary.columns
+            )
+            self.summary = pd.concat([self.summary, rows], ignore_index=True)

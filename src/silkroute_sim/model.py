@@ -12,6 +12,7 @@ import simpy
 from .config import ScenarioConfig
 from .corridor import Corridor
 from .demand import Demand
+from .disruptions import DisruptionLog, install
 from .hub import Dispatcher, Hub
 from .network import build_graph
 from .records import RunRecords
@@ -52,6 +53,7 @@ class RunResult:
     wall_s: float
     cranes: int
     services: dict[str, float] = field(default_factory=dict)
+    disruptions: DisruptionLog | None = None
 
 
 def _events_scheduled(env: simpy.Environment) -> int:
@@ -81,6 +83,7 @@ def simulate(
     env.process(demand.run(env, hub.receive))
     for name, stream in cfg.corridor.background.items():
         env.process(corridor.background_source(name, stream))
+    disruption_log = install(env, cfg, streams, records, hub, corridor)
 
     end_h = cfg.simulation.days * 24.0
     if progress is None:
@@ -106,4 +109,5 @@ def simulate(
         events=_events_scheduled(env),
         wall_s=time.perf_counter() - started,
         cranes=cfg.hub.cranes.count,
+        disruptions=disruption_log,
     )

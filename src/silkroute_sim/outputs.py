@@ -38,15 +38,18 @@ def manifest(result: RunResult, warnings: list[str]) -> dict[str, Any]:
             "simulated_days": result.end_h / 24,
             "warmup_days": result.warmup_h / 24,
             "warnings": warnings,
-            "files": [*sorted(f for f in _csv_names()), "manifest.json"],
+            "files": [*sorted(_csv_names(result)), "manifest.json"],
             "config": result.config.resolved(),
         }
     )
     return data
 
 
-def _csv_names() -> list[str]:
-    return ["summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv"]
+def _csv_names(result: RunResult) -> list[str]:
+    names = ["summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv"]
+    if result.disruptions is not None:
+        names.append("disruptions.csv")
+    return names
 
 
 def write_run(
@@ -70,6 +73,8 @@ def write_run(
         write_csv(tables.trains, folder / "trains.csv")
         write_csv(tables.shipments, folder / "shipments.csv")
         write_csv(tables.node_events, folder / "node_events.csv")
+        if tables.disruptions is not None:
+            write_csv(tables.disruptions, folder / "disruptions.csv")
         if plots:
             from .plots import all_run_plots
 

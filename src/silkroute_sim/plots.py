@@ -66,11 +66,21 @@ def _shade_warmup(ax: Any, warmup_d: float) -> None:
         ax.axvspan(0, warmup_d, color="0.85", alpha=0.6, lw=0, label="warm-up (excluded)")
 
 
+def _shade_disruptions(ax: Any, result: RunResult) -> None:
+    """Shaded bands over the scheduled and weather disruption windows."""
+    from .disruption_metrics import windows_to_shade
+
+    for i, (start_h, end_h, _) in enumerate(windows_to_shade(result)):
+        label = "disruption" if i == 0 else None
+        ax.axvspan(start_h / 24, end_h / 24, color=COLORS[1], alpha=0.15, lw=0, label=label)
+
+
 def throughput(daily: pd.DataFrame, result: RunResult, path: Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots()
     target = result.config.demand.tonnes_per_day
     _shade_warmup(ax, result.warmup_h / 24)
+    _shade_disruptions(ax, result)
     ax.bar(
         daily["day"],
         daily["tonnes_dispatched"],
@@ -112,6 +122,7 @@ def yard_level(result: RunResult, path: Path) -> Path:
     fig, ax = plt.subplots()
     times, levels = result.records.monitors["yard_teu"].arrays()
     _shade_warmup(ax, result.warmup_h / 24)
+    _shade_disruptions(ax, result)
     ax.step(times / 24, levels, where="post", color=COLORS[0], lw=0.8, label="yard occupancy")
     cap = result.config.hub.yard.capacity_teu
     ax.axhline(cap, color=COLORS[1], lw=1.5, ls="--", label=f"capacity {cap:,.0f} TEU")
@@ -174,6 +185,7 @@ def border_queues(result: RunResult, path: Path) -> Path:
         if c.kind == "border" and f"queue:{n}" in result.records.monitors
     ]
     _shade_warmup(ax, result.warmup_h / 24)
+    _shade_disruptions(ax, result)
     edges = np.arange(0, result.end_h + 24, 24.0)
     from .records import step_integrals
 

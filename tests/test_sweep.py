@@ -522,3 +522,14 @@ def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Pat
             fcntl.flock(fh, fcntl.LOCK_EX)
             with pytest.raises(SilkrouteError, match="another sweep is writing"):
                 run_sweep(spec, out, workers=1)
+
+
+def test_dask_and_plotting_are_imported_only_when_asked_for() -> None:
+    code = (
+        "import sys, silkroute_sim.cli, silkroute_sim.sweep, silkroute_sim.executors\n"
+        "heavy = [m for m in ('dask', 'distributed', 'matplotlib') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 MAX_LINES = 10
 DEMAND_PATH = "demand.tonnes_per_day"
+#: the KPI of the demand that arrived in the observation window
+ARRIVED = "demand_t_per_day"
 #: KPIs that are checks, not results: kept in runs.csv, not plotted
 NOT_PLOTTED = {"conservation_error_t"}
 
@@ -49,6 +51,11 @@ def _axis(points: pd.DataFrame, param: str) -> tuple[np.ndarray, list[str] | Non
     labels = list(dict.fromkeys(str(v) for v in points[param]))
     where = {label: i for i, label in enumerate(labels)}
     return np.array([where[str(v)] for v in points[param]], dtype=float), labels
+
+
+def _short(path: str) -> str:
+    """The last two segments of a dotted path: ``cranes.count``, ``demand.tonnes_per_day``."""
+    return ".".join(path.split(".")[-2:])
 
 
 def _label(name: str, unit: str) -> str:
@@ -77,7 +84,7 @@ def kpi_vs_parameter(
             keys = points[others].astype(str).agg(", ".join, axis=1)
             names = list(dict.fromkeys(keys))
             if len(names) <= MAX_LINES:
-                short = ", ".join(o.rsplit(".", 1)[-1] for o in others)
+                short = ", ".join(_short(o) for o in others)
                 groups = [(f"{short} = {n}", (keys == n).to_numpy()) for n in names]
         else:
             groups = [("", np.ones(len(points), dtype=bool))]
@@ -97,14 +104,26 @@ def kpi_vs_parameter(
         err = np.vstack([mean - low, high - mean])
         err = np.where(np.isfinite(err), err, 0.0)
         ax.errorbar(x_all, mean, yerr=err, fmt="o", color=COLORS[0], ms=4, capsize=2, lw=1)
-    if param == DEMAND_PATH and unit == "t/day" and labels is None:
-        lo_x, hi_x = float(np.nanmin(x_all)), float(np.nanmax(x_all))
-        ax.plot([lo_x, hi_x], [lo_x, hi_x], "--", color="0.4", lw=1, label="y = demand")
+    if param == DEMAND_PATH and unit == "t/day" and labels is None and kpi != ARRIVED:
+        if f"{ARRIVED}_mean" in points:  # what arrived (seasons, weekdays) beats the nominal
+            arrived = (
+                pd.DataFrame({"x": x_all, "y": points[f"{ARRIVED}_mean"].to_numpy(dtype=float)})
+                .groupby("x")["y"]
+                .mean()
+            )
+            ax.plot(arrived.index, arrived.to_numpy(), "--", color="0.4", lw=1, label="demand")
+        else:
+            lo_x, hi_x = float(np.nanmin(x_all)), float(np.nanmax(x_all))
+            ax.plot([lo_x, hi_x], [lo_x, hi_x], "--", color="0.4", lw=1, label="y = demand")
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+    else:
+        ticks = np.unique(x_all[np.isfinite(x_all)])
+        if design != "lhs" and len(ticks) <= 16:
+            ax.set_xticks(ticks, [_fmt_tick(float(t)) for t in ticks])
     ax.set_xlabel(param)
     ax.set_ylabel(_label(kpi, unit))
-    ax.set_title(f"{kpi} vs {param.rsplit('.', 1)[-1]}")
+    ax.set_title(f"{kpi} vs {_short(param)}")
     if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
@@ -136,12 +155,14 @@ def heatmap(
     ax.grid(False)
     finite = data[np.isfinite(data)]
     mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    size = float(np.abs(finite).max()) if finite.size else 0.0
+    fmt = "{:,.0f}" if size >= 100 else "{:.1f}" if size >= 10 else "{:.2f}"
     for (r, c), value in np.ndenumerate(data):
         if math.isfinite(value):
             ax.text(
                 c,
                 r,
-                _fmt_value(value),
+                fmt.format(value),
                 ha="center",
                 va="center",
                 fontsize=7,
@@ -163,15 +184,6 @@ def _fmt_tick(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:.0f}"
     return str(value)
-
-
-def _fmt_value(value: float) -> str:
-    size = abs(value)
-    if size >= 100:
-        return f"{value:,.0f}"
-    if size >= 1:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def sweep_plots(plan: SweepPlan, results: SweepResults, folder: Path) -> list[Path]:

@@ -45,6 +45,15 @@ def write_spec(folder: Path, runs: int, days: float, warmup: float) -> Path:
     return path
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its reaped children (the pool's workers)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", default="1,2", help="comma-separated counts (default 1,2)")
@@ -65,21 +74,23 @@ def main() -> int:
     print(
         f"machine: {platform.machine()}, {cores} usable cores, Python {platform.python_version()}"
     )
-    rows: list[tuple[str, int, float]] = []
+    rows: list[tuple[str, int, float, float, float]] = []
     reference: bytes | None = None
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         root = Path(tmp)
         plan = plan_sweep(write_spec(root, args.runs, args.days, args.warmup_days))
         setups: list[tuple[str, int, str | None]] = [(f"{w}", w, None) for w in counts]
         if args.scheduler:
-            setups.append((f"dask {args.scheduler}", 0, args.scheduler))
+            setups.append(("dask", 0, args.scheduler))
         for label, workers, scheduler in setups:
             out = root / f"out-{len(rows)}"
+            cpu_before = _cpu_s()
             started = time.perf_counter()
             outcome = run_sweep(
                 plan, out, workers=workers or None, scheduler=scheduler, plots=False
             )
             wall = time.perf_counter() - started
+            cpu = _cpu_s() - cpu_before  # pool workers are reaped by now: counted
             if outcome.failed:
                 print(f"{label}: {outcome.failed} runs failed", file=sys.stderr)
                 return 1
@@ -89,21 +100,27 @@ def main() -> int:
             elif table != reference:
                 print(f"{label}: runs.csv differs from the first row's", file=sys.stderr)
                 return 1
-            rows.append((label, workers, wall))
+            rows.append((label, workers, wall, cpu, os.getloadavg()[0]))
             print(f"  ... {label}: {wall:.1f} s", file=sys.stderr, flush=True)
 
     base = args.runs / rows[0][2] * 60
     print(
-        f"{'workers':>24}  {'runs':>5}  {'wall s':>7}  {'runs/min':>9}  {'speed-up':>8}  "
-        f"{'efficiency':>10}"
+        f"{'workers':>10}  {'runs':>5}  {'wall s':>7}  {'runs/min':>9}  {'speed-up':>8}  "
+        f"{'efficiency':>10}  {'cpu s/run':>9}  {'load':>5}"
     )
-    for label, workers, wall in rows:
+    for label, workers, wall, cpu, load in rows:
         rate = args.runs / wall * 60
         speedup = rate / base
         eff = f"{speedup / workers:.0%}" if workers else ""
         print(
-            f"{label:>24}  {args.runs:>5}  {wall:>7.1f}  {rate:>9.1f}  {speedup:>7.2f}×  {eff:>10}"
+            f"{label:>10}  {args.runs:>5}  {wall:>7.1f}  {rate:>9.1f}  {speedup:>7.2f}×  "
+            f"{eff:>10}  {cpu / args.runs:>9.2f}  {load:>5.1f}"
         )
+    print(
+        "cpu s/run: this process and its worker processes (not Dask workers); load: the "
+        "1-minute load average after the row; a load above the core count means other "
+        "programs took CPU and the speed-up is understated"
+    )
     print("runs.csv identical in every row: yes")
     return 0
 

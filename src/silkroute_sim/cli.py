@@ -172,6 +172,27 @@ def _config_options(func: F) -> F:
     "(only silkroute's own files are replaced).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no KPI table.")
+@click.option(
+    "--reps",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Replications: run seeds SEED … SEED+N-1; each goes to OUT/rep-<seed>/ and "
+    "summary.csv gets mean, ci_low, ci_high, n per KPI.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 1024),
+    default=1,
+    show_default=True,
+    help="Replications run at once in separate processes (0: one per CPU core).",
+)
+@click.option(
+    "--ci",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals over replications.",
+)
 def run(
     config: str | None,
     overrides: tuple[str, ...],
@@ -182,12 +203,17 @@ def run(
     no_plots: bool,
     force: bool,
     quiet: bool,
+    reps: int | None,
+    workers: int,
+    ci: float,
 ) -> None:
     """Run one scenario and write its result folder.
 
     CONFIG is a YAML file or the name of a built-in scenario (default: baseline).
     The folder gets summary.csv, daily.csv, trains.csv, shipments.csv, node_events.csv,
-    manifest.json and plots/*.png; it appears only when complete.
+    manifest.json, plots/*.png and report.html; it appears only when complete. With
+    --reps N, OUT/rep-<seed>/ holds each replication and OUT the combined summary.csv
+    (with confidence intervals), replications.csv, manifest.json and report.html.
     """
     from .io import check_output_target
     from .loader import load_config
@@ -195,6 +221,12 @@ def run(
     cfg = load_config(config, overrides, days=days, warmup_days=warmup_days, seed=seed)
     target = out if out is not None else Path("results") / cfg.name
     check_output_target(target, force)  # refuse before spending minutes on the run
+    if reps is not None:
+        from .cli_compare import run_replications_command
+
+        plots = not no_plots and cfg.outputs.plots
+        run_replications_command(cfg, target, reps, workers, ci, plots, force, quiet)
+        return
     from .model import simulate
 
     bar = _progress(not quiet, cfg.simulation.days, cfg.name)
@@ -247,7 +279,7 @@ def validate(config: str | None, overrides: tuple[str, ...]) -> None:
 
 #: modules that add commands: each defines ``register(group: click.Group) -> None`` and keeps
 #: its heavy imports inside the command functions (``silkroute --help`` must stay fast)
-COMMAND_MODULES: tuple[str, ...] = ("cli_sweep",)
+COMMAND_MODULES: tuple[str, ...] = ("cli_compare", "cli_sweep")
 
 
 def _register_commands() -> None:

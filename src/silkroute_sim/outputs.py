@@ -80,6 +80,10 @@ def write_run(
 
             all_run_plots(result, tables, folder / "plots")
         write_json(manifest(result, warnings), folder / "manifest.json")
+        if plots:  # the self-contained page: description, KPI table, plots embedded
+            from .report import folder_report
+
+            folder_report(folder)
         mark_complete(
             folder, {"kind": "run", "config_hash": result.config.config_hash(), "seed": result.seed}
         )

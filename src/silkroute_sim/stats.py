@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def student_t(p: float, df: int) -> float:
+def student_t(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
     from scipy import stats as _st  # imported lazily: scipy is slow to import
 
@@ -32,3 +32,29 @@ def mean_ci(
         return mean, math.nan, math.nan, n
     half = student_t(0.5 + level / 2, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
     return mean, mean - half, mean + half, n
+
+
+def welch_diff_ci(
+    a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, level: float = 0.95
+) -> tuple[float, float, float, float]:
+    """(mean(b) - mean(a), ci_low, ci_high, df) for two independent samples.
+
+    Welch's interval (unequal variances, Welch–Satterthwaite degrees of freedom): the
+    unpaired comparison, for runs that do not share random numbers. NaN values are
+    dropped; with fewer than 2 values on either side the interval is NaN.
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    if x.size == 0 or y.size == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    diff = float(y.mean() - x.mean())
+    if x.size < 2 or y.size < 2:
+        return diff, math.nan, math.nan, math.nan
+    vx, vy = float(x.var(ddof=1)) / x.size, float(y.var(ddof=1)) / y.size
+    se2 = vx + vy
+    if se2 == 0:
+        return diff, diff, diff, float(x.size + y.size - 2)
+    df = se2**2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    half = student_t(0.5 + level / 2, df) * math.sqrt(se2)
+    return diff, diff - half, diff + half, df

@@ -141,8 +141,13 @@ def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(str(path), "extends", f"cycle in extends: {chain}")
     data = read_yaml(path)
     parents = data.pop("extends", None)
+    sets = data.pop("set", None)
+    if sets is not None and not isinstance(sets, dict):
+        raise ConfigError(
+            str(path), "set", "must be a mapping of KEY.PATH: value", sets, has_value=True
+        )
     if parents is None:
-        return data
+        return _apply_sets(data, sets or {}, path)
     if isinstance(parents, str):
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
@@ -159,15 +164,80 @@ def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]:
         if not parent_path.is_file():
             raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
         merged = deep_merge(merged, load_raw(parent_path, (*_stack, real)))
-    return deep_merge(merged, data)
+    return _apply_sets(deep_merge(merged, data), sets or {}, path)
+
+
+def _apply_sets(data: dict[str, Any], sets: dict[Any, Any], path: Path) -> dict[str, Any]:
+    """A file's ``set:`` mapping (``KEY.PATH: value``, as ``--set``), applied after its
+    ``extends`` are merged — the way to change one item of a list such as
+    ``corridor.edges[from=Dostyk,to=Aktogay].speed`` without copying the list."""
+    for key, value in sets.items():
+        parts = split_key_path(str(key))
+        if not str(key).strip() or any(p == "" for p in parts):
+            raise ConfigError(str(path), f"set.{key}", "expected a dotted key path")
+        apply_override(data, parts, value, str(path))
+    return data
+
+
+def split_key_path(key: str) -> list[str]:
+    """``a.b[x=1.5].c`` → ``['a', 'b[x=1.5]', 'c']``: dots inside brackets do not split."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in key.strip():
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(depth - 1, 0)
+        if ch == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _select(items: list[Any], selector: str, source: str, where: str) -> int:
+    """Index of the one mapping in ``items`` matching ``key=value,…`` (values as text)."""
+    wanted: list[tuple[str, str]] = []
+    for clause in selector.split(","):
+        k, eq, v = clause.partition("=")
+        if not eq or not k.strip():
+            raise ConfigError(
+                source,
+                where,
+                "expected [key=value,…] to select a list item",
+                selector,
+                has_value=True,
+            )
+        wanted.append((k.strip(), v.strip()))
+    hits = [
+        i
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and all(k in item and str(item[k]) == v for k, v in wanted)
+    ]
+    if len(hits) != 1:
+        found = "no item matches" if not hits else f"{len(hits)} items match"
+        raise ConfigError(source, where, f"{found} [{selector}]; it must match exactly one")
+    return hits[0]
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
-    """``hub.cranes.count=6`` → (['hub', 'cranes', 'count'], 6). Values are YAML."""
-    if "=" not in text:
+    """``hub.cranes.count=6`` → (['hub', 'cranes', 'count'], 6). Values are YAML.
+
+    A list item is addressed by index (``corridor.edges.5.speed``) or by a selector
+    matching exactly one item (``corridor.edges[from=Dostyk,to=Aktogay].speed``)."""
+    depth, split_at = 0, -1
+    for i, ch in enumerate(text):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "=" and depth <= 0:
+            split_at = i
+            break
+    if split_at < 0:
         raise ConfigError("--set", text, "expected KEY.PATH=VALUE, e.g. hub.cranes.count=6")
-    key, _, raw = text.partition("=")
-    parts = [p for p in key.strip().split(".")]
+    key, raw = text[:split_at], text[split_at + 1 :]
+    parts = split_key_path(key)
     if not key.strip() or any(p == "" for p in parts):
         raise ConfigError("--set", key, "expected a dotted key path, e.g. hub.cranes.count")
     try:
@@ -183,6 +253,20 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: s
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
+        if part.endswith("]") and "[" in part:  # key[k=v,…]: one item of a list
+            key, _, selector = part[:-1].partition("[")
+            if key:
+                if not isinstance(node, dict) or not isinstance(node.get(key), list):
+                    raise ConfigError(source, where, f"{key!r} is not a list here")
+                node = node[key]
+            if not isinstance(node, list):
+                raise ConfigError(source, where, "a [key=value] selector needs a list")
+            index = _select(node, selector, source, where)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+            continue
         if isinstance(node, list):
             if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
                 raise ConfigError(

@@ -1,0 +1,221 @@
+"""report.html: one valid, self-contained page with the KPI table and every plot."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+import pytest
+
+from silkroute_sim.compare import compare_results, write_comparison_of_results
+from silkroute_sim.experiment import load_replications
+from silkroute_sim.report import fmt_number, write_report
+
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "configs" / "baseline.yaml"
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class StrictHTML(HTMLParser):
+    """Checks that every non-void element is closed in order, and collects what a
+    browser would fetch (src/href) and the embedded images."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.fetches: list[str] = []
+        self.images: list[str] = []
+        self.doctype = ""
+
+    def handle_decl(self, decl: str) -> None:
+        self.doctype = decl
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for key in ("src", "href"):
+            if values.get(key):
+                self.fetches.append(str(values[key]))
+        if tag == "img":
+            self.images.append(str(values.get("src", "")))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+
+def check_page(path: Path) -> tuple[ET.Element, StrictHTML]:
+    """Parse the page both as HTML (balanced tags) and as XML (well-formed)."""
+    text = path.read_text(encoding="utf-8")
+    parser = StrictHTML()
+    parser.feed(text)
+    parser.close()
+    assert parser.doctype.lower() == "doctype html"
+    assert parser.errors == [] and parser.stack == []
+    root = ET.fromstring(text)  # raises on anything not well-formed
+    assert root.tag == "html"
+    assert root.find("head/meta[@charset='utf-8']") is not None
+    assert (root.findtext("head/title") or "").strip()
+    # self-contained: the only things a browser would load are embedded data or local links
+    for url in parser.fetches:
+        assert url.startswith("data:") or not any(
+            url.startswith(p) for p in ("http:", "https:", "//", "file:", "/")
+        ), url
+    return root, parser
+
+
+def embedded_pngs(parser: StrictHTML) -> list[bytes]:
+    out = []
+    for src in parser.images:
+        assert src.startswith("data:image/png;base64,")
+        out.append(base64.b64decode(src.split(",", 1)[1], validate=True))
+    return out
+
+
+def kpi_rows(root: ET.Element) -> list[list[str]]:
+    table = root.find(".//section[@id='kpis']/table")
+    assert table is not None
+    return [[(td.text or "") for td in tr.findall("td")] for tr in table.findall("tbody/tr")]
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory) -> dict[str, Path]:
+    """A 2-replication run of the baseline with plots (15 days); its first replication is a
+    complete single-run folder, written as `silkroute run` writes one."""
+    root = tmp_path_factory.mktemp("report")
+    args = ["run", str(BASELINE), "--days", "15", "--warmup-days", "5", "-q", "--reps", "2"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "silkroute_sim", *args, "--workers", "2", "--out", str(root / "r")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {"reps": root / "r", "single": root / "r" / "rep-20180101"}
+
+
+def test_run_report_is_valid_and_has_every_plot_and_kpi(folders) -> None:
+    folder = folders["single"]
+    root, parser = check_page(folder / "report.html")
+    plots = sorted((folder / "plots").glob("*.png"))
+    assert len(plots) >= 7
+    pngs = embedded_pngs(parser)
+    assert sorted(pngs) == sorted(p.read_bytes() for p in plots)  # each plot, byte for byte
+    assert all(png.startswith(PNG_MAGIC) for png in pngs)
+    figures = root.findall(".//figure")
+    assert {f.get("id") for f in figures} == {f"plot-{p.stem}" for p in plots}
+    assert all((f.findtext("figcaption") or "").strip() for f in figures)
+    summary = pd.read_csv(folder / "summary.csv")
+    rows = kpi_rows(root)
+    assert [r[0] for r in rows] == list(summary["metric"])
+    dwell = summary.set_index("metric").loc["hub_dwell_h_mean", "value"]
+    assert dict((r[0], r[1]) for r in rows)["hub_dwell_h_mean"] == fmt_number(float(dwell))
+    text = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Urumqi international land port" in text  # the scenario description
+
+
+def test_replication_report_has_intervals_plots_and_links(folders) -> None:
+    folder = folders["reps"]
+    root, parser = check_page(folder / "report.html")
+    plots = sorted((folder / "plots").glob("*.png"))
+    assert {p.stem for p in plots} >= {"throughput_reps", "door_to_door_ecdf", "border_waits"}
+    assert sorted(embedded_pngs(parser)) == sorted(p.read_bytes() for p in plots)
+    header = [th.text for th in root.findall(".//section[@id='kpis']/table/thead/tr/th")]
+    assert header == ["metric", "mean", "95% CI low", "95% CI high", "n", "unit"]
+    summary = pd.read_csv(folder / "summary.csv")
+    assert [r[0] for r in kpi_rows(root)] == list(summary["metric"])
+    links = [a.get("href") for a in root.findall(".//section[@id='replications']//a")]
+    assert links == [f"rep-{s}/report.html" for s in (20180101, 20180102)]
+    for link in links:
+        assert (folder / str(link)).is_file()
+        check_page(folder / str(link))
+
+
+def test_comparison_report_and_regeneration(folders, tmp_path) -> None:
+    results = [load_replications(folders["reps"]), load_replications(folders["single"])]
+    results[1].name = "single"
+    comparison = compare_results(results)
+    folder = write_comparison_of_results(comparison, tmp_path / "cmp")
+    page = folder / "report.html"
+    root, parser = check_page(page)
+    plots = sorted((folder / "plots").glob("*.png"))
+    assert len(plots) == 4
+    assert sorted(embedded_pngs(parser)) == sorted(p.read_bytes() for p in plots)
+    header = [th.text for th in root.findall(".//section[@id='kpis']/table/thead/tr/th")]
+    assert header == ["metric", "baseline", "single", "Δ single", "unit"]
+    full = root.find(".//section[@id='full-table']//table")
+    assert full is not None and len(full.findall("tbody/tr")) == len(comparison.table)
+    # `silkroute report` rebuilds the same page from the folder's files
+    before = page.read_bytes()
+    page.unlink()
+    proc = subprocess.run(
+        [sys.executable, "-m", "silkroute_sim", "report", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert page.read_bytes() == before
+
+
+def test_report_command_on_a_foreign_folder_is_a_one_line_error(tmp_path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "silkroute_sim", "report", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error:") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_write_report_escapes_text_and_embeds_images(tmp_path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    image = tmp_path / "line.png"
+    fig.savefig(image)
+    plt.close(fig)
+    table = pd.DataFrame(
+        {
+            "metric": ["a<b", "c & d"],
+            "value": [1234.5678, float("nan")],
+            "ok": pd.array([True, None], dtype="boolean"),
+        }
+    )
+    page = write_report(
+        tmp_path / "r.html",
+        "Title <script>alert(1)</script>",
+        "A & B",
+        table,
+        [image],
+        '<section id="extra"><p>more</p></section>',
+        meta={"seed": 7},
+        warnings=["careful <here>"],
+    )
+    root, parser = check_page(page)
+    assert root.findtext("head/title") == "Title <script>alert(1)</script>"
+    assert root.find(".//script") is None
+    assert embedded_pngs(parser) == [image.read_bytes()]
+    assert kpi_rows(root) == [["a<b", "1,235", "yes"], ["c & d", "—", "—"]]
+    assert root.find(".//section[@id='extra']") is not None
+    assert root.find(".//section[@id='warnings']//li").text == "careful <here>"

@@ -73,6 +73,11 @@ def print_kpis(values: dict[str, float], title: str) -> None:
         click.echo(f"  {label:<{width}}  {text}")
 
 
+def _one_line(text: str, limit: int = 1000) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class SilkrouteGroup(click.Group):
     def main(self, *args: Any, **kwargs: Any) -> Any:  # one-line usage errors, exit 2
         kwargs["standalone_mode"] = False
@@ -91,17 +96,30 @@ class SilkrouteGroup(click.Group):
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except SilkrouteError as exc:
-            fail(str(exc))
+            fail(_one_line(str(exc)))
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except BrokenPipeError:
             sys.exit(1)
+        except MemoryError:
+            fail(
+                "out of memory: a run keeps every shipment and train in memory; shorten "
+                "simulation.days or lower the demand (see simulation.max_entities)",
+                1,
+            )
+        except OSError as exc:  # the machine, not the input: disk full, permissions, …
+            if os.environ.get("SILKROUTE_DEBUG"):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(_one_line(f"{where}{exc.strerror or exc}"), 1)
         except Exception as exc:  # an internal error: say so, keep the traceback opt-in
             if os.environ.get("SILKROUTE_DEBUG"):
                 raise
             fail(
-                f"internal error: {type(exc).__name__}: {exc} (set SILKROUTE_DEBUG=1 for the "
-                "traceback and please report it)",
+                _one_line(
+                    f"internal error: {type(exc).__name__}: {exc} (set SILKROUTE_DEBUG=1 for "
+                    "the traceback and please report it)"
+                ),
                 1,
             )
 

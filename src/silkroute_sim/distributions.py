@@ -226,7 +226,7 @@ class LogNormal(_Dist[T]):
 
     dist: Literal["lognormal"] = "lognormal"
     mean_: T = Field(gt=0, alias="mean")
-    cv_: Number = Field(ge=0, alias="cv")
+    cv_: Number = Field(ge=0, le=100, alias="cv")
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
@@ -255,7 +255,7 @@ class Gamma(_Dist[T]):
 
     dist: Literal["gamma"] = "gamma"
     mean_: T = Field(gt=0, alias="mean")
-    cv_: Number = Field(gt=0, alias="cv")
+    cv_: Number = Field(gt=0, le=100, alias="cv")
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @property
@@ -300,6 +300,7 @@ class Empirical(_Dist[T]):
         if self.weights is None:
             return np.full(len(self.values), 1 / len(self.values))
         w = np.asarray(self.weights, dtype=float)
+        w = w / w.max()  # weights near the float limit would sum to infinity
         return w / w.sum()
 
     @property

@@ -88,6 +88,10 @@ def _ctx_allowed(kind: str, ctx: dict[str, Any]) -> str | None:
         return f"at least {ctx.get('min_length')} item(s)"
     if kind == "too_long":
         return f"at most {ctx.get('max_length')} item(s)"
+    if kind == "string_too_short":
+        return f"at least {ctx.get('min_length')} character(s)"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
     if kind == "literal_error":
         return f"one of {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
@@ -158,32 +162,64 @@ def _field_by_key(model: type[BaseModel], key: object) -> Any:
     return None
 
 
-def _clean_loc(loc: typing.Sequence[object], data: Any) -> list[object]:
-    """Keep only the parts of a pydantic loc that are real keys/indices in the input."""
+def _clean_loc(loc: typing.Sequence[object], data: Any, missing_leaf: bool = True) -> list[object]:
+    """Keep only the parts of a pydantic loc that are real keys/indices in the input
+    (and, with ``missing_leaf``, a missing key at the leaf)."""
     out: list[object] = []
     node = data
-    for part in loc:
-        is_key = isinstance(node, dict) and part in node
+    for i, part in enumerate(loc):
+        is_key = isinstance(node, dict) and _has_key(node, part)
         is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if is_key or is_index:
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict) and len(out) == len(loc) - 1 and not isinstance(part, int):
-            out.append(part)  # a missing or unknown key at the leaf
+        elif missing_leaf and isinstance(node, dict) and i == len(loc) - 1:
+            if not isinstance(part, int):
+                out.append(part)  # a missing or unknown key at the leaf
             node = None
     return out
+
+
+def _has_key(node: dict[Any, Any], key: object) -> bool:
+    try:
+        return key in node
+    except TypeError:  # an unhashable part
+        return False
+
+
+def _node_at(data: Any, loc: typing.Sequence[object]) -> Any:
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        found = in_list or (isinstance(data, dict) and _has_key(data, part))
+        if not found:
+            return None
+        data = data[part]
+    return data
 
 
 def from_validation_error(
     exc: ValidationError, file: str | None, data: Any, model: type[BaseModel]
 ) -> ConfigError:
     """Turn the first pydantic error into a one-line ConfigError."""
-    err = exc.errors(include_url=False)[0]
-    loc = _clean_loc(err["loc"], data)
-    path = join_path(loc)
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    if err["type"] == "missing":  # a misspelt key: say so (with a hint), not "missing"
+        for other in errors:
+            if other["type"] == "extra_forbidden" and other["loc"][:-1] == err["loc"][:-1]:
+                err = other
+                break
     kind = err["type"]
+    loc = _clean_loc(err["loc"], data, missing_leaf=kind in ("missing", "extra_forbidden"))
     ctx = err.get("ctx") or {}
     value = err.get("input")
+    if kind == "value_error":  # a model check naming its key first: "count: must be …"
+        node = _node_at(data, loc)
+        head, sep, _ = str(ctx.get("error", "")).partition(": ")
+        if sep and isinstance(node, dict) and _has_key(node, head) and " " not in head:
+            loc = [*loc, head]
+            value = node[head]
+            err = {**err, "msg": err["msg"].replace(f"{head}: ", "", 1)}
+    path = join_path(loc)
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
         allowed = allowed_keys(model, loc[:-1], data)
@@ -196,6 +232,9 @@ def from_validation_error(
         return ConfigError(file, path, msg)
     if kind == "missing":
         return ConfigError(file, path, "required key is missing")
+    if kind == "union_tag_not_found":  # {dist: …} / {kind: …} without its tag
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        return ConfigError(file, join_path([*loc, tag]), "required key is missing")
     allowed_text = _ctx_allowed(kind, ctx) or _ALLOWED_BY_TYPE.get(kind)
     raw = err["msg"]
     if raw.startswith("Value error, "):
@@ -204,5 +243,11 @@ def from_validation_error(
         msg = f"invalid value; allowed: {allowed_text}"
     else:
         msg = raw
-    show_value = not isinstance(value, dict | list) and value is not None
-    return ConfigError(file, path, msg, value, has_value=show_value)
+    if kind == "union_tag_invalid":  # {kind: bogus}: show the tag, not the mapping
+        value = ctx.get("tag")
+    if value is None or isinstance(value, dict | list):
+        what = {type(None): "an empty value", dict: "a mapping", list: "a list"}
+        if kind != "value_error" and type(value) in what:
+            msg += f" (got {what[type(value)]})"
+        return ConfigError(file, path, msg)
+    return ConfigError(file, path, msg, value, has_value=True)

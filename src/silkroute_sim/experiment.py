@@ -28,7 +28,7 @@ import pandas as pd
 from .errors import SilkrouteError
 from .io import MARKER, base_manifest, is_complete, mark_complete, write_csv, write_folder
 from .io import write_json as _write_json
-from .stats import mean_ci
+from .stats import ci_note, mean_ci
 from .warmup import WarmupSuggestion, suggest_warmup, suggested_days, warmup_warning
 
 if TYPE_CHECKING:
@@ -239,6 +239,9 @@ def collect(
     for o in outputs:
         warnings.extend(f"seed {o.seed}: {w}" for w in o.warnings)
     note = warmup_warning(suggestions, warmup_days) if math.isfinite(warmup_days) else None
+    if note:
+        warnings.append(note)
+    note = ci_note(len(outputs))  # say so, rather than leave the interval columns empty
     if note:
         warnings.append(note)
     return ReplicationResult(

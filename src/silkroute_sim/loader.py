@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,10 @@ from .errors import ConfigError, from_validation_error
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
 #: refuse documents whose expanded size (mapping entries + list items + scalars) exceeds this
 MAX_NODES = 200_000
+#: ``extends`` limits: files deep, and files read for one config (a diamond of extends
+#: lists could otherwise make one small file read the same parents millions of times)
+MAX_EXTENDS_DEPTH = 20
+MAX_EXTENDS_FILES = 100
 DEFAULT_CONFIG = "baseline.yaml"
 
 
@@ -65,8 +70,50 @@ def _count_nodes(data: Any, seen: dict[int, int], budget: list[int]) -> None:
             _count_nodes(item, seen, budget)
 
 
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping names the same key twice (plain YAML would silently keep the last)."""
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """The safe loader (no Python tags), refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = key in first_line
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if seen:
+                raise DuplicateKeyError(
+                    problem=f"duplicate key {key!r} (first at line {first_line[key]})",
+                    problem_mark=key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads 1e9 (no dot) as a string; configs mean the number, as YAML 1.2 does
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with :class:`ConfigLoader` (safe, no duplicate keys)."""
+    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader: no Python tags
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one YAML mapping safely, with size limits and one-line errors."""
+    """Read one YAML mapping safely, with size limits and one-line errors.
+
+    At most ``MAX_CONFIG_BYTES`` are read, whatever the file claims to be (``/dev/zero``,
+    a pipe, a file in /proc), so memory stays bounded."""
     file = str(path)
     try:
         size = path.stat().st_size
@@ -84,17 +131,30 @@ def read_yaml(path: Path) -> dict[str, Any]:
             f"{MAX_CONFIG_BYTES // (1024 * 1024)} MB",
         )
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(file, "", "is not UTF-8 text") from None
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read the file: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
+    if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(
-            file, "", f"unsupported YAML tag ({_yaml_problem(exc)}); only plain YAML is allowed"
-        ) from None
+            file, "", f"file is over {MAX_CONFIG_BYTES // (1024 * 1024)} MB, the limit for configs"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "is not UTF-8 text") from None
+    try:
+        data = parse_yaml(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(file, "", f"{_yaml_problem(exc)}; each key may appear once") from None
+    except yaml.constructor.ConstructorError as exc:
+        if "could not determine a constructor" in str(exc.problem):
+            raise ConfigError(
+                file,
+                "",
+                f"unsupported YAML tag ({_yaml_problem(exc)}); only plain YAML is allowed",
+            ) from None
+        raise ConfigError(file, "", f"invalid YAML: {_yaml_problem(exc)}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(file, "", f"invalid YAML: {_yaml_problem(exc)}") from None
     except RecursionError:
@@ -116,6 +176,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and not isinstance(exc, DuplicateKeyError):  # "while parsing a flow sequence"
+        problem = f"{context}, {problem}"
     mark = getattr(exc, "problem_mark", None)
     if mark is not None:
         return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
@@ -133,12 +196,24 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]:
+def load_raw(
+    path: Path, _stack: tuple[Path, ...] = (), _reads: list[int] | None = None
+) -> dict[str, Any]:
     """Read ``path`` and resolve its ``extends`` chain (recursive, cycle-safe)."""
     real = path.resolve()
     if real in _stack:
         chain = " -> ".join(p.name for p in (*_stack, real))
         raise ConfigError(str(path), "extends", f"cycle in extends: {chain}")
+    if len(_stack) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(
+            str(path), "extends", f"extends chain is more than {MAX_EXTENDS_DEPTH} files deep"
+        )
+    reads = [MAX_EXTENDS_FILES] if _reads is None else _reads
+    reads[0] -= 1
+    if reads[0] < 0:
+        raise ConfigError(
+            str(path), "extends", f"extends reads more than {MAX_EXTENDS_FILES} files; refused"
+        )
     data = read_yaml(path)
     parents = data.pop("extends", None)
     sets = data.pop("set", None)
@@ -163,7 +238,7 @@ def load_raw(path: Path, _stack: tuple[Path, ...] = ()) -> dict[str, Any]:
         parent_path = path.parent / parent
         if not parent_path.is_file():
             raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
-        merged = deep_merge(merged, load_raw(parent_path, (*_stack, real)))
+        merged = deep_merge(merged, load_raw(parent_path, (*_stack, real), reads))
     return _apply_sets(deep_merge(merged, data), sets or {}, path)
 
 
@@ -241,9 +316,11 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not key.strip() or any(p == "" for p in parts):
         raise ConfigError("--set", key, "expected a dotted key path, e.g. hub.cranes.count")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = parse_yaml(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    except RecursionError:
+        raise ConfigError("--set", key, "value is nested too deeply") from None
     return parts, value
 
 
@@ -268,7 +345,11 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: s
                 node = node[index]
             continue
         if isinstance(node, list):
-            if not part.lstrip("-").isdigit() or not -len(node) <= int(part) < len(node):
+            if not part.lstrip("-").isdigit():
+                raise ConfigError(
+                    source, where, f"expected a list index (0 to {len(node) - 1}) or [key=value]"
+                )
+            if not -len(node) <= int(part) < len(node):
                 raise ConfigError(
                     source, where, f"list index out of range (list has {len(node)} items)"
                 )
@@ -303,7 +384,7 @@ def load_config(
     """Load, merge, override and validate a scenario. Raises :class:`ConfigError`."""
     file_path = default_config_path() if path is None else resolve_config_path(path)
     data = load_raw(file_path)
-    data.setdefault("name", file_path.stem)
+    data.setdefault("name", _name_from_stem(file_path.stem))
     for text in overrides:
         parts, value = parse_override(text)
         apply_override(data, parts, value, str(file_path))
@@ -318,10 +399,23 @@ def load_config(
     return validate_config(data, str(file_path))
 
 
+def _name_from_stem(stem: str) -> str:
+    """A valid scenario name from a file name (``my scenario (2).yaml`` → ``my-scenario-2``)."""
+    return re.sub(r"[^\w.\-]+", "-", stem).strip("-")[:100] or "scenario"
+
+
 def validate_config(data: dict[str, Any], file: str | None = None) -> ScenarioConfig:
     """Validate a raw mapping (schema, then cross references)."""
     from .validation import check_scenario
 
+    if not isinstance(data, dict):
+        raise ConfigError(file, "", f"expected a mapping of config sections, got {data!r:.40}")
+    try:
+        _count_nodes(data, {}, [MAX_NODES])
+    except (ValueError, RecursionError):
+        raise ConfigError(
+            file, "", f"config expands to more than {MAX_NODES} values (or is cyclic); refused"
+        ) from None
     try:
         cfg = ScenarioConfig.model_validate(data)
     except ValidationError as exc:

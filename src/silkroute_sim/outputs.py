@@ -26,6 +26,30 @@ def saturation_warning(result: RunResult, tables: Tables) -> str | None:
     return None
 
 
+def empty_kpis_warning(result: RunResult, tables: Tables) -> str | None:
+    """Say which KPIs are empty and why: an empty cell means "nothing to measure", and a
+    run where that happens (no train left, nothing delivered) should not pass unnoticed."""
+    summary = tables.summary
+    empty = [str(m) for m in summary.loc[summary["value"].isna(), "metric"]]
+    if not empty:
+        return None
+    values = dict(zip(summary["metric"], summary["value"], strict=False))
+    if values.get("demand_t_per_day") == 0:
+        why = "no cargo arrived"
+    elif values.get("trains_dispatched_per_day") == 0:
+        why = "no train left the hub"
+    elif values.get("delivered_t_per_day") == 0:
+        why = "nothing was delivered"
+    else:
+        why = "nothing to measure for them"
+    names = sorted({m.split(":")[0] for m in empty})
+    shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+    return (
+        f"{len(empty)} KPIs are empty ({why} between day {result.warmup_h / 24:g} and day "
+        f"{result.end_h / 24:g}): {shown}"
+    )
+
+
 def manifest(result: RunResult, warnings: list[str]) -> dict[str, Any]:
     data = base_manifest()
     data.update(
@@ -63,9 +87,9 @@ def write_run(
     """Write the result folder for ``result`` atomically; returns (folder, tables, warnings)."""
     tables = tables or Tables(result)
     warnings = list(result.records.warnings)
-    warning = saturation_warning(result, tables)
-    if warning:
-        warnings.append(warning)
+    for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
+        if warning:
+            warnings.append(warning)
 
     def fill(folder: Path) -> None:
         write_csv(tables.summary, folder / "summary.csv")

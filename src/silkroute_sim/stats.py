@@ -34,6 +34,17 @@ def mean_ci(
     return mean, mean - half, mean + half, n
 
 
+def ci_note(n: int, what: str = "replication") -> str | None:
+    """What to tell the user when ``n`` values give no interval (n < 2), else None."""
+    if n >= 2:
+        return None
+    count = f"{n} {what}" if n == 1 else f"no {what}s"
+    return (
+        f"{count}: no confidence intervals (ci_low and ci_high are empty; "
+        f"they need at least 2 {what}s)"
+    )
+
+
 def welch_diff_ci(
     a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, level: float = 0.95
 ) -> tuple[float, float, float, float]:

@@ -160,6 +160,11 @@ def test_killed_writer_leaves_no_folder_and_the_next_write_cleans_up(tmp_path: P
     # readers: a staging folder is not a result
     assert not io.is_complete(leftovers[0])
     assert list(io.complete_folders(tmp_path)) == []
+    proc = silkroute("report", str(leftovers[0]))
+    assert proc.returncode == 2
+    assert _error_lines(proc.stderr) == [
+        f"error: {leftovers[0]}: not a complete silkroute result folder"
+    ]
     # the next write (another process) removes the dead process's staging folder
     io.write_folder(out, lambda f: io.mark_complete(f, {"kind": "run"}))
     assert io.is_complete(out)

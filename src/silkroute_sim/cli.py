@@ -297,7 +297,7 @@ def validate(config: str | None, overrides: tuple[str, ...]) -> None:
 
 #: modules that add commands: each defines ``register(group: click.Group) -> None`` and keeps
 #: its heavy imports inside the command functions (``silkroute --help`` must stay fast)
-COMMAND_MODULES: tuple[str, ...] = ("cli_compare", "cli_sweep")
+COMMAND_MODULES: tuple[str, ...] = ("cli_compare", "cli_sweep", "cli_verify")
 
 
 def _register_commands() -> None:

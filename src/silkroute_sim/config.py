@@ -89,20 +89,101 @@ class SimulationConfig(StrictModel):
         return self
 
 
-# --------------------------------------------------------------------------- demand
+# --------------------------------------------------------------------------- wagons and demand
+
+#: the built-in wagon type of container classes and of ``services.<name>.capacity_teu``
+CONTAINER_WAGON = "container"
+
+
+class WagonTypeConfig(StrictModel):
+    """A kind of wagon. ``carries: teu``: a wagon takes ``teu_per_wagon`` TEU of boxes
+    (a 40 ft container flat: 2 TEU); ``carries: units``: a wagon takes
+    ``units_per_wagon`` units of the class on it (car carriers 8–10 cars)."""
+
+    carries: Literal["teu", "units"] = "units"
+    teu_per_wagon: PositiveFloat | None = Field(None, le=100)
+
+    @model_validator(mode="after")
+    def _teu_per_wagon(self) -> WagonTypeConfig:
+        if self.carries == "teu" and self.teu_per_wagon is None:
+            raise ValueError("a wagon type that carries teu needs teu_per_wagon (e.g. 2)")
+        if self.carries == "units" and self.teu_per_wagon is not None:
+            raise ValueError("teu_per_wagon applies to wagon types that carry teu")
+        return self
+
+
+def _default_wagon_types() -> dict[str, WagonTypeConfig]:
+    return {CONTAINER_WAGON: WagonTypeConfig(carries="teu", teu_per_wagon=2.0)}
+
+
+def _with_container_wagon(value: dict[str, WagonTypeConfig]) -> dict[str, WagonTypeConfig]:
+    """The built-in container wagon is always there (a config may redefine it)."""
+    if CONTAINER_WAGON in value:
+        return value
+    return {**_default_wagon_types(), **value}
+
+
+class OriginConfig(StrictModel):
+    """A named origin (e.g. a factory) of a units-based cargo class: it makes
+    ``units_per_year`` of the class and sends ``export_share`` of them through the hub."""
+
+    units_per_year: PositiveFloat = Field(le=100_000_000)
+    export_share: Fraction = 1.0
 
 
 class CargoClassConfig(StrictModel):
-    """A class of cargo arriving at the hub gate, e.g. 40 ft containers (FEU)."""
+    """A class of cargo arriving at the hub gate, e.g. 40 ft containers (FEU) or heavy
+    trucks. It arrives either as a ``share`` of ``demand.tonnes_per_day`` or as units
+    per year from named ``origins`` (factories); it rides on one ``wagon_type``."""
 
     unit: Literal["box", "vehicle"] = "box"
     share: Fraction = 1.0
-    teu: PositiveFloat = Field(2.0, le=10, description="TEU per unit; a 40 ft box is 2 TEU")
+    origins: dict[Name, OriginConfig] | None = Field(
+        None,
+        min_length=1,
+        max_length=1000,
+        description="units-based arrivals from named origins instead of a share of tonnes",
+    )
+    group: Name | None = Field(
+        None, description="a group whose classes are also reported together (e.g. vehicles)"
+    )
+    teu: PositiveFloat = Field(
+        2.0, le=10, description="TEU per unit in the yard and on TEU wagons; a 40 ft box is 2 TEU"
+    )
     payload_t: QuantityDist
     max_payload_t: PositiveFloat | None = Field(
         None, description="payloads above this are capped (e.g. 21 t cargo per FEU)"
     )
+    value_usd: QuantityDist | None = Field(None, description="value of one unit (USD)")
     destinations: dict[Name, PositiveFloat] = Field(min_length=1, max_length=1000)
+    wagon_type: Name = Field(CONTAINER_WAGON, description="the wagon type of wagon_types it needs")
+    units_per_wagon: PositiveFloat | None = Field(
+        None,
+        le=1000,
+        description="units one wagon takes, on wagon types that carry units (default 1)",
+    )
+    handling: Literal["crane", "ramp"] | None = Field(
+        None, description="crane (yard, the default for boxes) or ramp (compound, for vehicles)"
+    )
+
+    @model_validator(mode="after")
+    def _share_or_origins(self) -> CargoClassConfig:
+        if self.origins is not None and "share" in self.model_fields_set:
+            raise ValueError("give either 'share' (of tonnes_per_day) or 'origins', not both")
+        return self
+
+    @property
+    def by_ramp(self) -> bool:
+        """Loaded by ramp from the vehicle compound (not by crane from the yard)."""
+        if self.handling is None:
+            return self.unit == "vehicle"
+        return self.handling == "ramp"
+
+    def units_per_day(self) -> float:
+        """Expected arrivals of a units-based class (0 for a share-of-tonnes class)."""
+        if self.origins is None:
+            return 0.0
+        return sum(o.units_per_year * o.export_share for o in self.origins.values()) / 365
 
 
 class DemandConfig(StrictModel):
@@ -126,8 +207,9 @@ class DemandConfig(StrictModel):
             raise ValueError("weekday_factors must not all be 0")
         if sum(self.seasonal_factors) <= 0:
             raise ValueError("seasonal_factors must not all be 0")
-        total = sum(c.share for c in self.classes.values())
-        if abs(total - 1.0) > 1e-6:
+        shares = [c.share for c in self.classes.values() if c.origins is None]
+        total = sum(shares)
+        if shares and abs(total - 1.0) > 1e-6:  # units-based classes (origins) are apart
             raise ValueError(f"class shares must sum to 1 (they sum to {total:g})")
         return self
 
@@ -168,6 +250,48 @@ class LoadingConfig(StrictModel):
     formation_time: TimeDist = Field(default_factory=_zero)
 
 
+class CompoundConfig(StrictModel):
+    """The vehicle compound: vehicles (ramp-handled classes) pass the gate into a parking
+    area of ``capacity_units`` (a full compound blocks the gate lane, like the yard) and
+    are driven onto the wagons over ramps: each vehicle holds one ramp of the hub's pool
+    for ``drive_on_time``; a train on its loading track uses up to ``ramps_per_train``."""
+
+    capacity_units: int = Field(ge=1, le=10_000_000)
+    ramps: int = Field(1, ge=1, le=1000)
+    ramps_per_train: int = Field(1, ge=1, le=100)
+    drive_on_time: TimeDist
+
+
+class InboundStreamConfig(StrictModel):
+    """Trains arriving at the hub (from Europe, from Central Asia). Each reserves yard
+    space for its boxes, takes a loading track, and its boxes are craned wagon → yard
+    (one move each, up to ``hub.loading.cranes_per_train`` cranes); each box waits
+    ``dwell`` in the yard, then a second move puts it on a truck and frees the space.
+    Arrivals: ``trains_per_day`` (renewal process, ``interarrival_cv``), or
+    ``share_of_outbound`` inbound trains per departing train (of ``services``, default
+    all), each arriving ``lag`` after that departure."""
+
+    trains_per_day: PositiveFloat | None = Field(None, le=1000)
+    share_of_outbound: PositiveFloat | None = Field(None, le=10)
+    services: list[Name] | None = Field(None, min_length=1, max_length=1000)
+    interarrival_cv: NonNegFloat = Field(1.0, le=10)
+    lag: TimeDist = Field(default_factory=_zero)
+    boxes: int = Field(45, ge=1, le=1000)
+    teu_per_box: PositiveFloat = Field(2.0, le=10)
+    dwell: TimeDist
+    shunting_time: TimeDist = Field(
+        default_factory=_zero, description="track time besides unloading (brake test, shunting)"
+    )
+
+    @model_validator(mode="after")
+    def _rate_or_share(self) -> InboundStreamConfig:
+        if (self.trains_per_day is None) == (self.share_of_outbound is None):
+            raise ValueError("give either trains_per_day or share_of_outbound (not both)")
+        if self.services is not None and self.share_of_outbound is None:
+            raise ValueError("'services' applies to share_of_outbound only")
+        return self
+
+
 class HubConfig(StrictModel):
     node: Name = "Urumqi"
     gate: GateConfig = Field(default_factory=GateConfig)
@@ -175,6 +299,10 @@ class HubConfig(StrictModel):
     yard: YardConfig
     customs: CustomsConfig = Field(default_factory=CustomsConfig)
     loading: LoadingConfig
+    compound: CompoundConfig | None = Field(
+        None, description="vehicle compound; required when a class is handled by ramp"
+    )
+    inbound: dict[Name, InboundStreamConfig] = Field(default_factory=dict, max_length=100)
 
 
 # --------------------------------------------------------------------------- services
@@ -229,13 +357,33 @@ class RouteConfig(StrictModel):
 
 
 class ServiceConfig(StrictModel):
-    """A train service from the hub calling at one or more terminals in order."""
+    """A train service from the hub calling at one or more terminals in order.
+
+    Its train has ``capacity_teu`` of container wagons and/or ``wagons`` of other types
+    (a count per wagon type). It carries the cargo ``classes`` listed, or by default every
+    class bound for its stops that no service lists explicitly."""
 
     stops: list[Name] = Field(min_length=1, max_length=50)
-    capacity_teu: PositiveFloat = Field(le=1000)
+    capacity_teu: PositiveFloat | None = Field(
+        None, le=1000, description="TEU on container wagons (same as wagons.container × 2)"
+    )
+    wagons: dict[Name, Annotated[int, Field(ge=1, le=1000)]] = Field(
+        default_factory=dict, max_length=100
+    )
+    classes: list[Name] | None = Field(None, min_length=1, max_length=100)
     max_tonnes: PositiveFloat = 1300.0
     policy: DispatchPolicy
     route: RouteConfig = Field(default_factory=RouteConfig)
+
+    @model_validator(mode="after")
+    def _some_capacity(self) -> ServiceConfig:
+        if self.capacity_teu is None and not self.wagons:
+            raise ValueError("give the train's capacity: capacity_teu and/or wagons")
+        if self.capacity_teu is not None and CONTAINER_WAGON in self.wagons:
+            raise ValueError(
+                f"give capacity_teu or wagons.{CONTAINER_WAGON}, not both (they are the same)"
+            )
+        return self
 
 
 # --------------------------------------------------------------------------- corridor
@@ -481,6 +629,43 @@ class OutputConfig(StrictModel):
 
 # --------------------------------------------------------------------------- scenario
 
+#: cargo-class, service and hub keys left out of the resolved config while at their
+#: default, so configs written before they existed keep their hash (and their sweep runs)
+_CLASS_DEFAULTS: dict[str, object] = {
+    "origins": None,
+    "group": None,
+    "value_usd": None,
+    "wagon_type": CONTAINER_WAGON,
+    "units_per_wagon": None,
+    "handling": None,
+}
+_SERVICE_DEFAULTS: dict[str, object] = {"wagons": {}, "classes": None}
+_HUB_DEFAULTS: dict[str, object] = {"compound": None, "inbound": {}}
+
+
+def _drop_default_cargo_keys(data: dict[str, object]) -> None:
+    def drop(section: object, defaults: dict[str, object]) -> None:
+        if isinstance(section, dict):
+            for key, default in defaults.items():
+                if key in section and section[key] == default:
+                    del section[key]
+
+    demand = data.get("demand")
+    if isinstance(demand, dict) and isinstance(demand.get("classes"), dict):
+        for cls in demand["classes"].values():
+            drop(cls, _CLASS_DEFAULTS)
+            if isinstance(cls, dict) and cls.get("origins") is not None:
+                cls.pop("share", None)  # units-based: no share of tonnes
+    services = data.get("services")
+    if isinstance(services, dict):
+        for service in services.values():
+            drop(service, _SERVICE_DEFAULTS)
+    drop(data.get("hub"), _HUB_DEFAULTS)
+    default_wagons = {
+        name: wagon.model_dump(mode="json") for name, wagon in _default_wagon_types().items()
+    }
+    drop(data, {"wagon_types": default_wagons})
+
 
 class ScenarioConfig(StrictModel):
     name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-]+$")] = "scenario"
@@ -492,16 +677,21 @@ class ScenarioConfig(StrictModel):
     corridor: CorridorConfig
     outputs: OutputConfig = Field(default_factory=OutputConfig)
     disruptions: DisruptionsConfig = Field(default_factory=DisruptionsConfig)
+    wagon_types: Annotated[dict[Name, WagonTypeConfig], AfterValidator(_with_container_wagon)] = (
+        Field(default_factory=_default_wagon_types, max_length=100)
+    )
 
     def services_destinations(self) -> list[str]:
-        """Every terminal a service calls at, in service order."""
-        return [stop for service in self.services.values() for stop in service.stops]
+        """Every terminal a service calls at, in service order (each once)."""
+        stops = [stop for service in self.services.values() for stop in service.stops]
+        return list(dict.fromkeys(stops))
 
     def resolved(self) -> dict[str, object]:
         """The fully resolved config as plain JSON-able data (units: hours, km/h)."""
         data = self.model_dump(mode="json", by_alias=True)
         if not self.disruptions.any():  # keeps the hash of configs without disruptions
             data.pop("disruptions", None)
+        _drop_default_cargo_keys(data)
         return data
 
     def config_hash(self) -> str:
@@ -510,9 +700,11 @@ class ScenarioConfig(StrictModel):
 
 
 __all__ = [
+    "CONTAINER_WAGON",
     "BackgroundStreamConfig",
     "BreakdownConfig",
     "CargoClassConfig",
+    "CompoundConfig",
     "CorridorConfig",
     "DemandConfig",
     "DisruptionEffect",
@@ -523,12 +715,15 @@ __all__ = [
     "Hours",
     "HubConfig",
     "HybridPolicy",
+    "InboundStreamConfig",
     "NodeConfig",
+    "OriginConfig",
     "ProcessingConfig",
     "ScenarioConfig",
     "SchedulePolicy",
     "ScheduledDisruption",
     "ServiceConfig",
     "SimulationConfig",
+    "WagonTypeConfig",
     "WeatherDisruption",
 ]

@@ -8,9 +8,12 @@ NAN = math.nan
 
 
 class Shipment:
-    """One unit of cargo from the hub gate to its destination terminal.
+    """One unit of cargo (a box or a vehicle) from the hub gate to its destination terminal.
 
-    Timestamps are simulation hours; NaN means "not yet".
+    Timestamps are simulation hours; NaN means "not yet". ``teu`` is its footprint in the
+    yard (0 for a vehicle in the compound); ``size`` is the capacity it takes on its
+    ``wagon_type`` (TEU on container wagons, a fraction of a wagon on wagons that carry
+    units); ``ramp`` says it is driven on from the compound rather than craned.
     """
 
     __slots__ = (
@@ -21,12 +24,18 @@ class Shipment:
         "destination",
         "kg",
         "loaded_h",
+        "origin",
+        "ramp",
         "ready_h",
         "service",
         "shipment_id",
+        "size",
         "terminal_arrived_h",
         "teu",
         "train_id",
+        "unit",
+        "value_usd",
+        "wagon_type",
         "yard_in_h",
     )
 
@@ -39,6 +48,13 @@ class Shipment:
         kg: int,
         teu: float,
         arrived_h: float,
+        *,
+        unit: str = "box",
+        wagon_type: str = "container",
+        size: float | None = None,
+        ramp: bool = False,
+        value_usd: float = NAN,
+        origin: str = "",
     ) -> None:
         self.shipment_id = shipment_id
         self.cargo_class = cargo_class
@@ -47,6 +63,12 @@ class Shipment:
         self.kg = kg
         self.teu = teu
         self.arrived_h = arrived_h
+        self.unit = unit
+        self.wagon_type = wagon_type
+        self.size = teu if size is None else size
+        self.ramp = ramp
+        self.value_usd = value_usd
+        self.origin = origin
         self.yard_in_h = NAN
         self.ready_h = NAN
         self.loaded_h = NAN
@@ -68,10 +90,12 @@ class Train:
         "background",
         "box_count",
         "called_h",
+        "capacity",
         "capacity_teu",
         "departed_h",
         "formed_h",
         "kg",
+        "load_factor",
         "loaded_h",
         "loading_start_h",
         "opened_h",
@@ -83,6 +107,7 @@ class Train:
         "stops",
         "teu",
         "train_id",
+        "used",
         "wait_h",
     )
 
@@ -116,6 +141,10 @@ class Train:
         self.departed_h = NAN
         self.arrived_h = NAN
         self.wait_h = 0.0
+        # by wagon type: capacity offered and taken (TEU, or wagons for unit wagons)
+        self.capacity: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+        self.load_factor = NAN
 
     @property
     def destination(self) -> str:

@@ -9,6 +9,10 @@ Units: hours, kg (integer, so conservation is exact), TEU.
 * Ready boxes queue per service (FIFO). The service's dispatch policy decides when
   a train is called; the called train takes a loading track, is loaded by up to
   ``cranes_per_train`` cranes at a time, is formed (brake test, documents) and leaves.
+* Vehicles (ramp-handled classes) park in the vehicle compound instead of the yard and
+  are driven on by ramp (:mod:`silkroute_sim.vehicles`); inbound trains share the
+  tracks, cranes and yard (:mod:`silkroute_sim.inbound`). A train is filled per wagon
+  type (:class:`silkroute_sim.cargo.TrainCapacity`).
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from typing import Any
 
 import simpy
 
+from .cargo import TrainCapacity, wagon_capacity
 from .config import HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
+from .inbound import Inbound
 from .records import RunRecords
 from .rng import Sampler, Streams
+from .vehicles import Compound, handle_vehicle, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
@@ -74,6 +81,13 @@ class Hub:
         self.formation_time_factor = 1.0
         self.crane_work: WorkFn | None = None  # crane moves that breakdowns can interrupt
         self.departure_hold: Callable[[Train], Proc] | None = None  # waits out closures
+        # cargo classes: wagon types, the vehicle compound, inbound trains
+        self.wagon_types = cfg.wagon_types
+        self.departure_listeners: list[Callable[[Train], None]] = []
+        self.compound = (
+            None if hub.compound is None else Compound(env, cfg, hub.compound, streams, records)
+        )
+        self.inbound = None if not hub.inbound else Inbound(env, self, cfg, streams, records)
 
     # ------------------------------------------------------------------ boxes
 
@@ -82,7 +96,10 @@ class Hub:
         self.kg_arrived += box.kg
         self.kg_gate += box.kg
         self.records.shipments.append(box)
-        self.env.process(self.handle_box(box))
+        if box.ramp and self.compound is not None:
+            self.env.process(handle_vehicle(self, self.compound, box))
+        else:
+            self.env.process(self.handle_box(box))
 
     def handle_box(self, box: Shipment) -> Proc:
         env = self.env
@@ -105,15 +122,16 @@ class Hub:
         box.ready_h = env.now
         self.dispatchers[box.service].add_ready(box)
 
-    def crane_move(self) -> Proc:
-        """One crane move: wait for a free crane in the shared pool, then lift."""
+    def crane_move(self, move_time: Sampler | None = None) -> Proc:
+        """One crane move: wait for a free crane in the shared pool, then lift.
+        ``move_time``: a sampler of its own (inbound boxes), else ``hub.crane.move``."""
         env = self.env
         self.crane_queue.add(env.now, 1)
         with self.cranes.request() as crane:
             yield crane
             self.crane_queue.add(env.now, -1)
             self.cranes_busy.add(env.now, 1)
-            move_h = self.move_time() * self.move_time_factor
+            move_h = (move_time or self.move_time)() * self.move_time_factor
             if self.crane_work is None:
                 yield env.timeout(move_h)
             else:
@@ -129,16 +147,22 @@ class Hub:
             yield track
             self.tracks_busy.add(env.now, 1)
             train.loading_start_h = env.now
+            boxes = [s for s in train.shipments if not s.ramp]  # by crane; vehicles by ramp
+            loaders = []
             if self.use_cranes:
-                pending = deque(train.shipments)
+                pending = deque(boxes)
                 loaders = [
                     env.process(self._loader(pending))
                     for _ in range(min(self.cranes_per_train, len(pending)))
                 ]
-                yield env.all_of(loaders)
             else:
-                for box in train.shipments:
+                for box in boxes:
                     self._loaded(box)
+            if self.compound is not None and len(boxes) < len(train.shipments):
+                vehicles = [s for s in train.shipments if s.ramp]
+                loaders += ramp_loaders(self, self.compound, vehicles)
+            if loaders:
+                yield env.all_of(loaders)
             train.loaded_h = env.now
             formation = self.formation() * self.formation_time_factor
             if formation > 0:
@@ -173,6 +197,8 @@ class Hub:
         for box in train.shipments:
             box.departed_h = now
         self.records.trains.append(train)
+        for listener in self.departure_listeners:  # e.g. return trains (inbound)
+            listener(train)
 
     def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
@@ -190,7 +216,7 @@ class Hub:
 
 
 class Dispatcher:
-    """Ready boxes of one service and its dispatch policy."""
+    """Ready units of one service and its dispatch policy."""
 
     def __init__(self, env: simpy.Environment, hub: Hub, name: str, service: ServiceConfig) -> None:
         self.env = env
@@ -198,10 +224,12 @@ class Dispatcher:
         self.name = name
         self.service = service
         self.policy = service.policy
-        self.capacity_teu = service.capacity_teu
         self.max_kg = round(service.max_tonnes * 1000)
+        capacity = wagon_capacity(hub.wagon_types, service)
+        self.capacity = TrainCapacity(capacity, hub.wagon_types, self.max_kg)
+        self.capacity_teu = self.capacity.teu
         self.ready: deque[Shipment] = deque()
-        self.ready_teu = 0.0
+        self.ready_load = dict.fromkeys(capacity, 0.0)  # by wagon type (TEU, or wagons)
         self.trains_called = 0
         self._timer_for: Shipment | None = None
         if isinstance(self.policy, SchedulePolicy):
@@ -209,21 +237,13 @@ class Dispatcher:
 
     # -------------------------------------------------------------- filling
 
-    def _fill(self) -> tuple[int, bool]:
-        """How many ready boxes (FIFO) fit one train, and whether that train is full."""
-        teu = 0.0
-        kg = 0
-        for count, box in enumerate(self.ready):
-            if teu + box.teu > self.capacity_teu + 1e-9 or kg + box.kg > self.max_kg:
-                return count, True
-            teu += box.teu
-            kg += box.kg
-        full = self.capacity_teu - teu < 1e-9
-        return len(self.ready), full
+    def _fill(self) -> tuple[list[int], bool]:
+        """Which ready units (FIFO per wagon type) fit one train, and whether it is full."""
+        return self.capacity.fill(self.ready)
 
     def add_ready(self, box: Shipment) -> None:
         self.ready.append(box)
-        self.ready_teu += box.teu
+        self.ready_load[box.wagon_type] += box.size
         if not isinstance(self.policy, SchedulePolicy):
             self.check()
 
@@ -231,16 +251,18 @@ class Dispatcher:
         """Call trains while the policy says so (full/hybrid)."""
         policy = self.policy
         while self.ready:
-            count, full = self._fill()
+            picked, full = self._fill()
+            if not picked:  # the first unit fits no train (over max_tonnes): it waits
+                return
             if full:
-                self.call(count)
+                self.call(picked)
                 continue
             if isinstance(policy, HybridPolicy):
                 oldest = self.ready[0]
                 due = oldest.ready_h + policy.max_wait
                 if self.env.now >= due - 1e-9:
-                    if self.ready_teu >= policy.min_load * self.capacity_teu - 1e-9:
-                        self.call(count)
+                    if self.capacity.meets(self.ready_load, policy.min_load):
+                        self.call(picked)
                         continue
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
@@ -248,8 +270,8 @@ class Dispatcher:
                     timer.callbacks.append(lambda _ev: self.check())
             return
 
-    def call(self, count: int, scheduled_h: float | None = None) -> Train:
-        """Call a train for the first ``count`` ready boxes and start forming it."""
+    def call(self, picked: list[int], scheduled_h: float | None = None) -> Train:
+        """Call a train for the ready units at positions ``picked`` and start forming it."""
         self.trains_called += 1
         train = Train(
             f"{self.name}-{self.trains_called:05d}",
@@ -258,15 +280,25 @@ class Dispatcher:
             list(self.service.stops),
             self.capacity_teu,
         )
-        train.opened_h = self.ready[0].ready_h
+        train.opened_h = self.ready[picked[0]].ready_h
         train.called_h = self.env.now
         if scheduled_h is not None:
             train.scheduled_h = scheduled_h
-        for _ in range(count):
-            box = self.ready.popleft()
-            self.ready_teu -= box.teu
+        if picked[-1] == len(picked) - 1:  # a FIFO prefix (always, with one wagon type)
+            boxes = [self.ready.popleft() for _ in picked]
+        else:
+            chosen = set(picked)
+            boxes = [b for i, b in enumerate(self.ready) if i in chosen]
+            self.ready = deque(b for i, b in enumerate(self.ready) if i not in chosen)
+        used = dict.fromkeys(self.ready_load, 0.0)
+        for box in boxes:
+            self.ready_load[box.wagon_type] -= box.size
+            used[box.wagon_type] += box.size
             box.train_id = train.train_id
             train.add(box)
+        train.capacity = dict(self.capacity.capacity)
+        train.used = used
+        train.load_factor = self.capacity.load_factor(used)
         self.env.process(self.hub.form_train(train))
         return train
 
@@ -285,10 +317,12 @@ class Dispatcher:
                     if call_at < env.now:
                         continue
                     yield env.timeout(call_at - env.now)
-                    count, _ = self._fill()
-                    load = sum(b.teu for _, b in zip(range(count), self.ready, strict=False))
-                    if count == 0 or load < policy.min_load * self.capacity_teu - 1e-9:
+                    picked, _ = self._fill()
+                    load = dict.fromkeys(self.ready_load, 0.0)
+                    for i in picked:
+                        load[self.ready[i].wagon_type] += self.ready[i].size
+                    if not picked or not self.capacity.meets(load, policy.min_load):
                         self.hub.records.cancelled_slots.append((self.name, slot))
                         continue
-                    self.call(count, scheduled_h=slot)
+                    self.call(picked, scheduled_h=slot)
             day += 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import simpy
 
+from .cargo import service_map
 from .config import ScenarioConfig
 from .corridor import Corridor
 from .demand import Demand
@@ -74,12 +75,9 @@ def simulate(
     hub = Hub(env, cfg, streams, records)
     corridor = Corridor(env, cfg, graph, streams, records, hub)
     hub.on_departure = corridor.run
-    service_of: dict[str, str] = {}
     for name, service in cfg.services.items():
         hub.dispatchers[name] = Dispatcher(env, hub, name, service)
-        for stop in service.stops:
-            service_of[stop] = name
-    demand = Demand(cfg, streams, service_of)
+    demand = Demand(cfg, streams, service_map(cfg))  # (class, destination) → service
     env.process(demand.run(env, hub.receive))
     for name, stream in cfg.corridor.background.items():
         env.process(corridor.background_source(name, stream))

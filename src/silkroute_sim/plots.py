@@ -372,6 +372,55 @@ def corridor_map(
     return _save(fig, path)
 
 
+def exports_by_class(shipments: pd.DataFrame, result: RunResult, path: Path) -> Path:
+    """Delivered cargo per destination, stacked by cargo class: tonnes per day (left) and
+    units per year (right; one bar per kind of unit, so boxes and vehicles never stack),
+    over the observation window. Classes with a value show it in the legend."""
+    plt = _plt()
+    fig, (ax_t, ax_u) = plt.subplots(1, 2, figsize=(12, 5))
+    w0, w1 = result.warmup_h, result.end_h
+    days = (w1 - w0) / 24
+    t = shipments["terminal_arrived_h"]
+    sel = shipments[(t >= w0) & (t < w1)]
+    classes = list(result.config.demand.classes)
+    dests = result.config.services_destinations()
+    units = list(dict.fromkeys(result.config.demand.classes[c].unit for c in classes))
+    x = np.arange(len(dests))
+    width = 0.8 / len(units)
+    bottom_t = np.zeros(len(dests))
+    bottom_u = {unit: np.zeros(len(dests)) for unit in units}
+    for i, name in enumerate(classes):
+        mine = sel[sel["cargo_class"] == name]
+        tonnes = mine.groupby("destination")["tonnes"].sum().reindex(dests, fill_value=0.0)
+        count = mine.groupby("destination").size().reindex(dests, fill_value=0)
+        unit = result.config.demand.classes[name].unit
+        label = f"{name} ({_plural(unit)})"
+        if result.config.demand.classes[name].value_usd is not None:
+            label += f", USD {mine['value_usd'].sum() * 365 / days / 1e6:,.0f} M/yr"
+        color = COLORS[i % len(COLORS)]
+        ax_t.bar(x, tonnes.to_numpy() / days, 0.8, bottom=bottom_t, color=color, label=label)
+        bottom_t += tonnes.to_numpy() / days
+        offset = (units.index(unit) - (len(units) - 1) / 2) * width
+        per_year = count.to_numpy() * 365 / days
+        ax_u.bar(x + offset, per_year, width, bottom=bottom_u[unit], color=color)
+        bottom_u[unit] += per_year
+    for ax, title, ylabel in (
+        (ax_t, "Delivered tonnes by destination and class", "tonnes per day"),
+        (ax_u, "Delivered units by destination and class", "units per year"),
+    ):
+        ax.set_xticks(x, dests, rotation=30, ha="right")
+        ax.set(title=title, ylabel=ylabel)
+        ax.set_ylim(0, max(ax.get_ylim()[1], 1.0) * 1.3)  # room for the legend
+    if len(units) > 1:
+        ax_u.set_xlabel("bars side by side: " + " | ".join(_plural(u) for u in units))
+    ax_t.legend(fontsize=8, loc="upper right")
+    return _save(fig, path)
+
+
+def _plural(unit: str) -> str:
+    return unit + ("es" if unit.endswith(("x", "s")) else "s")
+
+
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return [
@@ -390,4 +439,5 @@ def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
         corridor_map(
             result, tables.shipments, tables.trains, tables.node_events, folder / "corridor_map.png"
         ),
+        exports_by_class(tables.shipments, result, folder / "exports_by_class.png"),
     ]

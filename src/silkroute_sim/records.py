@@ -100,6 +100,9 @@ class RunRecords:
     shipments: list[Shipment] = field(default_factory=list)
     trains: list[Train] = field(default_factory=list)
     background_trains: list[Train] = field(default_factory=list)
+    #: trains arriving at the hub (hub.inbound): arrived = opened_h, track = loading_start_h,
+    #: unloaded = loaded_h, track released = departed_h
+    inbound_trains: list[Train] = field(default_factory=list)
     node_events: list[NodeEvent] = field(default_factory=list)
     monitors: dict[str, LevelMonitor] = field(default_factory=dict)
     cancelled_slots: list[tuple[str, float]] = field(default_factory=list)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
+from .cargo import check_cargo
 from .config import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
 Problem = tuple[str, str, object]
@@ -95,7 +96,6 @@ def _check_path(
 def _check_demand_and_services(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:
     nodes = cfg.corridor.nodes
     hub = cfg.hub.node
-    served: dict[str, str] = {}
     for sname, service in cfg.services.items():
         where = f"services.{sname}"
         for j, stop in enumerate(service.stops):
@@ -107,14 +107,9 @@ def _check_demand_and_services(cfg: ScenarioConfig, adj: dict[str, set[str]]) ->
                     f"{stop} is a {nodes[stop].kind}; stops must be terminals",
                     stop,
                 )
-            if stop in served:
-                return (
-                    f"{where}.stops.{j}",
-                    f"{stop} is already served by service "
-                    f"{served[stop]!r}; each destination has one service",
-                    stop,
-                )
-            served[stop] = sname
+            if stop in service.stops[:j]:
+                return (f"{where}.stops.{j}", f"{stop} is listed twice", stop)
+            # one service per (class, destination): checked in cargo.check_cargo
         previous = hub
         reach_from = {}
         for j, stop in enumerate(service.stops):
@@ -153,33 +148,8 @@ def _check_demand_and_services(cfg: ScenarioConfig, adj: dict[str, set[str]]) ->
             where = f"demand.classes.{cname}.destinations.{dest}"
             if dest not in nodes:
                 return (where, _unknown_node(dest, nodes), dest)
-            if dest not in served:
-                return (
-                    where,
-                    f"no service calls at {dest}; add it to the stops of a service",
-                    dest,
-                )
-    for sname, service in cfg.services.items():
-        classes = [
-            (cname, cls)
-            for cname, cls in cfg.demand.classes.items()
-            if any(dest in service.stops for dest in cls.destinations)
-        ]
-        for cname, cls in classes:
-            if service.capacity_teu < cls.teu:
-                return (
-                    f"services.{sname}.capacity_teu",
-                    f"a train smaller than one {cname} unit ({cls.teu:g} TEU)",
-                    service.capacity_teu,
-                )
-            top = cls.max_payload_t or cls.payload_t.mean
-            if service.max_tonnes < top:
-                return (
-                    f"services.{sname}.max_tonnes",
-                    f"below one {cname} unit ({top:g} t)",
-                    service.max_tonnes,
-                )
-    return None
+    # wagon types, which service carries each (class, destination), train capacities
+    return check_cargo(cfg)
 
 
 def check_scenario(cfg: ScenarioConfig) -> Problem | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Annotated, Literal, Union
+import types
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -29,6 +30,8 @@ RoutePolicyKind = Literal["fixed", "shortest", "adaptive"]
 
 
 def _finite(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("must be a finite number")
     return value
@@ -63,11 +66,38 @@ def _zero() -> Constant[Hours]:
     return Constant[Hours](value=0.0)
 
 
+def _numeric_only(annotation: object) -> bool:
+    """``int`` or ``float`` (possibly optional): a field where true/false is a mistake."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _numeric_only(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numeric_only(a) for a in args)
+    return annotation in (int, float)
+
+
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: object) -> object:
+        """YAML reads yes/no/on/off as booleans; pydantic would take them as 1 and 0."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                value = data.get(key, data.get(name))
+                if isinstance(value, bool) and _numeric_only(field.annotation):
+                    raise ValueError(f"{key}: expected a number, not true/false")
+        return data
+
 
 # --------------------------------------------------------------------------- simulation
+
+#: shipments and trains one run may create by default (the 20-year baseline makes 1.6
+#: million and peaks at about 4 GB of memory)
+DEFAULT_MAX_ENTITIES = 5_000_000
 
 
 class SimulationConfig(StrictModel):
@@ -78,6 +108,13 @@ class SimulationConfig(StrictModel):
     seed: int = Field(1, ge=0, le=2**63 - 1)
     start_month: int = Field(
         1, ge=1, le=12, description="calendar month of day 0 (day 0 is a Monday)"
+    )
+    max_entities: int = Field(
+        DEFAULT_MAX_ENTITIES,
+        ge=1,
+        le=10**10,
+        description="refuse a run expected to create more shipments and trains than this "
+        "(they are all kept in memory); raise it on a machine with the memory",
     )
 
     @model_validator(mode="after")
@@ -193,10 +230,10 @@ class DemandConfig(StrictModel):
     arrivals: Literal["poisson", "deterministic"] = Field(
         "poisson", description="poisson, or evenly spaced (for exact-timeline checks)"
     )
-    weekday_factors: list[NonNegFloat] = Field(
+    weekday_factors: list[Annotated[NonNegFloat, Field(le=1e6)]] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7
     )
-    seasonal_factors: list[NonNegFloat] = Field(
+    seasonal_factors: list[Annotated[NonNegFloat, Field(le=1e6)]] = Field(
         default_factory=lambda: [1.0] * 12, min_length=12, max_length=12
     )
     classes: dict[Name, CargoClassConfig] = Field(min_length=1, max_length=100)
@@ -324,7 +361,7 @@ class SchedulePolicy(StrictModel):
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default_factory=lambda: list(range(7)), min_length=1, max_length=7
     )
-    cutoff: PositiveHours = 6.0
+    cutoff: PositiveHours = Field(6.0, le=7 * 24)
     min_load: Fraction = 0.0
 
 
@@ -371,7 +408,7 @@ class ServiceConfig(StrictModel):
         default_factory=dict, max_length=100
     )
     classes: list[Name] | None = Field(None, min_length=1, max_length=100)
-    max_tonnes: PositiveFloat = 1300.0
+    max_tonnes: PositiveFloat = Field(1300.0, le=100_000)
     policy: DispatchPolicy
     route: RouteConfig = Field(default_factory=RouteConfig)
 
@@ -691,6 +728,9 @@ class ScenarioConfig(StrictModel):
         data = self.model_dump(mode="json", by_alias=True)
         if not self.disruptions.any():  # keeps the hash of configs without disruptions
             data.pop("disruptions", None)
+        sim = data.get("simulation")
+        if isinstance(sim, dict) and sim.get("max_entities") == DEFAULT_MAX_ENTITIES:
+            del sim["max_entities"]  # a memory guard at its default: keeps older hashes
         _drop_default_cargo_keys(data)
         return data
 

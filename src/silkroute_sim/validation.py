@@ -174,7 +174,12 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
         problem = _check_path(cfg, adj, stream.route, f"corridor.background.{bname}.route")
         if problem:
             return problem
-    return _check_disruptions(cfg, adj)
+    problem = _check_disruptions(cfg, adj)
+    if problem:
+        return problem
+    from .workload import check_workload  # how much the run creates: bounded memory
+
+    return check_workload(cfg)
 
 
 # --------------------------------------------------------------------------- disruptions

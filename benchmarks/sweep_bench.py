@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/sweep_bench.py                          # --workers 1,2 --runs 16
-    python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 64
+    python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 128   # a 16-core machine
     python benchmarks/sweep_bench.py --workers 1,2 --scheduler tcp://127.0.0.1:8786
 
 Each row runs the same sweep into a fresh folder: one point of the baseline scenario

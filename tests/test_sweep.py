@@ -533,3 +533,33 @@ def test_dask_and_plotting_are_imported_only_when_asked_for() -> None:
     result = subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _square_or_die(x: int) -> int:
+    """A worker function for the pool tests: item 5 kills its worker process."""
+    if x == 5:
+        time.sleep(0.3)  # let the first items come back first
+        os._exit(3)
+    if x == 6:
+        raise ValueError("six")
+    return x * x
+
+
+def test_local_pool_survives_a_dead_worker_and_reports_each_item_once() -> None:
+    from silkroute_sim.executors import ExecutorError, LocalPoolExecutor
+
+    with LocalPoolExecutor(2) as pool:
+        results = dict(pool.imap_unordered(_square_or_die, list(range(12))))
+    assert sorted(results) == list(range(12))
+    assert isinstance(results[5], ExecutorError) and "died" in str(results[5])
+    assert isinstance(results[6], ValueError | ExecutorError)
+    ok = {x: r for x, r in results.items() if not isinstance(r, BaseException)}
+    assert all(r == x * x for x, r in ok.items())
+    assert set(range(8, 12)) <= set(ok)  # after the break a fresh pool ran the rest
+
+
+def test_local_pool_that_cannot_run_anything_is_an_error() -> None:
+    from silkroute_sim.executors import ExecutorError, LocalPoolExecutor
+
+    with LocalPoolExecutor(2) as pool, pytest.raises(ExecutorError, match="before finishing"):
+        list(pool.imap_unordered(_square_or_die, [5, 5, 5]))

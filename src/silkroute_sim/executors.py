@@ -107,17 +107,22 @@ class LocalPoolExecutor(Executor):
         if self._pool is None:
             self._pool = self._new_pool(min(self.workers, len(items)))
         pending = iter(items)
-        in_flight: dict[Future[R], T] = {}
+        in_flight: dict[Future[R], tuple[T, int]] = {}
+        generation = 0  # pools started so far - 1
+        results_by_pool = [0]  # none from a pool that broke = its workers cannot start
 
         def submit_next() -> None:
+            nonlocal generation
             for item in pending:
                 try:
                     future = self._pool.submit(fn, item)
-                except BrokenProcessPool:
+                except BrokenProcessPool:  # a worker died earlier: a fresh pool for the rest
                     self._pool.shutdown(wait=False, cancel_futures=True)
                     self._pool = self._new_pool(self._size)
+                    generation += 1
+                    results_by_pool.append(0)
                     future = self._pool.submit(fn, item)
-                in_flight[future] = item
+                in_flight[future] = (item, generation)
                 return
 
         for _ in range(self.workers * 2):
@@ -127,10 +132,17 @@ class LocalPoolExecutor(Executor):
             while in_flight:
                 done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
                 for future in done:
-                    item = in_flight.pop(future)
+                    item, pool = in_flight.pop(future)
                     try:
                         result: R | BaseException = future.result()
+                        results_by_pool[pool] += 1
                     except BrokenProcessPool:
+                        if results_by_pool[pool] == 0:
+                            raise ExecutorError(
+                                "the worker processes died before finishing any run (out of "
+                                "memory? a script calling run_sweep with workers > 1 needs "
+                                "an `if __name__ == '__main__':` guard)"
+                            ) from None
                         result = ExecutorError("the worker process died (out of memory or killed?)")
                     except Exception as exc:
                         result = exc
@@ -138,7 +150,7 @@ class LocalPoolExecutor(Executor):
                     submit_next()
             finished = True
         finally:
-            if not finished:  # interrupted or abandoned: stop the workers now
+            if not finished:  # interrupted, abandoned or broken: stop the workers now
                 self._terminate()
 
     def _terminate(self) -> None:

@@ -2,8 +2,8 @@
 
 Usage::
 
-    python benchmarks/sweep_bench.py                          # --workers 1,2 --runs 16
-    python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 128   # a 16-core machine
+    python benchmarks/sweep_bench.py                          # --workers 1,2 --runs 32
+    python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 256   # a 16-core machine
     python benchmarks/sweep_bench.py --workers 1,2 --scheduler tcp://127.0.0.1:8786
 
 Each row runs the same sweep into a fresh folder: one point of the baseline scenario
@@ -12,6 +12,12 @@ The wall time includes starting the worker processes, simulating, writing every 
 folder and building runs.csv/points.csv: what a user waits for. The speed-up is against
 the first row (put 1 first); ``efficiency`` is speed-up / workers. Every row's runs.csv
 must be byte-identical, and the script checks it.
+
+Each worker process starts a fresh interpreter and imports the package (about 1 s of CPU,
+in parallel across workers), so give each worker at least ~16 runs for the figure to
+measure the steady state. Run it on an otherwise idle machine: on Linux, processes of other
+sessions get their fair share of the CPU whatever the worker count, and the ``load`` column
+shows when that happened.
 """
 
 from __future__ import annotations
@@ -57,7 +63,7 @@ def _cpu_s() -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", default="1,2", help="comma-separated counts (default 1,2)")
-    parser.add_argument("--runs", type=int, default=16, help="runs per row (default 16)")
+    parser.add_argument("--runs", type=int, default=32, help="runs per row (default 32)")
     parser.add_argument("--days", type=float, default=60, help="simulated days per run")
     parser.add_argument("--warmup-days", type=float, default=10)
     parser.add_argument("--scheduler", default=None, help="also time a Dask cluster")

@@ -30,6 +30,7 @@ from .entities import Train
 from .hub import Hub, WorkFn
 from .network import changes_gauge, expected_processing_h, shortest_path
 from .records import LevelMonitor, NodeEvent, RunRecords
+from .resources import FastPool
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class NodeState:
         proc = node.processing
         self.has_processing = proc is not None
         self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
-        self.tracks: simpy.Resource | None = None
+        self.tracks: Any = None  # FastPool, or an adjustable pool under disruptions
         self.headway_h = 0.0
         self.next_start_h = 0.0
         self.waiting = 0
@@ -81,7 +82,7 @@ class NodeState:
         self.time_factor = 1.0
         self.work: WorkFn | None = None
         if proc is not None:
-            self.tracks = simpy.Resource(env, proc.tracks)
+            self.tracks = FastPool(env, proc.tracks)
             self.track_count = proc.tracks
             self.headway_h = 24.0 / proc.trains_per_day if proc.trains_per_day else 0.0
             self.queue = records.monitor(f"queue:{name}", "trains")

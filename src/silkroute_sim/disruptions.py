@@ -697,7 +697,7 @@ class Disruptions:
             monitor_name, unit_name, label = "cranes_down", "cranes", "hub.cranes"
         else:
             node = spec.node or ""
-            pool = self.corridor.nodes[node].tracks  # type: ignore[assignment]
+            pool = self.corridor.nodes[node].tracks
             monitor_name, unit_name, label = f"tracks_down:{node}", "tracks", node
         monitors = self.records.monitors
         monitor = monitors.get(monitor_name) or self.records.monitor(monitor_name, unit_name)

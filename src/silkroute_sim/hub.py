@@ -18,16 +18,17 @@ Units: hours, kg (integer, so conservation is exact), TEU.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import simpy
 
-from .cargo import TrainCapacity, wagon_capacity
+from .cargo import EPS, TrainCapacity, wagon_capacity
 from .config import HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
 from .inbound import Inbound
 from .records import RunRecords
+from .resources import FastContainer, FastPool
 from .rng import Sampler, Streams
 from .vehicles import Compound, handle_vehicle, ramp_loaders
 
@@ -46,11 +47,12 @@ class Hub:
         self.env = env
         self.node = hub.node
         self.records = records
-        self.gate = simpy.Resource(env, hub.gate.lanes)
-        self.cranes = simpy.Resource(env, hub.cranes.count)
+        # lean FIFO pools; disruptions swap in adjustable ones where they need them
+        self.gate: Any = FastPool(env, hub.gate.lanes)
+        self.cranes: Any = FastPool(env, hub.cranes.count)
         self.crane_count = hub.cranes.count
-        self.yard = simpy.Container(env, capacity=hub.yard.capacity_teu, init=0)
-        self.tracks = simpy.Resource(env, hub.loading.tracks)
+        self.yard: Any = FastContainer(env, hub.yard.capacity_teu)
+        self.tracks: Any = FastPool(env, hub.loading.tracks)
         self.use_cranes = hub.loading.use_cranes
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)
@@ -230,6 +232,7 @@ class Dispatcher:
         self.capacity_teu = self.capacity.teu
         self.ready: deque[Shipment] = deque()
         self.ready_load = dict.fromkeys(capacity, 0.0)  # by wagon type (TEU, or wagons)
+        self.ready_kg = 0
         self.trains_called = 0
         self._timer_for: Shipment | None = None
         if isinstance(self.policy, SchedulePolicy):
@@ -237,13 +240,18 @@ class Dispatcher:
 
     # -------------------------------------------------------------- filling
 
-    def _fill(self) -> tuple[list[int], bool]:
+    def _fill(self) -> tuple[Sequence[int], bool]:
         """Which ready units (FIFO per wagon type) fit one train, and whether it is full."""
+        cap = self.capacity.capacity
+        load = self.ready_load
+        if self.ready_kg <= self.max_kg and all(load[t] < cap[t] - EPS for t in cap):
+            return range(len(self.ready)), False  # everything fits and room is left
         return self.capacity.fill(self.ready)
 
     def add_ready(self, box: Shipment) -> None:
         self.ready.append(box)
         self.ready_load[box.wagon_type] += box.size
+        self.ready_kg += box.kg
         if not isinstance(self.policy, SchedulePolicy):
             self.check()
 
@@ -270,7 +278,7 @@ class Dispatcher:
                     timer.callbacks.append(lambda _ev: self.check())
             return
 
-    def call(self, picked: list[int], scheduled_h: float | None = None) -> Train:
+    def call(self, picked: Sequence[int], scheduled_h: float | None = None) -> Train:
         """Call a train for the ready units at positions ``picked`` and start forming it."""
         self.trains_called += 1
         train = Train(
@@ -293,6 +301,7 @@ class Dispatcher:
         used = dict.fromkeys(self.ready_load, 0.0)
         for box in boxes:
             self.ready_load[box.wagon_type] -= box.size
+            self.ready_kg -= box.kg
             used[box.wagon_type] += box.size
             box.train_id = train.train_id
             train.add(box)

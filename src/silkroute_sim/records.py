@@ -37,7 +37,12 @@ class LevelMonitor:
             self.levels.append(level)
 
     def add(self, t: float, delta: float) -> None:
-        self.set(t, self.levels[-1] + delta)
+        levels = self.levels
+        if t == self.times[-1]:  # inlined set(): this runs several times per box
+            levels[-1] += delta
+        else:
+            self.times.append(t)
+            levels.append(levels[-1] + delta)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return (

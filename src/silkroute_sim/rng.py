@@ -87,7 +87,17 @@ class Sampler:
         """Sum of ``n`` draws (used for per-box lift times of a whole train)."""
         if self._const is not None:
             return self._const * n
-        return float(sum(self() for _ in range(n)))
+        total = 0.0
+        while n > 0:  # the same draws, in the same order, as n calls
+            if self._i >= len(self._buf):
+                self._buf = self._dist.sample(self._rng, BLOCK).tolist()
+                self._i = 0
+            take = min(n, len(self._buf) - self._i)
+            for value in self._buf[self._i : self._i + take]:
+                total += value
+            self._i += take
+            n -= take
+        return total
 
 
 class Chooser:

@@ -25,6 +25,7 @@ import simpy
 from .config import CompoundConfig, ScenarioConfig
 from .entities import Shipment
 from .records import RunRecords
+from .resources import FastContainer, FastPool
 from .rng import Streams
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ class Compound:
     ) -> None:
         customs = cfg.hub.customs
         self.env = env
-        self.space = simpy.Container(env, capacity=compound.capacity_units, init=0)
-        self.ramps = simpy.Resource(env, compound.ramps)
+        self.space = FastContainer(env, compound.capacity_units)
+        self.ramps = FastPool(env, compound.ramps)
         self.ramps_per_train = compound.ramps_per_train
         self.gate_time = streams.sampler("hub.vehicles.gate", cfg.hub.gate.service_time)
         self.clearance = streams.sampler("hub.vehicles.customs.clearance", customs.clearance_time)

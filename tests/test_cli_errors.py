@@ -76,6 +76,16 @@ def _tiny(path: Path, **sections: Any) -> Path:
         (["run", "--set", "corridor.edges.x.km=5"], "corridor.edges.x: expected a list index"),
         (["run", "nowhere.yaml"], "error: nowhere.yaml: file not found"),
         (["validate", "--set", "simulation.days=36500"], "more than max_entities (5,000,000)"),
+        (
+            [
+                "validate",
+                "--set",
+                "demand.classes.containers.payload_t={dist: uniform, low: 10, high: 2000}",
+                "--set",
+                "demand.classes.containers.max_payload_t=null",
+            ],
+            "payloads up to 2,000 t do not fit a train of services.duisburg (max_tonnes 1,300)",
+        ),
     ],
 )
 def test_mistakes_are_one_line_with_exit_2_and_no_folder(

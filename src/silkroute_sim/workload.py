@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-from .config import ScenarioConfig
+from .config import CargoClassConfig, ScenarioConfig
+from .distributions import Constant, Empirical, Triangular, Uniform
 
 Problem = tuple[str, str, object]
 
@@ -62,6 +63,9 @@ def check_workload(cfg: ScenarioConfig) -> Problem | None:
                 f"smaller than one {name} unit ({cls.teu:g} TEU): no box could enter the yard",
                 cfg.hub.yard.capacity_teu,
             )
+    problem = _check_heaviest_unit(cfg)
+    if problem:
+        return problem
     expected = expected_entities(cfg)
     limit = cfg.simulation.max_entities
     if expected > limit:
@@ -76,6 +80,40 @@ def check_workload(cfg: ScenarioConfig) -> Problem | None:
             "simulation.max_entities on a machine with the memory (about 2.5 GB a million)",
             None,
         )
+    return None
+
+
+def payload_upper_t(cls: CargoClassConfig) -> float:
+    """The heaviest payload a unit of ``cls`` can have (inf for unbounded distributions)."""
+    dist = cls.payload_t
+    upper = math.inf
+    if isinstance(dist, Constant):
+        upper = float(dist.value)
+    elif isinstance(dist, Uniform | Triangular):
+        upper = float(dist.high)
+    elif isinstance(dist, Empirical):
+        upper = float(max(dist.values))
+    return min(upper, cls.max_payload_t) if cls.max_payload_t is not None else upper
+
+
+def _check_heaviest_unit(cfg: ScenarioConfig) -> Problem | None:
+    """A unit heavier than its train's max_tonnes could never leave: it would wait in the
+    yard until the end of the run. Refused when the payload distribution says it can
+    happen (bounded distributions, or max_payload_t)."""
+    from .cargo import service_map
+
+    for (cname, _), sname in service_map(cfg).items():
+        cls = cfg.demand.classes[cname]
+        upper = payload_upper_t(cls)
+        limit = cfg.services[sname].max_tonnes
+        if math.isfinite(upper) and upper > limit:
+            return (
+                f"demand.classes.{cname}.payload_t",
+                f"payloads up to {upper:,g} t do not fit a train of services.{sname} "
+                f"(max_tonnes {limit:,g}); such a unit would wait forever; cap it with "
+                "max_payload_t or raise max_tonnes",
+                None,
+            )
     return None
 
 

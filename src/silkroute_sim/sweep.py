@@ -781,9 +781,9 @@ def _with_seed(config: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 def run_key(config: dict[str, Any], seed: int) -> str:
-    """The run's key: the config hash of its resolved config with ``simulation.seed`` set.
-
-    Equal to ``config_hash`` in the run's manifest.json."""
+    """The run's key: the hash of its resolved config with ``simulation.seed`` set, computed
+    as ``ScenarioConfig.config_hash`` does, so it equals ``config_hash`` in the run's
+    manifest.json (a test checks that they agree)."""
     import hashlib
 
     canonical = json.dumps(_with_seed(config, seed), sort_keys=True, separators=(",", ":"))
@@ -855,9 +855,10 @@ def execute_run(task: RunTask) -> RunOutcome:
     try:
         data = copy.deepcopy(_with_seed(task.config, task.seed))
         cfg = validate_config(data, f"run {task.key}")
-        if cfg.config_hash() != task.key:
+        resolved_key = run_key(cfg.resolved(), task.seed)
+        if resolved_key != task.key:  # e.g. other defaults on a Dask worker
             raise SweepError(
-                f"the worker resolved a different config (hash {cfg.config_hash()}, expected "
+                f"the worker resolved a different config (key {resolved_key}, expected "
                 f"{task.key}); is the same silkroute-sim version installed on every worker?"
             )
         result = simulate(cfg)
@@ -1218,6 +1219,8 @@ def run_sweep(
                 if not d.name.startswith(".") and d.name not in known and is_complete(d)
             )
             figures: list[Path] = []
+            for old in (target / "plots").glob("*.png"):  # drawn from older tables
+                old.unlink()
             if plots:
                 from .sweep_plots import sweep_plots
 

@@ -67,14 +67,14 @@ def class_summary_rows(
     per_year = DAYS_PER_YEAR / days
     rows: list[Row] = []
 
-    needed = ["cargo_class", "destination", "tonnes", "value_usd", "hub_dwell_h", "door_to_door_d"]
-
-    def window(col: str) -> pd.DataFrame:  # the columns used below only (memory)
+    def window(col: str, needed: list[str]) -> pd.DataFrame:  # only the columns used below
         t = shipments[col]
-        return shipments.loc[(t >= w0) & (t < w1), needed]
+        return shipments.loc[(t >= w0) & (t < w1), ["cargo_class", *needed]]
 
-    arrived, departed = window("arrived_h"), window("departed_h")
-    delivered, released = window("terminal_arrived_h"), window("delivered_h")
+    arrived = window("arrived_h", ["tonnes"])
+    departed = window("departed_h", ["tonnes", "hub_dwell_h"])
+    delivered = window("terminal_arrived_h", ["destination", "tonnes", "value_usd"])
+    released = window("delivered_h", ["door_to_door_d"])
     valued = valued_classes(result)
     groups = class_groups(result)
     dests = result.config.services_destinations()

@@ -128,10 +128,13 @@ class Hub:
         """One crane move: wait for a free crane in the shared pool, then lift.
         ``move_time``: a sampler of its own (inbound boxes), else ``hub.crane.move``."""
         env = self.env
-        self.crane_queue.add(env.now, 1)
         with self.cranes.request() as crane:
-            yield crane
-            self.crane_queue.add(env.now, -1)
+            if not crane.triggered:  # only a move that waits shows in the queue
+                self.crane_queue.add(env.now, 1)
+                yield crane
+                self.crane_queue.add(env.now, -1)
+            else:
+                yield crane
             self.cranes_busy.add(env.now, 1)
             move_h = (move_time or self.move_time)() * self.move_time_factor
             if self.crane_work is None:

@@ -241,7 +241,10 @@ def transit_legs(
     """Door to door of each delivered shipment split into legs (days): hub dwell (gate to
     departure), rail running (moving on edges), corridor nodes (queueing and processing at
     border and junction nodes before its stop) and terminal dwell (arrival to release)."""
-    ev = events[(events["kind"] != "terminal") & (~events["background"])]
+    ev = events.loc[
+        (events["kind"] != "terminal") & (~events["background"]),
+        ["train_id", "node", "arrived_h", "end_h"],
+    ]
     node_h = (ev["end_h"] - ev["arrived_h"]).groupby([ev["train_id"], ev["node"]]).sum()
     train_nodes = node_h.reset_index(name="hours")
     route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
@@ -253,10 +256,14 @@ def transit_legs(
             total += hours.get(node, 0.0)
             per_stop[(str(train_id), node)] = total
     out = pd.DataFrame({"destination": shipments["destination"]})
-    nodes_h = [
-        per_stop.get((t, d), 0.0)
-        for t, d in zip(shipments["train_id"], shipments["destination"], strict=True)
-    ]
+    nodes_h = np.fromiter(
+        (
+            per_stop.get(key, 0.0)
+            for key in zip(shipments["train_id"], shipments["destination"], strict=True)
+        ),
+        dtype=float,
+        count=len(shipments),
+    )
     out["hub_dwell"] = (shipments["departed_h"] - shipments["arrived_h"]) / 24
     out["corridor_nodes"] = pd.Series(nodes_h, index=shipments.index) / 24
     out["rail_running"] = (shipments["terminal_arrived_h"] - shipments["departed_h"]) / 24 - out[
@@ -336,7 +343,7 @@ def summary_frame(
         at = legs[legs["destination"] == dest]
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
-    ev = events[in_window(events["arrived_h"])]
+    ev = events.loc[in_window(events["arrived_h"]), ["train_id", "node", "wait_h", "background"]]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
     border_nodes = [
         n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"

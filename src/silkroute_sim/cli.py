@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .cli_options import replication_options
 from .errors import SilkrouteError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -190,26 +191,9 @@ def _config_options(func: F) -> F:
     "(only silkroute's own files are replaced).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no KPI table.")
-@click.option(
-    "--reps",
-    type=click.IntRange(1, 100_000),
-    default=None,
-    help="Replications: run seeds SEED … SEED+N-1; each goes to OUT/rep-<seed>/ and "
-    "summary.csv gets mean, ci_low, ci_high, n per KPI.",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 1024),
-    default=1,
-    show_default=True,
-    help="Replications run at once in separate processes (0: one per CPU core).",
-)
-@click.option(
-    "--ci",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals over replications.",
+@replication_options(
+    "Replications: run seeds SEED … SEED+N-1; each goes to OUT/rep-<seed>/ and "
+    "summary.csv gets mean, ci_low, ci_high, n per KPI."
 )
 def run(
     config: str | None,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from .cli_options import replication_options
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -197,26 +199,8 @@ def register(group: click.Group) -> None:
 
 @click.command("compare")
 @click.argument("inputs", nargs=-1, required=True, metavar="BASE OTHER…")
-@click.option(
-    "--reps",
-    type=click.IntRange(1, 100_000),
-    default=None,
-    help="Replications per scenario, over seeds SEED … SEED+N-1 shared by all scenarios "
-    "(default: 5).",
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 1024),
-    default=1,
-    show_default=True,
-    help="Runs at once in separate processes (0: one per CPU core).",
-)
-@click.option(
-    "--ci",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals.",
+@replication_options(
+    "Replications per scenario, over seeds SEED … SEED+N-1 shared by all scenarios (default: 5)."
 )
 @click.option(
     "--out",

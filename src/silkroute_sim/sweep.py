@@ -519,7 +519,7 @@ def _resolve_base(spec_file: Path, base: str) -> Path:
 
     local = spec_file.parent / base
     if local.is_file():
-        return local
+        return Path(os.path.normpath(local))
     found = resolve_config_path(base)
     if not found.is_file():
         raise ConfigError(str(spec_file), "base", "scenario file not found", base, has_value=True)
@@ -1225,7 +1225,6 @@ def run_sweep(
                 from .sweep_plots import sweep_plots
 
                 figures = sweep_plots(plan, results, target / "plots")
-            report = _write_report(plan, results, target, figures)
             n_failed = int((results.runs["status"] != "ok").sum())
             wall = time.perf_counter() - started
             write_json(
@@ -1237,9 +1236,12 @@ def run_sweep(
                     ran=done + failed,
                     failed=n_failed,
                     stale_runs=stale,
+                    kpis=results.kpis,
+                    units=results.units,
                 ),
                 target / "manifest.json",
             )
+            report = write_sweep_report(target)
             if n_failed == 0:
                 from .io import mark_complete
 
@@ -1265,21 +1267,34 @@ def _task_key(task: RunTask) -> str:
     return task.key
 
 
-def _write_report(
-    plan: SweepPlan, results: SweepResults, out: Path, figures: list[Path]
-) -> Path | None:
-    """``report.html``: the points table (mean and CI of each KPI) and the sweep's plots,
-    written by the report module's ``write_report`` when it is there."""
+def write_sweep_report(folder: str | os.PathLike[str]) -> Path | None:
+    """Write ``report.html`` of a finished sweep folder from its files: the points table
+    (mean and CI of each KPI, from points.csv), the run counts (runs.csv), the sweep's
+    description (manifest.json) and every plot in plots/. Uses the report module's
+    ``write_report``; returns None where that is not available."""
     try:
         from .report import write_report
     except ImportError:  # pragma: no cover - the report module ships with the package
         return None
     import pandas as pd
 
-    points = results.points
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        points = pd.read_csv(folder / "points.csv")
+        runs = pd.read_csv(folder / "runs.csv", usecols=["status"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise SweepError(f"{folder}: cannot build the sweep report ({exc})") from None
+    params: list[str] = list(manifest.get("parameters", []))
+    units: dict[str, str] = dict(manifest.get("units", {}))
+    kpis = [
+        k
+        for k in manifest.get("kpis", [])
+        if all(f"{k}_{part}" in points for part in ("mean", "ci_low", "ci_high"))
+    ]
     table = pd.DataFrame({"point": points["point"]})
-    for path in plan.param_paths:
-        table[path] = points[path].map(_cell)
+    for path in params:
+        table[path] = points[path].astype(str)
     table["runs ok"] = points["n"]
     if bool((points["n_failed"] > 0).any()):
         table["failed"] = points["n_failed"]
@@ -1287,8 +1302,8 @@ def _write_report(
         table["saturated"] = points["saturated_share"].map(
             lambda v: "" if not math.isfinite(v) else f"{v:.0%}"
         )
-    for kpi in results.kpis:
-        unit = results.units.get(kpi, "")
+    for kpi in kpis:
+        unit = units.get(kpi, "")
         label = f"{kpi} [{unit}]" if unit and unit != "nan" else kpi
         table[label] = [
             _interval(m, lo, hi)
@@ -1299,31 +1314,37 @@ def _write_report(
                 strict=True,
             )
         ]
-    runs = results.runs
     failed = int((runs["status"] != "ok").sum())
-    meta = {
-        "sweep": plan.name,
-        "spec": str(plan.file),
-        "base scenario": str(plan.base_path),
-        "design": plan.design,
-        "parameters": ", ".join(plan.param_paths),
-        "points": len(plan.points),
-        "replications": f"{plan.spec.reps} (seeds {plan.seed}..{plan.seed + plan.spec.reps - 1})",
+    reps, seed = manifest.get("reps"), manifest.get("seed")
+    meta: dict[str, Any] = {
+        "sweep": manifest.get("name", folder.name),
+        "spec": manifest.get("spec_file", ""),
+        "base scenario": manifest.get("base", ""),
+        "design": manifest.get("design", ""),
+        "parameters": ", ".join(params),
+        "points": len(points),
+        "replications": f"{reps} (seeds {seed}..{seed + reps - 1})"
+        if isinstance(reps, int) and isinstance(seed, int)
+        else reps,
         "runs": f"{len(runs)} ({failed} not ok)" if failed else len(runs),
     }
-    if plan.overrides:
-        meta["overrides"] = ", ".join(plan.overrides)
-    ordered = sorted(figures, key=lambda p: (not p.name.startswith("heatmap--saturated"), 0))
-    return write_report(
-        out / "report.html",
-        f"Sweep: {plan.name}",
-        plan.spec.description,
-        table,
-        ordered,
-        meta=meta,
-        table_title="Points: mean and 95% confidence interval over replications",
-        table_note="One row per parameter point; runs.csv has one row per run, "
-        "points.csv the same figures as numbers.",
+    if manifest.get("overrides"):
+        meta["overrides"] = ", ".join(manifest["overrides"])
+    figures = sorted((folder / "plots").glob("*.png"))
+    figures.sort(key=lambda p: not p.name.startswith("heatmap--saturated"))  # stable
+    description = (manifest.get("spec") or {}).get("description", "")
+    return Path(
+        write_report(
+            folder / "report.html",
+            f"Sweep: {meta['sweep']}",
+            str(description or ""),
+            table,
+            figures,
+            meta=meta,
+            table_title="Points: mean and 95% confidence interval over replications",
+            table_note="One row per parameter point; runs.csv has one row per run, "
+            "points.csv the same figures as numbers.",
+        )
     )
 
 

@@ -219,3 +219,28 @@ def test_write_report_escapes_text_and_embeds_images(tmp_path) -> None:
     assert kpi_rows(root) == [["a<b", "1,235", "yes"], ["c & d", "—", "—"]]
     assert root.find(".//section[@id='extra']") is not None
     assert root.find(".//section[@id='warnings']//li").text == "careful <here>"
+
+
+def test_report_command_rebuilds_a_sweep_report(tmp_path: Path) -> None:
+    """`silkroute report SWEEP_FOLDER` rebuilds the sweep's report.html from its files."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "base: baseline\nset:\n  simulation.days: 6\n  simulation.warmup_days: 1\n"
+        "parameters:\n  hub.cranes.count: [3, 4]\ndesign: grid\nreps: 1\nseed: 5\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "silkroute_sim"]
+    done = subprocess.run(
+        [*cmd, "sweep", str(spec), "--out", str(out), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    (out / "report.html").unlink()
+    done = subprocess.run([*cmd, "report", str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "hub.cranes.count" in html

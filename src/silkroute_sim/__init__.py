@@ -35,6 +35,13 @@ def simulate(*args: Any, **kwargs: Any) -> RunResult:
     return _simulate(*args, **kwargs)
 
 
+def run_sweep(*args: Any, **kwargs: Any) -> Any:
+    """Run a sweep spec locally or on Dask (see :func:`silkroute_sim.sweep.run_sweep`)."""
+    from .sweep import run_sweep as _run_sweep
+
+    return _run_sweep(*args, **kwargs)
+
+
 def run_tables(result: RunResult) -> Tables:
     """Tidy DataFrames (summary, daily, trains, shipments, node_events) of a run."""
     from .metrics import Tables
@@ -42,4 +49,4 @@ def run_tables(result: RunResult) -> Tables:
     return Tables(result)
 
 
-__all__ = ["__version__", "load_config", "run_tables", "simulate"]
+__all__ = ["__version__", "load_config", "run_sweep", "run_tables", "simulate"]

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import math
+import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -280,7 +281,7 @@ def _report_kind(folder: Path, manifest: Mapping[str, Any]) -> str:
 
 
 def folder_report(folder: Path, out: Path | None = None) -> Path:
-    """Build ``report.html`` for a run, replication or comparison folder from its files
+    """Build ``report.html`` for a run, replication, comparison or sweep folder from its files
     (``summary.csv`` or ``comparison.csv``, ``manifest.json``, ``plots/*.png``)."""
     from .errors import SilkrouteError
 
@@ -296,6 +297,13 @@ def folder_report(folder: Path, out: Path | None = None) -> Path:
             return _replications_report(folder, manifest, images, out)
         if kind == "run":
             return _run_report(folder, manifest, images, out)
+        if kind == "sweep":
+            from .sweep import write_sweep_report
+
+            written = write_sweep_report(folder)
+            if written is not None and written.resolve() != out.resolve():
+                shutil.copyfile(written, out)
+            return out
     except (OSError, ValueError, KeyError) as exc:
         raise SilkrouteError(f"{folder}: cannot build the report ({exc})") from None
     raise SilkrouteError(f"{folder}: no report for a {kind!r} folder yet")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,19 @@ def tiny() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def baseline_path() -> Path:
     return CONFIGS / "baseline.yaml"
+
+
+def silkroute(
+    *args: str, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI (``python -m silkroute_sim ARGS``) in a subprocess, as a user would."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env.pop("SILKROUTE_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "silkroute_sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )

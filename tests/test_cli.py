@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import tiny_raw
+from .conftest import silkroute, tiny_raw
 
 RUN_FILES = {
     "summary.csv",
@@ -22,19 +19,6 @@ RUN_FILES = {
     "manifest.json",
     ".silkroute-complete",
 }
-
-
-def silkroute(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    env.pop("SILKROUTE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def _yaml(path: Path, data: dict) -> Path:

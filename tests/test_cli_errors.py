@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +19,7 @@ import yaml
 
 from silkroute_sim import cli
 
-from .conftest import CONFIGS, tiny_raw
-
-
-def silkroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    env.pop("SILKROUTE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
+from .conftest import CONFIGS, silkroute, tiny_raw
 
 
 def _lines(stderr: str) -> list[str]:

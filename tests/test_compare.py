@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -21,21 +19,13 @@ from silkroute_sim.experiment import folder_kind, run_replications
 from silkroute_sim.loader import load_config
 from silkroute_sim.stats import mean_ci
 
+from .conftest import silkroute
+
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "configs" / "baseline.yaml"
 GANTRY = REPO / "configs" / "scenarios" / "extra-gantry.yaml"
 SHORT = {"days": 30, "warmup_days": 10}
 REPS = 6
-
-
-def silkroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 @pytest.fixture(scope="module")

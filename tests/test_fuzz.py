@@ -18,8 +18,6 @@ from __future__ import annotations
 import copy
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ from hypothesis import strategies as st
 from silkroute_sim import loader
 from silkroute_sim.config import ScenarioConfig
 from silkroute_sim.errors import ConfigError
+
+from .conftest import silkroute as _cli
 
 EXAMPLES = int(os.environ.get("SILKROUTE_FUZZ_EXAMPLES", "200"))
 LONG = "SILKROUTE_FUZZ_EXAMPLES" in os.environ
@@ -307,19 +307,6 @@ def test_absurd_but_legal_configs_run_and_conserve_cargo(data: dict[str, Any]) -
 
 
 # --------------------------------------------------------------------------- the CLI
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    env.pop("SILKROUTE_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize(

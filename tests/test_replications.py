@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,8 @@ from silkroute_sim.warmup import (
     welch_truncation,
 )
 
+from .conftest import silkroute
+
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "configs" / "baseline.yaml"
 MAIN_KPIS = [
@@ -41,16 +41,6 @@ MAIN_KPIS = [
     "crane_utilisation",
     "door_to_door_d_median",
 ]
-
-
-def silkroute(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 # --------------------------------------------------------------------------- CIs

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -225,7 +226,7 @@ def _whole(value: float) -> int:
     return max(1, math.floor(value + 0.5))
 
 
-class Control:
+class Control(ABC):
     """A disruptable target: keeps its active effects and re-applies their composition."""
 
     label = ""
@@ -263,8 +264,9 @@ class Control:
             value *= self.factor("capacity")
         return value
 
+    @abstractmethod
     def update(self) -> None:
-        raise NotImplementedError
+        """Re-apply the composition of the active effects to the target."""
 
 
 class NodeControl(Control):

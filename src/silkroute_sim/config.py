@@ -121,7 +121,8 @@ class SimulationConfig(StrictModel):
     def _warmup_shorter_than_run(self) -> SimulationConfig:
         if self.warmup_days >= self.days:
             raise ValueError(
-                f"warmup_days ({self.warmup_days:g}) must be shorter than days ({self.days:g})"
+                f"warmup_days ({self.warmup_days:g}) must be shorter than days ({self.days:g}); "
+                "lower it with --warmup-days or simulation.warmup_days"
             )
         return self
 

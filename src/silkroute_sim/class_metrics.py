@@ -67,21 +67,22 @@ def class_summary_rows(
     per_year = DAYS_PER_YEAR / days
     rows: list[Row] = []
 
-    def window(col: str, needed: list[str]) -> pd.DataFrame:  # only the columns used below
-        t = shipments[col]
-        return shipments.loc[(t >= w0) & (t < w1), ["cargo_class", *needed]]
+    # boolean masks instead of window copies: a 10-year table is ~700,000 rows
+    def window(col: str) -> np.ndarray:
+        t = shipments[col].to_numpy()
+        return (t >= w0) & (t < w1)
 
-    arrived = window("arrived_h", ["tonnes"])
-    departed = window("departed_h", ["tonnes", "hub_dwell_h"])
-    delivered = window("terminal_arrived_h", ["destination", "tonnes", "value_usd"])
-    released = window("delivered_h", ["door_to_door_d"])
+    in_arrived, in_departed = window("arrived_h"), window("departed_h")
+    in_delivered, in_released = window("terminal_arrived_h"), window("delivered_h")
+    cargo_class = shipments["cargo_class"]
     valued = valued_classes(result)
     groups = class_groups(result)
     dests = result.config.services_destinations()
     for label, members in groups.items():
-        a = arrived[arrived["cargo_class"].isin(members)]
-        d = departed[departed["cargo_class"].isin(members)]
-        r = delivered[delivered["cargo_class"].isin(members)]
+        in_group = cargo_class.isin(members).to_numpy()
+        a = shipments.loc[in_arrived & in_group, ["tonnes"]]
+        d = shipments.loc[in_departed & in_group, ["tonnes", "hub_dwell_h"]]
+        r = shipments.loc[in_delivered & in_group, ["destination", "tonnes", "value_usd"]]
         has_value = any(m in valued for m in members)
         rows.append((f"demand_t_per_day:{label}", a["tonnes"].sum() / days, "t/day"))
         rows.append((f"dispatched_t_per_day:{label}", d["tonnes"].sum() / days, "t/day"))
@@ -92,7 +93,7 @@ def class_summary_rows(
             value = r["value_usd"].sum() * per_year
             rows.append((f"export_value_usd_per_year:{label}", value, "USD/yr"))
         rows.append((f"hub_dwell_h_mean:{label}", _mean(d["hub_dwell_h"]), "h"))
-        rel = released[released["cargo_class"].isin(members)]["door_to_door_d"]
+        rel = shipments.loc[in_released & in_group, "door_to_door_d"]
         rows.append((f"door_to_door_d_median:{label}", _median(rel), "d"))
         class_dests = [
             dest
@@ -110,9 +111,10 @@ def class_summary_rows(
                 rows.append((f"export_value_usd_per_year:{label}:{dest}", value, "USD/yr"))
     for label, members in groups.items():
         if len(members) > 1 or label not in members:
-            group_units = delivered["cargo_class"].isin(members).sum()
+            delivered_class = cargo_class[in_delivered]
+            group_units = delivered_class.isin(members).sum()
             for member in members:
-                share = (delivered["cargo_class"] == member).sum() / group_units
+                share = (delivered_class == member).sum() / group_units
                 rows.append(
                     (f"delivered_unit_share:{member}", share if group_units else NAN, "fraction")
                 )

@@ -335,6 +335,7 @@ def summary_frame(
     add("door_to_door_d_mean", _mean(released["door_to_door_d"]), "d")
     add("door_to_door_d_median", _q(released["door_to_door_d"], 0.5), "d")
     add("door_to_door_d_p90", _q(released["door_to_door_d"], 0.9), "d")
+    del arrived, departed, delivered_rail  # long runs: keep few copies alive at once
     legs = transit_legs(released, trains, events)
     for dest in result.config.services_destinations():
         sel = released[released["destination"] == dest]["door_to_door_d"]
@@ -343,6 +344,7 @@ def summary_frame(
         at = legs[legs["destination"] == dest]
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
+    del released, legs
     ev = events.loc[in_window(events["arrived_h"]), ["train_id", "node", "wait_h", "background"]]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
     border_nodes = [
@@ -356,6 +358,7 @@ def summary_frame(
         add(f"urumqi_trains_per_day:{node}", int((~at["background"]).sum()) / days, "trains/day")
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
+    del ev, first_stage
     rows += class_summary_rows(result, shipments, trains)  # by cargo class (class_metrics)
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 

@@ -24,7 +24,7 @@ from typing import Any
 import simpy
 
 from .cargo import EPS, TrainCapacity, wagon_capacity
-from .config import HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
+from .config import CustomsConfig, HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
 from .inbound import Inbound
 from .records import RunRecords
@@ -35,6 +35,25 @@ from .vehicles import Compound, handle_vehicle, ramp_loaders
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
+
+
+class Customs:
+    """Export clearance samplers for one flow of units (boxes, or vehicles): every unit
+    clears, a share is also held for inspection."""
+
+    __slots__ = ("clearance", "inspect_u", "inspection", "probability")
+
+    def __init__(self, streams: Streams, prefix: str, cfg: CustomsConfig) -> None:
+        self.clearance = streams.sampler(f"{prefix}.clearance", cfg.clearance_time)
+        self.inspection = streams.sampler(f"{prefix}.inspection", cfg.inspection_time)
+        self.inspect_u = streams.uniform(f"{prefix}.inspect")
+        self.probability = cfg.inspection_probability
+
+    def hold_h(self) -> float:
+        hold = self.clearance()
+        if self.probability > 0 and self.inspect_u() < self.probability:
+            hold += self.inspection()
+        return hold
 
 
 class Hub:
@@ -57,10 +76,7 @@ class Hub:
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)
         self.move_time = streams.sampler("hub.crane.move", hub.cranes.move_time)
-        self.clearance = streams.sampler("hub.customs.clearance", hub.customs.clearance_time)
-        self.inspection = streams.sampler("hub.customs.inspection", hub.customs.inspection_time)
-        self.inspect_u = streams.uniform("hub.customs.inspect")
-        self.inspection_p = hub.customs.inspection_probability
+        self.customs = Customs(streams, "hub.customs", hub.customs)
         self.formation = streams.sampler("hub.formation", hub.loading.formation_time)
         # time-weighted levels
         self.gate_queue = records.monitor("gate_queue", "trucks")
@@ -113,16 +129,20 @@ class Hub:
             yield env.timeout(self.gate_time() * self.gate_time_factor)
         self.gate_queue.add(env.now, -1)
         yield from self.crane_move()
-        box.yard_in_h = env.now
-        self.kg_gate -= box.kg
-        self.kg_yard += box.kg
-        hold = self.clearance()
-        if self.inspection_p > 0 and self.inspect_u() < self.inspection_p:
-            hold += self.inspection()
+        yield from self.store_and_clear(box, self.customs)
+
+    def store_and_clear(self, unit: Shipment, customs: Customs) -> Proc:
+        """``unit`` is now stored (yard or compound): clear customs, then it is ready for
+        its service's next train."""
+        env = self.env
+        unit.yard_in_h = env.now
+        self.kg_gate -= unit.kg
+        self.kg_yard += unit.kg
+        hold = customs.hold_h()
         if hold > 0:
             yield env.timeout(hold)
-        box.ready_h = env.now
-        self.dispatchers[box.service].add_ready(box)
+        unit.ready_h = env.now
+        self.dispatchers[unit.service].add_ready(unit)
 
     def crane_move(self, move_time: Sampler | None = None) -> Proc:
         """One crane move: wait for a free crane in the shared pool, then lift.

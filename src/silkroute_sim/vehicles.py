@@ -51,12 +51,9 @@ class Compound:
         self.ramps = FastPool(env, compound.ramps)
         self.ramps_per_train = compound.ramps_per_train
         self.gate_time = streams.sampler("hub.vehicles.gate", cfg.hub.gate.service_time)
-        self.clearance = streams.sampler("hub.vehicles.customs.clearance", customs.clearance_time)
-        self.inspection = streams.sampler(
-            "hub.vehicles.customs.inspection", customs.inspection_time
-        )
-        self.inspect_u = streams.uniform("hub.vehicles.customs.inspect")
-        self.inspection_p = customs.inspection_probability
+        from .hub import Customs  # hub imports this module: import at use
+
+        self.customs = Customs(streams, "hub.vehicles.customs", customs)
         self.drive_on = streams.sampler("hub.compound.drive_on", compound.drive_on_time)
         self.level = records.monitor("compound_units", "vehicles")
         self.ramps_busy = records.monitor("ramps_busy", "ramps")
@@ -72,16 +69,7 @@ def handle_vehicle(hub: Hub, compound: Compound, unit: Shipment) -> Proc:
         compound.level.set(env.now, compound.space.level)
         yield env.timeout(compound.gate_time() * hub.gate_time_factor)
     hub.gate_queue.add(env.now, -1)
-    unit.yard_in_h = env.now  # parked in the compound
-    hub.kg_gate -= unit.kg
-    hub.kg_yard += unit.kg
-    hold = compound.clearance()
-    if compound.inspection_p > 0 and compound.inspect_u() < compound.inspection_p:
-        hold += compound.inspection()
-    if hold > 0:
-        yield env.timeout(hold)
-    unit.ready_h = env.now
-    hub.dispatchers[unit.service].add_ready(unit)
+    yield from hub.store_and_clear(unit, compound.customs)  # parked in the compound
 
 
 def ramp_loaders(hub: Hub, compound: Compound, units: list[Shipment]) -> list[simpy.Process]:

@@ -384,12 +384,17 @@ def clean_leftovers(parent: Path, name: str) -> int:
                 continue
             except OSError:
                 pass
-        if item.is_dir():
-            shutil.rmtree(item, ignore_errors=True)
-        else:
-            item.unlink(missing_ok=True)
+        remove_path(item)
         removed += 1
     return removed
+
+
+def remove_path(item: Path) -> None:
+    """Delete a file or a folder tree, ignoring what is already gone."""
+    if item.is_dir():
+        shutil.rmtree(item, ignore_errors=True)
+    else:
+        item.unlink(missing_ok=True)
 
 
 def _staging(parent: Path, name: str) -> Path:

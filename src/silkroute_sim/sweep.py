@@ -26,7 +26,6 @@ import json
 import math
 import os
 import re
-import shutil
 import socket
 import statistics
 import sys
@@ -925,16 +924,15 @@ def _locked(out: Path) -> Iterator[None]:
 
 def _clean_leftovers(out: Path) -> int:
     """Remove staging folders and temporary files left by a killed sweep."""
+    from .io import remove_path
+
     removed = 0
     for folder in (out, out / RUNS_DIR, out / FAILED_DIR):
         if not folder.is_dir():
             continue
         for item in folder.iterdir():
             if item.name.startswith(".") and (".tmp-" in item.name or ".old-" in item.name):
-                if item.is_dir():
-                    shutil.rmtree(item, ignore_errors=True)
-                else:
-                    item.unlink(missing_ok=True)
+                remove_path(item)
                 removed += 1
     return removed
 

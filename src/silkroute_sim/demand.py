@@ -117,10 +117,6 @@ class Demand:
         month = (self.start_month - 1 + int((day % 365) / DAYS_PER_MONTH)) % 12
         return self.weekday[day % 7] * self.seasonal[month]
 
-    def expected_units_per_h(self) -> float:
-        """Units per hour at factor 1: share classes and units classes together."""
-        return self.rate_per_h + self.units_rate_per_h
-
     def make_shipment(self, now: float) -> Shipment:
         """The next arrival of the share-of-tonnes stream."""
         k = self._share_index[self.class_choice() if len(self.class_names) > 1 else 0]

@@ -235,10 +235,6 @@ class Hub:
                 self.kg_on_train -= box.kg
                 self.kg_delivered += box.kg
 
-    def backlog_kg(self) -> int:
-        """Cargo that has arrived but not left the hub (gate, yard, trains not departed)."""
-        return self.kg_arrived - self.kg_departed
-
 
 class Dispatcher:
     """Ready units of one service and its dispatch policy."""

@@ -77,12 +77,3 @@ def parse_speed_kmh(value: object) -> float:
             if unit in ("km/day", "km/d"):
                 return _finite(number / 24.0, _ALLOWED_SPEED)
     raise ValueError(f"not a speed; allowed: {_ALLOWED_SPEED}")
-
-
-def format_duration(hours: float) -> str:
-    """Human-readable duration for messages and tables."""
-    if hours >= 48:
-        return f"{hours / 24:.1f} d"
-    if hours >= 1:
-        return f"{hours:.1f} h"
-    return f"{hours * 60:.0f} min"

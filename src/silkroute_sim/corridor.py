@@ -185,7 +185,7 @@ class Corridor:
         env = self.env
         arrived = env.now
         node.waiting += 1
-        node.queue.set(arrived, node.waiting)
+        node.queue.add(arrived, 1)
         with node.tracks.request() as track:
             yield track
             if node.headway_h > 0:
@@ -194,7 +194,7 @@ class Corridor:
                 if start > env.now:
                     yield env.timeout(start - env.now)
             node.waiting -= 1
-            node.queue.set(env.now, node.waiting)
+            node.queue.add(env.now, -1)
             start = env.now
             stage = node.stages[train.background]
             customs_h = stage.customs() * node.time_factor

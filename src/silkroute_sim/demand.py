@@ -16,7 +16,7 @@ rate ``Σ units_per_year × export_share / 365`` per day, each arrival drawing i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from .cargo import ClassSpec, class_specs
 from .config import ScenarioConfig
 from .distributions import Exponential
 from .entities import Shipment
+from .resources import Call, call_at
 from .rng import Sampler, Streams
 
 DAYS_PER_MONTH = 365 / 12
@@ -152,39 +153,65 @@ class Demand:
             origin=origin,
         )
 
-    def run(
-        self, env: simpy.Environment, receive: Callable[[Shipment], None]
-    ) -> Generator[simpy.Event, Any, None]:
-        """Both arrival streams: units (factories) in a process of their own."""
+    def start(self, env: simpy.Environment, receive: Callable[[Shipment], None]) -> None:
+        """Start both arrival streams (units from factories, and the share of tonnes)."""
         if self.units_rate_per_h > 0:
-            env.process(
-                self._arrivals(env, self.units_rate_per_h, self.units_gap, self.make_unit, receive)
-            )
+            _Arrivals(self, env, self.units_rate_per_h, self.units_gap, self.make_unit, receive)
         if self.rate_per_h > 0:
-            yield from self._arrivals(env, self.rate_per_h, self.gap, self.make_shipment, receive)
+            _Arrivals(self, env, self.rate_per_h, self.gap, self.make_shipment, receive)
 
-    def _arrivals(
+
+class _Arrivals:
+    """One arrival stream, run as a chain of engine callbacks: each arrival schedules the
+    next, so there is no process to resume per arrival."""
+
+    __slots__ = ("deterministic", "env", "factor", "gap", "make", "rate_per_h", "receive", "t")
+
+    def __init__(
         self,
+        demand: Demand,
         env: simpy.Environment,
         rate_per_h: float,
         gap: Sampler,
         make: Callable[[float], Shipment],
         receive: Callable[[Shipment], None],
-    ) -> Generator[simpy.Event, Any, None]:
-        t = env.now
+    ) -> None:
+        self.env = env
+        self.factor = demand.factor
+        self.deterministic = demand.deterministic
+        self.rate_per_h = rate_per_h
+        self.gap = gap
+        self.make = make
+        self.receive = receive
+        self.t = env.now
+        self._advance()
+
+    def _advance(self) -> None:
+        """Draw the next arrival time and schedule it (the rate is constant within a day;
+        at midnight the draw restarts at the new day's rate)."""
+        env = self.env
+        t = self.t
         while True:
             day = int(t // 24)
-            rate = rate_per_h * self.factor(day)
+            rate = self.rate_per_h * self.factor(day)
             day_end = (day + 1) * 24.0
             if rate <= 0:
                 t = day_end
             else:
-                t_next = t + (1.0 if self.deterministic else gap()) / rate
+                t_next = t + (1.0 if self.deterministic else self.gap()) / rate
                 if t_next < day_end:
-                    t = t_next
-                    yield env.timeout(t - env.now)
-                    receive(make(t))
-                    continue
+                    self.t = t_next
+                    call_at(env, t_next - env.now, self._arrive)
+                    return
                 t = day_end
             if t - env.now > 24.0:  # a whole day without arrivals: let the clock catch up,
-                yield env.timeout(t - env.now)  # so a tiny rate cannot spin past the end
+                self.t = t  # so a tiny rate cannot spin past the end
+                call_at(env, t - env.now, self._resume)
+                return
+
+    def _arrive(self, _call: Call) -> None:
+        self.receive(self.make(self.t))
+        self._advance()
+
+    def _resume(self, _call: Call) -> None:
+        self._advance()

@@ -57,6 +57,7 @@ from .config import (
 from .distributions import Exponential
 from .network import shortest_path
 from .records import LevelMonitor, RunRecords
+from .resources import Job
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
@@ -130,6 +131,17 @@ class UnitPool(simpy.Resource):
         self.limit = limit
         if raised:
             self._trigger_put(None)
+
+    def acquire(self, job: Job) -> bool:
+        """:meth:`FastPool.acquire` on this pool: ``job(request, waited)`` runs when the
+        request is granted; the request is the token for :meth:`release_unit`."""
+        req = self.request()
+        waited = not req.triggered
+        req.callbacks.append(lambda _event: job(req, waited))
+        return not waited
+
+    def release_unit(self, token: Any) -> None:
+        self.release(token)
 
     def _do_put(self, event: Request) -> bool | None:  # type: ignore[override]
         if len(self.users) < self.limit and self.free:
@@ -210,6 +222,11 @@ class AdjustableContainer(simpy.Container):
         self.limit = limit
         if raised:
             self._trigger_put(None)
+
+    def reserve(self, amount: float, job: Callable[[], None]) -> None:
+        """:meth:`FastContainer.reserve` on this container."""
+        put = self.put(amount)
+        put.callbacks.append(lambda _event: job())
 
     def _do_put(self, event: ContainerPut) -> bool | None:
         if self.limit - self._level >= event.amount:

@@ -27,10 +27,10 @@ from .cargo import EPS, TrainCapacity, wagon_capacity
 from .config import CustomsConfig, HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
 from .inbound import Inbound
-from .records import RunRecords
-from .resources import FastContainer, FastPool
+from .records import LevelMonitor, RunRecords
+from .resources import Call, FastContainer, FastPool, call_at
 from .rng import Sampler, Streams
-from .vehicles import Compound, handle_vehicle, ramp_loaders
+from .vehicles import Compound, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
@@ -106,62 +106,116 @@ class Hub:
             None if hub.compound is None else Compound(env, cfg, hub.compound, streams, records)
         )
         self.inbound = None if not hub.inbound else Inbound(env, self, cfg, streams, records)
+        self.box_flow = UnitFlow(None, None, self.yard_level, self.gate_time, True, self.customs)
+        compound = self.compound
+        self.vehicle_flow = (
+            None
+            if compound is None
+            else UnitFlow(
+                compound.space, 1, compound.level, compound.gate_time, False, compound.customs
+            )
+        )
 
     # ------------------------------------------------------------------ boxes
+    #
+    # A unit's way from the gate queue to ready is a chain of engine callbacks (no
+    # process per unit): gate lane → space in its store (a full store blocks the lane)
+    # → check-in → [crane move into the yard] → customs → ready. Pools hand a freed unit
+    # straight to the next job in line, so only the timed steps cost an engine event.
 
-    def receive(self, box: Shipment) -> None:
-        """A truck with ``box`` joins the gate queue."""
-        self.kg_arrived += box.kg
-        self.kg_gate += box.kg
-        self.records.shipments.append(box)
-        if box.ramp and self.compound is not None:
-            self.env.process(handle_vehicle(self, self.compound, box))
-        else:
-            self.env.process(self.handle_box(box))
+    def receive(self, unit: Shipment) -> None:
+        """A truck with ``unit`` joins the gate queue."""
+        self.kg_arrived += unit.kg
+        self.kg_gate += unit.kg
+        self.records.shipments.append(unit)
+        flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
+        self.gate_queue.add(self.env.now, 1)
+        self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
-    def handle_box(self, box: Shipment) -> Proc:
+    def _at_lane(self, unit: Shipment, flow: UnitFlow, lane: Any) -> None:
+        store = self.yard if flow.store is None else flow.store
+        amount = unit.teu if flow.amount is None else flow.amount
+        store.reserve(amount, lambda: self._check_in(unit, flow, amount, lane))
+
+    def _check_in(self, unit: Shipment, flow: UnitFlow, amount: float, lane: Any) -> None:
         env = self.env
-        self.gate_queue.add(env.now, 1)
-        with self.gate.request() as lane:
-            yield lane
-            yield self.yard.put(box.teu)  # a full yard blocks the gate lane
-            self.yard_level.set(env.now, self.yard.level)
-            yield env.timeout(self.gate_time() * self.gate_time_factor)
-        self.gate_queue.add(env.now, -1)
-        yield from self.crane_move()
-        yield from self.store_and_clear(box, self.customs)
+        flow.level.add(env.now, amount)
+        call_at(env, flow.gate_time() * self.gate_time_factor, self._checked_in, (unit, flow), lane)
 
-    def store_and_clear(self, unit: Shipment, customs: Customs) -> Proc:
+    def _checked_in(self, call: Call) -> None:
+        unit, flow = call.arg
+        self.gate.release_unit(call.token)
+        self.gate_queue.add(self.env.now, -1)
+        if flow.craned:
+            self.crane_job(self._in_yard, unit)
+        else:
+            self.store_and_clear(unit, flow.customs)
+
+    def _in_yard(self, box: Shipment) -> None:
+        self.store_and_clear(box, self.customs)
+
+    def store_and_clear(self, unit: Shipment, customs: Customs) -> None:
         """``unit`` is now stored (yard or compound): clear customs, then it is ready for
         its service's next train."""
-        env = self.env
-        unit.yard_in_h = env.now
+        unit.yard_in_h = self.env.now
         self.kg_gate -= unit.kg
         self.kg_yard += unit.kg
         hold = customs.hold_h()
         if hold > 0:
-            yield env.timeout(hold)
-        unit.ready_h = env.now
+            call_at(self.env, hold, self._cleared, unit)
+        else:
+            self._ready(unit)
+
+    def _cleared(self, call: Call) -> None:
+        self._ready(call.arg)
+
+    def _ready(self, unit: Shipment) -> None:
+        unit.ready_h = self.env.now
         self.dispatchers[unit.service].add_ready(unit)
 
-    def crane_move(self, move_time: Sampler | None = None) -> Proc:
-        """One crane move: wait for a free crane in the shared pool, then lift.
-        ``move_time``: a sampler of its own (inbound boxes), else ``hub.crane.move``."""
+    def crane_job(
+        self, done: Callable[[Any], object], arg: Any, move_time: Sampler | None = None
+    ) -> None:
+        """One crane move: wait for a free crane in the shared FIFO pool, lift, then call
+        ``done(arg)``. ``move_time``: a sampler of its own (inbound boxes), else
+        ``hub.crane.move``. Only a move that waits shows in the crane queue."""
         env = self.env
-        with self.cranes.request() as crane:
-            if not crane.triggered:  # only a move that waits shows in the queue
-                self.crane_queue.add(env.now, 1)
-                yield crane
-                self.crane_queue.add(env.now, -1)
-            else:
-                yield crane
-            self.cranes_busy.add(env.now, 1)
+
+        def start(crane: Any, waited: bool) -> None:
+            now = env.now
+            if waited:
+                self.crane_queue.add(now, -1)
+            self.cranes_busy.add(now, 1)
             move_h = (move_time or self.move_time)() * self.move_time_factor
             if self.crane_work is None:
-                yield env.timeout(move_h)
-            else:
-                yield from self.crane_work(crane, move_h)
-            self.cranes_busy.add(env.now, -1)
+                call_at(env, move_h, self._crane_done, (done, arg), crane)
+            else:  # breakdowns may interrupt the move: a process that can be interrupted
+                env.process(self._crane_work(crane, move_h, done, arg))
+
+        if not self.cranes.acquire(start):
+            self.crane_queue.add(env.now, 1)
+
+    def _crane_work(
+        self, crane: Any, move_h: float, done: Callable[[Any], object], arg: Any
+    ) -> Proc:
+        assert self.crane_work is not None
+        yield from self.crane_work(crane, move_h)
+        self._crane_free(crane, done, arg)
+
+    def _crane_done(self, call: Call) -> None:
+        done, arg = call.arg
+        self._crane_free(call.token, done, arg)
+
+    def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
+        self.cranes_busy.add(self.env.now, -1)
+        self.cranes.release_unit(crane)
+        done(arg)
+
+    def crane_move(self, move_time: Sampler | None = None) -> Proc:
+        """:meth:`crane_job` for a process: ``yield from hub.crane_move()``."""
+        lifted = self.env.event()
+        self.crane_job(lifted.succeed, None, move_time)
+        yield lifted
 
     # ------------------------------------------------------------------ trains
 
@@ -173,13 +227,10 @@ class Hub:
             self.tracks_busy.add(env.now, 1)
             train.loading_start_h = env.now
             boxes = [s for s in train.shipments if not s.ramp]  # by crane; vehicles by ramp
-            loaders = []
+            loaders: list[simpy.Event] = []
             if self.use_cranes:
-                pending = deque(boxes)
-                loaders = [
-                    env.process(self._loader(pending))
-                    for _ in range(min(self.cranes_per_train, len(pending)))
-                ]
+                if boxes:
+                    loaders.append(_Loading(self, boxes).done)
             else:
                 for box in boxes:
                     self._loaded(box)
@@ -202,16 +253,10 @@ class Hub:
         if self.on_departure is not None:
             yield from self.on_departure(train)
 
-    def _loader(self, pending: deque[Shipment]) -> Proc:
-        while pending:
-            box = pending.popleft()
-            yield from self.crane_move()
-            self._loaded(box)
-
     def _loaded(self, box: Shipment) -> None:
         box.loaded_h = self.env.now
         self.yard.get(box.teu)  # always immediate: the box's space was reserved at the gate
-        self.yard_level.set(self.env.now, self.yard.level)
+        self.yard_level.add(self.env.now, -box.teu)
         self.kg_yard -= box.kg
         self.kg_on_train += box.kg
 
@@ -234,6 +279,58 @@ class Hub:
                 box.delivered_h = now + dwell()
                 self.kg_on_train -= box.kg
                 self.kg_delivered += box.kg
+
+
+class UnitFlow:
+    """How one kind of unit goes from the gate to ready: the store that takes it
+    (``None``: the hub's yard, looked up at use because disruptions may swap it), the
+    amount it takes there (``None``: its TEU), the store's level monitor, the check-in
+    time, whether a crane lifts it into the store, and the customs that clear it."""
+
+    __slots__ = ("amount", "craned", "customs", "gate_time", "level", "store")
+
+    def __init__(
+        self,
+        store: Any,
+        amount: float | None,
+        level: LevelMonitor,
+        gate_time: Sampler,
+        craned: bool,
+        customs: Customs,
+    ) -> None:
+        self.store = store
+        self.amount = amount
+        self.level = level
+        self.gate_time = gate_time
+        self.craned = craned
+        self.customs = customs
+
+
+class _Loading:
+    """A train's boxes going from the yard onto its wagons, up to ``cranes_per_train``
+    moves at a time (each in the shared crane queue); ``done`` fires after the last."""
+
+    __slots__ = ("active", "done", "hub", "pending")
+
+    def __init__(self, hub: Hub, boxes: list[Shipment]) -> None:
+        self.hub = hub
+        self.pending = deque(boxes)
+        self.done = hub.env.event()
+        self.active = min(hub.cranes_per_train, len(boxes))
+        for _ in range(self.active):
+            self._next()
+
+    def _next(self) -> None:
+        if self.pending:
+            self.hub.crane_job(self._lifted, self.pending.popleft())
+            return
+        self.active -= 1
+        if not self.active:
+            self.done.succeed()
+
+    def _lifted(self, box: Shipment) -> None:
+        self.hub._loaded(box)
+        self._next()
 
 
 class Dispatcher:

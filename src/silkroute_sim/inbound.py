@@ -137,7 +137,7 @@ class Inbound:
         train.opened_h = env.now
         self.records.inbound_trains.append(train)
         yield hub.yard.put(train.teu)  # space for all its boxes before it takes a track
-        hub.yard_level.set(env.now, hub.yard.level)
+        hub.yard_level.add(env.now, train.teu)
         self.level.add(env.now, train.teu)
         train.called_h = env.now
         with hub.tracks.request() as track:
@@ -176,5 +176,5 @@ class Inbound:
         if hub.use_cranes:
             yield from hub.crane_move(stream.move)
         hub.yard.get(stream.teu_per_box)
-        hub.yard_level.set(env.now, hub.yard.level)
+        hub.yard_level.add(env.now, -stream.teu_per_box)
         self.level.add(env.now, -stream.teu_per_box)

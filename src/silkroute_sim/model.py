@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -62,6 +64,21 @@ def _events_scheduled(env: simpy.Environment) -> int:
     return int(next(counter)) if counter is not None else -1
 
 
+@contextmanager
+def _young_gc_batched(threshold: int = 50_000) -> Iterator[None]:
+    """Collect the youngest generation every ``threshold`` allocations instead of every
+    700 while the event loop runs. Most of what a step allocates (events, callbacks,
+    tuples) is freed by reference counting within microseconds; the default threshold
+    makes the cyclic collector walk it again and again (about 10 % of a run's time).
+    Nothing is left uncollected: only the batching changes, and it is restored after."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], threshold), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def simulate(
     cfg: ScenarioConfig, seed: int | None = None, progress: ProgressFn | None = None
 ) -> RunResult:
@@ -78,20 +95,21 @@ def simulate(
     for name, service in cfg.services.items():
         hub.dispatchers[name] = Dispatcher(env, hub, name, service)
     demand = Demand(cfg, streams, service_map(cfg))  # (class, destination) → service
-    env.process(demand.run(env, hub.receive))
+    demand.start(env, hub.receive)
     for name, stream in cfg.corridor.background.items():
         env.process(corridor.background_source(name, stream))
     disruption_log = install(env, cfg, streams, records, hub, corridor)
 
     end_h = cfg.simulation.days * 24.0
-    if progress is None:
-        env.run(until=end_h)
-    else:
-        day = 0.0
-        while day < cfg.simulation.days:
-            day = min(day + 1.0, cfg.simulation.days)
-            env.run(until=day * 24.0)
-            progress(day, cfg.simulation.days)
+    with _young_gc_batched():
+        if progress is None:
+            env.run(until=end_h)
+        else:
+            day = 0.0
+            while day < cfg.simulation.days:
+                day = min(day + 1.0, cfg.simulation.days)
+                env.run(until=day * 24.0)
+                progress(day, cfg.simulation.days)
 
     ledger = Ledger(
         hub.kg_arrived, hub.kg_gate, hub.kg_yard, hub.kg_on_train, hub.kg_delivered, hub.kg_departed

@@ -13,42 +13,69 @@ from .entities import Shipment, Train
 class LevelMonitor:
     """A piecewise-constant level over time (queue length, yard TEU, busy cranes).
 
-    Only changes are stored; integrals over any window come from the step series.
+    The run only appends changes — ``(time, delta)`` to two C double arrays, the cheapest
+    thing the event loop can do several times per box. The step series (one point per
+    distinct time, the level after the last change at that time) is built with numpy
+    when it is first read, and again only if changes were appended since.
     """
 
-    __slots__ = ("levels", "name", "times", "unit")
+    __slots__ = ("_cache", "_sum", "_summed", "deltas", "level0", "name", "stamps", "t0", "unit")
 
     def __init__(self, name: str, unit: str, t0: float = 0.0, level: float = 0.0) -> None:
         self.name = name
         self.unit = unit
-        # compact C doubles: 8 bytes a point instead of a Python float in a list
-        self.times = array("d", [t0])
-        self.levels = array("d", [level])
+        self.t0 = t0
+        self.level0 = level
+        self.stamps = array("d")  # time of each change (non-decreasing)
+        self.deltas = array("d")  # and its size
+        self._summed = 0  # changes already summed into _sum
+        self._sum = level
+        self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
 
     @property
     def level(self) -> float:
-        return self.levels[-1]
-
-    def set(self, t: float, level: float) -> None:
-        if t == self.times[-1]:
-            self.levels[-1] = level
-        else:
-            self.times.append(t)
-            self.levels.append(level)
+        """The current level (after every change so far)."""
+        deltas = self.deltas
+        total = self._sum
+        for i in range(self._summed, len(deltas)):
+            total += deltas[i]  # in order, as the step series sums them
+        self._sum, self._summed = total, len(deltas)
+        return total
 
     def add(self, t: float, delta: float) -> None:
-        levels = self.levels
-        if t == self.times[-1]:  # inlined set(): this runs several times per box
-            levels[-1] += delta
-        else:
-            self.times.append(t)
-            levels.append(levels[-1] + delta)
+        self.stamps.append(t)
+        self.deltas.append(delta)
+
+    def set(self, t: float, level: float) -> None:
+        self.add(t, level - self.level)
+
+    def _series(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.stamps)
+        if self._cache is None or self._cache[0] != n:
+            times = np.empty(n + 1)
+            times[0] = self.t0
+            times[1:] = np.frombuffer(self.stamps, dtype=float)
+            levels = np.empty(n + 1)
+            levels[0] = self.level0
+            levels[1:] = np.frombuffer(self.deltas, dtype=float)
+            np.cumsum(levels, out=levels)  # sequential, like a running sum
+            last = np.empty(n + 1, dtype=bool)  # the last change at each distinct time
+            np.not_equal(times[1:], times[:-1], out=last[:-1])
+            last[-1] = True
+            self._cache = (n, times[last], levels[last])
+        return self._cache[1], self._cache[2]
+
+    @property
+    def times(self) -> np.ndarray:
+        return self._series()[0]
+
+    @property
+    def levels(self) -> np.ndarray:
+        return self._series()[1]
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        return (
-            np.frombuffer(self.times, dtype=float).copy(),
-            np.frombuffer(self.levels, dtype=float).copy(),
-        )
+        times, levels = self._series()
+        return times.copy(), levels.copy()
 
     def integral(self, t0: float, t1: float) -> float:
         """Integral of the level over [t0, t1]."""

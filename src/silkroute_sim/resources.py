@@ -8,16 +8,63 @@ returns it to the pool (no event). Semantics are SimPy's: strict FIFO, units are
 handed over in request order, a full container blocks later puts behind the first
 one that does not fit. Disruptions swap these for adjustable SimPy-based pools
 (:mod:`silkroute_sim.disruptions`) only where a disruption touches them.
+
+Besides SimPy-style requests, both take *jobs* — plain callables — for the hub's
+callback-driven box flow: ``pool.acquire(job)`` runs ``job(token, waited)`` as soon as a
+unit is free (at once, or inside the release that frees it; FIFO together with
+``request()``), and ``pool.release_unit(token)`` gives the unit back. ``call_at``
+schedules a callback on the SimPy engine without building a ``Timeout`` or a process.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import deque
+from collections.abc import Callable
+from heapq import heappush
 from types import TracebackType
+from typing import Any
 
 import simpy
-from simpy.events import PENDING
+from simpy.events import NORMAL, PENDING
+
+#: a pool job: called with (token to release the unit with, whether it had to wait)
+Job = Callable[[Any, bool], None]
+
+
+class Call:
+    """A callback on the SimPy event queue: what ``env.step()`` needs of an event
+    (``callbacks``, ``_ok``) plus the argument and token the callback reads."""
+
+    __slots__ = ("_ok", "_value", "arg", "callbacks", "token")
+
+    _ok: bool
+    _value: Any
+    arg: Any
+    callbacks: list[Callable[[Call], None]]
+    token: Any
+
+
+def call_at(
+    env: simpy.Environment,
+    delay: float,
+    fn: Callable[[Call], None],
+    arg: Any = None,
+    token: Any = None,
+) -> None:
+    """Run ``fn(call)`` after ``delay`` hours (``call.arg``, ``call.token`` as given).
+
+    One engine event, ordered like a ``Timeout`` scheduled at this moment (same priority,
+    same event-id counter), at a fraction of the cost: no ``Event.__init__``, no process.
+    """
+    call = Call()
+    call.callbacks = [fn]
+    call._ok = True
+    call._value = None
+    call.arg = arg
+    call.token = token
+    queue: list[Any] = env._queue
+    heappush(queue, (env._now + delay, NORMAL, next(env._eid), call))
 
 
 class Grant(simpy.Event):
@@ -54,7 +101,31 @@ class FastPool:
         self._env = env
         self.capacity = capacity
         self.count = 0  # units in use
-        self.queue: deque[Grant] = deque()
+        self.queue: deque[Grant | Job] = deque()
+
+    def acquire(self, job: Job) -> bool:
+        """Run ``job(None, waited)`` once a unit is free; True if it ran at once."""
+        if self.count < self.capacity:
+            self.count += 1
+            job(None, False)
+            return True
+        self.queue.append(job)
+        return False
+
+    def release_unit(self, token: Any = None) -> None:
+        """Give back a unit taken by :meth:`acquire`: the next in line gets it now."""
+        if self.queue:
+            self._hand_over(self.queue.popleft())
+        else:
+            self.count -= 1
+
+    @staticmethod
+    def _hand_over(nxt: Grant | Job) -> None:
+        if type(nxt) is Grant:
+            nxt.granted = True
+            nxt.succeed()  # a process resumes (one engine event, as in SimPy)
+        else:
+            nxt(None, True)  # type: ignore[operator]  # a job: runs now
 
     def request(self) -> Grant:
         req = Grant(self._env, self)
@@ -74,12 +145,7 @@ class FastPool:
                 self.queue.remove(req)
             return
         req.granted = False
-        if self.queue:
-            nxt = self.queue.popleft()  # the unit passes straight to the next in line
-            nxt.granted = True
-            nxt.succeed()
-        else:
-            self.count -= 1
+        self.release_unit()  # the unit passes straight to the next in line
 
 
 class _Put(simpy.Event):
@@ -92,6 +158,16 @@ class _Put(simpy.Event):
         self.callbacks = []
 
 
+class _Reserve:
+    """A job waiting in a container's put queue."""
+
+    __slots__ = ("amount", "job")
+
+    def __init__(self, amount: float, job: Callable[[], None]) -> None:
+        self.amount = amount
+        self.job = job
+
+
 class FastContainer:
     """A level with a capacity (the yard, in TEU). ``put`` waits (FIFO) until it fits;
     ``get`` is immediate and is only used for amounts reserved by an earlier put."""
@@ -102,7 +178,7 @@ class FastContainer:
         self._env = env
         self.capacity = capacity
         self._level = 0.0
-        self.queue: deque[_Put] = deque()
+        self.queue: deque[_Put | _Reserve] = deque()
 
     @property
     def level(self) -> float:
@@ -119,12 +195,23 @@ class FastContainer:
             self.queue.append(event)
         return event
 
+    def reserve(self, amount: float, job: Callable[[], None]) -> None:
+        """Run ``job()`` once ``amount`` is put (now if it fits and nobody waits)."""
+        if not self.queue and self._level + amount <= self.capacity:
+            self._level += amount
+            job()
+        else:
+            self.queue.append(_Reserve(amount, job))
+
     def get(self, amount: float) -> None:
         if amount > self._level + 1e-9:
             raise RuntimeError(f"yard get of {amount} TEU with only {self._level} TEU inside")
         self._level -= amount
         queue = self.queue
         while queue and self._level + queue[0].amount <= self.capacity:
-            event = queue.popleft()
-            self._level += event.amount
-            event.succeed()
+            waiting = queue.popleft()
+            self._level += waiting.amount
+            if type(waiting) is _Put:
+                waiting.succeed()
+            else:
+                waiting.job()  # type: ignore[union-attr]

@@ -59,19 +59,6 @@ class Compound:
         self.ramps_busy = records.monitor("ramps_busy", "ramps")
 
 
-def handle_vehicle(hub: Hub, compound: Compound, unit: Shipment) -> Proc:
-    """A vehicle from the gate queue to ready for its train."""
-    env = hub.env
-    hub.gate_queue.add(env.now, 1)
-    with hub.gate.request() as lane:
-        yield lane
-        yield compound.space.put(1)  # a full compound blocks the gate lane
-        compound.level.set(env.now, compound.space.level)
-        yield env.timeout(compound.gate_time() * hub.gate_time_factor)
-    hub.gate_queue.add(env.now, -1)
-    yield from hub.store_and_clear(unit, compound.customs)  # parked in the compound
-
-
 def ramp_loaders(hub: Hub, compound: Compound, units: list[Shipment]) -> list[simpy.Process]:
     """Processes that drive ``units`` onto their train, up to ``ramps_per_train`` at once."""
     pending = deque(units)
@@ -90,6 +77,6 @@ def _drive_on(hub: Hub, compound: Compound, pending: deque[Shipment]) -> Proc:
             compound.ramps_busy.add(env.now, -1)
         unit.loaded_h = env.now
         compound.space.get(1)  # immediate: the place was reserved at the gate
-        compound.level.set(env.now, compound.space.level)
+        compound.level.add(env.now, -1)
         hub.kg_yard -= unit.kg
         hub.kg_on_train += unit.kg

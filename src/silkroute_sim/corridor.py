@@ -28,7 +28,7 @@ from .config import BackgroundStreamConfig, ScenarioConfig
 from .distributions import Exponential, Gamma
 from .entities import Train
 from .hub import Hub, WorkFn
-from .network import changes_gauge, expected_processing_h, shortest_path
+from .network import expected_processing_h, shortest_path
 from .records import LevelMonitor, NodeEvent, RunRecords
 from .resources import FastPool
 from .rng import Sampler, Streams
@@ -199,7 +199,7 @@ class Corridor:
             stage = node.stages[train.background]
             customs_h = stage.customs() * node.time_factor
             gauge_h = 0.0
-            gauge_change = prev is not None and changes_gauge(self.cfg.corridor, prev, name)
+            gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm
             if gauge_change and stage.lift is not None and stage.setup is not None:
                 gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
                 gauge_h *= node.time_factor

@@ -129,7 +129,7 @@ class Demand:
         return self._make(k, now, origin)
 
     def _make(self, k: int, now: float, origin: str) -> Shipment:
-        kg = max(1, round(self.payload[k]() * 1000))
+        kg = max(1, round(self.payload[k].draw() * 1000))
         cap = self.cap_kg[k]
         if cap is not None and kg > cap:
             kg = cap
@@ -198,7 +198,7 @@ class _Arrivals:
             if rate <= 0:
                 t = day_end
             else:
-                t_next = t + (1.0 if self.deterministic else self.gap()) / rate
+                t_next = t + (1.0 if self.deterministic else self.gap.draw()) / rate
                 if t_next < day_end:
                     self.t = t_next
                     call_at(env, t_next - env.now, self._arrive)

@@ -50,9 +50,9 @@ class Customs:
         self.probability = cfg.inspection_probability
 
     def hold_h(self) -> float:
-        hold = self.clearance()
-        if self.probability > 0 and self.inspect_u() < self.probability:
-            hold += self.inspection()
+        hold = self.clearance.draw()
+        if self.probability > 0 and self.inspect_u.draw() < self.probability:
+            hold += self.inspection.draw()
         return hold
 
 
@@ -129,7 +129,7 @@ class Hub:
         self.kg_gate += unit.kg
         self.records.shipments.append(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
-        self.gate_queue.add(self.env.now, 1)
+        self.gate_queue.add(self.env._now, 1)
         self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
     def _at_lane(self, unit: Shipment, flow: UnitFlow, lane: Any) -> None:
@@ -139,13 +139,15 @@ class Hub:
 
     def _check_in(self, unit: Shipment, flow: UnitFlow, amount: float, lane: Any) -> None:
         env = self.env
-        flow.level.add(env.now, amount)
-        call_at(env, flow.gate_time() * self.gate_time_factor, self._checked_in, (unit, flow), lane)
+        flow.level.add(env._now, amount)
+        call_at(
+            env, flow.gate_time.draw() * self.gate_time_factor, self._checked_in, (unit, flow), lane
+        )
 
     def _checked_in(self, call: Call) -> None:
         unit, flow = call.arg
         self.gate.release_unit(call.token)
-        self.gate_queue.add(self.env.now, -1)
+        self.gate_queue.add(self.env._now, -1)
         if flow.craned:
             self.crane_job(self._in_yard, unit)
         else:
@@ -157,7 +159,7 @@ class Hub:
     def store_and_clear(self, unit: Shipment, customs: Customs) -> None:
         """``unit`` is now stored (yard or compound): clear customs, then it is ready for
         its service's next train."""
-        unit.yard_in_h = self.env.now
+        unit.yard_in_h = self.env._now
         self.kg_gate -= unit.kg
         self.kg_yard += unit.kg
         hold = customs.hold_h()
@@ -170,7 +172,7 @@ class Hub:
         self._ready(call.arg)
 
     def _ready(self, unit: Shipment) -> None:
-        unit.ready_h = self.env.now
+        unit.ready_h = self.env._now
         self.dispatchers[unit.service].add_ready(unit)
 
     def crane_job(
@@ -180,20 +182,21 @@ class Hub:
         ``done(arg)``. ``move_time``: a sampler of its own (inbound boxes), else
         ``hub.crane.move``. Only a move that waits shows in the crane queue."""
         env = self.env
+        draw = (move_time or self.move_time).draw
 
         def start(crane: Any, waited: bool) -> None:
-            now = env.now
+            now = env._now
             if waited:
                 self.crane_queue.add(now, -1)
             self.cranes_busy.add(now, 1)
-            move_h = (move_time or self.move_time)() * self.move_time_factor
+            move_h = draw() * self.move_time_factor
             if self.crane_work is None:
                 call_at(env, move_h, self._crane_done, (done, arg), crane)
             else:  # breakdowns may interrupt the move: a process that can be interrupted
                 env.process(self._crane_work(crane, move_h, done, arg))
 
         if not self.cranes.acquire(start):
-            self.crane_queue.add(env.now, 1)
+            self.crane_queue.add(env._now, 1)
 
     def _crane_work(
         self, crane: Any, move_h: float, done: Callable[[Any], object], arg: Any
@@ -207,7 +210,7 @@ class Hub:
         self._crane_free(call.token, done, arg)
 
     def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
-        self.cranes_busy.add(self.env.now, -1)
+        self.cranes_busy.add(self.env._now, -1)
         self.cranes.release_unit(crane)
         done(arg)
 
@@ -224,8 +227,8 @@ class Hub:
         env = self.env
         with self.tracks.request() as track:
             yield track
-            self.tracks_busy.add(env.now, 1)
-            train.loading_start_h = env.now
+            self.tracks_busy.add(env._now, 1)
+            train.loading_start_h = env._now
             boxes = [s for s in train.shipments if not s.ramp]  # by crane; vehicles by ramp
             loaders: list[simpy.Event] = []
             if self.use_cranes:
@@ -239,29 +242,29 @@ class Hub:
                 loaders += ramp_loaders(self, self.compound, vehicles)
             if loaders:
                 yield env.all_of(loaders)
-            train.loaded_h = env.now
+            train.loaded_h = env._now
             formation = self.formation() * self.formation_time_factor
             if formation > 0:
                 yield env.timeout(formation)
-            train.formed_h = env.now
-            if train.scheduled_h == train.scheduled_h and env.now < train.scheduled_h:
-                yield env.timeout(train.scheduled_h - env.now)
+            train.formed_h = env._now
+            if train.scheduled_h == train.scheduled_h and env._now < train.scheduled_h:
+                yield env.timeout(train.scheduled_h - env._now)
             if self.departure_hold is not None:
                 yield from self.departure_hold(train)
-            self.tracks_busy.add(env.now, -1)
+            self.tracks_busy.add(env._now, -1)
         self.depart(train)
         if self.on_departure is not None:
             yield from self.on_departure(train)
 
     def _loaded(self, box: Shipment) -> None:
-        box.loaded_h = self.env.now
+        box.loaded_h = self.env._now
         self.yard.get(box.teu)  # always immediate: the box's space was reserved at the gate
-        self.yard_level.add(self.env.now, -box.teu)
+        self.yard_level.add(self.env._now, -box.teu)
         self.kg_yard -= box.kg
         self.kg_on_train += box.kg
 
     def depart(self, train: Train) -> None:
-        now = self.env.now
+        now = self.env._now
         train.departed_h = now
         self.kg_departed += train.kg
         for box in train.shipments:
@@ -272,7 +275,7 @@ class Hub:
 
     def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
-        now = self.env.now
+        now = self.env._now
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
@@ -346,6 +349,8 @@ class Dispatcher:
         capacity = wagon_capacity(hub.wagon_types, service)
         self.capacity = TrainCapacity(capacity, hub.wagon_types, self.max_kg)
         self.capacity_teu = self.capacity.teu
+        #: (wagon type, load below which a train of that type surely has room left)
+        self._room = [(t, c - EPS) for t, c in self.capacity.capacity.items()]
         self.ready: deque[Shipment] = deque()
         self.ready_load = dict.fromkeys(capacity, 0.0)  # by wagon type (TEU, or wagons)
         self.ready_kg = 0
@@ -358,10 +363,13 @@ class Dispatcher:
 
     def _fill(self) -> tuple[Sequence[int], bool]:
         """Which ready units (FIFO per wagon type) fit one train, and whether it is full."""
-        cap = self.capacity.capacity
-        load = self.ready_load
-        if self.ready_kg <= self.max_kg and all(load[t] < cap[t] - EPS for t in cap):
-            return range(len(self.ready)), False  # everything fits and room is left
+        if self.ready_kg <= self.max_kg:
+            load = self.ready_load
+            for wagon_type, room in self._room:
+                if load[wagon_type] >= room:
+                    break
+            else:
+                return range(len(self.ready)), False  # everything fits and room is left
         return self.capacity.fill(self.ready)
 
     def add_ready(self, box: Shipment) -> None:
@@ -384,13 +392,13 @@ class Dispatcher:
             if isinstance(policy, HybridPolicy):
                 oldest = self.ready[0]
                 due = oldest.ready_h + policy.max_wait
-                if self.env.now >= due - 1e-9:
+                if self.env._now >= due - 1e-9:
                     if self.capacity.meets(self.ready_load, policy.min_load):
                         self.call(picked)
                         continue
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
-                    timer = self.env.timeout(due - self.env.now)
+                    timer = self.env.timeout(due - self.env._now)
                     timer.callbacks.append(lambda _ev: self.check())
             return
 
@@ -405,7 +413,7 @@ class Dispatcher:
             self.capacity_teu,
         )
         train.opened_h = self.ready[picked[0]].ready_h
-        train.called_h = self.env.now
+        train.called_h = self.env._now
         if scheduled_h is not None:
             train.scheduled_h = scheduled_h
         if picked[-1] == len(picked) - 1:  # a FIFO prefix (always, with one wagon type)
@@ -439,9 +447,9 @@ class Dispatcher:
                 for dep in departures:
                     slot = day * 24.0 + dep
                     call_at = slot - policy.cutoff
-                    if call_at < env.now:
+                    if call_at < env._now:
                         continue
-                    yield env.timeout(call_at - env.now)
+                    yield env.timeout(call_at - env._now)
                     picked, _ = self._fill()
                     load = dict.fromkeys(self.ready_load, 0.0)
                     for i in picked:

@@ -111,6 +111,8 @@ def simulate(
                 env.run(until=day * 24.0)
                 progress(day, cfg.simulation.days)
 
+    for monitor in records.monitors.values():
+        monitor.freeze()
     ledger = Ledger(
         hub.kg_arrived, hub.kg_gate, hub.kg_yard, hub.kg_on_train, hub.kg_delivered, hub.kg_departed
     )

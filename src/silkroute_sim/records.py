@@ -19,7 +19,18 @@ class LevelMonitor:
     when it is first read, and again only if changes were appended since.
     """
 
-    __slots__ = ("_cache", "_sum", "_summed", "deltas", "level0", "name", "stamps", "t0", "unit")
+    __slots__ = (
+        "_cache",
+        "_frozen",
+        "_sum",
+        "_summed",
+        "deltas",
+        "level0",
+        "name",
+        "stamps",
+        "t0",
+        "unit",
+    )
 
     def __init__(self, name: str, unit: str, t0: float = 0.0, level: float = 0.0) -> None:
         self.name = name
@@ -31,10 +42,13 @@ class LevelMonitor:
         self._summed = 0  # changes already summed into _sum
         self._sum = level
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._frozen = False
 
     @property
     def level(self) -> float:
         """The current level (after every change so far)."""
+        if self._frozen:
+            return float(self._series()[1][-1])
         deltas = self.deltas
         total = self._sum
         for i in range(self._summed, len(deltas)):
@@ -51,6 +65,11 @@ class LevelMonitor:
 
     def _series(self) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.stamps)
+        if self._frozen:
+            if n:
+                raise RuntimeError(f"monitor {self.name!r} changed after its run ended")
+            assert self._cache is not None
+            return self._cache[1], self._cache[2]
         if self._cache is None or self._cache[0] != n:
             times = np.empty(n + 1)
             times[0] = self.t0
@@ -62,8 +81,19 @@ class LevelMonitor:
             last = np.empty(n + 1, dtype=bool)  # the last change at each distinct time
             np.not_equal(times[1:], times[:-1], out=last[:-1])
             last[-1] = True
-            self._cache = (n, times[last], levels[last])
+            times, levels = times[last], levels[last]
+            times.flags.writeable = False  # shared with every reader: no copies
+            levels.flags.writeable = False
+            self._cache = (n, times, levels)
         return self._cache[1], self._cache[2]
+
+    def freeze(self) -> None:
+        """The run is over: keep the step series, free the change log (which holds
+        every change, not one point per distinct time)."""
+        self._series()
+        self.stamps = array("d")
+        self.deltas = array("d")
+        self._frozen = True
 
     @property
     def times(self) -> np.ndarray:
@@ -74,8 +104,8 @@ class LevelMonitor:
         return self._series()[1]
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        times, levels = self._series()
-        return times.copy(), levels.copy()
+        """The step series ``(times, levels)``, read-only."""
+        return self._series()
 
     def integral(self, t0: float, t1: float) -> float:
         """Integral of the level over [t0, t1]."""

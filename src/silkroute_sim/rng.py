@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -57,46 +58,43 @@ class _Uniform01:
 _UNIFORM = _Uniform01()
 
 
-class Sampler:
-    """Draws one value at a time from a distribution, in blocks for speed."""
+def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
+    """Endless draws of ``dist``, generated ``BLOCK`` at a time."""
+    while True:
+        yield from dist.sample(rng, BLOCK).tolist()
 
-    __slots__ = ("_buf", "_const", "_dist", "_i", "_rng")
+
+class Sampler:
+    """Draws one value at a time from a distribution, in blocks for speed.
+
+    ``sampler()`` is one draw; ``sampler.draw`` is the same as a C-level callable, for
+    the hottest call sites (no Python frame per draw).
+    """
+
+    __slots__ = ("_const", "_dist", "_stream", "draw")
 
     def __init__(self, dist: Distribution | _Uniform01, rng: np.random.Generator) -> None:
         self._dist = dist
-        self._rng = rng
         self._const: float | None = float(dist.value) if isinstance(dist, Constant) else None
-        self._buf: list[float] = []
-        self._i = 0
+        self._stream: Iterator[float] = (
+            itertools.repeat(self._const) if self._const is not None else _blocks(dist, rng)
+        )
+        self.draw: Callable[[], float] = self._stream.__next__
 
     @property
     def mean(self) -> float:
         return float(self._dist.mean)
 
     def __call__(self) -> float:
-        if self._const is not None:
-            return self._const
-        if self._i >= len(self._buf):
-            self._buf = self._dist.sample(self._rng, BLOCK).tolist()
-            self._i = 0
-        value = self._buf[self._i]
-        self._i += 1
-        return value
+        return next(self._stream)
 
     def many(self, n: int) -> float:
         """Sum of ``n`` draws (used for per-box lift times of a whole train)."""
         if self._const is not None:
             return self._const * n
         total = 0.0
-        while n > 0:  # the same draws, in the same order, as n calls
-            if self._i >= len(self._buf):
-                self._buf = self._dist.sample(self._rng, BLOCK).tolist()
-                self._i = 0
-            take = min(n, len(self._buf) - self._i)
-            for value in self._buf[self._i : self._i + take]:
-                total += value
-            self._i += take
-            n -= take
+        for value in itertools.islice(self._stream, n):  # the same draws as n calls
+            total += value
         return total
 
 
@@ -116,5 +114,5 @@ class Chooser:
         self._u = uniform
 
     def __call__(self) -> int:
-        index = bisect.bisect_right(self._cum, self._u() * self._total)
+        index = bisect.bisect_right(self._cum, self._u.draw() * self._total)
         return min(index, len(self._cum) - 1)

@@ -129,7 +129,9 @@ class Hub:
         self.kg_gate += unit.kg
         self.records.shipments.append(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
-        self.gate_queue.add(self.env._now, 1)
+        gate_queue = self.gate_queue  # inlined LevelMonitor.add: this runs for every unit
+        gate_queue.stamps.append(self.env._now)
+        gate_queue.deltas.append(1.0)
         self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
     def _at_lane(self, unit: Shipment, flow: UnitFlow, lane: Any) -> None:
@@ -147,7 +149,9 @@ class Hub:
     def _checked_in(self, call: Call) -> None:
         unit, flow = call.arg
         self.gate.release_unit(call.token)
-        self.gate_queue.add(self.env._now, -1)
+        gate_queue = self.gate_queue
+        gate_queue.stamps.append(self.env._now)
+        gate_queue.deltas.append(-1.0)
         if flow.craned:
             self.crane_job(self._in_yard, unit)
         else:
@@ -188,7 +192,9 @@ class Hub:
             now = env._now
             if waited:
                 self.crane_queue.add(now, -1)
-            self.cranes_busy.add(now, 1)
+            busy = self.cranes_busy
+            busy.stamps.append(now)
+            busy.deltas.append(1.0)
             move_h = draw() * self.move_time_factor
             if self.crane_work is None:
                 call_at(env, move_h, self._crane_done, (done, arg), crane)
@@ -210,7 +216,9 @@ class Hub:
         self._crane_free(call.token, done, arg)
 
     def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
-        self.cranes_busy.add(self.env._now, -1)
+        busy = self.cranes_busy
+        busy.stamps.append(self.env._now)
+        busy.deltas.append(-1.0)
         self.cranes.release_unit(crane)
         done(arg)
 

@@ -59,9 +59,11 @@ _UNIFORM = _Uniform01()
 
 
 def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
-    """Endless draws of ``dist``, generated ``BLOCK`` at a time."""
-    while True:
-        yield from dist.sample(rng, BLOCK).tolist()
+    """Endless draws of ``dist``, generated ``BLOCK`` at a time (Python code runs once
+    per block; each draw is a C-level ``next``)."""
+    return itertools.chain.from_iterable(
+        dist.sample(rng, BLOCK).tolist() for _ in itertools.count()
+    )
 
 
 class Sampler:

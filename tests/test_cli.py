@@ -171,3 +171,24 @@ def test_foreign_out_folder_is_never_touched(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "was not written by silkroute" in proc.stderr
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+
+
+def test_version_works_without_installed_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--version`` and the manifest's version come from the package itself, so running
+    from a source tree (PYTHONPATH=src, no pip install) works too."""
+    from importlib import metadata
+
+    from click.testing import CliRunner
+
+    import silkroute_sim
+    from silkroute_sim import io
+    from silkroute_sim.cli import cli
+
+    def missing(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert silkroute_sim.__version__ in result.output
+    assert io.package_version() == silkroute_sim.__version__

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from . import __version__
 from .cli_options import replication_options
 from .errors import SilkrouteError
 
@@ -126,7 +127,7 @@ class SilkrouteGroup(click.Group):
 
 
 @click.group(cls=SilkrouteGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="silkroute-sim", prog_name="silkroute")
+@click.version_option(__version__, prog_name="silkroute")  # also from a source tree
 def cli() -> None:
     """Simulate rail freight through the Urumqi hub to Europe and Central Asia.
 

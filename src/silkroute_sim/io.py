@@ -55,8 +55,10 @@ class OutputError(SilkrouteError):
 def package_version() -> str:
     try:
         return metadata.version("silkroute-sim")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    except metadata.PackageNotFoundError:  # imported from a source tree, not installed
+        from . import __version__
+
+        return __version__
 
 
 def environment_versions() -> dict[str, str]:

@@ -122,6 +122,8 @@ class Hub:
     # process per unit): gate lane → space in its store (a full store blocks the lane)
     # → check-in → [crane move into the yard] → customs → ready. Pools hand a freed unit
     # straight to the next job in line, so only the timed steps cost an engine event.
+    # These per-unit callbacks read ``env._now`` rather than the ``now`` property (one
+    # call less per read; :func:`call_at` relies on the same engine internals).
 
     def receive(self, unit: Shipment) -> None:
         """A truck with ``unit`` joins the gate queue."""
@@ -129,9 +131,7 @@ class Hub:
         self.kg_gate += unit.kg
         self.records.shipments.append(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
-        gate_queue = self.gate_queue  # inlined LevelMonitor.add: this runs for every unit
-        gate_queue.stamps.append(self.env._now)
-        gate_queue.deltas.append(1.0)
+        self.gate_queue.add(self.env._now, 1)
         self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
     def _at_lane(self, unit: Shipment, flow: UnitFlow, lane: Any) -> None:
@@ -149,9 +149,7 @@ class Hub:
     def _checked_in(self, call: Call) -> None:
         unit, flow = call.arg
         self.gate.release_unit(call.token)
-        gate_queue = self.gate_queue
-        gate_queue.stamps.append(self.env._now)
-        gate_queue.deltas.append(-1.0)
+        self.gate_queue.add(self.env._now, -1)
         if flow.craned:
             self.crane_job(self._in_yard, unit)
         else:
@@ -192,9 +190,7 @@ class Hub:
             now = env._now
             if waited:
                 self.crane_queue.add(now, -1)
-            busy = self.cranes_busy
-            busy.stamps.append(now)
-            busy.deltas.append(1.0)
+            self.cranes_busy.add(now, 1)
             move_h = draw() * self.move_time_factor
             if self.crane_work is None:
                 call_at(env, move_h, self._crane_done, (done, arg), crane)
@@ -216,9 +212,7 @@ class Hub:
         self._crane_free(call.token, done, arg)
 
     def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
-        busy = self.cranes_busy
-        busy.stamps.append(self.env._now)
-        busy.deltas.append(-1.0)
+        self.cranes_busy.add(self.env._now, -1)
         self.cranes.release_unit(crane)
         done(arg)
 
@@ -235,8 +229,8 @@ class Hub:
         env = self.env
         with self.tracks.request() as track:
             yield track
-            self.tracks_busy.add(env._now, 1)
-            train.loading_start_h = env._now
+            self.tracks_busy.add(env.now, 1)
+            train.loading_start_h = env.now
             boxes = [s for s in train.shipments if not s.ramp]  # by crane; vehicles by ramp
             loaders: list[simpy.Event] = []
             if self.use_cranes:
@@ -250,16 +244,16 @@ class Hub:
                 loaders += ramp_loaders(self, self.compound, vehicles)
             if loaders:
                 yield env.all_of(loaders)
-            train.loaded_h = env._now
+            train.loaded_h = env.now
             formation = self.formation() * self.formation_time_factor
             if formation > 0:
                 yield env.timeout(formation)
-            train.formed_h = env._now
-            if train.scheduled_h == train.scheduled_h and env._now < train.scheduled_h:
-                yield env.timeout(train.scheduled_h - env._now)
+            train.formed_h = env.now
+            if train.scheduled_h == train.scheduled_h and env.now < train.scheduled_h:
+                yield env.timeout(train.scheduled_h - env.now)
             if self.departure_hold is not None:
                 yield from self.departure_hold(train)
-            self.tracks_busy.add(env._now, -1)
+            self.tracks_busy.add(env.now, -1)
         self.depart(train)
         if self.on_departure is not None:
             yield from self.on_departure(train)
@@ -272,7 +266,7 @@ class Hub:
         self.kg_on_train += box.kg
 
     def depart(self, train: Train) -> None:
-        now = self.env._now
+        now = self.env.now
         train.departed_h = now
         self.kg_departed += train.kg
         for box in train.shipments:
@@ -283,7 +277,7 @@ class Hub:
 
     def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
-        now = self.env._now
+        now = self.env.now
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
@@ -400,13 +394,13 @@ class Dispatcher:
             if isinstance(policy, HybridPolicy):
                 oldest = self.ready[0]
                 due = oldest.ready_h + policy.max_wait
-                if self.env._now >= due - 1e-9:
+                if self.env.now >= due - 1e-9:
                     if self.capacity.meets(self.ready_load, policy.min_load):
                         self.call(picked)
                         continue
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
-                    timer = self.env.timeout(due - self.env._now)
+                    timer = self.env.timeout(due - self.env.now)
                     timer.callbacks.append(lambda _ev: self.check())
             return
 
@@ -421,7 +415,7 @@ class Dispatcher:
             self.capacity_teu,
         )
         train.opened_h = self.ready[picked[0]].ready_h
-        train.called_h = self.env._now
+        train.called_h = self.env.now
         if scheduled_h is not None:
             train.scheduled_h = scheduled_h
         if picked[-1] == len(picked) - 1:  # a FIFO prefix (always, with one wagon type)
@@ -454,10 +448,10 @@ class Dispatcher:
             if day % 7 in weekdays:
                 for dep in departures:
                     slot = day * 24.0 + dep
-                    call_at = slot - policy.cutoff
-                    if call_at < env._now:
+                    call_h = slot - policy.cutoff
+                    if call_h < env.now:
                         continue
-                    yield env.timeout(call_at - env._now)
+                    yield env.timeout(call_h - env.now)
                     picked, _ = self._fill()
                     load = dict.fromkeys(self.ready_load, 0.0)
                     for i in picked:

@@ -22,8 +22,6 @@ class LevelMonitor:
     __slots__ = (
         "_cache",
         "_frozen",
-        "_sum",
-        "_summed",
         "deltas",
         "level0",
         "name",
@@ -39,22 +37,14 @@ class LevelMonitor:
         self.level0 = level
         self.stamps = array("d")  # time of each change (non-decreasing)
         self.deltas = array("d")  # and its size
-        self._summed = 0  # changes already summed into _sum
-        self._sum = level
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self._frozen = False
 
     @property
     def level(self) -> float:
-        """The current level (after every change so far)."""
-        if self._frozen:
-            return float(self._series()[1][-1])
-        deltas = self.deltas
-        total = self._sum
-        for i in range(self._summed, len(deltas)):
-            total += deltas[i]  # in order, as the step series sums them
-        self._sum, self._summed = total, len(deltas)
-        return total
+        """The current level (after every change so far; builds the series: not for
+        the event loop)."""
+        return float(self._series()[1][-1])
 
     def add(self, t: float, delta: float) -> None:
         self.stamps.append(t)

@@ -17,18 +17,21 @@ Units: hours, kg (integer, so conservation is exact), TEU.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
+from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from .cargo import EPS, TrainCapacity, wagon_capacity
 from .config import CustomsConfig, HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
 from .inbound import Inbound
 from .records import LevelMonitor, RunRecords
-from .resources import Call, FastContainer, FastPool, call_at
+from .resources import Call, Engine, FastContainer, FastPool, call_at
 from .rng import Sampler, Streams
 from .vehicles import Compound, ramp_loaders
 
@@ -166,16 +169,9 @@ class Hub:
         self.kg_yard += unit.kg
         hold = customs.hold_h()
         if hold > 0:
-            call_at(self.env, hold, self._cleared, unit)
+            self.dispatchers[unit.service].hold(unit, self.env._now + hold)
         else:
-            self._ready(unit)
-
-    def _cleared(self, call: Call) -> None:
-        self._ready(call.arg)
-
-    def _ready(self, unit: Shipment) -> None:
-        unit.ready_h = self.env._now
-        self.dispatchers[unit.service].add_ready(unit)
+            self.dispatchers[unit.service].ready_now(unit)
 
     def crane_job(
         self, done: Callable[[Any], object], arg: Any, move_time: Sampler | None = None
@@ -339,7 +335,24 @@ class _Loading:
 
 
 class Dispatcher:
-    """Ready units of one service and its dispatch policy."""
+    """Ready units of one service and its dispatch policy.
+
+    **Lazy customs.** A unit in customs becomes ready at a known time, and the policy
+    looks at the ready units each time one becomes ready. Most of those looks change
+    nothing: the train cannot be full yet, no hybrid deadline has passed, and the
+    oldest unit stays the oldest. So units in customs wait in ``held`` (sorted by the
+    queue key their ready event would have had), and only the first one whose look
+    *could* change something — call a train, start a hybrid timer — gets its event,
+    with exactly that key (``_settle``). The others join ``ready`` in order, each with
+    the ready time it would have had, when that event or any other reader of the
+    ready units (a timer, an immediately cleared unit, the timetable, the end of the
+    run) comes first. The decisions, their times and their order are those of one
+    event per unit. With ``lazy = False`` (or on a plain SimPy environment, which does
+    not say which event is running) every held unit gets its event, as the reference
+    the tests compare with.
+    """
+
+    lazy = True
 
     def __init__(self, env: simpy.Environment, hub: Hub, name: str, service: ServiceConfig) -> None:
         self.env = env
@@ -358,6 +371,20 @@ class Dispatcher:
         self.ready_kg = 0
         self.trains_called = 0
         self._timer_for: Shipment | None = None
+        self._lazy = self.lazy and isinstance(env, Engine)
+        #: (ready time, event id, unit) of units still in customs, in queue order
+        self.held: list[tuple[float, int, Shipment]] = []
+        self.held_load = dict.fromkeys(capacity, 0.0)
+        self.held_kg = 0
+        self.held_total = 0  # units that went through ``held`` (for the event count)
+        self.woken = 0  # of them, ready events put on the queue
+        self._wakes: set[int] = set()  # event ids of held units with a queued event
+        self._first: tuple[float, int] | None = None  # key of the first unit that matters
+        self._calm = False  # see _first_that_matters
+        self._due = float("inf")  # hybrid: ready times from here on look after the deadline
+        self._room_of = dict(self._room)
+        self._hybrid = self.policy if isinstance(self.policy, HybridPolicy) else None
+        self._looks = not isinstance(self.policy, SchedulePolicy)  # looks at each ready unit
         if isinstance(self.policy, SchedulePolicy):
             env.process(self._timetable(self.policy))
 
@@ -378,8 +405,166 @@ class Dispatcher:
         self.ready.append(box)
         self.ready_load[box.wagon_type] += box.size
         self.ready_kg += box.kg
-        if not isinstance(self.policy, SchedulePolicy):
+        if self._looks:
             self.check()
+
+    # -------------------------------------------------------------- customs (lazy)
+
+    def hold(self, unit: Shipment, ready_h: float) -> None:
+        """``unit`` clears customs at ``ready_h`` (its ready event's key is taken now)."""
+        eid = next(self.env._eid)
+        entry = (ready_h, eid, unit)
+        held = self.held
+        if not held or entry > held[-1]:
+            held.append(entry)
+        else:
+            insort(held, entry)
+        wagon_type = unit.wagon_type
+        self.held_load[wagon_type] += unit.size
+        self.held_kg += unit.kg
+        self.held_total += 1
+        if not self._lazy:
+            self._queue_ready_event(entry)
+            return
+        if not self._looks:
+            return
+        first = self._first
+        if first is None:
+            if (
+                self._calm  # nothing mattered, and this unit changes none of the reasons
+                and ready_h < self._due
+                and self.ready_kg + self.held_kg <= self.max_kg
+                and self.ready_load[wagon_type] + self.held_load[wagon_type]
+                < self._room_of[wagon_type]
+            ):
+                return
+            self._settle()
+        elif (ready_h, eid) < first:
+            self._settle()
+
+    def ready_now(self, unit: Shipment) -> None:
+        """``unit`` is ready at once (no customs hold)."""
+        self._catch_up()
+        unit.ready_h = self.env._now
+        self.add_ready(unit)
+        self._settle()
+
+    def _release(self, n: int) -> None:
+        """The first ``n`` held units become ready (their looks would change nothing)."""
+        held = self.held
+        ready = self.ready
+        for ready_h, _, unit in held[:n]:
+            unit.ready_h = ready_h
+            ready.append(unit)
+            size = unit.size
+            self.ready_load[unit.wagon_type] += size
+            self.held_load[unit.wagon_type] -= size
+            self.ready_kg += unit.kg
+            self.held_kg -= unit.kg
+        del held[:n]
+
+    def _catch_up(self) -> None:
+        """Release the held units whose ready events come before the event now running."""
+        held = self.held
+        if not held or not self._lazy:  # not lazy: their own events released them
+            return
+        assert isinstance(self.env, Engine)
+        now, priority, eid, _ = self.env.active
+        n = 0
+        for ready_h, held_eid, _ in held:
+            if ready_h < now or (ready_h == now and (NORMAL, held_eid) < (priority, eid)):
+                n += 1
+            else:
+                break
+        if n:
+            self._release(n)
+
+    def _first_that_matters(self) -> tuple[float, int, Shipment] | None:
+        """The first held unit whose look at the ready units could call a train or start
+        a hybrid timer (``None``: none could, as things stand). Sets ``_calm`` when no
+        unit matters for reasons :meth:`hold` can check for a newcomer in O(1)."""
+        self._calm = False
+        ready = self.ready
+        hybrid = self._hybrid
+        due = float("inf")
+        if hybrid is not None and ready:
+            due = ready[0].ready_h + hybrid.max_wait - 1e-9  # as ``check`` compares
+        self._due = due
+        load = self.ready_load
+        kg = self.ready_kg
+        max_kg = self.max_kg
+        room_of = self._room_of
+        ready_ok = kg <= max_kg and all(load[w] < room for w, room in self._room)
+        held = self.held
+        if not held:
+            self._calm = ready_ok and (hybrid is None or bool(ready))
+            return None
+        if hybrid is not None and not ready:  # the first becomes the oldest: starts a timer
+            return held[0]
+        if not ready_ok:
+            return held[0]  # the ready units alone may already fill a train
+        if held[-1][0] < due and kg + self.held_kg <= max_kg:
+            held_load = self.held_load
+            if all(load[w] + held_load[w] < room for w, room in self._room):
+                self._calm = True
+                return None  # even with all of them, every unit fits with room left
+        load = dict(load)
+        for entry in held:
+            ready_h, _, unit = entry
+            if ready_h >= due:
+                return entry
+            kg += unit.kg
+            wagon_type = unit.wagon_type
+            load[wagon_type] += unit.size
+            if kg > max_kg or load[wagon_type] >= room_of[wagon_type]:
+                return entry
+        return None
+
+    def _settle(self) -> None:
+        """Make sure the first held unit that matters has its ready event queued."""
+        if not self._lazy:
+            return
+        entry = self._first_that_matters()
+        if entry is None:
+            self._first = None
+            return
+        self._first = entry[:2]
+        if entry[1] not in self._wakes:
+            self._queue_ready_event(entry)
+
+    def _queue_ready_event(self, entry: tuple[float, int, Shipment]) -> None:
+        """Put the held unit's ready event on the queue, with the key it was given."""
+        ready_h, eid, _ = entry
+        self._wakes.add(eid)
+        self.woken += 1
+        queue: list[Any] = self.env._queue
+        heappush(queue, (ready_h, NORMAL, eid, Call(self._woken_up, entry, None)))
+
+    def _woken_up(self, call: Call) -> None:
+        entry = call.arg
+        ready_h, eid, unit = entry
+        self._wakes.discard(eid)
+        held = self.held
+        if not held or held[0][:2] > (ready_h, eid):
+            return  # already released by a reader that came first
+        self._release(bisect_left(held, entry))
+        del held[0]
+        unit.ready_h = ready_h
+        self.held_load[unit.wagon_type] -= unit.size
+        self.held_kg -= unit.kg
+        self.add_ready(unit)
+        self._settle()
+
+    def finish(self, end_h: float) -> None:
+        """End of the run: units that cleared before ``end_h`` are ready."""
+        n = bisect_left(self.held, (end_h,))
+        if n:
+            self._release(n)
+
+    @property
+    def events_saved(self) -> int:
+        """Ready events this dispatcher kept off the queue."""
+        return self.held_total - self.woken
 
     def check(self) -> None:
         """Call trains while the policy says so (full/hybrid)."""
@@ -401,8 +586,13 @@ class Dispatcher:
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
                     timer = self.env.timeout(due - self.env.now)
-                    timer.callbacks.append(lambda _ev: self.check())
+                    timer.callbacks.append(self._on_timer)
             return
+
+    def _on_timer(self, _event: simpy.Event) -> None:
+        self._catch_up()
+        self.check()
+        self._settle()
 
     def call(self, picked: Sequence[int], scheduled_h: float | None = None) -> Train:
         """Call a train for the ready units at positions ``picked`` and start forming it."""
@@ -452,6 +642,7 @@ class Dispatcher:
                     if call_h < env.now:
                         continue
                     yield env.timeout(call_h - env.now)
+                    self._catch_up()
                     picked, _ = self._fill()
                     load = dict.fromkeys(self.ready_load, 0.0)
                     for i in picked:

@@ -19,6 +19,7 @@ from .disruptions import DisruptionLog, install
 from .hub import Dispatcher, Hub
 from .network import build_graph
 from .records import RunRecords
+from .resources import Engine
 from .rng import Streams
 
 ProgressFn = Callable[[float, float], None]
@@ -86,7 +87,7 @@ def simulate(
     started = time.perf_counter()
     run_seed = cfg.simulation.seed if seed is None else int(seed)
     streams = Streams(run_seed)
-    env = simpy.Environment()
+    env = Engine()
     records = RunRecords()
     graph = build_graph(cfg.corridor)
     hub = Hub(env, cfg, streams, records)
@@ -111,6 +112,8 @@ def simulate(
                 env.run(until=day * 24.0)
                 progress(day, cfg.simulation.days)
 
+    for dispatcher in hub.dispatchers.values():
+        dispatcher.finish(end_h)
     for monitor in records.monitors.values():
         monitor.freeze()
     ledger = Ledger(
@@ -124,7 +127,7 @@ def simulate(
         ledger=ledger,
         end_h=end_h,
         warmup_h=cfg.simulation.warmup_days * 24.0,
-        events=_events_scheduled(env),
+        events=_events_scheduled(env) - sum(d.events_saved for d in hub.dispatchers.values()),
         wall_s=time.perf_counter() - started,
         cranes=cfg.hub.cranes.count,
         disruptions=disruption_log,

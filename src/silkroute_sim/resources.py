@@ -21,28 +21,40 @@ from __future__ import annotations
 import contextlib
 from collections import deque
 from collections.abc import Callable
-from heapq import heappush
+from heapq import heappop, heappush
 from types import TracebackType
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL, PENDING
+from simpy.core import EventPriority, StopSimulation
+from simpy.events import NORMAL, PENDING, URGENT
 
 #: a pool job: called with (token to release the unit with, whether it had to wait)
 Job = Callable[[Any, bool], None]
 
 
 class Call:
-    """A callback on the SimPy event queue: what ``env.step()`` needs of an event
-    (``callbacks``, ``_ok``) plus the argument and token the callback reads."""
+    """A callback on the SimPy event queue: ``fn(call)`` runs when it is popped, with the
+    argument and token it was scheduled with. :class:`Engine` calls ``fn`` directly;
+    a plain ``simpy.Environment`` sees an already-triggered event with one callback."""
 
-    __slots__ = ("_ok", "_value", "arg", "callbacks", "token")
+    __slots__ = ("arg", "fn", "token")
 
-    _ok: bool
-    _value: Any
-    arg: Any
-    callbacks: list[Callable[[Call], None]]
-    token: Any
+    _ok = True
+    _value = None
+
+    def __init__(self, fn: Callable[[Call], None], arg: Any, token: Any) -> None:
+        self.fn = fn
+        self.arg = arg
+        self.token = token
+
+    @property
+    def callbacks(self) -> list[Callable[[Call], None]] | None:
+        return None if self.fn is None else [self.fn]
+
+    @callbacks.setter
+    def callbacks(self, value: None) -> None:  # SimPy's step() marks the event processed
+        self.fn = None  # type: ignore[assignment]
 
 
 def call_at(
@@ -57,14 +69,66 @@ def call_at(
     One engine event, ordered like a ``Timeout`` scheduled at this moment (same priority,
     same event-id counter), at a fraction of the cost: no ``Event.__init__``, no process.
     """
-    call = Call()
-    call.callbacks = [fn]
-    call._ok = True
-    call._value = None
-    call.arg = arg
-    call.token = token
     queue: list[Any] = env._queue
-    heappush(queue, (env._now + delay, NORMAL, next(env._eid), call))
+    heappush(queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg, token)))
+
+
+class _StopAt:
+    """The marker :meth:`Engine.run` schedules where SimPy schedules its ``until`` event."""
+
+    __slots__ = ()
+
+
+class Engine(simpy.Environment):
+    """A ``simpy.Environment`` whose ``run(until=<time>)`` steps the queue in one loop:
+    the same events in the same order as SimPy's ``step()`` (the same stop marker at
+    ``(until, URGENT)``, the same failure handling), with a direct call for each
+    :class:`Call` and no method call per event. Other forms of ``run`` are SimPy's.
+
+    ``active`` is the queue entry ``(time, priority, event id, event)`` being processed:
+    whoever keeps events off the queue (the dispatchers' lazy customs) uses it to tell
+    which of them would already have run."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.active: tuple[float, int, int, Any] = (self._now, URGENT, -1, None)
+
+    def run(self, until: Any = None) -> Any:
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)
+        at = float(until)
+        if at <= self._now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        queue: list[Any] = self._queue
+        stop = _StopAt()
+        heappush(queue, (at, URGENT, next(self._eid), stop))
+        call = Call
+        while True:
+            try:
+                key = heappop(queue)
+            except IndexError:  # cannot happen while the stop marker is queued
+                raise RuntimeError("event queue emptied before the stop marker") from None
+            self._now, _, _, event = self.active = key
+            if type(event) is call:
+                event.fn(event)
+                continue
+            if event is stop:
+                next(self._eid)  # SimPy re-queues its stop event (emptied) for the next run
+                return None
+            if type(event) is _StopAt:  # left by a run() that ended early
+                continue
+            callbacks, event.callbacks = event.callbacks, None
+            try:
+                for callback in callbacks:
+                    callback(event)
+            except StopSimulation as exc:  # as SimPy's step() and run()
+                event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+                self.schedule(event, EventPriority(-1))
+                return exc.args[0]
+            if not event._ok and not hasattr(event, "_defused"):
+                error = type(event._value)(*event._value.args)
+                error.__cause__ = event._value
+                raise error
 
 
 class Grant(simpy.Event):

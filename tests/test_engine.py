@@ -1,0 +1,210 @@
+"""The event engine and the dispatchers' lazy customs are exact stand-ins.
+
+* :class:`Engine` must process the same events in the same order as SimPy's own
+  ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
+* Lazy customs (ready events only for units whose look can change something) must give
+  the very same run as one ready event per unit (``Dispatcher.lazy = False``).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pandas as pd
+import pytest
+import simpy
+
+from silkroute_sim.hub import Dispatcher
+from silkroute_sim.loader import load_config, validate_config
+from silkroute_sim.metrics import shipments_frame, trains_frame
+from silkroute_sim.model import simulate
+from silkroute_sim.resources import Engine, FastPool, call_at
+
+from .conftest import CONFIGS, tiny_raw
+
+# ---------------------------------------------------------------- engine vs SimPy
+
+
+def _workload(env: simpy.Environment, seed: int, trace: list[tuple[float, str]]) -> None:
+    """Processes, resources, interrupts, shared events, conditions and callbacks, with
+    times on a 0.5 h grid so that many events tie."""
+    rng = random.Random(seed)
+    desk = simpy.Resource(env, capacity=2)
+    pool = FastPool(env, 1)
+    signal = env.event()
+    workers: list[simpy.Process] = []
+
+    def step() -> float:
+        return rng.choice([0.0, 0.5, 1.0, 1.5])
+
+    def worker(name: str):  # type: ignore[no-untyped-def]
+        try:
+            for i in range(rng.randint(2, 6)):
+                yield env.timeout(step())
+                trace.append((env.now, f"{name}.{i}"))
+                if rng.random() < 0.5:
+                    with desk.request() as req:
+                        yield req
+                        trace.append((env.now, f"{name}.desk"))
+                        yield env.timeout(step())
+                else:
+                    with pool.request() as req:
+                        yield req
+                        trace.append((env.now, f"{name}.pool"))
+                        yield env.timeout(step())
+                if rng.random() < 0.2:
+                    yield env.any_of([env.timeout(step()), signal])
+                    trace.append((env.now, f"{name}.any"))
+                if rng.random() < 0.2:
+                    yield env.all_of([env.timeout(step()), env.timeout(step())])
+                    trace.append((env.now, f"{name}.all"))
+        except simpy.Interrupt as stop:
+            trace.append((env.now, f"{name}.interrupted:{stop.cause}"))
+
+    def chain(call: Any) -> None:
+        trace.append((env.now, f"call.{call.arg}"))
+        if call.arg < 12:
+            call_at(env, step(), chain, call.arg + 1)
+
+    def boss():  # type: ignore[no-untyped-def]
+        for k in range(6):
+            yield env.timeout(step() + 0.5)
+            workers.append(env.process(worker(f"late{k}")))
+            victim = rng.choice(workers)
+            if victim.is_alive:
+                victim.interrupt(k)
+            if k == 3:
+                signal.succeed("go")
+        failing = env.event()
+        failing.fail(RuntimeError("handled"))
+        failing.defused = True  # a failure someone handled does not stop the run
+        trace.append((env.now, "boss.done"))
+
+    for k in range(5):
+        workers.append(env.process(worker(f"w{k}")))
+    env.process(boss())
+    call_at(env, 0.0, chain, 0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_engine_runs_events_in_simpys_order(seed: int) -> None:
+    traces = []
+    for env in (simpy.Environment(), Engine()):
+        trace: list[tuple[float, str]] = []
+        _workload(env, seed, trace)
+        for until in (2.5, 3.0, 7.5, 40.0):  # repeated runs stop at the same places
+            env.run(until=until)
+            trace.append((env.now, "stop"))
+        traces.append((trace, next(env._eid)))  # type: ignore[attr-defined]
+    assert traces[0] == traces[1]
+    assert len(traces[0][0]) > 30
+
+
+def test_engine_raises_failures_and_bad_until_like_simpy() -> None:
+    for env in (simpy.Environment(), Engine()):
+
+        def broken(env: simpy.Environment = env):  # type: ignore[no-untyped-def]
+            yield env.timeout(1)
+            raise KeyError("boom")
+
+        env.process(broken())
+        with pytest.raises(KeyError, match="boom"):
+            env.run(until=5)
+        with pytest.raises(ValueError, match="greater than the current"):
+            env.run(until=env.now)
+
+
+def test_engine_keeps_simpys_other_run_forms() -> None:
+    env = Engine()
+    done = env.timeout(3, value="v")
+    assert env.run(until=done) == "v"
+    env.timeout(2)
+    env.run()  # until the queue is empty
+    assert env.now == 5
+
+
+# ---------------------------------------------------------------- lazy customs
+
+
+def _customs_raw(policy: dict[str, Any], clearance: Any, inspection: Any) -> dict[str, Any]:
+    raw = tiny_raw()
+    raw["simulation"]["days"] = 12
+    raw["demand"]["tonnes_per_day"] = 400
+    raw["services"]["term"]["capacity_teu"] = 12
+    raw["services"]["term"]["policy"] = policy
+    raw["hub"]["customs"] = {
+        "clearance_time": clearance,
+        "inspection_probability": 0.3,
+        "inspection_time": inspection,
+    }
+    return raw
+
+
+def _tied(policy: dict[str, Any]) -> dict[str, Any]:
+    """Every time a multiple of 0.25 h, exact in binary: a box every 0.5 h, 15-minute
+    lifts, 1 h clearance, 2 h inspections. Ready events tie with timers, timetable
+    calls and each other at the same instants, in every order the queue can give."""
+    raw = _customs_raw(policy, "1 h", "2 h")
+    raw["demand"]["arrivals"] = "deterministic"
+    raw["demand"]["tonnes_per_day"] = 480  # 48 boxes of 10 t a day
+    raw["hub"]["cranes"]["move_time"] = "15 min"
+    raw["services"]["term"]["capacity_teu"] = 40  # timers, not full trains, call most
+    return raw
+
+
+CASES = {
+    "hybrid-tied": _tied({"kind": "hybrid", "max_wait": "3 h", "min_load": 0.1}),
+    "schedule-tied": _tied(
+        {"kind": "schedule", "departures": [6, 18], "cutoff": "45 min", "min_load": 0.1}
+    ),
+    # constant times: ready events tie with each other and with timers and timetable
+    "hybrid-constant": _customs_raw(
+        {"kind": "hybrid", "max_wait": "3 h", "min_load": 0.5}, "1 h", "2 h"
+    ),
+    "hybrid-random": _customs_raw(
+        {"kind": "hybrid", "max_wait": "5 h", "min_load": 0.7},
+        {"dist": "exponential", "mean": "2 h"},
+        {"dist": "gamma", "mean": "6 h", "cv": 0.8},
+    ),
+    "full-random": _customs_raw({"kind": "full"}, {"dist": "exponential", "mean": "3 h"}, "4 h"),
+    "schedule-constant": _customs_raw(
+        {"kind": "schedule", "departures": [6, 18], "cutoff": "1 h", "min_load": 0.2},
+        "1 h",
+        "5 h",
+    ),
+}
+
+
+def _both(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    lazy = simulate(cfg)
+    monkeypatch.setattr(Dispatcher, "lazy", False)
+    eager = simulate(cfg)
+    monkeypatch.setattr(Dispatcher, "lazy", True)
+    return lazy, eager
+
+
+def _assert_same_run(lazy: Any, eager: Any) -> None:
+    pd.testing.assert_frame_equal(shipments_frame(lazy), shipments_frame(eager), check_exact=True)
+    pd.testing.assert_frame_equal(trains_frame(lazy), trains_frame(eager), check_exact=True)
+    assert lazy.ledger == eager.ledger
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_lazy_customs_give_the_same_run_as_one_event_per_unit(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lazy, eager = _both(validate_config(CASES[case]), monkeypatch)
+    _assert_same_run(lazy, eager)
+    assert len(lazy.records.trains) >= 5
+    assert lazy.events <= eager.events
+
+
+@pytest.mark.parametrize("config", ["baseline", "scenarios/auto-exports"])
+def test_lazy_customs_on_shipped_scenarios(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = "baseline" if config == "baseline" else str(CONFIGS / f"{config}.yaml")
+    cfg = load_config(path, days=25, warmup_days=5)
+    lazy, eager = _both(cfg, monkeypatch)
+    _assert_same_run(lazy, eager)
+    # most ready events were never needed
+    assert lazy.events < eager.events - len(lazy.records.shipments) // 2

@@ -4,6 +4,8 @@
   ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
 * Lazy customs (ready events only for units whose look can change something) must give
   the very same run as one ready event per unit (``Dispatcher.lazy = False``).
+* Background trains as callback chains must give the very same run as background trains
+  as SimPy processes (``Corridor.background_callbacks = False``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import pandas as pd
 import pytest
 import simpy
 
+from silkroute_sim.corridor import Corridor
 from silkroute_sim.hub import Dispatcher
 from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import shipments_frame, trains_frame
+from silkroute_sim.metrics import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.model import simulate
 from silkroute_sim.resources import Engine, FastPool, call_at
 
@@ -208,3 +211,88 @@ def test_lazy_customs_on_shipped_scenarios(config: str, monkeypatch: pytest.Monk
     _assert_same_run(lazy, eager)
     # most ready events were never needed
     assert lazy.events < eager.events - len(lazy.records.shipments) // 2
+
+
+# ---------------------------------------------------------------- background trains
+
+
+def _background_raw(cv: float, customs: Any) -> dict[str, Any]:
+    """Background trains through the tiny corridor's gauge-change border (2 tracks,
+    formalities ``customs``), competing with the hub's trains. ``cv = 0``: a train every
+    3 h exactly from each stream, and the 3 h edge from the hub makes the two streams
+    reach the border at the same instants — the order of same-time events decides who
+    draws which formalities, and (constant formalities) who books which start slot."""
+    raw = tiny_raw()
+    raw["simulation"]["days"] = 8
+    raw["demand"]["tonnes_per_day"] = 300
+    border = raw["corridor"]["nodes"]["Border"]["processing"]
+    border["tracks"] = 2
+    border["customs"] = customs
+    border["trains_per_day"] = 24  # starts at least 1 h apart
+    raw["corridor"]["edges"][0]["km"] = 150  # Hub -> Border: 3 h
+    raw["corridor"]["background"] = {
+        "east": {
+            "route": ["Hub", "Border", "Term"],
+            "trains_per_day": 8,
+            "boxes": 8,
+            "interarrival_cv": cv,
+        },
+        "short": {
+            "route": ["Border", "Term"],
+            "trains_per_day": 8,
+            "boxes": 4,
+            "interarrival_cv": cv,
+        },
+    }
+    return raw
+
+
+def _both_corridors(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    chained = simulate(cfg)
+    monkeypatch.setattr(Corridor, "background_callbacks", False)
+    processes = simulate(cfg)
+    monkeypatch.setattr(Corridor, "background_callbacks", True)
+    return chained, processes
+
+
+def _background_rows(result: Any) -> list[tuple[Any, ...]]:
+    return [
+        (t.train_id, t.departed_h, t.arrived_h, t.wait_h, tuple(t.route))
+        for t in result.records.background_trains
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cv", "customs"),
+    [
+        (0.0, {"dist": "exponential", "mean": "2 h"}),
+        (0.0, "2 h"),
+        (0.0, "3 h"),
+        (1.0, {"dist": "exponential", "mean": "2 h"}),
+        (0.5, {"dist": "gamma", "mean": "1 h", "cv": 0.5}),
+    ],
+)
+def test_background_callback_chains_give_the_same_run_as_processes(
+    cv: float, customs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = _background_raw(cv, customs)
+    chained, processes = _both_corridors(validate_config(raw), monkeypatch)
+    _assert_same_run(chained, processes)
+    pd.testing.assert_frame_equal(
+        node_events_frame(chained), node_events_frame(processes), check_exact=True
+    )
+    assert _background_rows(chained) == _background_rows(processes)
+    assert sum(t.wait_h > 0 for t in chained.records.background_trains) >= 5  # they queue
+    border = chained.records.monitors["queue:Border"]
+    assert border.arrays()[1].max() >= 2
+
+
+def test_background_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = load_config("baseline", days=20, warmup_days=5)
+    chained, processes = _both_corridors(cfg, monkeypatch)
+    _assert_same_run(chained, processes)
+    pd.testing.assert_frame_equal(
+        node_events_frame(chained), node_events_frame(processes), check_exact=True
+    )
+    assert _background_rows(chained) == _background_rows(processes)
+    assert len(chained.records.background_trains) > 500

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import simpy
+from simpy.events import URGENT
 
 from .config import BackgroundStreamConfig, ScenarioConfig
 from .distributions import Exponential, Gamma
@@ -30,7 +31,7 @@ from .entities import Train
 from .hub import Hub, WorkFn
 from .network import expected_processing_h, shortest_path
 from .records import LevelMonitor, NodeEvent, RunRecords
-from .resources import FastPool
+from .resources import Call, FastPool, call_at
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
@@ -121,6 +122,10 @@ class EdgeState:
 class Corridor:
     """All corridor processes of one run."""
 
+    #: background trains run as callback chains where nothing can stop them (False: as
+    #: processes, the reference the tests compare with)
+    background_callbacks = True
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -165,52 +170,64 @@ class Corridor:
         return shortest_path(self.graph, start, stops)
 
     # -------------------------------------------------------------- movement
+    #
+    # A train's steps, shared by the two ways a train moves: a SimPy process (service
+    # trains, and any train while disruptions can stop it) and a chain of engine
+    # callbacks (:class:`_BackgroundRun`). Both take the same steps at the same times.
 
-    def traverse(self, train: Train, u: str, v: str) -> Proc:
-        """Run along edge u → v (respecting its line headway)."""
-        env = self.env
-        edge = self.edges[(u, v)]
-        if edge.headway_h > 0:
-            start = max(env.now, edge.next_entry_h)
-            edge.next_entry_h = start + edge.headway_h
-            if start > env.now:
-                yield env.timeout(start - env.now)
-        yield env.timeout(edge.run_h)
+    def _edge_wait(self, edge: EdgeState) -> float:
+        """Hours to wait before entering ``edge`` (its line headway); books the entry."""
+        if edge.headway_h <= 0:
+            return 0.0
+        now = self.env.now
+        start = max(now, edge.next_entry_h)
+        edge.next_entry_h = start + edge.headway_h
+        return start - now
 
-    def visit(self, train: Train, prev: str | None, name: str) -> Proc:
-        """Processing at node ``name`` (queue for a track, formalities, gauge change)."""
-        node = self.nodes[name]
-        if node.tracks is None or node.queue is None:
-            return
-        env = self.env
-        arrived = env.now
+    def _queue_in(self, node: NodeState) -> float:
+        """A train joins ``node``'s queue for a track; returns the arrival time."""
+        assert node.queue is not None
+        arrived = self.env.now
         node.waiting += 1
         node.queue.add(arrived, 1)
-        with node.tracks.request() as track:
-            yield track
-            if node.headway_h > 0:
-                start = max(env.now, node.next_start_h)
-                node.next_start_h = start + node.headway_h
-                if start > env.now:
-                    yield env.timeout(start - env.now)
-            node.waiting -= 1
-            node.queue.add(env.now, -1)
-            start = env.now
-            stage = node.stages[train.background]
-            customs_h = stage.customs() * node.time_factor
-            gauge_h = 0.0
-            gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm
-            if gauge_change and stage.lift is not None and stage.setup is not None:
-                gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
-                gauge_h *= node.time_factor
-            if node.work is None:
-                yield env.timeout(customs_h + gauge_h)
-            else:  # a track breakdown stops the work: the lost hours extend the last stage
-                lost_h = yield from node.work(track, customs_h + gauge_h)
-                if gauge_change:
-                    gauge_h += lost_h
-                else:
-                    customs_h += lost_h
+        return arrived
+
+    def _start_wait(self, node: NodeState) -> float:
+        """Hours a train holding a track waits for its start (the node's daily capacity
+        spaces starts); books the start."""
+        if node.headway_h <= 0:
+            return 0.0
+        now = self.env.now
+        start = max(now, node.next_start_h)
+        node.next_start_h = start + node.headway_h
+        return start - now
+
+    def _begin(self, node: NodeState, train: Train, prev: str | None) -> tuple[float, float, bool]:
+        """Processing starts: the train leaves the queue. Returns the hours of formalities
+        and of gauge change, and whether the gauge changes here."""
+        assert node.queue is not None
+        node.waiting -= 1
+        node.queue.add(self.env.now, -1)
+        stage = node.stages[train.background]
+        customs_h = stage.customs() * node.time_factor
+        gauge_h = 0.0
+        gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm
+        if gauge_change and stage.lift is not None and stage.setup is not None:
+            gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
+            gauge_h *= node.time_factor
+        return customs_h, gauge_h, gauge_change
+
+    def _record(
+        self,
+        train: Train,
+        node: NodeState,
+        arrived: float,
+        start: float,
+        customs_h: float,
+        gauge_h: float,
+        gauge_change: bool,
+    ) -> None:
+        """The train left ``node``: its wait and its node events."""
         train.wait_h += start - arrived
         events = self.records.node_events
         first_written = node.has_customs or not gauge_change
@@ -219,7 +236,7 @@ class Corridor:
             events.append(
                 NodeEvent(
                     train.train_id,
-                    name,
+                    node.name,
                     kind,
                     arrived,
                     start,
@@ -233,7 +250,7 @@ class Corridor:
             events.append(
                 NodeEvent(
                     train.train_id,
-                    name,
+                    node.name,
                     "gauge_change",
                     gc_start if first_written else arrived,
                     gc_start,
@@ -242,6 +259,39 @@ class Corridor:
                     train.box_count,
                 )
             )
+
+    def traverse(self, train: Train, u: str, v: str) -> Proc:
+        """Run along edge u → v (respecting its line headway)."""
+        env = self.env
+        edge = self.edges[(u, v)]
+        wait = self._edge_wait(edge)
+        if wait > 0:
+            yield env.timeout(wait)
+        yield env.timeout(edge.run_h)
+
+    def visit(self, train: Train, prev: str | None, name: str) -> Proc:
+        """Processing at node ``name`` (queue for a track, formalities, gauge change)."""
+        node = self.nodes[name]
+        if node.tracks is None or node.queue is None:
+            return
+        env = self.env
+        arrived = self._queue_in(node)
+        with node.tracks.request() as track:
+            yield track
+            wait = self._start_wait(node)
+            if wait > 0:
+                yield env.timeout(wait)
+            start = env.now
+            customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
+            if node.work is None:
+                yield env.timeout(customs_h + gauge_h)
+            else:  # a track breakdown stops the work: the lost hours extend the last stage
+                lost_h = yield from node.work(track, customs_h + gauge_h)
+                if gauge_change:
+                    gauge_h += lost_h
+                else:
+                    customs_h += lost_h
+        self._record(train, node, arrived, start, customs_h, gauge_h, gauge_change)
 
     def run(self, train: Train) -> Proc:
         """A service train from the hub through its stops."""
@@ -289,8 +339,8 @@ class Corridor:
 
     # -------------------------------------------------------------- background
 
-    def background_source(self, name: str, stream: BackgroundStreamConfig) -> Proc:
-        env = self.env
+    def start_background(self, name: str, stream: BackgroundStreamConfig) -> None:
+        """Start the stream of background trains ``name`` (as a process would start)."""
         mean_gap = 24.0 / stream.trains_per_day
         if stream.interarrival_cv == 0:
             gap: Sampler | float = mean_gap
@@ -306,24 +356,10 @@ class Corridor:
                     {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
                 ),
             )
-        count = 0
-        while True:
-            yield env.timeout(gap if isinstance(gap, float) else gap())
-            count += 1
-            train = Train(
-                f"bg-{name}-{count:05d}",
-                name,
-                stream.route[0],
-                [stream.route[-1]],
-                float(stream.boxes) * 2,
-                background=True,
-            )
-            train.box_count = stream.boxes
-            train.departed_h = env.now
-            self.records.background_trains.append(train)
-            env.process(self.run_background(train, stream.route))
+        call_at(self.env, 0.0, _BackgroundSource, (self, name, stream, gap), priority=URGENT)
 
     def run_background(self, train: Train, route: list[str]) -> Proc:
+        """A background train as a process (while disruptions may stop it)."""
         guard = self.guard
         if guard is not None:
             yield from guard.hold_entry(train, route[0])
@@ -335,3 +371,137 @@ class Corridor:
             yield from self.visit(train, u, v)
             train.route.append(v)
         train.arrived_h = self.env.now
+
+
+class _BackgroundSource:
+    """One stream of background trains: each arrival schedules the next."""
+
+    __slots__ = ("corridor", "count", "gap", "name", "stream")
+
+    def __init__(self, call: Call) -> None:
+        self.corridor, self.name, self.stream, self.gap = call.arg
+        self.count = 0
+        self._next()
+
+    def _next(self) -> None:
+        gap = self.gap
+        call_at(self.corridor.env, gap if isinstance(gap, float) else gap(), self._arrive)
+
+    def _arrive(self, _call: Call) -> None:
+        corridor, stream = self.corridor, self.stream
+        env = corridor.env
+        self.count += 1
+        train = Train(
+            f"bg-{self.name}-{self.count:05d}",
+            self.name,
+            stream.route[0],
+            [stream.route[-1]],
+            float(stream.boxes) * 2,
+            background=True,
+        )
+        train.box_count = stream.boxes
+        train.departed_h = env.now
+        corridor.records.background_trains.append(train)
+        if corridor.guard is None and corridor.background_callbacks:  # nothing can stop it
+            call_at(env, 0.0, _BackgroundRun, (corridor, train, stream.route), priority=URGENT)
+        else:
+            env.process(corridor.run_background(train, stream.route))
+        self._next()
+
+
+class _BackgroundRun:
+    """A background train's way along its route as a chain of engine callbacks, for
+    runs where nothing can stop it: the steps of :meth:`Corridor.visit` and
+    :meth:`Corridor.traverse`, at the same times and in the same order as the process
+    would take them (it starts, and resumes after waiting for a track, with an event
+    of its own, as a process does)."""
+
+    __slots__ = (
+        "arrived",
+        "corridor",
+        "customs_h",
+        "gauge_change",
+        "gauge_h",
+        "i",
+        "node",
+        "route",
+        "start",
+        "token",
+        "train",
+    )
+
+    def __init__(self, call: Call) -> None:
+        self.corridor, self.train, self.route = call.arg
+        self.i = 0
+        self._visit()
+
+    def _visit(self) -> None:
+        """Queue for a track at ``route[i]`` (nodes without processing are passed)."""
+        corridor = self.corridor
+        node = corridor.nodes[self.route[self.i]]
+        if node.tracks is None or node.queue is None:
+            self._leave()
+            return
+        self.node = node
+        self.arrived = corridor._queue_in(node)
+        node.tracks.acquire(self._on_track)
+
+    def _on_track(self, token: Any, waited: bool) -> None:
+        self.token = token
+        if waited:  # a process would resume on an event of its own
+            call_at(self.corridor.env, 0.0, self._granted)
+        else:
+            self._granted(None)
+
+    def _granted(self, _call: Call | None) -> None:
+        wait = self.corridor._start_wait(self.node)
+        if wait > 0:
+            call_at(self.corridor.env, wait, self._begin)
+        else:
+            self._begin(None)
+
+    def _begin(self, _call: Call | None) -> None:
+        corridor = self.corridor
+        self.start = corridor.env.now
+        prev = self.route[self.i - 1] if self.i else None
+        self.customs_h, self.gauge_h, self.gauge_change = corridor._begin(
+            self.node, self.train, prev
+        )
+        call_at(corridor.env, self.customs_h + self.gauge_h, self._processed)
+
+    def _processed(self, _call: Call) -> None:
+        self.node.tracks.release_unit(self.token)
+        self.corridor._record(
+            self.train,
+            self.node,
+            self.arrived,
+            self.start,
+            self.customs_h,
+            self.gauge_h,
+            self.gauge_change,
+        )
+        self._leave()
+
+    def _leave(self) -> None:
+        """Done at ``route[i]``: take the next edge, or arrive."""
+        route, i = self.route, self.i
+        corridor = self.corridor
+        if i:
+            self.train.route.append(route[i])
+        if i == len(route) - 1:
+            self.train.arrived_h = corridor.env.now
+            return
+        edge = corridor.edges[(route[i], route[i + 1])]
+        wait = corridor._edge_wait(edge)
+        if wait > 0:
+            call_at(corridor.env, wait, self._run_edge)
+        else:
+            self._run_edge(None)
+
+    def _run_edge(self, _call: Call | None) -> None:
+        edge = self.corridor.edges[(self.route[self.i], self.route[self.i + 1])]
+        call_at(self.corridor.env, edge.run_h, self._at_next)
+
+    def _at_next(self, _call: Call) -> None:
+        self.i += 1
+        self._visit()

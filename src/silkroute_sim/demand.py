@@ -145,12 +145,12 @@ class Demand:
             kg,
             self.teu[k],
             now,
-            unit=spec.unit,
-            wagon_type=spec.wagon_type,
-            size=spec.size,
-            ramp=spec.ramp,
-            value_usd=math.nan if value is None else value(),
-            origin=origin,
+            spec.unit,  # positional: a keyword call costs twice as much, per arrival
+            spec.wagon_type,
+            spec.size,
+            spec.ramp,
+            math.nan if value is None else value(),
+            origin,
         )
 
     def start(self, env: simpy.Environment, receive: Callable[[Shipment], None]) -> None:
@@ -165,7 +165,18 @@ class _Arrivals:
     """One arrival stream, run as a chain of engine callbacks: each arrival schedules the
     next, so there is no process to resume per arrival."""
 
-    __slots__ = ("deterministic", "env", "factor", "gap", "make", "rate_per_h", "receive", "t")
+    __slots__ = (
+        "day",
+        "deterministic",
+        "env",
+        "factor",
+        "gap",
+        "make",
+        "rate",
+        "rate_per_h",
+        "receive",
+        "t",
+    )
 
     def __init__(
         self,
@@ -184,6 +195,8 @@ class _Arrivals:
         self.make = make
         self.receive = receive
         self.t = env.now
+        self.day = -1
+        self.rate = 0.0
         self._advance()
 
     def _advance(self) -> None:
@@ -193,7 +206,10 @@ class _Arrivals:
         t = self.t
         while True:
             day = int(t // 24)
-            rate = self.rate_per_h * self.factor(day)
+            if day != self.day:  # the day's rate, once a day
+                self.day = day
+                self.rate = self.rate_per_h * self.factor(day)
+            rate = self.rate
             day_end = (day + 1) * 24.0
             if rate <= 0:
                 t = day_end

@@ -48,7 +48,6 @@ class Shipment:
         kg: int,
         teu: float,
         arrived_h: float,
-        *,
         unit: str = "box",
         wagon_type: str = "container",
         size: float | None = None,

@@ -538,7 +538,10 @@ class Dispatcher:
         self._wakes.add(eid)
         self.woken += 1
         queue: list[Any] = self.env._queue
-        heappush(queue, (ready_h, NORMAL, eid, Call(self._woken_up, entry, None)))
+        call = Call()
+        call.fn = self._woken_up
+        call.arg = entry
+        heappush(queue, (ready_h, NORMAL, eid, call))
 
     def _woken_up(self, call: Call) -> None:
         entry = call.arg

@@ -98,7 +98,7 @@ def simulate(
     demand = Demand(cfg, streams, service_map(cfg))  # (class, destination) → service
     demand.start(env, hub.receive)
     for name, stream in cfg.corridor.background.items():
-        env.process(corridor.background_source(name, stream))
+        corridor.start_background(name, stream)
     disruption_log = install(env, cfg, streams, records, hub, corridor)
 
     end_h = cfg.simulation.days * 24.0

@@ -42,14 +42,12 @@ class Call:
 
     _ok = True
     _value = None
-
-    def __init__(self, fn: Callable[[Call], None], arg: Any, token: Any) -> None:
-        self.fn = fn
-        self.arg = arg
-        self.token = token
+    arg: Any
+    fn: Callable[[Call], object]
+    token: Any
 
     @property
-    def callbacks(self) -> list[Callable[[Call], None]] | None:
+    def callbacks(self) -> list[Callable[[Call], object]] | None:
         return None if self.fn is None else [self.fn]
 
     @callbacks.setter
@@ -60,17 +58,23 @@ class Call:
 def call_at(
     env: simpy.Environment,
     delay: float,
-    fn: Callable[[Call], None],
+    fn: Callable[[Call], object],
     arg: Any = None,
     token: Any = None,
+    priority: int = NORMAL,
 ) -> None:
     """Run ``fn(call)`` after ``delay`` hours (``call.arg``, ``call.token`` as given).
 
     One engine event, ordered like a ``Timeout`` scheduled at this moment (same priority,
     same event-id counter), at a fraction of the cost: no ``Event.__init__``, no process.
+    ``priority=URGENT`` orders it like the event that starts a new SimPy process.
     """
+    call = Call()  # no __init__: three slot stores are cheaper than a call
+    call.fn = fn
+    call.arg = arg
+    call.token = token
     queue: list[Any] = env._queue
-    heappush(queue, (env._now + delay, NORMAL, next(env._eid), Call(fn, arg, token)))
+    heappush(queue, (env._now + delay, priority, next(env._eid), call))
 
 
 class _StopAt:

@@ -402,11 +402,18 @@ class _BackgroundSource:
         train.box_count = stream.boxes
         train.departed_h = env.now
         corridor.records.background_trains.append(train)
-        if corridor.guard is None and corridor.background_callbacks:  # nothing can stop it
-            call_at(env, 0.0, _BackgroundRun, (corridor, train, stream.route), priority=URGENT)
-        else:
-            env.process(corridor.run_background(train, stream.route))
         self._next()
+        if corridor.guard is not None or not corridor.background_callbacks:
+            env.process(corridor.run_background(train, stream.route))
+            return
+        # nothing can stop it: a callback chain, started where SimPy would start a process
+        # (an urgent event now); when no urgent event is queued for now, that is next
+        queue = env._queue
+        route = stream.route
+        if queue and queue[0][0] == env._now and queue[0][1] <= URGENT:
+            call_at(env, 0.0, _BackgroundRun.launch, (corridor, train, route), priority=URGENT)
+        else:
+            _BackgroundRun(corridor, train, route)
 
 
 class _BackgroundRun:
@@ -430,10 +437,16 @@ class _BackgroundRun:
         "train",
     )
 
-    def __init__(self, call: Call) -> None:
-        self.corridor, self.train, self.route = call.arg
+    def __init__(self, corridor: Corridor, train: Train, route: list[str]) -> None:
+        self.corridor = corridor
+        self.train = train
+        self.route = route
         self.i = 0
         self._visit()
+
+    @staticmethod
+    def launch(call: Call) -> None:
+        _BackgroundRun(*call.arg)
 
     def _visit(self) -> None:
         """Queue for a track at ``route[i]`` (nodes without processing are passed)."""

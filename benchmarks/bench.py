@@ -140,7 +140,7 @@ def main() -> None:
     year = median_time(lambda: run_model(365)[0], repeats)
     _, events = run_model(365)
     row("baseline, 1 simulated year (no plots)", f"{year:.3f} s")
-    row("  engine events scheduled", f"{events:,}")
+    row("  engine events processed", f"{events:,}")
     row("  events per second", f"{events / year:,.0f}")
     row("ratio baseline-year / reference", f"{year / ref:.2f}")
     for years in (2, 4):

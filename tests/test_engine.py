@@ -96,7 +96,9 @@ def test_engine_runs_events_in_simpys_order(seed: int) -> None:
     for env in (simpy.Environment(), Engine()):
         trace: list[tuple[float, str]] = []
         _workload(env, seed, trace)
-        for until in (2.5, 3.0, 7.5, 40.0):  # repeated runs stop at the same places
+        # repeated runs stop at the same places, also where ``now + (until - now)`` is
+        # not ``until`` in floating point
+        for until in (2.5, 3, 7.5, 9.2, 9.3000001, 40.0):
             env.run(until=until)
             trace.append((env.now, "stop"))
         traces.append((trace, next(env._eid)))  # type: ignore[attr-defined]
@@ -116,6 +118,66 @@ def test_engine_raises_failures_and_bad_until_like_simpy() -> None:
             env.run(until=5)
         with pytest.raises(ValueError, match="greater than the current"):
             env.run(until=env.now)
+
+
+def test_engine_stops_where_simpy_stops_in_floating_point() -> None:
+    # SimPy puts its stop event at now + (until - now), which is 185.23899999999998 here:
+    # a timeout due at 49.2 + (185.239 - 49.2) = 185.239 must not run
+    results = []
+    for env in (simpy.Environment(), Engine()):
+        env.run(until=49.2)
+        fired: list[float] = []
+        timeout = env.timeout(185.239 - 49.2)
+        timeout.callbacks.append(lambda _e, env=env, fired=fired: fired.append(env.now))
+        env.run(until=185.239)
+        results.append((env.now, fired, type(env.now)))
+        env.run(until=200)
+        results.append((env.now, fired, type(env.now)))
+    assert results[:2] == results[2:]
+
+
+def test_engine_after_a_failed_run_and_a_stop_inside_a_callback_is_simpy() -> None:
+    traces = []
+    for env in (simpy.Environment(), Engine()):
+        trace: list[tuple[float, str]] = []
+
+        def broken(env: simpy.Environment = env):  # type: ignore[no-untyped-def]
+            yield env.timeout(1)
+            raise KeyError("boom")
+
+        def ticker(env: simpy.Environment = env, trace: list = trace):  # type: ignore[no-untyped-def]
+            while True:
+                yield env.timeout(0.75)
+                trace.append((env.now, "tick"))
+
+        def stopper(call: Any, env: simpy.Environment = env) -> None:
+            raise simpy.core.StopSimulation("stopped")
+
+        env.process(broken())
+        env.process(ticker())
+        with pytest.raises(KeyError):
+            env.run(until=5)
+        trace.append((env.now, f"after failure: {env.run(until=6)!r}"))  # left-over stop
+        call_at(env, 0.5, stopper)
+        trace.append((env.now, f"stopped: {env.run(until=8)!r}"))
+        env.run(until=9)
+        traces.append((trace, next(env._eid)))  # type: ignore[attr-defined]
+    assert traces[0] == traces[1]
+
+
+def test_engine_keeps_active_current_in_every_form_of_run() -> None:
+    env = Engine()
+    seen: list[bool] = []
+    for delay in (1, 2, 3):
+        timeout = env.timeout(delay)
+        timeout.callbacks.append(lambda e, env=env: seen.append(env.active[3] is e))
+    env.run(until=env.timeout(1.5))  # until an event
+    env.step()
+    env.run()  # until the queue is empty
+    assert seen == [True, True, True]
+    # three timeouts, the ``until`` timeout, and that one again: SimPy puts it back on
+    # the queue (emptied) when it stops a run
+    assert env.processed == 5
 
 
 def test_engine_keeps_simpys_other_run_forms() -> None:
@@ -201,6 +263,25 @@ def test_lazy_customs_give_the_same_run_as_one_event_per_unit(
     _assert_same_run(lazy, eager)
     assert len(lazy.records.trains) >= 5
     assert lazy.events <= eager.events
+
+
+class _EventDrivenEngine(Engine):
+    """An Engine driven through SimPy's own loop: ``run(until=<event>)``."""
+
+    def run(self, until: Any = None) -> Any:
+        if until is not None and not isinstance(until, simpy.Event):
+            stop = self.timeout(float(until) - self.now)
+            return super().run(until=stop)
+        return super().run(until)
+
+
+@pytest.mark.parametrize("case", ["hybrid-tied", "hybrid-random", "schedule-tied"])
+def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import silkroute_sim.model as model
+
+    monkeypatch.setattr(model, "Engine", _EventDrivenEngine)
+    lazy, eager = _both(validate_config(CASES[case]), monkeypatch)
+    _assert_same_run(lazy, eager)
 
 
 @pytest.mark.parametrize("config", ["baseline", "scenarios/auto-exports"])

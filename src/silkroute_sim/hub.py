@@ -36,6 +36,9 @@ from .rng import Sampler, Streams
 from .vehicles import Compound, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
+#: margin of the lazy customs' quick tests, which add ready and held loads in another
+#: order than the units arrive: far above rounding, far below any unit's size
+SURE = 1e-6
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
 
@@ -376,8 +379,6 @@ class Dispatcher:
         self.held: list[tuple[float, int, Shipment]] = []
         self.held_load = dict.fromkeys(capacity, 0.0)
         self.held_kg = 0
-        self.held_total = 0  # units that went through ``held`` (for the event count)
-        self.woken = 0  # of them, ready events put on the queue
         self._wakes: set[int] = set()  # event ids of held units with a queued event
         self._first: tuple[float, int] | None = None  # key of the first unit that matters
         self._calm = False  # see _first_that_matters
@@ -422,7 +423,6 @@ class Dispatcher:
         wagon_type = unit.wagon_type
         self.held_load[wagon_type] += unit.size
         self.held_kg += unit.kg
-        self.held_total += 1
         if not self._lazy:
             self._queue_ready_event(entry)
             return
@@ -435,7 +435,7 @@ class Dispatcher:
                 and ready_h < self._due
                 and self.ready_kg + self.held_kg <= self.max_kg
                 and self.ready_load[wagon_type] + self.held_load[wagon_type]
-                < self._room_of[wagon_type]
+                < self._room_of[wagon_type] - SURE
             ):
                 return
             self._settle()
@@ -505,7 +505,7 @@ class Dispatcher:
             return held[0]  # the ready units alone may already fill a train
         if held[-1][0] < due and kg + self.held_kg <= max_kg:
             held_load = self.held_load
-            if all(load[w] + held_load[w] < room for w, room in self._room):
+            if all(load[w] + held_load[w] < room - SURE for w, room in self._room):
                 self._calm = True
                 return None  # even with all of them, every unit fits with room left
         load = dict(load)
@@ -522,7 +522,7 @@ class Dispatcher:
 
     def _settle(self) -> None:
         """Make sure the first held unit that matters has its ready event queued."""
-        if not self._lazy:
+        if not self._lazy or not self._looks:  # the timetable reads held units itself
             return
         entry = self._first_that_matters()
         if entry is None:
@@ -536,7 +536,6 @@ class Dispatcher:
         """Put the held unit's ready event on the queue, with the key it was given."""
         ready_h, eid, _ = entry
         self._wakes.add(eid)
-        self.woken += 1
         queue: list[Any] = self.env._queue
         call = Call()
         call.fn = self._woken_up
@@ -548,8 +547,9 @@ class Dispatcher:
         ready_h, eid, unit = entry
         self._wakes.discard(eid)
         held = self.held
-        if not held or held[0][:2] > (ready_h, eid):
-            return  # already released by a reader that came first
+        if not held or held[0][:2] > (ready_h, eid):  # released by a reader that came first
+            self._settle()
+            return
         self._release(bisect_left(held, entry))
         del held[0]
         unit.ready_h = ready_h
@@ -563,11 +563,6 @@ class Dispatcher:
         n = bisect_left(self.held, (end_h,))
         if n:
             self._release(n)
-
-    @property
-    def events_saved(self) -> int:
-        """Ready events this dispatcher kept off the queue."""
-        return self.held_total - self.woken
 
     def check(self) -> None:
         """Call trains while the policy says so (full/hybrid)."""

@@ -53,15 +53,17 @@ class RunResult:
     ledger: Ledger
     end_h: float
     warmup_h: float
-    events: int
+    events: int  #: events the engine processed
     wall_s: float
     cranes: int
     services: dict[str, float] = field(default_factory=dict)
     disruptions: DisruptionLog | None = None
 
 
-def _events_scheduled(env: simpy.Environment) -> int:
-    counter = getattr(env, "_eid", None)
+def _events_processed(env: simpy.Environment) -> int:
+    if isinstance(env, Engine):
+        return env.processed
+    counter = getattr(env, "_eid", None)  # another engine: the events it scheduled
     return int(next(counter)) if counter is not None else -1
 
 
@@ -127,7 +129,7 @@ def simulate(
         ledger=ledger,
         end_h=end_h,
         warmup_h=cfg.simulation.warmup_days * 24.0,
-        events=_events_scheduled(env) - sum(d.events_saved for d in hub.dispatchers.values()),
+        events=_events_processed(env),
         wall_s=time.perf_counter() - started,
         cranes=cfg.hub.cranes.count,
         disruptions=disruption_log,

@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 import simpy
-from simpy.core import EventPriority, StopSimulation
+from simpy.core import EmptySchedule, EventPriority, StopSimulation
 from simpy.events import NORMAL, PENDING, URGENT
 
 #: a pool job: called with (token to release the unit with, whether it had to wait)
@@ -48,11 +48,18 @@ class Call:
 
     @property
     def callbacks(self) -> list[Callable[[Call], object]] | None:
-        return None if self.fn is None else [self.fn]
+        fn = self.fn
+        return None if fn is None else [] if fn is _no_op else [fn]
 
     @callbacks.setter
-    def callbacks(self, value: None) -> None:  # SimPy's step() marks the event processed
-        self.fn = None  # type: ignore[assignment]
+    def callbacks(self, value: list[Callable[[Call], object]] | None) -> None:
+        # SimPy's step() marks the event processed (None), or after a StopSimulation
+        # keeps the callbacks that have not run (none: a Call has only one)
+        self.fn = None if value is None else value[0] if value else _no_op  # type: ignore[assignment]
+
+
+def _no_op(_call: Call) -> None:
+    """What is left of a :class:`Call` whose callback stopped the run."""
 
 
 def call_at(
@@ -84,55 +91,97 @@ class _StopAt:
 
 
 class Engine(simpy.Environment):
-    """A ``simpy.Environment`` whose ``run(until=<time>)`` steps the queue in one loop:
-    the same events in the same order as SimPy's ``step()`` (the same stop marker at
-    ``(until, URGENT)``, the same failure handling), with a direct call for each
-    :class:`Call` and no method call per event. Other forms of ``run`` are SimPy's.
+    """A ``simpy.Environment`` that processes the same events in the same order as
+    SimPy's own (same stop event at ``now + (until - now)`` with urgent priority, same
+    failure handling, same event ids), faster: ``run(until=<time>)`` steps the queue in
+    one loop with a direct call for each :class:`Call`.
 
-    ``active`` is the queue entry ``(time, priority, event id, event)`` being processed:
-    whoever keeps events off the queue (the dispatchers' lazy customs) uses it to tell
-    which of them would already have run."""
+    ``active`` is the queue entry ``(time, priority, event id, event)`` being processed,
+    in every form of ``run`` and in ``step``: whoever keeps events off the queue (the
+    dispatchers' lazy customs) uses it to tell which of them would already have run.
+    ``processed`` counts the events processed (stop events not included)."""
 
     def __init__(self, initial_time: float = 0) -> None:
         super().__init__(initial_time)
         self.active: tuple[float, int, int, Any] = (self._now, URGENT, -1, None)
+        self.processed = 0
+
+    def step(self) -> None:
+        """SimPy's ``step()``, keeping ``active`` current."""
+        queue: list[Any] = self._queue
+        try:
+            key = heappop(queue)
+        except IndexError:
+            raise EmptySchedule from None
+        self._now, _, _, event = self.active = key
+        if type(event) is not _StopAt:
+            self.processed += 1
+        self._process(event)
+
+    def _process(self, event: Any) -> None:
+        """The body of SimPy's ``step()`` for one popped event."""
+        if type(event) is Call:
+            try:
+                event.fn(event)
+            except StopSimulation:
+                self._requeue_stopped(event)
+                raise
+            return
+        if type(event) is _StopAt:  # left by a run() that ended with an exception: it
+            next(self._eid)  # stops this run, as SimPy's left-over ``until`` event does
+            raise StopSimulation(None)
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            error = type(event._value)(*event._value.args)
+            error.__cause__ = event._value
+            raise error
+
+    def _requeue_stopped(self, call: Call) -> None:
+        """A Call's callback raised StopSimulation: as SimPy, the event goes back on the
+        queue (first in line, with nothing left to run)."""
+        call.fn = _no_op
+        self.schedule(call, EventPriority(-1))  # type: ignore[arg-type]
 
     def run(self, until: Any = None) -> Any:
         if until is None or isinstance(until, simpy.Event):
-            return super().run(until)
-        at = float(until)
+            return super().run(until)  # steps with step(): ``active`` stays current
+        at = until if isinstance(until, int) else float(until)
         if at <= self._now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         queue: list[Any] = self._queue
         stop = _StopAt()
-        heappush(queue, (at, URGENT, next(self._eid), stop))
+        heappush(queue, (self._now + (at - self._now), URGENT, next(self._eid), stop))
         call = Call
-        while True:
-            try:
-                key = heappop(queue)
-            except IndexError:  # cannot happen while the stop marker is queued
-                raise RuntimeError("event queue emptied before the stop marker") from None
-            self._now, _, _, event = self.active = key
+        processed = 0
+        try:
+            while True:
+                try:
+                    key = heappop(queue)
+                except IndexError:  # cannot happen while the stop marker is queued
+                    raise RuntimeError("event queue emptied before the stop event") from None
+                self._now, _, _, event = self.active = key
+                if type(event) is call:
+                    processed += 1
+                    event.fn(event)
+                elif event is stop:
+                    next(self._eid)  # SimPy re-queues its (emptied) stop event
+                    return None
+                else:
+                    processed += type(event) is not _StopAt
+                    self._process(event)
+        except StopSimulation as exc:
             if type(event) is call:
-                event.fn(event)
-                continue
-            if event is stop:
-                next(self._eid)  # SimPy re-queues its stop event (emptied) for the next run
-                return None
-            if type(event) is _StopAt:  # left by a run() that ended early
-                continue
-            callbacks, event.callbacks = event.callbacks, None
-            try:
-                for callback in callbacks:
-                    callback(event)
-            except StopSimulation as exc:  # as SimPy's step() and run()
-                event.callbacks = callbacks[callbacks.index(callback) + 1 :]
-                self.schedule(event, EventPriority(-1))
-                return exc.args[0]
-            if not event._ok and not hasattr(event, "_defused"):
-                error = type(event._value)(*event._value.args)
-                error.__cause__ = event._value
-                raise error
+                self._requeue_stopped(event)
+            return exc.args[0]
+        finally:
+            self.processed += processed
 
 
 class Grant(simpy.Event):

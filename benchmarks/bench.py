@@ -6,9 +6,11 @@ Usage::
     python benchmarks/bench.py --quick    # fewer repeats, no 10-year memory run
     python benchmarks/bench.py --markdown benchmarks/results.md
 
-Every time is the median of ``--repeats`` runs. Ratios are what to compare across
-machines: the reference is a bare SimPy M/M/4 queue at rho = 0.9 serving 100,000
-customers, timed in the same process right before the model.
+Timings come in ``--repeats`` rounds (default 5); each round times the reference, one
+simulated year and the scaled runs back to back, each ratio is taken within its round,
+and the table gives medians over rounds. Ratios are what to compare across machines: the
+reference is a bare SimPy M/M/4 queue at rho = 0.9 serving 100,000 customers, timed in
+the same process right before the model.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +72,6 @@ def run_model(days: float, overrides: list[str] | None = None) -> tuple[float, i
     return result.wall_s, result.events
 
 
-def median_time(fn: Callable[[], float], repeats: int) -> float:
-    return statistics.median(fn() for _ in range(repeats))
-
-
 def peak_rss_mb(days: float) -> float:
     """Peak RSS of a fresh process simulating ``days`` (and building its tables)."""
     code = (
@@ -119,7 +116,7 @@ def import_probe() -> tuple[float, list[str], float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of timings")
     parser.add_argument("--quick", action="store_true", help="1 repeat, no 10-year run")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
@@ -135,34 +132,56 @@ def main() -> None:
     # child's peak RSS starts from its parent's size at fork time
     rss_1y = peak_rss_mb(365)
     rss_10y = None if args.quick else peak_rss_mb(3650)
-    ref = median_time(lambda: mmc_reference()[0], repeats)
-    row("reference: SimPy M/M/4, rho=0.9, 100k customers", f"{ref:.3f} s")
-    year = median_time(lambda: run_model(365)[0], repeats)
-    _, events = run_model(365)
-    row("baseline, 1 simulated year (no plots)", f"{year:.3f} s")
+
+    # Timings come in rounds: each round times the reference, one year, and every
+    # scaled run back to back, and each ratio is taken within its round; the table
+    # gives the median over rounds. A slow spell of a shared machine then moves both
+    # sides of a ratio, instead of one.
+    def demand_run(factor: int) -> float:
+        # scale demand and the hub with it, so the hub stays below saturation
+        return run_model(
+            365,
+            [
+                f"demand.tonnes_per_day={3600 * factor}",
+                f"hub.cranes.count={3 * factor}",
+                f"hub.gate.lanes={4 * factor}",
+                f"hub.loading.tracks={4 * factor}",
+                f"hub.yard.capacity_teu={2000 * factor}",
+            ],
+        )[0]
+
+    rounds: list[dict[str, float]] = []
+    events = 0
+    for _ in range(repeats):
+        ref = mmc_reference()[0]
+        year, events = run_model(365)
+        rounds.append(
+            {
+                "ref": ref,
+                "year": year,
+                "ratio": year / ref,
+                "years2": run_model(365 * 2)[0] / year,
+                "years4": run_model(365 * 4)[0] / year,
+                "demand2": demand_run(2) / year,
+                "demand4": demand_run(4) / year,
+            }
+        )
+
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    row("reference: SimPy M/M/4, rho=0.9, 100k customers", f"{med('ref'):.3f} s")
+    row("baseline, 1 simulated year (no plots)", f"{med('year'):.3f} s")
     row("  engine events processed", f"{events:,}")
-    row("  events per second", f"{events / year:,.0f}")
-    row("ratio baseline-year / reference", f"{year / ref:.2f}")
-    for years in (2, 4):
-        t = median_time(lambda y=years: run_model(365 * y)[0], repeats)
-        row(f"scaling: {years} years / 1 year", f"{t / year:.2f}")
-    for factor in (2, 4):
-
-        def demand_run(f: int = factor) -> float:
-            # scale demand and the hub with it, so the hub stays below saturation
-            return run_model(
-                365,
-                [
-                    f"demand.tonnes_per_day={3600 * f}",
-                    f"hub.cranes.count={3 * f}",
-                    f"hub.gate.lanes={4 * f}",
-                    f"hub.loading.tracks={4 * f}",
-                    f"hub.yard.capacity_teu={2000 * f}",
-                ],
-            )[0]
-
-        t = median_time(demand_run, repeats)
-        row(f"scaling: demand x{factor} / demand x1 (1 year)", f"{t / year:.2f}")
+    row("  events per second", f"{events / med('year'):,.0f}")
+    row("ratio baseline-year / reference", f"{med('ratio'):.2f}")
+    if repeats > 1:
+        ratios = sorted(r["ratio"] for r in rounds)
+        row("  ratio in each round (sorted)", " · ".join(f"{x:.2f}" for x in ratios))
+    row("scaling: 2 years / 1 year", f"{med('years2'):.2f}")
+    row("scaling: 4 years / 1 year", f"{med('years4'):.2f}")
+    row("scaling: demand x2 / demand x1 (1 year)", f"{med('demand2'):.2f}")
+    row("scaling: demand x4 / demand x1 (1 year)", f"{med('demand4'):.2f}")
     row("peak RSS, 1 year (incl. tables)", f"{rss_1y:.0f} MB")
     if rss_10y is not None:
         row("peak RSS, 10 years (incl. tables)", f"{rss_10y:.0f} MB")
@@ -181,7 +200,7 @@ def main() -> None:
             "# Benchmark results",
             "",
             f"Machine: {machine}  ",
-            f"Command: `python benchmarks/bench.py` (median of {repeats})  ",
+            f"Command: `python benchmarks/bench.py` (medians over {repeats} rounds)  ",
             f"Date: {time.strftime('%Y-%m-%d')}",
             "",
             "| measure | value |",

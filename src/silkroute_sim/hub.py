@@ -550,7 +550,7 @@ class Dispatcher:
         if not held or held[0][:2] > (ready_h, eid):  # released by a reader that came first
             self._settle()
             return
-        self._release(bisect_left(held, entry))
+        self._release(bisect_left(held, (ready_h, eid)))
         del held[0]
         unit.ready_h = ready_h
         self.held_load[unit.wagon_type] -= unit.size

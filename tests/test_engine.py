@@ -377,3 +377,28 @@ def test_background_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPa
     )
     assert _background_rows(chained) == _background_rows(processes)
     assert len(chained.records.background_trains) > 500
+
+
+# ---------------------------------------------------------------- end of a run
+
+
+def test_a_runs_records_go_with_its_result_not_with_the_model_cycles() -> None:
+    """The model's objects reference each other in cycles that only the cyclic garbage
+    collector frees; the records a result holds must not wait for it (a sweep worker
+    would carry every finished run until the next full collection)."""
+    import gc
+    import inspect
+
+    cfg = validate_config(CASES["hybrid-random"])
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = simulate(cfg)
+        shipments = result.records.shipments
+        assert shipments and result.records.monitors["yard_teu"].levels.size > 1
+        del result
+        held_by = [r for r in gc.get_referrers(shipments) if not inspect.isframe(r)]
+        assert held_by == []  # only this test's variable: freed with the result
+    finally:
+        if enabled:
+            gc.enable()

@@ -116,8 +116,7 @@ def simulate(
 
     for dispatcher in hub.dispatchers.values():
         dispatcher.finish(end_h)
-    for monitor in records.monitors.values():
-        monitor.freeze()
+    records = records.hand_over()  # freed with the result, not with the model's cycles
     ledger = Ledger(
         hub.kg_arrived, hub.kg_gate, hub.kg_yard, hub.kg_on_train, hub.kg_delivered, hub.kg_departed
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -77,13 +77,19 @@ class LevelMonitor:
             self._cache = (n, times, levels)
         return self._cache[1], self._cache[2]
 
-    def freeze(self) -> None:
-        """The run is over: keep the step series, free the change log (which holds
-        every change, not one point per distinct time)."""
-        self._series()
+    def frozen(self) -> LevelMonitor:
+        """The run is over: a read-only monitor holding the step series. This one, which
+        the run's model still references, gives up its data (the change log, which holds
+        every change rather than one point per distinct time, is freed)."""
+        times, levels = self._series()
+        done = LevelMonitor(self.name, self.unit, self.t0, self.level0)
+        done._cache = (0, times, levels)
+        done._frozen = True
         self.stamps = array("d")
         self.deltas = array("d")
-        self._frozen = True
+        self._cache = None
+        self._frozen = True  # reading it now fails: it has handed its series over
+        return done
 
     @property
     def times(self) -> np.ndarray:
@@ -164,3 +170,23 @@ class RunRecords:
         mon = LevelMonitor(name, unit, 0.0, level)
         self.monitors[name] = mon
         return mon
+
+    def hand_over(self) -> RunRecords:
+        """The run is over: new records holding everything (monitors frozen), leaving
+        these empty. The run's model objects (hub, corridor, engine, pending events)
+        reference each other in cycles, which only the cyclic garbage collector frees,
+        and they reference these records; handed over, the records go when the result
+        goes, by reference counting — in a sweep worker, before the next run."""
+        done = RunRecords(
+            shipments=self.shipments,
+            trains=self.trains,
+            background_trains=self.background_trains,
+            inbound_trains=self.inbound_trains,
+            node_events=self.node_events,
+            monitors={name: mon.frozen() for name, mon in self.monitors.items()},
+            cancelled_slots=self.cancelled_slots,
+            warnings=self.warnings,
+        )
+        for f in fields(self):
+            setattr(self, f.name, f.default_factory())  # type: ignore[operator]
+        return done

@@ -52,6 +52,28 @@ def test_same_path_as_networkx(case: tuple[nx.DiGraph, str, str]) -> None:
         assert ours == theirs
 
 
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(graphs(), st.data())
+def test_node_costs_are_the_weight_function_they_replace(
+    case: tuple[nx.DiGraph, str, str], data: st.DataObject
+) -> None:
+    """Adaptive routing passes queue costs per node; the result must be networkx's with
+    the weight function ``expected_h + cost of the node entered``."""
+    graph, source, target = case
+    costs = data.draw(
+        st.dictionaries(st.sampled_from(sorted(graph.nodes)), st.sampled_from([0.0, 0.5, 1.0]))
+    )
+
+    def weight(u: str, v: str, attrs: dict[str, float]) -> float:
+        return attrs["expected_h"] + costs.get(v, 0.0)
+
+    ours = _outcome(dijkstra_path, graph, source, target, "expected_h", costs)
+    theirs = _outcome(
+        lambda g, s, t: nx.dijkstra_path(g, s, t, weight=weight), graph, source, target
+    )
+    assert ours == theirs
+
+
 def test_unknown_source_and_unreachable_target() -> None:
     graph = nx.DiGraph([("a", "b")])
     with pytest.raises(nx.NodeNotFound):

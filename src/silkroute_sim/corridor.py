@@ -166,7 +166,9 @@ class Corridor:
         if self.guard is not None:
             return self.guard.plan(train, start, stops)
         if self.route_policy.get(train.service) == "adaptive":
-            return shortest_path(self.graph, start, stops, self._adaptive_weight)
+            # _adaptive_weight, as a cost per node entered (only queues cost anything)
+            waits = {name: n.expected_wait_h() for name, n in self.nodes.items() if n.waiting}
+            return shortest_path(self.graph, start, stops, "expected_h", waits)
         return shortest_path(self.graph, start, stops)
 
     # -------------------------------------------------------------- movement

@@ -120,12 +120,14 @@ class Demand:
 
     def make_shipment(self, now: float) -> Shipment:
         """The next arrival of the share-of-tonnes stream."""
-        k = self._share_index[self.class_choice() if len(self.class_names) > 1 else 0]
+        k = self._share_index[self.class_choice.draw() if len(self.class_names) > 1 else 0]
         return self._make(k, now, "")
 
     def make_unit(self, now: float) -> Shipment:
         """The next arrival of the units stream (factories)."""
-        k, origin = self.unit_sources[self.source_choice() if len(self.unit_sources) > 1 else 0]
+        k, origin = self.unit_sources[
+            self.source_choice.draw() if len(self.unit_sources) > 1 else 0
+        ]
         return self._make(k, now, origin)
 
     def _make(self, k: int, now: float, origin: str) -> Shipment:
@@ -133,7 +135,7 @@ class Demand:
         cap = self.cap_kg[k]
         if cap is not None and kg > cap:
             kg = cap
-        dest = self.dest_names[k][self.destination[k]()]
+        dest = self.dest_names[k][self.destination[k].draw()]
         spec = self.spec[k]
         value = self.value[k]
         self._next_id += 1

@@ -9,7 +9,6 @@ disruptions (common random numbers).
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
@@ -42,7 +41,7 @@ class Streams:
         return Sampler(_UNIFORM, self.generator(name))
 
     def chooser(self, name: str, weights: Sequence[float]) -> Chooser:
-        return Chooser(weights, self.uniform(name))
+        return Chooser(weights, self.generator(name))
 
 
 class _Uniform01:
@@ -101,20 +100,29 @@ class Sampler:
 
 
 class Chooser:
-    """Picks an index with given weights, from a uniform stream."""
+    """Picks an index with the given weights: the first whose running sum of weights
+    exceeds ``u * total`` for a uniform draw ``u`` (the last index at most). The uniforms
+    come from the stream in blocks, as a :class:`Sampler` draws them, and are turned
+    into indices a block at a time (``searchsorted`` finds what ``bisect_right`` finds);
+    ``chooser()`` is one pick, ``chooser.draw`` the same as a C-level callable."""
 
-    __slots__ = ("_cum", "_total", "_u")
+    __slots__ = ("draw",)
 
-    def __init__(self, weights: Sequence[float], uniform: Sampler) -> None:
+    def __init__(self, weights: Sequence[float], rng: np.random.Generator) -> None:
         cum: list[float] = []
         total = 0.0
         for w in weights:
             total += float(w)
             cum.append(total)
-        self._cum = cum
-        self._total = total
-        self._u = uniform
+        bounds = np.array(cum, dtype=float)
+        last = len(cum) - 1
+
+        def block() -> list[int]:
+            picks = np.searchsorted(bounds, rng.random(BLOCK) * total, side="right")
+            return np.minimum(picks, last).tolist()
+
+        picks = itertools.chain.from_iterable(block() for _ in itertools.count())
+        self.draw: Callable[[], int] = picks.__next__
 
     def __call__(self) -> int:
-        index = bisect.bisect_right(self._cum, self._u.draw() * self._total)
-        return min(index, len(self._cum) - 1)
+        return self.draw()

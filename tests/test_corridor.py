@@ -202,3 +202,31 @@ def test_unreachable_destination() -> None:
         ConfigError, match=r"services\.term\.stops\.0: unreachable: no path from Hub to Island"
     ):
         validate_config(raw, "c.yaml")
+
+
+def test_background_trains_share_nothing_they_could_change() -> None:
+    from silkroute_sim.entities import Shipment, Train
+
+    one = Train("bg-a-00001", "a", "X", ["Y"], 90.0, background=True)
+    two = Train("bg-a-00002", "a", "X", ["Y"], 90.0, background=True)
+    assert one.shipments is two.shipments and not one.shipments  # shared, empty
+    with pytest.raises(ValueError, match="carries no shipments"):
+        one.add(Shipment(1, "c", "Y", "s", 1000, 2.0, 0.0))
+    assert not one.shipments
+    service = Train("s-00001", "s", "X", ["Y"], 90.0)
+    service.add(Shipment(2, "c", "Y", "s", 1000, 2.0, 0.0))
+    assert service.box_count == 1 and not one.shipments and one.capacity == {}
+
+
+def test_node_event_log_reads_like_a_list_of_events() -> None:
+    from silkroute_sim.records import NodeEvent, NodeEventLog
+
+    rows = [
+        NodeEvent("t1", "Border", "customs", 1.0, 1.5, 2.5, False, 40),
+        NodeEvent("bg-x-00001", "Border", "gauge_change", 2.5, 2.5, 7.25, True, 45),
+    ]
+    log = NodeEventLog()
+    log.append(rows[0])
+    log.add(*(getattr(rows[1], f) for f in NodeEvent.__dataclass_fields__))
+    assert len(log) == 2 and list(log) == rows and log[1] == rows[1]
+    assert [type(e.background) for e in log] == [bool, bool]

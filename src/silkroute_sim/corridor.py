@@ -30,7 +30,7 @@ from .distributions import Exponential, Gamma
 from .entities import Train
 from .hub import Hub, WorkFn
 from .network import expected_processing_h, shortest_path
-from .records import LevelMonitor, NodeEvent, RunRecords
+from .records import LevelMonitor, RunRecords
 from .resources import Call, FastPool, call_at
 from .rng import Sampler, Streams
 
@@ -235,31 +235,27 @@ class Corridor:
         first_written = node.has_customs or not gauge_change
         if first_written:
             kind = "customs" if node.has_customs else node.kind
-            events.append(
-                NodeEvent(
-                    train.train_id,
-                    node.name,
-                    kind,
-                    arrived,
-                    start,
-                    start + customs_h,
-                    train.background,
-                    train.box_count,
-                )
+            events.add(
+                train.train_id,
+                node.name,
+                kind,
+                arrived,
+                start,
+                start + customs_h,
+                train.background,
+                train.box_count,
             )
         if gauge_change:
             gc_start = start + customs_h
-            events.append(
-                NodeEvent(
-                    train.train_id,
-                    node.name,
-                    "gauge_change",
-                    gc_start if first_written else arrived,
-                    gc_start,
-                    gc_start + gauge_h,
-                    train.background,
-                    train.box_count,
-                )
+            events.add(
+                train.train_id,
+                node.name,
+                "gauge_change",
+                gc_start if first_written else arrived,
+                gc_start,
+                gc_start + gauge_h,
+                train.background,
+                train.box_count,
             )
 
     def traverse(self, train: Train, u: str, v: str) -> Proc:
@@ -314,17 +310,9 @@ class Corridor:
             if v == remaining[0]:
                 remaining.pop(0)
                 self.hub.deliver(train, v, self.nodes[v].dwell)
-                self.records.node_events.append(
-                    NodeEvent(
-                        train.train_id,
-                        v,
-                        "terminal",
-                        env.now,
-                        env.now,
-                        env.now,
-                        False,
-                        train.box_count,
-                    )
+                now = env.now
+                self.records.node_events.add(
+                    train.train_id, v, "terminal", now, now, now, False, train.box_count
                 )
                 if not remaining:
                     break
@@ -378,10 +366,11 @@ class Corridor:
 class _BackgroundSource:
     """One stream of background trains: each arrival schedules the next."""
 
-    __slots__ = ("corridor", "count", "gap", "name", "stream")
+    __slots__ = ("corridor", "count", "gap", "name", "stops", "stream")
 
     def __init__(self, call: Call) -> None:
         self.corridor, self.name, self.stream, self.gap = call.arg
+        self.stops = [self.stream.route[-1]]
         self.count = 0
         self._next()
 
@@ -397,7 +386,7 @@ class _BackgroundSource:
             f"bg-{self.name}-{self.count:05d}",
             self.name,
             stream.route[0],
-            [stream.route[-1]],
+            self.stops,  # one list for the stream: a train's stops are only read
             float(stream.boxes) * 2,
             background=True,
         )

@@ -81,6 +81,10 @@ class Shipment:
         return self.kg / 1000
 
 
+_NO_SHIPMENTS: list[Shipment] = []  # shared by background trains, never appended to
+_NOTHING: dict[str, float] = {}  # shared by background trains, never changed
+
+
 class Train:
     """A train: an Urumqi service train carrying shipments, or a background train."""
 
@@ -126,7 +130,10 @@ class Train:
         self.stops = stops
         self.capacity_teu = capacity_teu
         self.background = background
-        self.shipments: list[Shipment] = []
+        # a background train carries no shipments of ours: it shares empty containers
+        # (never changed in place: ``add`` refuses, capacity and use are replaced whole)
+        # instead of three of its own — 130,000 such trains in a 10-year run
+        self.shipments: list[Shipment] = _NO_SHIPMENTS if background else []
         self.box_count = 0
         self.kg = 0
         self.teu = 0.0
@@ -141,8 +148,8 @@ class Train:
         self.arrived_h = NAN
         self.wait_h = 0.0
         # by wagon type: capacity offered and taken (TEU, or wagons for unit wagons)
-        self.capacity: dict[str, float] = {}
-        self.used: dict[str, float] = {}
+        self.capacity: dict[str, float] = _NOTHING if background else {}
+        self.used: dict[str, float] = _NOTHING if background else {}
         self.load_factor = NAN
 
     @property
@@ -150,6 +157,8 @@ class Train:
         return self.stops[-1]
 
     def add(self, shipment: Shipment) -> None:
+        if self.background:
+            raise ValueError(f"background train {self.train_id} carries no shipments")
         self.shipments.append(shipment)
         self.box_count += 1
         self.kg += shipment.kg

@@ -8,6 +8,7 @@ written as an empty cell, never as a silent 0.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Sequence
 from operator import attrgetter
 
@@ -157,24 +158,24 @@ def trains_frame(result: RunResult) -> pd.DataFrame:
 
 
 def node_events_frame(result: RunResult) -> pd.DataFrame:
-    events = result.records.node_events
-    arrived = _floats(events, "arrived_h")
-    start = _floats(events, "start_h")
+    log = result.records.node_events  # stored by column already
+
+    def floats(column: array[float]) -> np.ndarray:
+        return np.array(column, dtype=float)
+
+    arrived = floats(log.arrived_h)
+    start = floats(log.start_h)
     return pd.DataFrame(
         {
-            "train_id": _values(events, "train_id"),
-            "node": _values(events, "node"),
-            "kind": _values(events, "kind"),
+            "train_id": list(log.train_id),
+            "node": list(log.node),
+            "kind": list(log.kind),
             "arrived_h": arrived,
             "start_h": start,
-            "end_h": _floats(events, "end_h"),
+            "end_h": floats(log.end_h),
             "wait_h": start - arrived,
-            "background": np.fromiter(
-                map(attrgetter("background"), events), dtype=bool, count=len(events)
-            ),
-            "boxes": np.fromiter(
-                map(attrgetter("boxes"), events), dtype=np.int64, count=len(events)
-            ),
+            "background": np.array(log.background, dtype=bool),
+            "boxes": np.array(log.boxes, dtype=np.int64),
         },
         columns=NODE_EVENT_COLUMNS,
     )

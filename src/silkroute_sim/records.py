@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -151,6 +152,84 @@ class NodeEvent:
     boxes: int
 
 
+class NodeEventLog:
+    """The run's node events, stored by column: a 10-year run has about 500,000, and a
+    row object each would cost three times the memory. ``add`` appends one; iterating,
+    ``len`` and indexing give :class:`NodeEvent` rows, as a list of them would."""
+
+    __slots__ = ("arrived_h", "background", "boxes", "end_h", "kind", "node", "start_h", "train_id")
+
+    def __init__(self) -> None:
+        self.train_id: list[str] = []
+        self.node: list[str] = []
+        self.kind: list[str] = []
+        self.arrived_h = array("d")
+        self.start_h = array("d")
+        self.end_h = array("d")
+        self.background = array("b")
+        self.boxes = array("q")
+
+    def add(
+        self,
+        train_id: str,
+        node: str,
+        kind: str,
+        arrived_h: float,
+        start_h: float,
+        end_h: float,
+        background: bool,
+        boxes: int,
+    ) -> None:
+        self.train_id.append(train_id)
+        self.node.append(node)
+        self.kind.append(kind)
+        self.arrived_h.append(arrived_h)
+        self.start_h.append(start_h)
+        self.end_h.append(end_h)
+        self.background.append(background)
+        self.boxes.append(boxes)
+
+    def append(self, event: NodeEvent) -> None:
+        self.add(
+            event.train_id,
+            event.node,
+            event.kind,
+            event.arrived_h,
+            event.start_h,
+            event.end_h,
+            event.background,
+            event.boxes,
+        )
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def __iter__(self) -> Iterator[NodeEvent]:
+        return map(
+            NodeEvent,
+            self.train_id,
+            self.node,
+            self.kind,
+            self.arrived_h,
+            self.start_h,
+            self.end_h,
+            map(bool, self.background),
+            self.boxes,
+        )
+
+    def __getitem__(self, i: int) -> NodeEvent:
+        return NodeEvent(
+            self.train_id[i],
+            self.node[i],
+            self.kind[i],
+            self.arrived_h[i],
+            self.start_h[i],
+            self.end_h[i],
+            bool(self.background[i]),
+            self.boxes[i],
+        )
+
+
 @dataclass
 class RunRecords:
     """Everything a run appends; metrics are computed from it afterwards."""
@@ -161,7 +240,7 @@ class RunRecords:
     #: trains arriving at the hub (hub.inbound): arrived = opened_h, track = loading_start_h,
     #: unloaded = loaded_h, track released = departed_h
     inbound_trains: list[Train] = field(default_factory=list)
-    node_events: list[NodeEvent] = field(default_factory=list)
+    node_events: NodeEventLog = field(default_factory=NodeEventLog)
     monitors: dict[str, LevelMonitor] = field(default_factory=dict)
     cancelled_slots: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -241,12 +241,19 @@ CASES = {
 }
 
 
+def _with_and_without(
+    cfg: Any, monkeypatch: pytest.MonkeyPatch, owner: type, switch: str
+) -> tuple[Any, Any]:
+    """The run with ``owner.switch`` on (the default), and the reference run with it off."""
+    fast = simulate(cfg)
+    monkeypatch.setattr(owner, switch, False)
+    reference = simulate(cfg)
+    monkeypatch.setattr(owner, switch, True)
+    return fast, reference
+
+
 def _both(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    lazy = simulate(cfg)
-    monkeypatch.setattr(Dispatcher, "lazy", False)
-    eager = simulate(cfg)
-    monkeypatch.setattr(Dispatcher, "lazy", True)
-    return lazy, eager
+    return _with_and_without(cfg, monkeypatch, Dispatcher, "lazy")
 
 
 def _assert_same_run(lazy: Any, eager: Any) -> None:
@@ -329,11 +336,7 @@ def _background_raw(cv: float, customs: Any) -> dict[str, Any]:
 
 
 def _both_corridors(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    chained = simulate(cfg)
-    monkeypatch.setattr(Corridor, "background_callbacks", False)
-    processes = simulate(cfg)
-    monkeypatch.setattr(Corridor, "background_callbacks", True)
-    return chained, processes
+    return _with_and_without(cfg, monkeypatch, Corridor, "background_callbacks")
 
 
 def _background_rows(result: Any) -> list[tuple[Any, ...]]:

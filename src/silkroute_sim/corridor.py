@@ -71,7 +71,7 @@ class NodeState:
         self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
         self.tracks: Any = None  # FastPool, or an adjustable pool under disruptions
         self.headway_h = 0.0
-        self.next_start_h = 0.0
+        self.next_slot_h = 0.0  # the earliest start of processing (daily capacity)
         self.waiting = 0
         self.queue: LevelMonitor | None = None
         self.cranes = 1
@@ -110,13 +110,13 @@ class NodeState:
 
 
 class EdgeState:
-    __slots__ = ("headway_h", "km", "next_entry_h", "run_h")
+    __slots__ = ("headway_h", "km", "next_slot_h", "run_h")
 
     def __init__(self, km: float, run_h: float, line_capacity: float | None) -> None:
         self.km = km
         self.run_h = run_h
         self.headway_h = 24.0 / line_capacity if line_capacity else 0.0
-        self.next_entry_h = 0.0
+        self.next_slot_h = 0.0  # the earliest entry (line headway)
 
 
 class Corridor:
@@ -177,13 +177,14 @@ class Corridor:
     # trains, and any train while disruptions can stop it) and a chain of engine
     # callbacks (:class:`_BackgroundRun`). Both take the same steps at the same times.
 
-    def _edge_wait(self, edge: EdgeState) -> float:
-        """Hours to wait before entering ``edge`` (its line headway); books the entry."""
-        if edge.headway_h <= 0:
+    def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
+        """Hours to wait for the next slot of an edge (its line headway: entries) or a
+        node (its daily capacity: starts of processing); books the slot."""
+        if spaced.headway_h <= 0:
             return 0.0
         now = self.env.now
-        start = max(now, edge.next_entry_h)
-        edge.next_entry_h = start + edge.headway_h
+        start = max(now, spaced.next_slot_h)
+        spaced.next_slot_h = start + spaced.headway_h
         return start - now
 
     def _queue_in(self, node: NodeState) -> float:
@@ -193,16 +194,6 @@ class Corridor:
         node.waiting += 1
         node.queue.add(arrived, 1)
         return arrived
-
-    def _start_wait(self, node: NodeState) -> float:
-        """Hours a train holding a track waits for its start (the node's daily capacity
-        spaces starts); books the start."""
-        if node.headway_h <= 0:
-            return 0.0
-        now = self.env.now
-        start = max(now, node.next_start_h)
-        node.next_start_h = start + node.headway_h
-        return start - now
 
     def _begin(self, node: NodeState, train: Train, prev: str | None) -> tuple[float, float, bool]:
         """Processing starts: the train leaves the queue. Returns the hours of formalities
@@ -262,7 +253,7 @@ class Corridor:
         """Run along edge u → v (respecting its line headway)."""
         env = self.env
         edge = self.edges[(u, v)]
-        wait = self._edge_wait(edge)
+        wait = self._slot_wait(edge)
         if wait > 0:
             yield env.timeout(wait)
         yield env.timeout(edge.run_h)
@@ -276,7 +267,7 @@ class Corridor:
         arrived = self._queue_in(node)
         with node.tracks.request() as track:
             yield track
-            wait = self._start_wait(node)
+            wait = self._slot_wait(node)
             if wait > 0:
                 yield env.timeout(wait)
             start = env.now
@@ -458,7 +449,7 @@ class _BackgroundRun:
             self._granted(None)
 
     def _granted(self, _call: Call | None) -> None:
-        wait = self.corridor._start_wait(self.node)
+        wait = self.corridor._slot_wait(self.node)
         if wait > 0:
             call_at(self.corridor.env, wait, self._begin)
         else:
@@ -496,7 +487,7 @@ class _BackgroundRun:
             self.train.arrived_h = corridor.env.now
             return
         edge = corridor.edges[(route[i], route[i + 1])]
-        wait = corridor._edge_wait(edge)
+        wait = corridor._slot_wait(edge)
         if wait > 0:
             call_at(corridor.env, wait, self._run_edge)
         else:

@@ -230,3 +230,5 @@ def test_node_event_log_reads_like_a_list_of_events() -> None:
     log.add(*(getattr(rows[1], f) for f in NodeEvent.__dataclass_fields__))
     assert len(log) == 2 and list(log) == rows and log[1] == rows[1]
     assert [type(e.background) for e in log] == [bool, bool]
+    with pytest.raises(TypeError):
+        log[0:1]  # type: ignore[call-overload]

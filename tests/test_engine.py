@@ -405,3 +405,15 @@ def test_a_runs_records_go_with_its_result_not_with_the_model_cycles() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() -> None:
+    from silkroute_sim.records import LevelMonitor
+
+    live = LevelMonitor("yard_teu", "TEU")
+    for t, change in ((1.0, 2.0), (1.0, 1.0), (3.0, -2.0)):
+        live.add(t, change)
+    done = live.frozen()
+    assert done.times.tolist() == [0.0, 1.0, 3.0] and done.levels.tolist() == [0.0, 3.0, 1.0]
+    with pytest.raises(RuntimeError, match="handed its series over"):
+        live.arrays()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
@@ -59,7 +60,11 @@ class LevelMonitor:
         if self._frozen:
             if n:
                 raise RuntimeError(f"monitor {self.name!r} changed after its run ended")
-            assert self._cache is not None
+            if self._cache is None:
+                raise RuntimeError(
+                    f"monitor {self.name!r} handed its series over at the end of the run: "
+                    "read it from the result's records"
+                )
             return self._cache[1], self._cache[2]
         if self._cache is None or self._cache[0] != n:
             times = np.empty(n + 1)
@@ -218,6 +223,7 @@ class NodeEventLog:
         )
 
     def __getitem__(self, i: int) -> NodeEvent:
+        i = operator.index(i)  # one event: a slice is not supported
         return NodeEvent(
             self.train_id[i],
             self.node[i],

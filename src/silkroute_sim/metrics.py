@@ -28,12 +28,8 @@ from .records import step_integrals
 
 NAN = math.nan
 
-SHIPMENT_COLUMNS = [
-    "shipment_id",
-    "cargo_class",
-    "destination",
-    "service",
-    "tonnes",
+#: shipment attributes that go to shipments.csv as they are (floats)
+SHIPMENT_FLOAT_ATTRS = (
     "teu",
     "arrived_h",
     "yard_in_h",
@@ -42,6 +38,14 @@ SHIPMENT_COLUMNS = [
     "departed_h",
     "terminal_arrived_h",
     "delivered_h",
+)
+SHIPMENT_COLUMNS = [
+    "shipment_id",
+    "cargo_class",
+    "destination",
+    "service",
+    "tonnes",
+    *SHIPMENT_FLOAT_ATTRS,
     "train_id",
     "hub_dwell_h",
     "door_to_door_d",
@@ -103,16 +107,7 @@ def shipments_frame(result: RunResult) -> pd.DataFrame:
         "service": _values(ships, "service"),
         "tonnes": np.fromiter(map(attrgetter("kg"), ships), dtype=float, count=len(ships)) / 1000,
     }
-    for attr in (
-        "teu",
-        "arrived_h",
-        "yard_in_h",
-        "ready_h",
-        "loaded_h",
-        "departed_h",
-        "terminal_arrived_h",
-        "delivered_h",
-    ):
+    for attr in SHIPMENT_FLOAT_ATTRS:
         columns[attr] = _floats(ships, attr)
     delivered = columns["delivered_h"]
     assert isinstance(delivered, np.ndarray)

@@ -5,12 +5,22 @@ Usage::
     python benchmarks/bench.py            # full table (a few minutes)
     python benchmarks/bench.py --quick    # fewer repeats, no 10-year memory run
     python benchmarks/bench.py --markdown benchmarks/results.md
+    python benchmarks/bench.py --instructions   # also count instructions (valgrind)
 
 Timings come in ``--repeats`` rounds (default 5); each round times the reference, one
 simulated year and the scaled runs back to back, each ratio is taken within its round,
 and the table gives medians over rounds, with the best (least) times beside them.
 Ratios are what to compare across machines: the reference is a bare SimPy M/M/4 queue
 at rho = 0.9 serving 100,000 customers, timed in the same process as the model.
+
+On a shared machine the same run can take 1.6 s one minute and 2.7 s the next.
+``--instructions`` adds a measure that does not move: the CPU instructions of the
+reference and of one simulated year, counted by valgrind (``cachegrind``, no cache
+simulation; about 8 minutes on 2 cores). Each count is that of a child process doing the
+work minus that of the same child stopping just before it (imports, configs and a warm
+run cost the same in both), with hash seeds and address-space layout fixed. The
+instruction ratio is steady to about 1 % from run to run: it is the figure to decide
+small changes with. Wall time also pays for cache misses, so the time ratio is higher.
 """
 
 from __future__ import annotations
@@ -19,10 +29,13 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -114,12 +127,95 @@ def import_probe() -> tuple[float, list[str], float]:
     return statistics.median(imports), heavy, statistics.median(helps)
 
 
+def demand_overrides(factor: int) -> list[str]:
+    """Demand ``factor`` times the baseline's, with the hub scaled with it so that it stays
+    below saturation (the scaling runs)."""
+    return [
+        f"demand.tonnes_per_day={3600 * factor}",
+        f"hub.cranes.count={3 * factor}",
+        f"hub.gate.lanes={4 * factor}",
+        f"hub.loading.tracks={4 * factor}",
+        f"hub.yard.capacity_teu={2000 * factor}",
+    ]
+
+
+#: what the instruction counts measure: the reference, and model runs as (days, overrides)
+COUNTED: dict[str, tuple[float, list[str]]] = {
+    "y1": (365, []),
+    "y4": (365 * 4, []),
+    "d4": (365, demand_overrides(4)),
+}
+
+#: a child for instruction counts: ``python -c PROBE <ref|y1|y4|d4> <0|1>`` sets everything
+#: up, then does the work only when the last argument is 1
+PROBE = """
+import sys
+sys.path.insert(0, {bench_dir!r})
+from bench import COUNTED, mmc_reference
+from silkroute_sim.loader import load_config
+from silkroute_sim.model import simulate
+
+what, work = sys.argv[1], sys.argv[2] == "1"
+if what == "ref":
+    mmc_reference(1000)  # warm: the same code paths, a hundredth of the work
+    if work:
+        mmc_reference()
+else:
+    days, overrides = COUNTED[what]
+    simulate(load_config("baseline", overrides, days=1, warmup_days=0))  # warm: lazy imports
+    cfg = load_config("baseline", overrides, days=days, warmup_days=min(30, days / 2))
+    if work:
+        simulate(cfg)
+"""
+
+
+def count_instructions(what: str, work: bool) -> int:
+    """CPU instructions of the probe child (valgrind's cachegrind, no cache simulation)."""
+    cmd = [
+        "valgrind",
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        sys.executable,
+        "-c",
+        PROBE.format(bench_dir=str(Path(__file__).resolve().parent)),
+        what,
+        "1" if work else "0",
+    ]
+    if shutil.which("setarch"):  # same address-space layout in every child
+        cmd = ["setarch", platform.machine(), "-R", *cmd]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
+    if out.returncode != 0 or match is None:
+        tail = "\n".join(out.stderr.strip().splitlines()[-5:])
+        raise SystemExit(f"instruction count of {what!r} failed (exit {out.returncode}):\n{tail}")
+    return int(match.group(1).replace(",", ""))
+
+
+def instruction_counts() -> dict[str, int]:
+    """Instructions of the reference and of the counted model runs (work minus set-up);
+    the children run two at a time, longest first."""
+    jobs = [(what, work) for what in ("y4", "d4", "y1", "ref") for work in (True, False)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(zip(jobs, pool.map(lambda job: count_instructions(*job), jobs), strict=True))
+    return {what: counts[(what, True)] - counts[(what, False)] for what, _ in jobs[::2]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="rounds of timings")
     parser.add_argument("--quick", action="store_true", help="1 repeat, no 10-year run")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count CPU instructions with valgrind (a ratio that machine noise "
+        "does not move; about 8 minutes)",
+    )
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian/Ubuntu: apt install valgrind)")
     repeats = 1 if args.quick else args.repeats
 
     rows: list[tuple[str, str]] = []
@@ -139,16 +235,7 @@ def main() -> None:
     # sides of a ratio, instead of one.
     def demand_run(factor: int) -> float:
         # scale demand and the hub with it, so the hub stays below saturation
-        return run_model(
-            365,
-            [
-                f"demand.tonnes_per_day={3600 * factor}",
-                f"hub.cranes.count={3 * factor}",
-                f"hub.gate.lanes={4 * factor}",
-                f"hub.loading.tracks={4 * factor}",
-                f"hub.yard.capacity_teu={2000 * factor}",
-            ],
-        )[0]
+        return run_model(365, demand_overrides(factor))[0]
 
     times: dict[str, list[float]] = {k: [] for k in ("ref", "y1", "y2", "y4", "d2", "d4")}
     events = 0
@@ -181,6 +268,16 @@ def main() -> None:
     if repeats > 1:
         rounds = sorted(a / b for a, b in zip(times["y1"], times["ref"], strict=True))
         row("  the ratio in each round (sorted)", " · ".join(f"{x:.2f}" for x in rounds))
+    if args.instructions:
+        counts = instruction_counts()
+        row("instructions: reference (100k customers)", f"{counts['ref'] / 1e9:.2f} G")
+        row(
+            "instructions: baseline year",
+            f"{counts['y1'] / 1e9:.2f} G ({counts['y1'] / max(events, 1):,.0f} per event)",
+        )
+        row("instruction ratio baseline-year / reference", f"{counts['y1'] / counts['ref']:.2f}")
+        row("instruction ratio 4 years / 1 year", f"{counts['y4'] / counts['y1']:.2f}")
+        row("instruction ratio demand x4 / demand x1", f"{counts['d4'] / counts['y1']:.2f}")
     row("scaling: 2 years / 1 year", ratio("y2", "y1"))
     row("scaling: 4 years / 1 year", ratio("y4", "y1"))
     row("scaling: demand x2 / demand x1 (1 year)", ratio("d2", "y1"))

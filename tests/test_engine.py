@@ -417,3 +417,75 @@ def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() 
     assert done.times.tolist() == [0.0, 1.0, 3.0] and done.levels.tolist() == [0.0, 3.0, 1.0]
     with pytest.raises(RuntimeError, match="handed its series over"):
         live.arrays()
+
+
+# ---------------------------------------------------------------- slices of a run
+
+
+def _monitor_series(result: Any) -> dict[str, tuple[list[float], list[float]]]:
+    return {
+        name: (mon.times.tolist(), mon.levels.tolist())
+        for name, mon in result.records.monitors.items()
+    }
+
+
+SLICED = {
+    "hybrid-tied": CASES["hybrid-tied"],
+    "schedule-tied": CASES["schedule-tied"],
+    # a background train every 3 h exactly: some arrive at the very instant a slice ends
+    "background-on-the-hour": _background_raw(0.0, "2 h"),
+}
+
+
+@pytest.mark.parametrize("case", [*sorted(SLICED), "scenarios/khorgos-closed-7d"])
+def test_stopping_between_slices_changes_nothing(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``simulate`` stops the engine every ``SLICE_DAYS`` (progress, compacting the
+    monitors). The run must be the same as in one go, with stops at odd instants, and
+    with every monitor compacted at every stop."""
+    import silkroute_sim.model as model
+    from silkroute_sim.records import RunRecords
+
+    if case in SLICED:
+        cfg = validate_config(SLICED[case])
+    else:  # disruptions: closures, reroutes, processes that can be interrupted
+        cfg = load_config(str(CONFIGS / f"{case}.yaml"), days=20, warmup_days=5)
+    monkeypatch.setattr(model, "SLICE_DAYS", float("inf"))
+    whole = simulate(cfg)
+    compact = RunRecords.compact
+    monkeypatch.setattr(RunRecords, "compact", lambda self, min_changes=1: compact(self, 1))
+    for slice_days in (1.0, 0.37):
+        monkeypatch.setattr(model, "SLICE_DAYS", slice_days)
+        sliced = simulate(cfg)
+        _assert_same_run(sliced, whole)
+        pd.testing.assert_frame_equal(
+            node_events_frame(sliced), node_events_frame(whole), check_exact=True
+        )
+        assert _background_rows(sliced) == _background_rows(whole)
+        assert _monitor_series(sliced) == _monitor_series(whole)
+        assert sliced.events == whole.events
+    if case == "background-on-the-hour":
+        arrivals = [t.departed_h for t in whole.records.background_trains]
+        assert sum(t % 24.0 == 0.0 for t in arrivals) >= 5  # trains at the stops' instants
+
+
+def test_a_compacted_monitor_gives_the_same_series() -> None:
+    from silkroute_sim.records import LevelMonitor
+
+    rng = random.Random(7)
+    plain, compacted = LevelMonitor("q", "units"), LevelMonitor("q", "units")
+    t = 0.0
+    for i in range(5000):
+        t += rng.choice((0.0, 0.25, rng.random()))
+        change = rng.choice((1, -1, 2.0, -0.5, rng.random()))
+        plain.add(t, change)
+        compacted.add(t, change)
+        if rng.random() < 0.01 or i == 2500:
+            compacted.compact()
+            compacted.compact()  # nothing new: no change
+        if i == 4000:  # a read between compactions, then more changes
+            assert compacted.arrays()[1].tolist() == plain.arrays()[1].tolist()
+    assert compacted.times.tolist() == plain.times.tolist()
+    assert compacted.levels.tolist() == plain.levels.tolist()
+    assert compacted.frozen().levels.tolist() == plain.levels.tolist()

@@ -24,6 +24,9 @@ from .rng import Streams
 
 ProgressFn = Callable[[float, float], None]
 
+#: simulated days between two stops of the engine (record compaction, progress)
+SLICE_DAYS = 1.0
+
 
 @dataclass
 class Ledger:
@@ -104,15 +107,17 @@ def simulate(
     disruption_log = install(env, cfg, streams, records, hub, corridor)
 
     end_h = cfg.simulation.days * 24.0
+    days = cfg.simulation.days
     with _young_gc_batched():
-        if progress is None:
-            env.run(until=end_h)
-        else:
-            day = 0.0
-            while day < cfg.simulation.days:
-                day = min(day + 1.0, cfg.simulation.days)
-                env.run(until=day * 24.0)
-                progress(day, cfg.simulation.days)
+        # in slices of SLICE_DAYS: between two, the records are compacted and progress is
+        # told; stopping and going on changes nothing in the run (tests/test_engine.py)
+        day = 0.0
+        while day < days:
+            day = min(day + SLICE_DAYS, days)
+            env.run(until=day * 24.0)
+            records.compact()
+            if progress is not None:
+                progress(day, days)
 
     for dispatcher in hub.dispatchers.values():
         dispatcher.finish(end_h)

@@ -449,8 +449,8 @@ def test_stopping_between_slices_changes_nothing(
 
     if case in SLICED:
         cfg = validate_config(SLICED[case])
-    else:  # disruptions: closures, reroutes, processes that can be interrupted
-        cfg = load_config(str(CONFIGS / f"{case}.yaml"), days=20, warmup_days=5)
+    else:  # disruptions: the closure (days 60-67), reroutes, guarded trains as processes
+        cfg = load_config(str(CONFIGS / f"{case}.yaml"), days=70, warmup_days=5)
     monkeypatch.setattr(model, "SLICE_DAYS", float("inf"))
     whole = simulate(cfg)
     compact = RunRecords.compact
@@ -465,27 +465,65 @@ def test_stopping_between_slices_changes_nothing(
         assert _background_rows(sliced) == _background_rows(whole)
         assert _monitor_series(sliced) == _monitor_series(whole)
         assert sliced.events == whole.events
+    if case not in SLICED:
+        assert whole.disruptions is not None and whole.disruptions.hits  # it did close
     if case == "background-on-the-hour":
         arrivals = [t.departed_h for t in whole.records.background_trains]
         assert sum(t % 24.0 == 0.0 for t in arrivals) >= 5  # trains at the stops' instants
 
 
-def test_a_compacted_monitor_gives_the_same_series() -> None:
+def _step_series(t0: float, level0: float, changes: list[tuple[float, float]]) -> tuple:
+    """The step series by hand: levels added up in order, the last level at each time."""
+    times, levels = [t0], [level0]
+    for t, change in changes:
+        level = levels[-1] + float(change)
+        if t == times[-1]:
+            levels[-1] = level
+        else:
+            times.append(t)
+            levels.append(level)
+    return times, levels
+
+
+def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
+    import numpy as np
+
     from silkroute_sim.records import LevelMonitor
 
     rng = random.Random(7)
-    plain, compacted = LevelMonitor("q", "units"), LevelMonitor("q", "units")
+    monitor = LevelMonitor("q", "units")
+    assert monitor.times.tolist() == [0.0] and monitor.levels.tolist() == [0.0]
+    monitor.compact()  # nothing yet: nothing changes
+    changes: list[tuple[float, float]] = []
     t = 0.0
     for i in range(5000):
         t += rng.choice((0.0, 0.25, rng.random()))
-        change = rng.choice((1, -1, 2.0, -0.5, rng.random()))
-        plain.add(t, change)
-        compacted.add(t, change)
+        change = rng.choice((1, -1, True, 2.0, -0.5, np.float64(0.1), np.int64(3), rng.random()))
+        monitor.add(t, change)
+        changes.append((t, change))
         if rng.random() < 0.01 or i == 2500:
-            compacted.compact()
-            compacted.compact()  # nothing new: no change
-        if i == 4000:  # a read between compactions, then more changes
-            assert compacted.arrays()[1].tolist() == plain.arrays()[1].tolist()
-    assert compacted.times.tolist() == plain.times.tolist()
-    assert compacted.levels.tolist() == plain.levels.tolist()
-    assert compacted.frozen().levels.tolist() == plain.levels.tolist()
+            monitor.compact()
+            monitor.compact()  # nothing new: no change
+        if i == 4000:  # reads and a set() between compactions, then more changes
+            assert (monitor.times.tolist(), monitor.levels.tolist()) == _step_series(
+                0.0, 0.0, changes
+            )
+            level = monitor.level
+            monitor.set(t, 7.5)
+            changes.append((t, 7.5 - level))
+    expected = _step_series(0.0, 0.0, changes)
+    assert (monitor.times.tolist(), monitor.levels.tolist()) == expected
+    done = monitor.frozen()
+    assert (done.times.tolist(), done.levels.tolist()) == expected
+
+
+def test_a_monitor_with_a_value_that_is_no_number_fails_to_compact_and_stays_whole() -> None:
+    from silkroute_sim.records import LevelMonitor
+
+    monitor = LevelMonitor("q", "units")
+    monitor.add(1.0, 2)
+    monitor.compact()
+    monitor.add(2.0, None)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="float"):
+        monitor.compact()
+    assert len(monitor.stamps_done) == len(monitor.deltas_done) == 1

@@ -300,7 +300,8 @@ def main() -> None:
             "# Benchmark results",
             "",
             f"Machine: {machine}  ",
-            f"Command: `python benchmarks/bench.py` (medians over {repeats} rounds)  ",
+            f"Command: `python benchmarks/bench.py{' --instructions' if args.instructions else ''}`"
+            f" (medians over {repeats} rounds)  ",
             f"Date: {time.strftime('%Y-%m-%d')}",
             "",
             "| measure | value |",

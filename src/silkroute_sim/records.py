@@ -21,10 +21,9 @@ class LevelMonitor:
     times as much per append: it parses each number as a function argument; a baseline
     year runs about 5 % fewer instructions with lists). :meth:`compact`, called between
     slices of the run, moves them into two C double arrays (8 bytes a number instead of
-    a list slot and a float object). The step series
-    (one point per distinct time, the level after the last change at that time) is
-    built with numpy when it is first read, and again only if changes were appended
-    since.
+    a list slot and a float object). The step series (one point per distinct time, the
+    level after the last change at that time) is built with numpy when it is first
+    read, and again only if changes were appended since.
     """
 
     __slots__ = (

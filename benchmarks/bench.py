@@ -37,6 +37,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import simpy
@@ -76,12 +77,17 @@ def mmc_reference(
     return time.perf_counter() - started, float(np.mean(waits))
 
 
-def run_model(days: float, overrides: list[str] | None = None) -> tuple[float, int]:
+def baseline_config(days: float, overrides: list[str] | None = None) -> Any:
+    """The baseline for ``days`` (warm-up 30 days, at most half the run)."""
     from silkroute_sim.loader import load_config
+
+    return load_config("baseline", overrides or [], days=days, warmup_days=min(30, days / 2))
+
+
+def run_model(days: float, overrides: list[str] | None = None) -> tuple[float, int]:
     from silkroute_sim.model import simulate
 
-    cfg = load_config("baseline", overrides or [], days=days, warmup_days=min(30, days / 2))
-    result = simulate(cfg)
+    result = simulate(baseline_config(days, overrides))
     return result.wall_s, result.events
 
 
@@ -151,8 +157,7 @@ COUNTED: dict[str, tuple[float, list[str]]] = {
 PROBE = """
 import sys
 sys.path.insert(0, {bench_dir!r})
-from bench import COUNTED, mmc_reference
-from silkroute_sim.loader import load_config
+from bench import COUNTED, baseline_config, mmc_reference
 from silkroute_sim.model import simulate
 
 what, work = sys.argv[1], sys.argv[2] == "1"
@@ -162,8 +167,8 @@ if what == "ref":
         mmc_reference()
 else:
     days, overrides = COUNTED[what]
-    simulate(load_config("baseline", overrides, days=1, warmup_days=0))  # warm: lazy imports
-    cfg = load_config("baseline", overrides, days=days, warmup_days=min(30, days / 2))
+    simulate(baseline_config(1, overrides))  # warm: lazy imports
+    cfg = baseline_config(days, overrides)
     if work:
         simulate(cfg)
 """

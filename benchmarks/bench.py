@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import simpy
 
+from silkroute_sim.buildinfo import build_kind
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -229,6 +231,9 @@ def main() -> None:
         rows.append((name, value))
         print(f"{name:<48} {value}", flush=True)
 
+    build = build_kind()
+    print(f"{'build of silkroute_sim':<48} {build}", flush=True)
+
     # memory first, in fresh child processes while this one is still small: on Linux a
     # child's peak RSS starts from its parent's size at fork time
     rss_1y = peak_rss_mb(365)
@@ -305,6 +310,7 @@ def main() -> None:
             "# Benchmark results",
             "",
             f"Machine: {machine}  ",
+            f"Build: {build}  ",
             f"Command: `python benchmarks/bench.py{' --instructions' if args.instructions else ''}`"
             f" (medians over {repeats} rounds)  ",
             f"Date: {time.strftime('%Y-%m-%d')}",

@@ -61,6 +61,7 @@ def test_run_writes_complete_folder(tmp_path: Path) -> None:
         "version",
         "python",
         "packages",
+        "build",
         "wall_s",
         "events",
         "warnings",

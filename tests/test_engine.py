@@ -3,22 +3,25 @@
 * :class:`Engine` must process the same events in the same order as SimPy's own
   ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
 * Lazy customs (ready events only for units whose look can change something) must give
-  the very same run as one ready event per unit (``Dispatcher.lazy = False``).
+  the very same run as one ready event per unit (``hub.LAZY_CUSTOMS = False``).
 * Background trains as callback chains must give the very same run as background trains
-  as SimPy processes (``Corridor.background_callbacks = False``).
+  as SimPy processes (``corridor.BACKGROUND_CALLBACKS = False``).
 """
 
 from __future__ import annotations
 
+import math
 import random
+import struct
 from typing import Any
 
 import pandas as pd
 import pytest
 import simpy
 
-from silkroute_sim.corridor import Corridor
-from silkroute_sim.hub import Dispatcher
+import silkroute_sim.corridor as corridor_module
+import silkroute_sim.hub as hub_module
+from silkroute_sim.buildinfo import compiled_modules
 from silkroute_sim.loader import load_config, validate_config
 from silkroute_sim.metrics import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.model import simulate
@@ -242,7 +245,7 @@ CASES = {
 
 
 def _with_and_without(
-    cfg: Any, monkeypatch: pytest.MonkeyPatch, owner: type, switch: str
+    cfg: Any, monkeypatch: pytest.MonkeyPatch, owner: object, switch: str
 ) -> tuple[Any, Any]:
     """The run with ``owner.switch`` on (the default), and the reference run with it off."""
     fast = simulate(cfg)
@@ -253,7 +256,7 @@ def _with_and_without(
 
 
 def _both(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    return _with_and_without(cfg, monkeypatch, Dispatcher, "lazy")
+    return _with_and_without(cfg, monkeypatch, hub_module, "LAZY_CUSTOMS")
 
 
 def _assert_same_run(lazy: Any, eager: Any) -> None:
@@ -283,6 +286,10 @@ class _EventDrivenEngine(Engine):
 
 
 @pytest.mark.parametrize("case", ["hybrid-tied", "hybrid-random", "schedule-tied"])
+@pytest.mark.skipif(
+    "resources" in compiled_modules(),
+    reason="a compiled Engine cannot be subclassed here; the pure-Python build runs this",
+)
 def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import silkroute_sim.model as model
 
@@ -336,12 +343,15 @@ def _background_raw(cv: float, customs: Any) -> dict[str, Any]:
 
 
 def _both_corridors(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    return _with_and_without(cfg, monkeypatch, Corridor, "background_callbacks")
+    return _with_and_without(cfg, monkeypatch, corridor_module, "BACKGROUND_CALLBACKS")
 
 
 def _background_rows(result: Any) -> list[tuple[Any, ...]]:
+    def same(h: float) -> float | None:  # NaN (not arrived) equals NaN here
+        return None if math.isnan(h) else h
+
     return [
-        (t.train_id, t.departed_h, t.arrived_h, t.wait_h, tuple(t.route))
+        (t.train_id, same(t.departed_h), same(t.arrived_h), t.wait_h, tuple(t.route))
         for t in result.records.background_trains
     ]
 
@@ -517,13 +527,13 @@ def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
     assert (done.times.tolist(), done.levels.tolist()) == expected
 
 
-def test_a_monitor_with_a_value_that_is_no_number_fails_to_compact_and_stays_whole() -> None:
+def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
     from silkroute_sim.records import LevelMonitor
 
     monitor = LevelMonitor("q", "units")
     monitor.add(1.0, 2)
     monitor.compact()
-    monitor.add(2.0, None)  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="float"):
-        monitor.compact()
+    with pytest.raises((TypeError, struct.error), match="float"):
+        monitor.add(2.0, None)  # type: ignore[arg-type]  # the compiled build refuses it here
+        monitor.compact()  # the pure-Python build, when it is packed
     assert len(monitor.stamps_done) == len(monitor.deltas_done) == 1

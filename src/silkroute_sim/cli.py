@@ -126,8 +126,24 @@ class SilkrouteGroup(click.Group):
             )
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .buildinfo import build_kind  # also from a source tree
+
+    click.echo(f"silkroute, version {__version__} ({build_kind()})")
+    ctx.exit()
+
+
 @click.group(cls=SilkrouteGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="silkroute")  # also from a source tree
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the build (pure Python or compiled), then exit.",
+)
 def cli() -> None:
     """Simulate rail freight through the Urumqi hub to Europe and Central Asia.
 

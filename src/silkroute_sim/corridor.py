@@ -119,12 +119,14 @@ class EdgeState:
         self.next_slot_h = 0.0  # the earliest entry (line headway)
 
 
+#: background trains run as callback chains where nothing can stop them (False: as
+#: processes, the reference the tests compare with). A module setting, read when a
+#: corridor is made: a compiled build's classes cannot be patched
+BACKGROUND_CALLBACKS = True
+
+
 class Corridor:
     """All corridor processes of one run."""
-
-    #: background trains run as callback chains where nothing can stop them (False: as
-    #: processes, the reference the tests compare with)
-    background_callbacks = True
 
     def __init__(
         self,
@@ -155,6 +157,7 @@ class Corridor:
                 self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
         self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
         self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
+        self.background_callbacks = BACKGROUND_CALLBACKS
 
     # -------------------------------------------------------------- routing
 

@@ -41,6 +41,10 @@ Proc = Generator[simpy.Event, Any, None]
 SURE = 1e-6
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
+#: dispatchers keep units in customs off the event queue (see :class:`Dispatcher`);
+#: False: one ready event per unit, the reference the tests compare with. A module
+#: setting, read when a dispatcher is made: a compiled build's classes cannot be patched
+LAZY_CUSTOMS = True
 
 
 class Customs:
@@ -350,12 +354,10 @@ class Dispatcher:
     the ready time it would have had, when that event or any other reader of the
     ready units (a timer, an immediately cleared unit, the timetable, the end of the
     run) comes first. The decisions, their times and their order are those of one
-    event per unit. With ``lazy = False`` (or on a plain SimPy environment, which does
-    not say which event is running) every held unit gets its event, as the reference
-    the tests compare with.
+    event per unit. With ``LAZY_CUSTOMS = False`` (or on a plain SimPy environment,
+    which does not say which event is running) every held unit gets its event, as the
+    reference the tests compare with.
     """
-
-    lazy = True
 
     def __init__(self, env: simpy.Environment, hub: Hub, name: str, service: ServiceConfig) -> None:
         self.env = env
@@ -374,7 +376,7 @@ class Dispatcher:
         self.ready_kg = 0
         self.trains_called = 0
         self._timer_for: Shipment | None = None
-        self._lazy = self.lazy and isinstance(env, Engine)
+        self._lazy = LAZY_CUSTOMS and isinstance(env, Engine)
         #: (ready time, event id, unit) of units still in customs, in queue order
         self.held: list[tuple[float, int, Shipment]] = []
         self.held_load = dict.fromkeys(capacity, 0.0)

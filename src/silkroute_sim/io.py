@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from .buildinfo import build_kind
 from .errors import SilkrouteError
 
 MARKER = ".silkroute-complete"
@@ -420,4 +421,5 @@ def base_manifest() -> dict[str, Any]:
         "version": package_version(),
         "python": platform.python_version(),
         "packages": environment_versions(),
+        "build": build_kind(),  # pure Python or compiled: the same outputs either way
     }

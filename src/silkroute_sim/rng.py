@@ -60,9 +60,16 @@ _UNIFORM = _Uniform01()
 def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
     """Endless draws of ``dist``, generated ``BLOCK`` at a time (Python code runs once
     per block; each draw is a C-level ``next``)."""
-    return itertools.chain.from_iterable(
-        dist.sample(rng, BLOCK).tolist() for _ in itertools.count()
-    )
+    return itertools.chain.from_iterable(_block_lists(dist, rng))
+
+
+def _block_lists(
+    dist: Distribution | _Uniform01, rng: np.random.Generator
+) -> Iterator[list[float]]:
+    # a generator function, not a generator expression over ``itertools.count()``: the
+    # compiled build (mypyc) would turn that expression into an endless list
+    while True:
+        yield dist.sample(rng, BLOCK).tolist()
 
 
 class Sampler:
@@ -72,13 +79,15 @@ class Sampler:
     the hottest call sites (no Python frame per draw).
     """
 
-    __slots__ = ("_const", "_dist", "_stream", "draw")
+    __slots__ = ("_dist", "_fixed", "_stream", "draw")
 
     def __init__(self, dist: Distribution | _Uniform01, rng: np.random.Generator) -> None:
         self._dist = dist
-        self._const: float | None = float(dist.value) if isinstance(dist, Constant) else None
+        # a constant's value (a field named after C's ``const`` keyword breaks the
+        # compiled build's C code)
+        self._fixed: float | None = float(dist.value) if isinstance(dist, Constant) else None
         self._stream: Iterator[float] = (
-            itertools.repeat(self._const) if self._const is not None else _blocks(dist, rng)
+            itertools.repeat(self._fixed) if self._fixed is not None else _blocks(dist, rng)
         )
         self.draw: Callable[[], float] = self._stream.__next__
 
@@ -91,8 +100,8 @@ class Sampler:
 
     def many(self, n: int) -> float:
         """Sum of ``n`` draws (used for per-box lift times of a whole train)."""
-        if self._const is not None:
-            return self._const * n
+        if self._fixed is not None:
+            return self._fixed * n
         total = 0.0
         for value in itertools.islice(self._stream, n):  # the same draws as n calls
             total += value
@@ -121,7 +130,11 @@ class Chooser:
             picks = np.searchsorted(bounds, rng.random(BLOCK) * total, side="right")
             return np.minimum(picks, last).tolist()
 
-        picks = itertools.chain.from_iterable(block() for _ in itertools.count())
+        def blocks() -> Iterator[list[int]]:
+            while True:  # see _block_lists
+                yield block()
+
+        picks = itertools.chain.from_iterable(blocks())
         self.draw: Callable[[], int] = picks.__next__
 
     def __call__(self) -> int:

@@ -1,0 +1,45 @@
+"""Which build of silkroute-sim is running.
+
+The default install is pure Python. The compiled build (``hatch_build.py``; install
+with ``HATCH_BUILD_HOOK_ENABLE_CUSTOM=1 pip install .``, see the README) compiles the
+modules of the event loop, :data:`HOT_MODULES`, to C extensions with mypyc: the same
+source, the same outputs to the byte (``tests/test_compiled.py``), about a third less
+time.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+
+#: the modules the build hook compiles (``[tool.hatch.build.targets.wheel.hooks.custom]``
+#: in pyproject.toml lists the same files; a test checks that the two agree)
+HOT_MODULES = (
+    "cargo",
+    "corridor",
+    "demand",
+    "entities",
+    "hub",
+    "network",
+    "records",
+    "resources",
+    "rng",
+)
+
+
+def compiled_modules() -> list[str]:
+    """The hot modules that load from a compiled extension (without importing them)."""
+    compiled = []
+    for name in HOT_MODULES:
+        spec = find_spec(f"{__package__}.{name}")
+        origin = spec.origin if spec is not None else None
+        if origin is not None and not origin.endswith(".py"):
+            compiled.append(name)
+    return compiled
+
+
+def build_kind() -> str:
+    """``"pure Python"``, or ``"compiled (mypyc, n of 9 hot modules)"``."""
+    compiled = compiled_modules()
+    if not compiled:
+        return "pure Python"
+    return f"compiled (mypyc, {len(compiled)} of {len(HOT_MODULES)} hot modules)"

@@ -4,8 +4,8 @@
   ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
 * Lazy customs (ready events only for units whose look can change something) must give
   the very same run as one ready event per unit (``hub.LAZY_CUSTOMS = False``).
-* Background trains as callback chains must give the very same run as background trains
-  as SimPy processes (``corridor.BACKGROUND_CALLBACKS = False``).
+* Trains (background and service) as callback chains must give the very same run as trains
+  as SimPy processes (``corridor.CALLBACK_CHAINS = False``).
 """
 
 from __future__ import annotations
@@ -343,7 +343,7 @@ def _background_raw(cv: float, customs: Any) -> dict[str, Any]:
 
 
 def _both_corridors(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    return _with_and_without(cfg, monkeypatch, corridor_module, "BACKGROUND_CALLBACKS")
+    return _with_and_without(cfg, monkeypatch, corridor_module, "CALLBACK_CHAINS")
 
 
 def _background_rows(result: Any) -> list[tuple[Any, ...]]:

@@ -119,10 +119,10 @@ class EdgeState:
         self.next_slot_h = 0.0  # the earliest entry (line headway)
 
 
-#: background trains run as callback chains where nothing can stop them (False: as
-#: processes, the reference the tests compare with). A module setting, read when a
-#: corridor is made: a compiled build's classes cannot be patched
-BACKGROUND_CALLBACKS = True
+#: trains run along the corridor as callback chains where nothing can stop them (False:
+#: as SimPy processes, the reference the tests compare with). A module setting, read
+#: when a corridor is made: a compiled build's classes cannot be patched
+CALLBACK_CHAINS = True
 
 
 class Corridor:
@@ -157,7 +157,7 @@ class Corridor:
                 self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
         self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
         self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
-        self.background_callbacks = BACKGROUND_CALLBACKS
+        self.callback_chains = CALLBACK_CHAINS
 
     # -------------------------------------------------------------- routing
 
@@ -176,9 +176,9 @@ class Corridor:
 
     # -------------------------------------------------------------- movement
     #
-    # A train's steps, shared by the two ways a train moves: a SimPy process (service
-    # trains, and any train while disruptions can stop it) and a chain of engine
-    # callbacks (:class:`_BackgroundRun`). Both take the same steps at the same times.
+    # A train's steps, shared by the two ways a train moves: a SimPy process (any train
+    # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
+    # where nothing can). Both take the same steps at the same times.
 
     def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
         """Hours to wait for the next slot of an edge (its line headway: entries) or a
@@ -286,7 +286,11 @@ class Corridor:
         self._record(train, node, arrived, start, customs_h, gauge_h, gauge_change)
 
     def run(self, train: Train) -> Proc:
-        """A service train from the hub through its stops."""
+        """A service train from the hub through its stops (the rest of its departure
+        process; where nothing can stop it, a callback chain of its own)."""
+        if self.guard is None and self.callback_chains:
+            _TrainRun(self, train, self.initial_path(train), list(train.stops))
+            return
         env = self.env
         remaining = list(train.stops)
         adaptive = self.route_policy.get(train.service) == "adaptive"
@@ -388,7 +392,7 @@ class _BackgroundSource:
         train.departed_h = env.now
         corridor.records.background_trains.append(train)
         self._next()
-        if corridor.guard is not None or not corridor.background_callbacks:
+        if corridor.guard is not None or not corridor.callback_chains:
             env.process(corridor.run_background(train, stream.route))
             return
         # nothing can stop it: a callback chain, started where SimPy would start a process
@@ -396,19 +400,24 @@ class _BackgroundSource:
         queue = env._queue
         route = stream.route
         if queue and queue[0][0] == env._now and queue[0][1] <= URGENT:
-            call_at(env, 0.0, _BackgroundRun.launch, (corridor, train, route), priority=URGENT)
+            call_at(env, 0.0, _TrainRun.launch, (corridor, train, route), priority=URGENT)
         else:
-            _BackgroundRun(corridor, train, route)
+            _TrainRun(corridor, train, route)
 
 
-class _BackgroundRun:
-    """A background train's way along its route as a chain of engine callbacks, for
-    runs where nothing can stop it: the steps of :meth:`Corridor.visit` and
-    :meth:`Corridor.traverse`, at the same times and in the same order as the process
-    would take them (it starts, and resumes after waiting for a track, with an event
-    of its own, as a process does)."""
+class _TrainRun:
+    """A train's way along its route as a chain of engine callbacks, for runs where
+    nothing can stop it: the steps of :meth:`Corridor.visit` and :meth:`Corridor.traverse`,
+    at the same times and in the same order as the process would take them (it resumes
+    after waiting for a track with an event of its own, as a process does).
+
+    A background train (``remaining`` None) is processed at its first node, and arrives
+    at the last. A service train leaves the hub (``route[0]``) at once, delivers at each
+    of its ``remaining`` stops and arrives at the last; with adaptive routing it plans
+    its route again at each branching node, as :meth:`Corridor.run` does."""
 
     __slots__ = (
+        "adaptive",
         "arrived",
         "corridor",
         "customs_h",
@@ -416,22 +425,35 @@ class _BackgroundRun:
         "gauge_h",
         "i",
         "node",
+        "remaining",
         "route",
         "start",
         "token",
         "train",
     )
 
-    def __init__(self, corridor: Corridor, train: Train, route: list[str]) -> None:
+    def __init__(
+        self,
+        corridor: Corridor,
+        train: Train,
+        route: list[str],
+        remaining: list[str] | None = None,
+    ) -> None:
         self.corridor = corridor
         self.train = train
         self.route = route
         self.i = 0
-        self._visit()
+        self.remaining = remaining
+        if remaining is None:
+            self.adaptive = False
+            self._visit()
+        else:
+            self.adaptive = corridor.route_policy.get(train.service) == "adaptive"
+            self._leave()
 
     @staticmethod
     def launch(call: Call) -> None:
-        _BackgroundRun(*call.arg)
+        _TrainRun(*call.arg)
 
     def _visit(self) -> None:
         """Queue for a track at ``route[i]`` (nodes without processing are passed)."""
@@ -484,11 +506,29 @@ class _BackgroundRun:
         """Done at ``route[i]``: take the next edge, or arrive."""
         route, i = self.route, self.i
         corridor = self.corridor
+        train = self.train
         if i:
-            self.train.route.append(route[i])
-        if i == len(route) - 1:
-            self.train.arrived_h = corridor.env.now
-            return
+            train.route.append(route[i])
+        remaining = self.remaining
+        if remaining is None:
+            if i == len(route) - 1:
+                train.arrived_h = corridor.env.now
+                return
+        elif i:  # a service train (as Corridor.run): deliver at a stop, re-plan at a branch
+            here = route[i]
+            if here == remaining[0]:
+                remaining.pop(0)
+                corridor.hub.deliver(train, here, corridor.nodes[here].dwell)
+                now = corridor.env.now
+                corridor.records.node_events.add(
+                    train.train_id, here, "terminal", now, now, now, False, train.box_count
+                )
+                if not remaining:
+                    train.arrived_h = now
+                    return
+            if self.adaptive and here in corridor.branching:
+                route = self.route = corridor.plan(train, here, remaining)
+                i = self.i = 0
         edge = corridor.edges[(route[i], route[i + 1])]
         wait = corridor._slot_wait(edge)
         if wait > 0:

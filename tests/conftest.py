@@ -96,11 +96,14 @@ def baseline_path() -> Path:
 
 
 def silkroute(
-    *args: str, cwd: Path | None = None, timeout: float = 600
+    *args: str, cwd: Path | None = None, timeout: float = 600, pythonpath: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI (``python -m silkroute_sim ARGS``) in a subprocess, as a user would."""
+    """Run the CLI (``python -m silkroute_sim ARGS``) in a subprocess, as a user would
+    (``pythonpath``: the folder to import silkroute_sim from, instead of the installed one)."""
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.pop("SILKROUTE_DEBUG", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run(
         [sys.executable, "-m", "silkroute_sim", *args],
         capture_output=True,

@@ -22,7 +22,7 @@ import pytest
 
 from silkroute_sim.buildinfo import HOT_MODULES
 
-from .conftest import CONFIGS, REPO
+from .conftest import CONFIGS, REPO, silkroute
 
 try:
     import tomllib
@@ -88,14 +88,8 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _silkroute(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(path)}
-    return subprocess.run(
-        [sys.executable, "-m", "silkroute_sim", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-    )
+    """The CLI of the build in ``path``."""
+    return silkroute(*args, cwd=REPO, pythonpath=path)
 
 
 def test_the_compiled_build_loads_every_hot_module_compiled(compiled: Path) -> None:

@@ -366,7 +366,7 @@ def _background_rows(result: Any) -> list[tuple[Any, ...]]:
         (0.5, {"dist": "gamma", "mean": "1 h", "cv": 0.5}),
     ],
 )
-def test_background_callback_chains_give_the_same_run_as_processes(
+def test_callback_chains_give_the_same_run_as_processes(
     cv: float, customs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = _background_raw(cv, customs)
@@ -381,7 +381,7 @@ def test_background_callback_chains_give_the_same_run_as_processes(
     assert border.arrays()[1].max() >= 2
 
 
-def test_background_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config("baseline", days=20, warmup_days=5)
     chained, processes = _both_corridors(cfg, monkeypatch)
     _assert_same_run(chained, processes)
@@ -390,6 +390,83 @@ def test_background_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPa
     )
     assert _background_rows(chained) == _background_rows(processes)
     assert len(chained.records.background_trains) > 500
+
+
+def _branch_stop_raw() -> dict[str, Any]:
+    """An adaptive service whose first stop, A, is a branching node 10 h from the hub:
+    the queues at the two borders beyond it (one also used by background trains) change
+    while a train is on its way, so re-planning at A changes paths."""
+    raw = tiny_raw()
+    raw["simulation"]["days"] = 20
+    raw["demand"]["tonnes_per_day"] = 400
+    raw["demand"]["classes"]["containers"]["destinations"] = {"A": 0.5, "T": 0.5}
+
+    def border(lon: float) -> dict[str, Any]:
+        customs = {"dist": "exponential", "mean": "4 h"}
+        return {
+            "kind": "border",
+            "gauge_mm": 1435,
+            "lat": 45.0,
+            "lon": lon,
+            "processing": {"tracks": 1, "customs": customs},
+        }
+
+    hub = dict(raw["corridor"]["nodes"]["Hub"], gauge_mm=1435)
+    raw["corridor"]["nodes"] = {
+        "Hub": hub,
+        "A": {"kind": "terminal", "gauge_mm": 1435, "lat": 44.0, "lon": 84.0},
+        "B1": border(82.0),
+        "B2": border(81.0),
+        "T": {"kind": "terminal", "gauge_mm": 1435, "lat": 46.0, "lon": 78.0},
+    }
+    raw["corridor"]["edges"] = [
+        {"from": "Hub", "to": "A", "km": 500, "speed": 50},
+        {"from": "A", "to": "B1", "km": 100, "speed": 50},
+        {"from": "A", "to": "B2", "km": 150, "speed": 50},
+        {"from": "B1", "to": "T", "km": 100, "speed": 50},
+        {"from": "B2", "to": "T", "km": 100, "speed": 50},
+    ]
+    raw["corridor"]["background"] = {
+        "b1": {"route": ["B1", "T"], "trains_per_day": 5, "boxes": 4, "interarrival_cv": 1.0}
+    }
+    raw["services"] = {
+        "t": {
+            "stops": ["A", "T"],
+            "capacity_teu": 8,
+            "max_tonnes": 1000,
+            "policy": {"kind": "full"},
+            "route": {"policy": "adaptive"},
+        }
+    }
+    return raw
+
+
+def test_callback_chains_deliver_and_replan_at_a_stop_as_processes_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A service train delivers at a stop that is also a branching node, then plans its
+    way on from there: the callback chain must do both, in that order, as the process."""
+    plan = corridor_module.Corridor.plan
+    ways_on: list[str] = []  # the next node of each plan made at the stop
+
+    def watched(self: Any, train: Any, start: str, stops: list[str]) -> list[str]:
+        path = plan(self, train, start, stops)
+        if start == "A":
+            ways_on.append(path[1])
+        return path
+
+    monkeypatch.setattr(corridor_module.Corridor, "plan", watched)
+    chained, processes = _both_corridors(validate_config(_branch_stop_raw()), monkeypatch)
+    _assert_same_run(chained, processes)
+    pd.testing.assert_frame_equal(
+        node_events_frame(chained), node_events_frame(processes), check_exact=True
+    )
+    routes = {">".join(t.route) for t in chained.records.trains}
+    assert {"Hub>A>B1>T", "Hub>A>B2>T"} <= routes  # both ways on are taken
+    delivered_at_a = [s for s in chained.records.shipments if s.destination == "A"]
+    assert any(s.delivered_h == s.delivered_h for s in delivered_at_a)
+    if "corridor" not in compiled_modules():  # compiled callers do not see the patch
+        assert len(ways_on) > 50 and set(ways_on) == {"B1", "B2"}  # plans at A differ
 
 
 # ---------------------------------------------------------------- end of a run

@@ -121,7 +121,8 @@ class EdgeState:
 
 #: trains run along the corridor as callback chains where nothing can stop them (False:
 #: as SimPy processes, the reference the tests compare with). A module setting, read
-#: when a corridor is made: a compiled build's classes cannot be patched
+#: when a corridor is made (in the compiled build, a patched class attribute would not
+#: reach compiled code)
 CALLBACK_CHAINS = True
 
 

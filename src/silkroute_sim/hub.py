@@ -43,7 +43,8 @@ SURE = 1e-6
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
 #: dispatchers keep units in customs off the event queue (see :class:`Dispatcher`);
 #: False: one ready event per unit, the reference the tests compare with. A module
-#: setting, read when a dispatcher is made: a compiled build's classes cannot be patched
+#: setting, read when a dispatcher is made (in the compiled build, a patched class
+#: attribute would not reach compiled code)
 LAZY_CUSTOMS = True
 
 

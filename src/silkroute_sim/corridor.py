@@ -179,14 +179,16 @@ class Corridor:
     #
     # A train's steps, shared by the two ways a train moves: a SimPy process (any train
     # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
-    # where nothing can). Both take the same steps at the same times.
+    # where nothing can). Both take the same steps at the same times. They read the clock
+    # as ``env._now``: the ``now`` property is a Python call on every read, which the
+    # compiled build pays in full (:func:`resources.call_at` relies on the same internals).
 
     def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
         """Hours to wait for the next slot of an edge (its line headway: entries) or a
         node (its daily capacity: starts of processing); books the slot."""
         if spaced.headway_h <= 0:
             return 0.0
-        now = self.env.now
+        now = self.env._now
         start = max(now, spaced.next_slot_h)
         spaced.next_slot_h = start + spaced.headway_h
         return start - now
@@ -194,7 +196,7 @@ class Corridor:
     def _queue_in(self, node: NodeState) -> float:
         """A train joins ``node``'s queue for a track; returns the arrival time."""
         assert node.queue is not None
-        arrived = self.env.now
+        arrived = self.env._now
         node.waiting += 1
         node.queue.add(arrived, 1)
         return arrived
@@ -204,7 +206,7 @@ class Corridor:
         and of gauge change, and whether the gauge changes here."""
         assert node.queue is not None
         node.waiting -= 1
-        node.queue.add(self.env.now, -1)
+        node.queue.add(self.env._now, -1)
         stage = node.stages[train.background]
         customs_h = stage.customs() * node.time_factor
         gauge_h = 0.0
@@ -274,7 +276,7 @@ class Corridor:
             wait = self._slot_wait(node)
             if wait > 0:
                 yield env.timeout(wait)
-            start = env.now
+            start = env._now
             customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
             if node.work is None:
                 yield env.timeout(customs_h + gauge_h)
@@ -309,7 +311,7 @@ class Corridor:
             if v == remaining[0]:
                 remaining.pop(0)
                 self.hub.deliver(train, v, self.nodes[v].dwell)
-                now = env.now
+                now = env._now
                 self.records.node_events.add(
                     train.train_id, v, "terminal", now, now, now, False, train.box_count
                 )
@@ -318,7 +320,7 @@ class Corridor:
             if adaptive and v in self.branching:
                 path = self.plan(train, v, remaining)
                 i = 0
-        train.arrived_h = env.now
+        train.arrived_h = env._now
 
     def initial_path(self, train: Train) -> list[str]:
         """The route a service train takes from the hub (before any re-planning)."""
@@ -359,7 +361,7 @@ class Corridor:
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
             train.route.append(v)
-        train.arrived_h = self.env.now
+        train.arrived_h = self.env._now
 
 
 class _BackgroundSource:
@@ -390,7 +392,7 @@ class _BackgroundSource:
             background=True,
         )
         train.box_count = stream.boxes
-        train.departed_h = env.now
+        train.departed_h = env._now
         corridor.records.background_trains.append(train)
         self._next()
         if corridor.guard is not None or not corridor.callback_chains:
@@ -483,7 +485,7 @@ class _TrainRun:
 
     def _begin(self, _call: Call | None) -> None:
         corridor = self.corridor
-        self.start = corridor.env.now
+        self.start = corridor.env._now
         prev = self.route[self.i - 1] if self.i else None
         self.customs_h, self.gauge_h, self.gauge_change = corridor._begin(
             self.node, self.train, prev
@@ -513,14 +515,14 @@ class _TrainRun:
         remaining = self.remaining
         if remaining is None:
             if i == len(route) - 1:
-                train.arrived_h = corridor.env.now
+                train.arrived_h = corridor.env._now
                 return
         elif i:  # a service train (as Corridor.run): deliver at a stop, re-plan at a branch
             here = route[i]
             if here == remaining[0]:
                 remaining.pop(0)
                 corridor.hub.deliver(train, here, corridor.nodes[here].dwell)
-                now = corridor.env.now
+                now = corridor.env._now
                 corridor.records.node_events.add(
                     train.train_id, here, "terminal", now, now, now, False, train.box_count
                 )

@@ -196,7 +196,7 @@ class _Arrivals:
         self.gap = gap
         self.make = make
         self.receive = receive
-        self.t = env.now
+        self.t = env._now
         self.day = -1
         self.rate = 0.0
         self._advance()
@@ -219,12 +219,12 @@ class _Arrivals:
                 t_next = t + (1.0 if self.deterministic else self.gap.draw()) / rate
                 if t_next < day_end:
                     self.t = t_next
-                    call_at(env, t_next - env.now, self._arrive)
+                    call_at(env, t_next - env._now, self._arrive)
                     return
                 t = day_end
-            if t - env.now > 24.0:  # a whole day without arrivals: let the clock catch up,
+            if t - env._now > 24.0:  # a whole day without arrivals: let the clock catch up,
                 self.t = t  # so a tiny rate cannot spin past the end
-                call_at(env, t - env.now, self._resume)
+                call_at(env, t - env._now, self._resume)
                 return
 
     def _arrive(self, _call: Call) -> None:

@@ -270,7 +270,7 @@ class Hub:
         self.kg_on_train += box.kg
 
     def depart(self, train: Train) -> None:
-        now = self.env.now
+        now = self.env._now
         train.departed_h = now
         self.kg_departed += train.kg
         for box in train.shipments:
@@ -281,7 +281,7 @@ class Hub:
 
     def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
-        now = self.env.now
+        now = self.env._now
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
@@ -580,13 +580,13 @@ class Dispatcher:
             if isinstance(policy, HybridPolicy):
                 oldest = self.ready[0]
                 due = oldest.ready_h + policy.max_wait
-                if self.env.now >= due - 1e-9:
+                if self.env._now >= due - 1e-9:
                     if self.capacity.meets(self.ready_load, policy.min_load):
                         self.call(picked)
                         continue
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
-                    timer = self.env.timeout(due - self.env.now)
+                    timer = self.env.timeout(due - self.env._now)
                     timer.callbacks.append(self._on_timer)
             return
 
@@ -606,7 +606,7 @@ class Dispatcher:
             self.capacity_teu,
         )
         train.opened_h = self.ready[picked[0]].ready_h
-        train.called_h = self.env.now
+        train.called_h = self.env._now
         if scheduled_h is not None:
             train.scheduled_h = scheduled_h
         if picked[-1] == len(picked) - 1:  # a FIFO prefix (always, with one wagon type)

@@ -46,13 +46,12 @@ RUNS = {
 
 
 @pytest.mark.skipif(tomllib is None, reason="reading pyproject.toml needs Python 3.11")
-def test_the_build_hook_compiles_the_modules_buildinfo_names() -> None:
+def test_the_build_hook_is_opt_in_and_its_modules_exist() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     hook = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["custom"]
     assert hook["enable-by-default"] is False  # the default install stays pure Python
-    assert [Path(p).stem for p in hook["modules"]] == list(HOT_MODULES)
-    for path in hook["modules"]:
-        assert (REPO / path).is_file()
+    for name in HOT_MODULES:  # the list hatch_build.py compiles
+        assert (REPO / "src" / "silkroute_sim" / f"{name}.py").is_file()
     assert "hatch_build.py" in pyproject["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.util import find_spec
 
-#: the modules the build hook compiles (``[tool.hatch.build.targets.wheel.hooks.custom]``
-#: in pyproject.toml lists the same files; a test checks that the two agree)
+#: the modules the build hook (``hatch_build.py``) compiles: it reads this list
 HOT_MODULES = (
     "cargo",
     "corridor",

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from .distributions import Constant, Distribution
+
+T = TypeVar("T")
 
 BLOCK = 1024
 
@@ -60,16 +63,19 @@ _UNIFORM = _Uniform01()
 def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
     """Endless draws of ``dist``, generated ``BLOCK`` at a time (Python code runs once
     per block; each draw is a C-level ``next``)."""
-    return itertools.chain.from_iterable(_block_lists(dist, rng))
+    return _endless(lambda: dist.sample(rng, BLOCK).tolist())
 
 
-def _block_lists(
-    dist: Distribution | _Uniform01, rng: np.random.Generator
-) -> Iterator[list[float]]:
+def _endless(block: Callable[[], list[T]]) -> Iterator[T]:
+    """The items of ``block()``, then of the next ``block()``, without end."""
+
     # a generator function, not a generator expression over ``itertools.count()``: the
     # compiled build (mypyc) would turn that expression into an endless list
-    while True:
-        yield dist.sample(rng, BLOCK).tolist()
+    def blocks() -> Iterator[list[T]]:
+        while True:
+            yield block()
+
+    return itertools.chain.from_iterable(blocks())
 
 
 class Sampler:
@@ -130,12 +136,7 @@ class Chooser:
             picks = np.searchsorted(bounds, rng.random(BLOCK) * total, side="right")
             return np.minimum(picks, last).tolist()
 
-        def blocks() -> Iterator[list[int]]:
-            while True:  # see _block_lists
-                yield block()
-
-        picks = itertools.chain.from_iterable(blocks())
-        self.draw: Callable[[], int] = picks.__next__
+        self.draw: Callable[[], int] = _endless(block).__next__
 
     def __call__(self) -> int:
         return self.draw()

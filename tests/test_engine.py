@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import struct
@@ -25,7 +26,7 @@ from silkroute_sim.buildinfo import compiled_modules
 from silkroute_sim.loader import load_config, validate_config
 from silkroute_sim.metrics import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.model import simulate
-from silkroute_sim.resources import Engine, FastPool, call_at
+from silkroute_sim.resources import Clock, Engine, FastPool, call_at
 
 from .conftest import CONFIGS, tiny_raw
 
@@ -190,6 +191,67 @@ def test_engine_keeps_simpys_other_run_forms() -> None:
     env.timeout(2)
     env.run()  # until the queue is empty
     assert env.now == 5
+
+
+def test_clock_pops_in_simpys_key_order_with_ties_priorities_and_reserved_ids() -> None:
+    """The clock's queue (a heap of distinct times, a slot per time) gives SimPy's order
+    (time, priority, event id) whatever order the entries come in: many at one time,
+    urgent ones among normal ones, ids taken earlier and queued later (lazy customs),
+    entries queued at the time being processed."""
+    from heapq import heappop, heappush
+
+    rng = random.Random(3)
+    clock = Clock()
+    reference: list[tuple[float, int, int, str]] = []
+    reserved: list[tuple[float, int, int]] = []
+    popped: list[tuple[float, int, int, str]] = []
+    expected: list[tuple[float, int, int, str]] = []
+    for round_ in range(400):
+        for _ in range(rng.randint(0, 4)):
+            t = clock.now + rng.choice((0.0, 0.0, 0.25, 0.5, 1.0, rng.random()))
+            priority = rng.choice((0, 1, 1, 1, -1 if rng.random() < 0.05 else 1))
+            eid = clock.next_id()
+            if rng.random() < 0.3:  # reserved now, queued later
+                reserved.append((t, priority, eid))
+                continue
+            label = f"e{eid}"
+            clock.push(t, (priority, eid, label))
+            heappush(reference, (t, priority, eid, label))
+        while reserved and rng.random() < 0.5:
+            t, priority, eid = reserved.pop(rng.randrange(len(reserved)))
+            t = max(t, clock.now)
+            clock.push(t, (priority, eid, f"e{eid}"))
+            heappush(reference, (t, priority, eid, f"e{eid}"))
+        if reference and (rng.random() < 0.6 or round_ > 380):
+            expected.append(heappop(reference))
+            label = clock.pop()
+            assert clock.now == expected[-1][0]
+            priority, eid, _ = clock.entry
+            popped.append((clock.now, priority, eid, label))
+            assert clock.peek() == (reference[0][0] if reference else math.inf)
+    while reference:
+        expected.append(heappop(reference))
+        label = clock.pop()
+        priority, eid, _ = clock.entry
+        popped.append((clock.now, priority, eid, label))
+    assert popped == expected
+    assert len(popped) > 500
+    assert sum(1 for a, b in itertools.pairwise(popped) if a[0] == b[0]) > 200  # many ties
+    assert not clock.times and not clock.slots
+
+
+def test_engine_keeps_its_queue_on_the_clock_and_says_so() -> None:
+    env = Engine()
+    assert env.now == 0.0 and isinstance(env.now, float)
+    env.timeout(2)
+    assert env.peek() == 2.0
+    ids = [next(env._eid), next(env._eid)]  # type: ignore[attr-defined]
+    assert ids == [1, 2]  # the timeout took id 0
+    assert env.clock.next_id() == 3
+    with pytest.raises(AttributeError, match=r"keeps its events in \.clock"):
+        env._queue  # noqa: B018  # type: ignore[attr-defined]
+    env.run()
+    assert env.now == 2.0 and env.processed == 1
 
 
 # ---------------------------------------------------------------- lazy customs
@@ -614,3 +676,43 @@ def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
         monitor.add(2.0, None)  # type: ignore[arg-type]  # the compiled build refuses it here
         monitor.compact()  # the pure-Python build, when it is packed
     assert len(monitor.stamps_done) == len(monitor.deltas_done) == 1
+
+
+def test_the_node_event_log_gives_its_rows_across_compactions() -> None:
+    from silkroute_sim.records import NodeEvent, NodeEventLog
+
+    rng = random.Random(5)
+    log = NodeEventLog()
+    rows: list[NodeEvent] = []
+    for i in range(3000):
+        row = NodeEvent(
+            f"t{i % 17}", rng.choice("ABC"), rng.choice(("customs", "gauge_change")),
+            rng.random() * 100, rng.random() * 100, rng.random() * 100,
+            rng.random() < 0.3, rng.randint(0, 90),
+        )  # fmt: skip
+        log.append(row)
+        rows.append(row)
+        if rng.random() < 0.01:
+            log.compact()
+            assert log.pending == 0
+        if i in (10, 1500):  # reading compacts first and sees every row
+            assert list(log) == rows and log[i] == row and log.pending == 0
+    assert log.pending > 0
+    assert len(log) == len(rows)
+    assert list(log.boxes) == [r.boxes for r in rows]  # a column read compacts first
+    assert log.pending == 0
+    assert list(log) == rows
+
+
+def test_the_node_event_log_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
+    from silkroute_sim.records import NodeEventLog
+
+    log = NodeEventLog()
+    log.add("t", "A", "customs", 1.0, 2.0, 3.0, False, 4)
+    log.compact()
+    with pytest.raises((TypeError, struct.error)):
+        log.add("t", "A", "customs", 1.0, None, 3.0, False, 4)  # type: ignore[arg-type]
+        log.compact()  # the pure-Python build refuses it when it is packed
+    # every array as it was: no column grew without the others
+    columns = (log._arrived_h, log._start_h, log._end_h, log._background, log._boxes)
+    assert [len(c) for c in columns] == [1] * 5

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from .config import (
     CONTAINER_WAGON,
@@ -32,7 +33,7 @@ from .config import (
 from .entities import Shipment
 
 Problem = tuple[str, str, object]
-EPS = 1e-9
+EPS: Final = 1e-9
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import simpy
-from simpy.events import URGENT
 
 from .config import BackgroundStreamConfig, ScenarioConfig
 from .distributions import Exponential, Gamma
@@ -31,7 +30,7 @@ from .entities import Train
 from .hub import Hub, WorkFn
 from .network import expected_processing_h, shortest_path
 from .records import LevelMonitor, RunRecords
-from .resources import Call, FastPool, call_at
+from .resources import URGENT, Call, Engine, FastPool
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
@@ -131,7 +130,7 @@ class Corridor:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Engine,
         cfg: ScenarioConfig,
         graph: nx.DiGraph,
         streams: Streams,
@@ -139,6 +138,7 @@ class Corridor:
         hub: Hub,
     ) -> None:
         self.env = env
+        self.clock = env.clock
         self.cfg = cfg
         self.graph = graph
         self.records = records
@@ -179,16 +179,16 @@ class Corridor:
     #
     # A train's steps, shared by the two ways a train moves: a SimPy process (any train
     # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
-    # where nothing can). Both take the same steps at the same times. They read the clock
-    # as ``env._now``: the ``now`` property is a Python call on every read, which the
-    # compiled build pays in full (:func:`resources.call_at` relies on the same internals).
+    # where nothing can). Both take the same steps at the same times. They read the
+    # engine's clock (``clock.now``): the ``now`` property is a Python call on every read,
+    # which the compiled build pays in full.
 
     def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
         """Hours to wait for the next slot of an edge (its line headway: entries) or a
         node (its daily capacity: starts of processing); books the slot."""
         if spaced.headway_h <= 0:
             return 0.0
-        now = self.env._now
+        now = self.clock.now
         start = max(now, spaced.next_slot_h)
         spaced.next_slot_h = start + spaced.headway_h
         return start - now
@@ -196,7 +196,7 @@ class Corridor:
     def _queue_in(self, node: NodeState) -> float:
         """A train joins ``node``'s queue for a track; returns the arrival time."""
         assert node.queue is not None
-        arrived = self.env._now
+        arrived = self.clock.now
         node.waiting += 1
         node.queue.add(arrived, 1)
         return arrived
@@ -206,7 +206,7 @@ class Corridor:
         and of gauge change, and whether the gauge changes here."""
         assert node.queue is not None
         node.waiting -= 1
-        node.queue.add(self.env._now, -1)
+        node.queue.add(self.clock.now, -1)
         stage = node.stages[train.background]
         customs_h = stage.customs() * node.time_factor
         gauge_h = 0.0
@@ -276,7 +276,7 @@ class Corridor:
             wait = self._slot_wait(node)
             if wait > 0:
                 yield env.timeout(wait)
-            start = env._now
+            start = self.clock.now
             customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
             if node.work is None:
                 yield env.timeout(customs_h + gauge_h)
@@ -294,7 +294,6 @@ class Corridor:
         if self.guard is None and self.callback_chains:
             _TrainRun(self, train, self.initial_path(train), list(train.stops))
             return
-        env = self.env
         remaining = list(train.stops)
         adaptive = self.route_policy.get(train.service) == "adaptive"
         path = self.initial_path(train)
@@ -311,7 +310,7 @@ class Corridor:
             if v == remaining[0]:
                 remaining.pop(0)
                 self.hub.deliver(train, v, self.nodes[v].dwell)
-                now = env._now
+                now = self.clock.now
                 self.records.node_events.add(
                     train.train_id, v, "terminal", now, now, now, False, train.box_count
                 )
@@ -320,7 +319,7 @@ class Corridor:
             if adaptive and v in self.branching:
                 path = self.plan(train, v, remaining)
                 i = 0
-        train.arrived_h = env._now
+        train.arrived_h = self.clock.now
 
     def initial_path(self, train: Train) -> list[str]:
         """The route a service train takes from the hub (before any re-planning)."""
@@ -347,7 +346,7 @@ class Corridor:
                     {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
                 ),
             )
-        call_at(self.env, 0.0, _BackgroundSource, (self, name, stream, gap), priority=URGENT)
+        self.clock.at(0.0, _BackgroundSource, (self, name, stream, gap), priority=URGENT)
 
     def run_background(self, train: Train, route: list[str]) -> Proc:
         """A background train as a process (while disruptions may stop it)."""
@@ -361,7 +360,7 @@ class Corridor:
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
             train.route.append(v)
-        train.arrived_h = self.env._now
+        train.arrived_h = self.clock.now
 
 
 class _BackgroundSource:
@@ -377,11 +376,11 @@ class _BackgroundSource:
 
     def _next(self) -> None:
         gap = self.gap
-        call_at(self.corridor.env, gap if isinstance(gap, float) else gap(), self._arrive)
+        self.corridor.clock.at(gap if isinstance(gap, float) else gap(), self._arrive)
 
     def _arrive(self, _call: Call) -> None:
         corridor, stream = self.corridor, self.stream
-        env = corridor.env
+        clock = corridor.clock
         self.count += 1
         train = Train(
             f"bg-{self.name}-{self.count:05d}",
@@ -392,18 +391,17 @@ class _BackgroundSource:
             background=True,
         )
         train.box_count = stream.boxes
-        train.departed_h = env._now
+        train.departed_h = clock.now
         corridor.records.background_trains.append(train)
         self._next()
         if corridor.guard is not None or not corridor.callback_chains:
-            env.process(corridor.run_background(train, stream.route))
+            corridor.env.process(corridor.run_background(train, stream.route))
             return
         # nothing can stop it: a callback chain, started where SimPy would start a process
         # (an urgent event now); when no urgent event is queued for now, that is next
-        queue = env._queue
         route = stream.route
-        if queue and queue[0][0] == env._now and queue[0][1] <= URGENT:
-            call_at(env, 0.0, _TrainRun.launch, (corridor, train, route), priority=URGENT)
+        if clock.urgent_now():
+            clock.at(0.0, _TrainRun.launch, (corridor, train, route), priority=URGENT)
         else:
             _TrainRun(corridor, train, route)
 
@@ -472,25 +470,25 @@ class _TrainRun:
     def _on_track(self, token: Any, waited: bool) -> None:
         self.token = token
         if waited:  # a process would resume on an event of its own
-            call_at(self.corridor.env, 0.0, self._granted)
+            self.corridor.clock.at(0.0, self._granted)
         else:
             self._granted(None)
 
     def _granted(self, _call: Call | None) -> None:
         wait = self.corridor._slot_wait(self.node)
         if wait > 0:
-            call_at(self.corridor.env, wait, self._begin)
+            self.corridor.clock.at(wait, self._begin)
         else:
             self._begin(None)
 
     def _begin(self, _call: Call | None) -> None:
         corridor = self.corridor
-        self.start = corridor.env._now
+        self.start = corridor.clock.now
         prev = self.route[self.i - 1] if self.i else None
         self.customs_h, self.gauge_h, self.gauge_change = corridor._begin(
             self.node, self.train, prev
         )
-        call_at(corridor.env, self.customs_h + self.gauge_h, self._processed)
+        corridor.clock.at(self.customs_h + self.gauge_h, self._processed)
 
     def _processed(self, _call: Call) -> None:
         self.node.tracks.release_unit(self.token)
@@ -515,14 +513,14 @@ class _TrainRun:
         remaining = self.remaining
         if remaining is None:
             if i == len(route) - 1:
-                train.arrived_h = corridor.env._now
+                train.arrived_h = corridor.clock.now
                 return
         elif i:  # a service train (as Corridor.run): deliver at a stop, re-plan at a branch
             here = route[i]
             if here == remaining[0]:
                 remaining.pop(0)
                 corridor.hub.deliver(train, here, corridor.nodes[here].dwell)
-                now = corridor.env._now
+                now = corridor.clock.now
                 corridor.records.node_events.add(
                     train.train_id, here, "terminal", now, now, now, False, train.box_count
                 )
@@ -535,13 +533,13 @@ class _TrainRun:
         edge = corridor.edges[(route[i], route[i + 1])]
         wait = corridor._slot_wait(edge)
         if wait > 0:
-            call_at(corridor.env, wait, self._run_edge)
+            corridor.clock.at(wait, self._run_edge)
         else:
             self._run_edge(None)
 
     def _run_edge(self, _call: Call | None) -> None:
         edge = self.corridor.edges[(self.route[self.i], self.route[self.i + 1])]
-        call_at(self.corridor.env, edge.run_h, self._at_next)
+        self.corridor.clock.at(edge.run_h, self._at_next)
 
     def _at_next(self, _call: Call) -> None:
         self.i += 1

@@ -15,21 +15,19 @@ rate ``Σ units_per_year × export_share / 365`` per day, each arrival drawing i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
-import simpy
 
 from .cargo import ClassSpec, class_specs
 from .config import ScenarioConfig
 from .distributions import Exponential
-from .entities import Shipment
-from .resources import Call, call_at
+from .entities import NAN, Shipment
+from .resources import Call, Engine
 from .rng import Sampler, Streams
 
-DAYS_PER_MONTH = 365 / 12
+DAYS_PER_MONTH: Final = 365 / 12
 
 
 def effective_mean_payload_t(payload: Any, cap: float | None) -> float:
@@ -151,11 +149,11 @@ class Demand:
             spec.wagon_type,
             spec.size,
             spec.ramp,
-            math.nan if value is None else value(),
+            NAN if value is None else value(),
             origin,
         )
 
-    def start(self, env: simpy.Environment, receive: Callable[[Shipment], None]) -> None:
+    def start(self, env: Engine, receive: Callable[[Shipment], None]) -> None:
         """Start both arrival streams (units from factories, and the share of tonnes)."""
         if self.units_rate_per_h > 0:
             _Arrivals(self, env, self.units_rate_per_h, self.units_gap, self.make_unit, receive)
@@ -168,9 +166,9 @@ class _Arrivals:
     next, so there is no process to resume per arrival."""
 
     __slots__ = (
+        "clock",
         "day",
         "deterministic",
-        "env",
         "factor",
         "gap",
         "make",
@@ -183,20 +181,20 @@ class _Arrivals:
     def __init__(
         self,
         demand: Demand,
-        env: simpy.Environment,
+        env: Engine,
         rate_per_h: float,
         gap: Sampler,
         make: Callable[[float], Shipment],
         receive: Callable[[Shipment], None],
     ) -> None:
-        self.env = env
+        self.clock = env.clock
         self.factor = demand.factor
         self.deterministic = demand.deterministic
         self.rate_per_h = rate_per_h
         self.gap = gap
         self.make = make
         self.receive = receive
-        self.t = env._now
+        self.t = self.clock.now
         self.day = -1
         self.rate = 0.0
         self._advance()
@@ -204,7 +202,7 @@ class _Arrivals:
     def _advance(self) -> None:
         """Draw the next arrival time and schedule it (the rate is constant within a day;
         at midnight the draw restarts at the new day's rate)."""
-        env = self.env
+        clock = self.clock
         t = self.t
         while True:
             day = int(t // 24)
@@ -219,12 +217,12 @@ class _Arrivals:
                 t_next = t + (1.0 if self.deterministic else self.gap.draw()) / rate
                 if t_next < day_end:
                     self.t = t_next
-                    call_at(env, t_next - env._now, self._arrive)
+                    clock.at(t_next - clock.now, self._arrive)
                     return
                 t = day_end
-            if t - env._now > 24.0:  # a whole day without arrivals: let the clock catch up,
+            if t - clock.now > 24.0:  # a whole day without arrivals: let the clock catch up,
                 self.t = t  # so a tiny rate cannot spin past the end
-                call_at(env, t - env._now, self._resume)
+                clock.at(t - clock.now, self._resume)
                 return
 
     def _arrive(self, _call: Call) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Final
 
-NAN = math.nan
+#: ``Final`` (here and in the other modules the event loop runs): the compiled build
+#: reads it as a C static instead of looking it up in the module's dict
+NAN: Final = math.nan
 
 
 class Shipment:
@@ -81,8 +84,8 @@ class Shipment:
         return self.kg / 1000
 
 
-_NO_SHIPMENTS: list[Shipment] = []  # shared by background trains, never appended to
-_NOTHING: dict[str, float] = {}  # shared by background trains, never changed
+_NO_SHIPMENTS: Final[list[Shipment]] = []  # shared by background trains, never appended to
+_NOTHING: Final[dict[str, float]] = {}  # shared by background trains, never changed
 
 
 class Train:

@@ -17,28 +17,26 @@ Units: hours, kg (integer, so conservation is exact), TEU.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+import bisect
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from heapq import heappush
-from typing import Any
+from typing import Any, Final
 
 import simpy
-from simpy.events import NORMAL
 
 from .cargo import EPS, TrainCapacity, wagon_capacity
 from .config import CustomsConfig, HybridPolicy, ScenarioConfig, SchedulePolicy, ServiceConfig
 from .entities import Shipment, Train
 from .inbound import Inbound
 from .records import LevelMonitor, RunRecords
-from .resources import Call, Engine, FastContainer, FastPool, call_at
+from .resources import NORMAL, Call, Engine, FastContainer, FastPool, insort
 from .rng import Sampler, Streams
 from .vehicles import Compound, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
 #: margin of the lazy customs' quick tests, which add ready and held loads in another
 #: order than the units arrive: far above rounding, far below any unit's size
-SURE = 1e-6
+SURE: Final = 1e-6
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
 #: dispatchers keep units in customs off the event queue (see :class:`Dispatcher`);
@@ -46,6 +44,7 @@ WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
 #: setting, read when a dispatcher is made (in the compiled build, a patched class
 #: attribute would not reach compiled code)
 LAZY_CUSTOMS = True
+bisect_left: Final = bisect.bisect_left
 
 
 class Customs:
@@ -71,10 +70,11 @@ class Hub:
     """Resources and state of the hub, and the box-level processes."""
 
     def __init__(
-        self, env: simpy.Environment, cfg: ScenarioConfig, streams: Streams, records: RunRecords
+        self, env: Engine, cfg: ScenarioConfig, streams: Streams, records: RunRecords
     ) -> None:
         hub = cfg.hub
         self.env = env
+        self.clock = env.clock
         self.node = hub.node
         self.records = records
         # lean FIFO pools; disruptions swap in adjustable ones where they need them
@@ -133,8 +133,9 @@ class Hub:
     # process per unit): gate lane → space in its store (a full store blocks the lane)
     # → check-in → [crane move into the yard] → customs → ready. Pools hand a freed unit
     # straight to the next job in line, so only the timed steps cost an engine event.
-    # These per-unit callbacks read ``env._now`` rather than the ``now`` property (one
-    # call less per read; :func:`call_at` relies on the same engine internals).
+    # These per-unit callbacks read the engine's clock (``clock.now``, ``clock.at``)
+    # rather than the ``now`` property and SimPy's ``timeout`` (one call less per read,
+    # no event object to build).
 
     def receive(self, unit: Shipment) -> None:
         """A truck with ``unit`` joins the gate queue."""
@@ -142,7 +143,7 @@ class Hub:
         self.kg_gate += unit.kg
         self.records.shipments.append(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
-        self.gate_queue.add(self.env._now, 1)
+        self.gate_queue.add(self.clock.now, 1)
         self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
     def _at_lane(self, unit: Shipment, flow: UnitFlow, lane: Any) -> None:
@@ -151,16 +152,18 @@ class Hub:
         store.reserve(amount, lambda: self._check_in(unit, flow, amount, lane))
 
     def _check_in(self, unit: Shipment, flow: UnitFlow, amount: float, lane: Any) -> None:
-        env = self.env
-        flow.level.add(env._now, amount)
-        call_at(
-            env, flow.gate_time.draw() * self.gate_time_factor, self._checked_in, (unit, flow), lane
+        clock = self.clock
+        flow.level.add(clock.now, amount)
+        clock.at(
+            flow.gate_time.draw() * self.gate_time_factor, self._checked_in, (unit, flow), lane
         )
 
     def _checked_in(self, call: Call) -> None:
+        unit: Shipment
+        flow: UnitFlow  # typed: the compiled build reads its fields directly
         unit, flow = call.arg
         self.gate.release_unit(call.token)
-        self.gate_queue.add(self.env._now, -1)
+        self.gate_queue.add(self.clock.now, -1)
         if flow.craned:
             self.crane_job(self._in_yard, unit)
         else:
@@ -172,12 +175,13 @@ class Hub:
     def store_and_clear(self, unit: Shipment, customs: Customs) -> None:
         """``unit`` is now stored (yard or compound): clear customs, then it is ready for
         its service's next train."""
-        unit.yard_in_h = self.env._now
+        now = self.clock.now
+        unit.yard_in_h = now
         self.kg_gate -= unit.kg
         self.kg_yard += unit.kg
         hold = customs.hold_h()
         if hold > 0:
-            self.dispatchers[unit.service].hold(unit, self.env._now + hold)
+            self.dispatchers[unit.service].hold(unit, now + hold)
         else:
             self.dispatchers[unit.service].ready_now(unit)
 
@@ -187,22 +191,22 @@ class Hub:
         """One crane move: wait for a free crane in the shared FIFO pool, lift, then call
         ``done(arg)``. ``move_time``: a sampler of its own (inbound boxes), else
         ``hub.crane.move``. Only a move that waits shows in the crane queue."""
-        env = self.env
+        clock = self.clock
         draw = (move_time or self.move_time).draw
 
         def start(crane: Any, waited: bool) -> None:
-            now = env._now
+            now = clock.now
             if waited:
                 self.crane_queue.add(now, -1)
             self.cranes_busy.add(now, 1)
             move_h = draw() * self.move_time_factor
             if self.crane_work is None:
-                call_at(env, move_h, self._crane_done, (done, arg), crane)
+                clock.at(move_h, self._crane_done, (done, arg), crane)
             else:  # breakdowns may interrupt the move: a process that can be interrupted
-                env.process(self._crane_work(crane, move_h, done, arg))
+                self.env.process(self._crane_work(crane, move_h, done, arg))
 
         if not self.cranes.acquire(start):
-            self.crane_queue.add(env._now, 1)
+            self.crane_queue.add(clock.now, 1)
 
     def _crane_work(
         self, crane: Any, move_h: float, done: Callable[[Any], object], arg: Any
@@ -212,11 +216,12 @@ class Hub:
         self._crane_free(crane, done, arg)
 
     def _crane_done(self, call: Call) -> None:
+        done: Callable[[Any], object]
         done, arg = call.arg
         self._crane_free(call.token, done, arg)
 
     def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
-        self.cranes_busy.add(self.env._now, -1)
+        self.cranes_busy.add(self.clock.now, -1)
         self.cranes.release_unit(crane)
         done(arg)
 
@@ -263,14 +268,15 @@ class Hub:
             yield from self.on_departure(train)
 
     def _loaded(self, box: Shipment) -> None:
-        box.loaded_h = self.env._now
+        now = self.clock.now
+        box.loaded_h = now
         self.yard.get(box.teu)  # always immediate: the box's space was reserved at the gate
-        self.yard_level.add(self.env._now, -box.teu)
+        self.yard_level.add(now, -box.teu)
         self.kg_yard -= box.kg
         self.kg_on_train += box.kg
 
     def depart(self, train: Train) -> None:
-        now = self.env._now
+        now = self.clock.now
         train.departed_h = now
         self.kg_departed += train.kg
         for box in train.shipments:
@@ -281,7 +287,7 @@ class Hub:
 
     def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
-        now = self.env._now
+        now = self.clock.now
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
@@ -355,13 +361,13 @@ class Dispatcher:
     the ready time it would have had, when that event or any other reader of the
     ready units (a timer, an immediately cleared unit, the timetable, the end of the
     run) comes first. The decisions, their times and their order are those of one
-    event per unit. With ``LAZY_CUSTOMS = False`` (or on a plain SimPy environment,
-    which does not say which event is running) every held unit gets its event, as the
-    reference the tests compare with.
+    event per unit. With ``LAZY_CUSTOMS = False`` every held unit gets its event, as
+    the reference the tests compare with.
     """
 
-    def __init__(self, env: simpy.Environment, hub: Hub, name: str, service: ServiceConfig) -> None:
+    def __init__(self, env: Engine, hub: Hub, name: str, service: ServiceConfig) -> None:
         self.env = env
+        self.clock = env.clock
         self.hub = hub
         self.name = name
         self.service = service
@@ -377,7 +383,7 @@ class Dispatcher:
         self.ready_kg = 0
         self.trains_called = 0
         self._timer_for: Shipment | None = None
-        self._lazy = LAZY_CUSTOMS and isinstance(env, Engine)
+        self._lazy = LAZY_CUSTOMS
         #: (ready time, event id, unit) of units still in customs, in queue order
         self.held: list[tuple[float, int, Shipment]] = []
         self.held_load = dict.fromkeys(capacity, 0.0)
@@ -416,7 +422,7 @@ class Dispatcher:
 
     def hold(self, unit: Shipment, ready_h: float) -> None:
         """``unit`` clears customs at ``ready_h`` (its ready event's key is taken now)."""
-        eid = next(self.env._eid)
+        eid = self.clock.next_id()
         entry = (ready_h, eid, unit)
         held = self.held
         if not held or entry > held[-1]:
@@ -448,7 +454,7 @@ class Dispatcher:
     def ready_now(self, unit: Shipment) -> None:
         """``unit`` is ready at once (no customs hold)."""
         self._catch_up()
-        unit.ready_h = self.env._now
+        unit.ready_h = self.clock.now
         self.add_ready(unit)
         self._settle()
 
@@ -471,8 +477,8 @@ class Dispatcher:
         held = self.held
         if not held or not self._lazy:  # not lazy: their own events released them
             return
-        assert isinstance(self.env, Engine)
-        now, priority, eid, _ = self.env.active
+        now = self.clock.now
+        priority, eid, _ = self.clock.entry
         n = 0
         for ready_h, held_eid, _ in held:
             if ready_h < now or (ready_h == now and (NORMAL, held_eid) < (priority, eid)):
@@ -539,11 +545,10 @@ class Dispatcher:
         """Put the held unit's ready event on the queue, with the key it was given."""
         ready_h, eid, _ = entry
         self._wakes.add(eid)
-        queue: list[Any] = self.env._queue
         call = Call()
         call.fn = self._woken_up
         call.arg = entry
-        heappush(queue, (ready_h, NORMAL, eid, call))
+        self.clock.push(ready_h, (NORMAL, eid, call))
 
     def _woken_up(self, call: Call) -> None:
         entry = call.arg
@@ -580,13 +585,13 @@ class Dispatcher:
             if isinstance(policy, HybridPolicy):
                 oldest = self.ready[0]
                 due = oldest.ready_h + policy.max_wait
-                if self.env._now >= due - 1e-9:
+                if self.clock.now >= due - 1e-9:
                     if self.capacity.meets(self.ready_load, policy.min_load):
                         self.call(picked)
                         continue
                 elif self._timer_for is not oldest:
                     self._timer_for = oldest
-                    timer = self.env.timeout(due - self.env._now)
+                    timer = self.env.timeout(due - self.clock.now)
                     timer.callbacks.append(self._on_timer)
             return
 
@@ -606,7 +611,7 @@ class Dispatcher:
             self.capacity_teu,
         )
         train.opened_h = self.ready[picked[0]].ready_h
-        train.called_h = self.env._now
+        train.called_h = self.clock.now
         if scheduled_h is not None:
             train.scheduled_h = scheduled_h
         if picked[-1] == len(picked) - 1:  # a FIFO prefix (always, with one wagon type)

@@ -189,19 +189,44 @@ class NodeEvent:
 class NodeEventLog:
     """The run's node events, stored by column: a 10-year run has about 500,000, and a
     row object each would cost three times the memory. ``add`` appends one; iterating,
-    ``len`` and indexing give :class:`NodeEvent` rows, as a list of them would."""
+    ``len`` and indexing give :class:`NodeEvent` rows, as a list of them would.
 
-    __slots__ = ("arrived_h", "background", "boxes", "end_h", "kind", "node", "start_h", "train_id")
+    The numeric columns (``arrived_h``, ``start_h``, ``end_h``, ``background``,
+    ``boxes``) are C arrays. ``add`` appends to plain lists, which costs a fraction of an
+    array's ``append`` (that parses each number as a function argument); :meth:`compact`,
+    called between slices of the run, moves them into the arrays, and reading a column
+    compacts first.
+    """
+
+    __slots__ = (
+        "_arrived_h",
+        "_background",
+        "_boxes",
+        "_end_h",
+        "_new",
+        "_start_h",
+        "kind",
+        "node",
+        "train_id",
+    )
 
     def __init__(self) -> None:
         self.train_id: list[str] = []
         self.node: list[str] = []
         self.kind: list[str] = []
-        self.arrived_h = array("d")
-        self.start_h = array("d")
-        self.end_h = array("d")
-        self.background = array("b")
-        self.boxes = array("q")
+        self._arrived_h = array("d")
+        self._start_h = array("d")
+        self._end_h = array("d")
+        self._background = array("b")
+        self._boxes = array("q")
+        #: the numeric columns of the events added since the last compaction
+        self._new: tuple[list[float], list[float], list[float], list[bool], list[int]] = (
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
 
     def add(
         self,
@@ -217,11 +242,60 @@ class NodeEventLog:
         self.train_id.append(train_id)
         self.node.append(node)
         self.kind.append(kind)
-        self.arrived_h.append(arrived_h)
-        self.start_h.append(start_h)
-        self.end_h.append(end_h)
-        self.background.append(background)
-        self.boxes.append(boxes)
+        arrived, start, end, bg, count = self._new
+        arrived.append(arrived_h)
+        start.append(start_h)
+        end.append(end_h)
+        bg.append(background)
+        count.append(boxes)
+
+    def compact(self) -> None:
+        """Move the numeric columns added since the last call into the C arrays. All
+        are packed before any array grows: a value of the wrong type raises here and
+        leaves the log as it was."""
+        arrived, start, end, bg, count = self._new
+        n = len(arrived)
+        if not n:
+            return
+        floats = f"{n}d"
+        packed = struct.pack(floats, *arrived), struct.pack(floats, *start)
+        more = struct.pack(floats, *end), struct.pack(f"{n}b", *bg), struct.pack(f"{n}q", *count)
+        self._arrived_h.frombytes(packed[0])
+        self._start_h.frombytes(packed[1])
+        self._end_h.frombytes(more[0])
+        self._background.frombytes(more[1])
+        self._boxes.frombytes(more[2])
+        self._new = ([], [], [], [], [])
+
+    @property
+    def pending(self) -> int:
+        """Events added since the last :meth:`compact`."""
+        return len(self._new[0])
+
+    @property
+    def arrived_h(self) -> array[float]:
+        self.compact()
+        return self._arrived_h
+
+    @property
+    def start_h(self) -> array[float]:
+        self.compact()
+        return self._start_h
+
+    @property
+    def end_h(self) -> array[float]:
+        self.compact()
+        return self._end_h
+
+    @property
+    def background(self) -> array[int]:
+        self.compact()
+        return self._background
+
+    @property
+    def boxes(self) -> array[int]:
+        self.compact()
+        return self._boxes
 
     def append(self, event: NodeEvent) -> None:
         self.add(
@@ -281,11 +355,13 @@ class RunRecords:
     warnings: list[str] = field(default_factory=list)
 
     def compact(self, min_changes: int = 8192) -> None:
-        """Compact each monitor holding at least ``min_changes`` appended changes (between
-        slices of a run: cheap to call often)."""
+        """Compact each monitor holding at least ``min_changes`` appended changes, and the
+        node events if as many were added (between slices of a run: cheap to call often)."""
         for mon in self.monitors.values():
             if len(mon.stamps) >= min_changes:
                 mon.compact()
+        if self.node_events.pending >= min_changes:
+            self.node_events.compact()
 
     def monitor(self, name: str, unit: str, level: float = 0.0) -> LevelMonitor:
         mon = LevelMonitor(name, unit, 0.0, level)

@@ -18,16 +18,29 @@ schedules a callback on the SimPy engine without building a ``Timeout`` or a pro
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import heapq
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import simpy
-from simpy.core import EmptySchedule, EventPriority, StopSimulation
-from simpy.events import NORMAL, PENDING, URGENT
+import simpy.events
+from simpy.core import EmptySchedule, EventPriority, Infinity, StopSimulation
+from simpy.events import PENDING
+
+#: the event loop's constants and library functions are ``Final``: the compiled build
+#: reads them as C statics (literals: as constants) instead of looking them up in the
+#: module's dict on every use
+URGENT: Final = 0  #: SimPy's priorities (checked below)
+NORMAL: Final = 1
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
+insort: Final = bisect.insort
+if (URGENT, NORMAL) != (simpy.events.URGENT, simpy.events.NORMAL):  # pragma: no cover
+    raise ImportError("this SimPy orders events by other priorities than silkroute-sim")
 
 #: a pool job: called with (token to release the unit with, whether it had to wait)
 Job = Callable[[Any, bool], None]
@@ -74,14 +87,190 @@ def call_at(
 
     One engine event, ordered like a ``Timeout`` scheduled at this moment (same priority,
     same event-id counter), at a fraction of the cost: no ``Event.__init__``, no process.
-    ``priority=URGENT`` orders it like the event that starts a new SimPy process.
+    ``priority=URGENT`` orders it like the event that starts a new SimPy process. On an
+    :class:`Engine` this is ``env.clock.at(...)``, which the model's hot code calls
+    directly; a plain ``simpy.Environment`` gets the same event on its own queue.
     """
-    call = Call()  # no __init__: three slot stores are cheaper than a call
+    if isinstance(env, Engine):
+        env.clock.at(delay, fn, arg, token, priority)
+        return
+    call = Call()
     call.fn = fn
     call.arg = arg
     call.token = token
     queue: list[Any] = env._queue
     heappush(queue, (env._now + delay, priority, next(env._eid), call))
+
+
+class Clock:
+    """An :class:`Engine`'s clock and event queue, kept in fields that the model's hot
+    code reads directly (in the compiled build, as C fields instead of attribute look-ups
+    on the SimPy environment).
+
+    **The queue.** SimPy keeps one heap of ``(time, priority, event id, event)`` tuples;
+    every push and pop compares tuples, a few hundred CPU instructions each. Here the
+    heap ``times`` holds only the distinct times (floats compare in a few dozen), and
+    ``slots`` maps each time to its entry ``(priority, event id, event)`` or, where
+    several events share a time, to their list in (priority, event id) order. Events run
+    in SimPy's order exactly: by time, then priority, then event id.
+
+    ``now`` is the time (a float, also where SimPy would keep an int), ``eid`` the next
+    event id, ``entry`` the entry of the event being processed, ``processed`` the count
+    of events processed (stop events not included).
+    """
+
+    __slots__ = ("eid", "entry", "now", "processed", "slots", "times")
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = float(now)
+        self.times: list[Any] = []  # heap of the distinct times with queued events
+        self.slots: dict[Any, Any] = {}  # time -> entry, or sorted list of entries
+        self.eid = 0
+        #: ``Any``, not a tuple type: the compiled build would copy a typed tuple into a
+        #: new object at each use, and the queue tells entries apart by identity
+        self.entry: Any = (URGENT, -1, None)
+        self.processed = 0
+
+    def next_id(self) -> int:
+        """Take the next event id (SimPy's ``next(env._eid)``)."""
+        eid = self.eid
+        self.eid = eid + 1
+        return eid
+
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
+        """:func:`call_at` on this clock: ``fn(call)`` after ``delay`` hours."""
+        call = Call()  # no __init__: three slot stores are cheaper than a call
+        call.fn = fn
+        call.arg = arg
+        call.token = token
+        eid = self.eid
+        self.eid = eid + 1
+        entry: Any = (priority, eid, call)  # one object (see ``entry``)
+        t: Any = self.now + delay  # one float object: the heap's and the dict's key
+        slots = self.slots
+        if slots.setdefault(t, entry) is entry:  # the first event at this time (the rule)
+            heappush(self.times, t)
+        else:
+            _join(slots, t, entry)
+
+    def push(self, t: float, entry: Any) -> None:
+        """Queue ``entry`` = ``(priority, event id, event)`` at time ``t``."""
+        key: Any = t
+        slots = self.slots
+        if slots.setdefault(key, entry) is entry:
+            heappush(self.times, key)
+        else:
+            _join(slots, key, entry)
+
+    def pop(self) -> Any:
+        """Take the first event off the queue; the clock moves to its time."""
+        times = self.times
+        t = times[0]
+        slots = self.slots
+        entry = slots[t]  # (not ``pop``: the compiled build calls that as a Python method)
+        del slots[t]
+        if type(entry) is tuple:
+            heappop(times)
+        else:
+            entry = self._first_of(t, entry)
+        self.now = t
+        self.entry = entry
+        return entry[2]
+
+    def _first_of(self, t: Any, entries: list[Any]) -> Any:
+        """The first of several events at time ``t``; the others stay queued."""
+        first = entries.pop(0)
+        if entries:
+            self.slots[t] = entries
+        else:
+            heappop(self.times)
+        return first
+
+    def peek(self) -> float:
+        """The time of the next event (infinity when none is queued)."""
+        return float(self.times[0]) if self.times else Infinity
+
+    def urgent_now(self) -> bool:
+        """Whether an urgent (or more urgent) event is queued for the current time."""
+        times = self.times
+        if not times or times[0] != self.now:
+            return False
+        first = self.slots[times[0]]
+        priority: int = (first if type(first) is tuple else first[0])[0]
+        return priority <= URGENT
+
+    def run(self, env: Engine, at: float) -> Any:
+        """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
+        a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
+        stop = _StopAt()
+        self.push(self.now + (at - self.now), (URGENT, self.next_id(), stop))
+        times = self.times
+        slots = self.slots
+        processed = 0
+        event: Any = None
+        try:
+            while True:
+                # the stop marker stays queued until it is reached: never empty here
+                t = times[0]
+                entry = slots[t]
+                del slots[t]
+                if type(entry) is tuple:
+                    heappop(times)
+                else:
+                    entry = self._first_of(t, entry)
+                self.now = t
+                self.entry = entry
+                event = entry[2]
+                if type(event) is Call:
+                    processed += 1
+                    event.fn(event)
+                elif event is stop:
+                    self.eid += 1  # SimPy re-queues its (emptied) stop event
+                    return None
+                else:
+                    if type(event) is not _StopAt:
+                        processed += 1
+                    env._process(event)
+        except StopSimulation as exc:
+            if type(event) is Call:
+                env._requeue_stopped(event)
+            return exc.args[0]
+        finally:
+            self.processed += processed
+
+
+def _join(slots: dict[Any, Any], t: Any, entry: Any) -> None:
+    """``entry`` joins the events already queued at time ``t``, in (priority, event id)
+    order (event ids are unique, so the events themselves are never compared)."""
+    there = slots[t]
+    if type(there) is tuple:
+        slots[t] = [there, entry] if there < entry else [entry, there]
+    elif entry > there[-1]:
+        there.append(entry)
+    else:
+        insort(there, entry)
+
+
+class _Ids:
+    """``Engine._eid``: SimPy's event-id counter (``next(env._eid)``), on the clock."""
+
+    __slots__ = ("clock",)
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __iter__(self) -> _Ids:
+        return self
+
+    def __next__(self) -> Any:  # Any: mypyc's iterator slot wants an object (not int)
+        return self.clock.next_id()
 
 
 class _StopAt:
@@ -93,29 +282,81 @@ class _StopAt:
 class Engine(simpy.Environment):
     """A ``simpy.Environment`` that processes the same events in the same order as
     SimPy's own (same stop event at ``now + (until - now)`` with urgent priority, same
-    failure handling, same event ids), faster: ``run(until=<time>)`` steps the queue in
-    one loop with a direct call for each :class:`Call`.
+    failure handling, same event ids), faster.
 
-    ``active`` is the queue entry ``(time, priority, event id, event)`` being processed,
-    in every form of ``run`` and in ``step``: whoever keeps events off the queue (the
-    dispatchers' lazy customs) uses it to tell which of them would already have run.
-    ``processed`` counts the events processed (stop events not included)."""
+    Its time and queue live in ``clock`` (a :class:`Clock`), which the model's hot code
+    uses directly. SimPy's events and processes schedule through :meth:`schedule` as
+    always; only code that pushes onto SimPy's private ``_queue`` would not work here
+    (reading it raises). Times are floats, also where SimPy would keep an int.
+
+    ``run(until=<time>)`` steps the queue in one loop with a direct call for each
+    :class:`Call`. ``active`` is the key ``(time, priority, event id, event)`` of the
+    event being processed, in every form of ``run`` and in ``step``: whoever keeps events
+    off the queue (the dispatchers' lazy customs) uses it to tell which of them would
+    already have run. ``processed`` counts the events processed (stop events not
+    included)."""
 
     def __init__(self, initial_time: float = 0) -> None:
+        self.clock = Clock(initial_time)
         super().__init__(initial_time)
-        self.active: tuple[float, int, int, Any] = (self._now, URGENT, -1, None)
-        self.processed = 0
+
+    # SimPy's own fields, on the clock
+    @property
+    def _now(self) -> float:
+        return self.clock.now
+
+    @_now.setter
+    def _now(self, value: float) -> None:
+        self.clock.now = float(value)
+
+    @property  # type: ignore[override]
+    def _eid(self) -> _Ids:
+        return _Ids(self.clock)
+
+    @_eid.setter
+    def _eid(self, _value: Any) -> None:
+        pass  # SimPy's __init__ sets a fresh counter: the clock's starts at 0 too
+
+    @property
+    def _queue(self) -> list[Any]:
+        raise AttributeError(
+            "an Engine keeps its events in .clock, not in SimPy's _queue: schedule with "
+            "env.schedule(), an event or process, or silkroute_sim.resources.call_at()"
+        )
+
+    @_queue.setter
+    def _queue(self, _value: Any) -> None:
+        pass  # SimPy's __init__ sets an empty list: the clock's queue starts empty
+
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    @property
+    def active(self) -> tuple[float, int, int, Any]:
+        clock = self.clock
+        priority, eid, event = clock.entry
+        return (clock.now, priority, eid, event)
+
+    @property
+    def processed(self) -> int:
+        return self.clock.processed
+
+    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: Any = 0) -> None:
+        clock = self.clock
+        clock.push(clock.now + delay, (priority, clock.next_id(), event))
+
+    def peek(self) -> float:
+        return self.clock.peek()
 
     def step(self) -> None:
         """SimPy's ``step()``, keeping ``active`` current."""
-        queue: list[Any] = self._queue
-        try:
-            key = heappop(queue)
-        except IndexError:
-            raise EmptySchedule from None
-        self._now, _, _, event = self.active = key
+        clock = self.clock
+        if not clock.times:
+            raise EmptySchedule
+        event = clock.pop()
         if type(event) is not _StopAt:
-            self.processed += 1
+            clock.processed += 1
         self._process(event)
 
     def _process(self, event: Any) -> None:
@@ -128,7 +369,7 @@ class Engine(simpy.Environment):
                 raise
             return
         if type(event) is _StopAt:  # left by a run() that ended with an exception: it
-            next(self._eid)  # stops this run, as SimPy's left-over ``until`` event does
+            self.clock.eid += 1  # stops this run, as SimPy's left-over ``until`` event does
             raise StopSimulation(None)
         callbacks, event.callbacks = event.callbacks, None
         try:
@@ -153,35 +394,9 @@ class Engine(simpy.Environment):
         if until is None or isinstance(until, simpy.Event):
             return super().run(until)  # steps with step(): ``active`` stays current
         at = until if isinstance(until, int) else float(until)
-        if at <= self._now:
+        if at <= self.clock.now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
-        queue: list[Any] = self._queue
-        stop = _StopAt()
-        heappush(queue, (self._now + (at - self._now), URGENT, next(self._eid), stop))
-        call = Call
-        processed = 0
-        try:
-            while True:
-                try:
-                    key = heappop(queue)
-                except IndexError:  # cannot happen while the stop marker is queued
-                    raise RuntimeError("event queue emptied before the stop event") from None
-                self._now, _, _, event = self.active = key
-                if type(event) is call:
-                    processed += 1
-                    event.fn(event)
-                elif event is stop:
-                    next(self._eid)  # SimPy re-queues its (emptied) stop event
-                    return None
-                else:
-                    processed += type(event) is not _StopAt
-                    self._process(event)
-        except StopSimulation as exc:
-            if type(event) is call:
-                self._requeue_stopped(event)
-            return exc.args[0]
-        finally:
-            self.processed += processed
+        return self.clock.run(self, at)
 
 
 class Grant(simpy.Event):

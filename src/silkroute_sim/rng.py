@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Final, TypeVar
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from .distributions import Constant, Distribution
 
 T = TypeVar("T")
 
-BLOCK = 1024
+BLOCK: Final = 1024
 
 
 def _name_key(name: str) -> int:
@@ -57,7 +57,7 @@ class _Uniform01:
         return rng.random(n)
 
 
-_UNIFORM = _Uniform01()
+_UNIFORM: Final = _Uniform01()
 
 
 def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
@@ -102,7 +102,7 @@ class Sampler:
         return float(self._dist.mean)
 
     def __call__(self) -> float:
-        return next(self._stream)
+        return self.draw()
 
     def many(self, n: int) -> float:
         """Sum of ``n`` draws (used for per-box lift times of a whole train)."""

@@ -166,6 +166,7 @@ class _Arrivals:
     next, so there is no process to resume per arrival."""
 
     __slots__ = (
+        "arrive",
         "clock",
         "day",
         "deterministic",
@@ -188,6 +189,7 @@ class _Arrivals:
         receive: Callable[[Shipment], None],
     ) -> None:
         self.clock = env.clock
+        self.arrive = self._arrive  # bound once: one callback per arrival
         self.factor = demand.factor
         self.deterministic = demand.deterministic
         self.rate_per_h = rate_per_h
@@ -217,7 +219,7 @@ class _Arrivals:
                 t_next = t + (1.0 if self.deterministic else self.gap.draw()) / rate
                 if t_next < day_end:
                     self.t = t_next
-                    clock.at(t_next - clock.now, self._arrive)
+                    clock.at(t_next - clock.now, self.arrive)
                     return
                 t = day_end
             if t - clock.now > 24.0:  # a whole day without arrivals: let the clock catch up,

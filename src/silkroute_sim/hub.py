@@ -117,6 +117,11 @@ class Hub:
             None if hub.compound is None else Compound(env, cfg, hub.compound, streams, records)
         )
         self.inbound = None if not hub.inbound else Inbound(env, self, cfg, streams, records)
+        # the per-unit callbacks, bound once (the compiled build builds a bound method
+        # with a generic attribute look-up at every ``self.method`` it passes on)
+        self._checked_in_cb = self._checked_in
+        self._in_yard_cb = self._in_yard
+        self._crane_done_cb = self._crane_done
         self.box_flow = UnitFlow(None, None, self.yard_level, self.gate_time, True, self.customs)
         compound = self.compound
         self.vehicle_flow = (
@@ -155,7 +160,7 @@ class Hub:
         clock = self.clock
         flow.level.add(clock.now, amount)
         clock.at(
-            flow.gate_time.draw() * self.gate_time_factor, self._checked_in, (unit, flow), lane
+            flow.gate_time.draw() * self.gate_time_factor, self._checked_in_cb, (unit, flow), lane
         )
 
     def _checked_in(self, call: Call) -> None:
@@ -165,7 +170,7 @@ class Hub:
         self.gate.release_unit(call.token)
         self.gate_queue.add(self.clock.now, -1)
         if flow.craned:
-            self.crane_job(self._in_yard, unit)
+            self.crane_job(self._in_yard_cb, unit)
         else:
             self.store_and_clear(unit, flow.customs)
 
@@ -201,7 +206,7 @@ class Hub:
             self.cranes_busy.add(now, 1)
             move_h = draw() * self.move_time_factor
             if self.crane_work is None:
-                clock.at(move_h, self._crane_done, (done, arg), crane)
+                clock.at(move_h, self._crane_done_cb, (done, arg), crane)
             else:  # breakdowns may interrupt the move: a process that can be interrupted
                 self.env.process(self._crane_work(crane, move_h, done, arg))
 
@@ -325,11 +330,12 @@ class _Loading:
     """A train's boxes going from the yard onto its wagons, up to ``cranes_per_train``
     moves at a time (each in the shared crane queue); ``done`` fires after the last."""
 
-    __slots__ = ("active", "done", "hub", "pending")
+    __slots__ = ("active", "done", "hub", "lifted", "pending")
 
     def __init__(self, hub: Hub, boxes: list[Shipment]) -> None:
         self.hub = hub
         self.pending = deque(boxes)
+        self.lifted = self._lifted  # bound once (see Hub.__init__)
         self.done = hub.env.event()
         self.active = min(hub.cranes_per_train, len(boxes))
         for _ in range(self.active):
@@ -337,7 +343,7 @@ class _Loading:
 
     def _next(self) -> None:
         if self.pending:
-            self.hub.crane_job(self._lifted, self.pending.popleft())
+            self.hub.crane_job(self.lifted, self.pending.popleft())
             return
         self.active -= 1
         if not self.active:

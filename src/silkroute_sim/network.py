@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Mapping
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import networkx as nx
 
@@ -68,7 +68,7 @@ def dijkstra_path(
     source: str,
     target: str,
     weight: str | Callable[[str, str, dict[str, float]], float | None],
-    node_cost: Mapping[str, float] | None = None,
+    node_cost: dict[str, float] | None = None,
 ) -> list[str]:
     """``networkx.dijkstra_path(graph, source, target, weight)`` — the same search with the
     same tie-breaking (first-pushed wins among equal distances, neighbours in insertion
@@ -87,13 +87,15 @@ def dijkstra_path(
         key = weight
     else:
         cost_of = weight
-    entry = node_cost or {}
-    succ = graph._adj
+    entry: dict[str, float] = node_cost or {}
+    # networkx's own dicts (node -> neighbour -> edge data), typed: the compiled build
+    # then walks them with dict operations instead of generic method calls
+    succ: dict[str, dict[str, dict[str, Any]]] = graph._adj
     dist: dict[str, float] = {}
     seen: dict[str, float] = {source: 0}
     pred: dict[str, str] = {}
-    tie = itertools.count()
-    fringe: list[tuple[float, int, str]] = [(0, next(tie), source)]
+    tie = 0  # networkx's tie-breaker: the order of pushes
+    fringe: list[tuple[float, int, str]] = [(0, tie, source)]
     while fringe:
         dist_v, _, v = heappop(fringe)
         if v in dist:
@@ -113,7 +115,8 @@ def dijkstra_path(
                 continue
             if u not in seen or vu_dist < seen[u]:
                 seen[u] = vu_dist
-                heappush(fringe, (vu_dist, next(tie), u))
+                tie += 1
+                heappush(fringe, (vu_dist, tie, u))
                 pred[u] = v
     if target not in dist:
         raise nx.NetworkXNoPath(f"No path to {target}.")
@@ -129,7 +132,7 @@ def shortest_path(
     source: str,
     stops: list[str],
     weight: str | Callable[[str, str, dict[str, float]], float] = "expected_h",
-    node_cost: Mapping[str, float] | None = None,
+    node_cost: dict[str, float] | None = None,
 ) -> list[str]:
     """Least-cost node list from ``source`` through ``stops`` in order (``node_cost``:
     see :func:`dijkstra_path`)."""

@@ -34,7 +34,7 @@ from .resources import URGENT, Call, Engine, FastPool
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
-    from .disruptions import RouteGuard
+    from .disruptions import RouteGuard, UnitPool
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -68,7 +68,9 @@ class NodeState:
         proc = node.processing
         self.has_processing = proc is not None
         self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
-        self.tracks: Any = None  # FastPool, or an adjustable pool under disruptions
+        # a lean pool, or an adjustable one under disruptions (typed as the pair: the
+        # compiled build calls a lean pool's methods directly)
+        self.tracks: FastPool | UnitPool | None = None
         self.headway_h = 0.0
         self.next_slot_h = 0.0  # the earliest start of processing (daily capacity)
         self.waiting = 0
@@ -491,7 +493,9 @@ class _TrainRun:
         corridor.clock.at(self.customs_h + self.gauge_h, self._processed)
 
     def _processed(self, _call: Call) -> None:
-        self.node.tracks.release_unit(self.token)
+        tracks = self.node.tracks
+        assert tracks is not None  # a train is processed only where there are tracks
+        tracks.release_unit(self.token)
         self.corridor._record(
             self.train,
             self.node,

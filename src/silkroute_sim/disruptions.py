@@ -57,7 +57,7 @@ from .config import (
 from .distributions import Exponential
 from .network import shortest_path
 from .records import LevelMonitor, RunRecords
-from .resources import Job
+from .resources import FastPool, Job
 from .rng import Sampler, Streams
 
 if TYPE_CHECKING:
@@ -711,6 +711,7 @@ class Disruptions:
         control.lift(event_id)
 
     def _start_breakdowns(self, spec: BreakdownConfig) -> None:
+        pool: FastPool | UnitPool | None
         if spec.hub == "cranes":
             pool = self.hub.cranes
             monitor_name, unit_name, label = "cranes_down", "cranes", "hub.cranes"

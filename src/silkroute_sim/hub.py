@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import simpy
 
@@ -32,6 +32,9 @@ from .records import LevelMonitor, RunRecords
 from .resources import NORMAL, Call, Engine, FastContainer, FastPool, insort
 from .rng import Sampler, Streams
 from .vehicles import Compound, ramp_loaders
+
+if TYPE_CHECKING:  # disruptions swap these in (and import this module)
+    from .disruptions import AdjustableContainer, UnitPool
 
 Proc = Generator[simpy.Event, Any, None]
 #: margin of the lazy customs' quick tests, which add ready and held loads in another
@@ -78,11 +81,13 @@ class Hub:
         self.node = hub.node
         self.records = records
         # lean FIFO pools; disruptions swap in adjustable ones where they need them
-        self.gate: Any = FastPool(env, hub.gate.lanes)
-        self.cranes: Any = FastPool(env, hub.cranes.count)
+        # typed as the pair of kinds they can be: the compiled build then calls a lean
+        # pool's methods directly (a union dispatches on the type), others as Python does
+        self.gate: FastPool | UnitPool = FastPool(env, hub.gate.lanes)
+        self.cranes: FastPool | UnitPool = FastPool(env, hub.cranes.count)
         self.crane_count = hub.cranes.count
-        self.yard: Any = FastContainer(env, hub.yard.capacity_teu)
-        self.tracks: Any = FastPool(env, hub.loading.tracks)
+        self.yard: FastContainer | AdjustableContainer = FastContainer(env, hub.yard.capacity_teu)
+        self.tracks: FastPool | UnitPool = FastPool(env, hub.loading.tracks)
         self.use_cranes = hub.loading.use_cranes
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)

@@ -22,15 +22,23 @@ import simpy
 
 import silkroute_sim.corridor as corridor_module
 import silkroute_sim.hub as hub_module
+import silkroute_sim.resources as resources_module
 from silkroute_sim.buildinfo import compiled_modules
 from silkroute_sim.loader import load_config, validate_config
 from silkroute_sim.metrics import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.model import simulate
-from silkroute_sim.resources import Clock, Engine, FastPool, call_at
+from silkroute_sim.resources import Clock, Engine, FastPool, HeapClock, SlotClock, call_at
 
 from .conftest import CONFIGS, tiny_raw
 
 # ---------------------------------------------------------------- engine vs SimPy
+
+
+@pytest.fixture(params=["SlotClock", "HeapClock"])
+def queue(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Engines made in the test use this queue (each build uses one; both must be SimPy)."""
+    monkeypatch.setattr(resources_module, "CLOCK", getattr(resources_module, request.param))
+    return str(request.param)
 
 
 def _workload(env: simpy.Environment, seed: int, trace: list[tuple[float, str]]) -> None:
@@ -95,7 +103,7 @@ def _workload(env: simpy.Environment, seed: int, trace: list[tuple[float, str]])
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_engine_runs_events_in_simpys_order(seed: int) -> None:
+def test_engine_runs_events_in_simpys_order(seed: int, queue: str) -> None:
     traces = []
     for env in (simpy.Environment(), Engine()):
         trace: list[tuple[float, str]] = []
@@ -110,7 +118,7 @@ def test_engine_runs_events_in_simpys_order(seed: int) -> None:
     assert len(traces[0][0]) > 30
 
 
-def test_engine_raises_failures_and_bad_until_like_simpy() -> None:
+def test_engine_raises_failures_and_bad_until_like_simpy(queue: str) -> None:
     for env in (simpy.Environment(), Engine()):
 
         def broken(env: simpy.Environment = env):  # type: ignore[no-untyped-def]
@@ -124,7 +132,7 @@ def test_engine_raises_failures_and_bad_until_like_simpy() -> None:
             env.run(until=env.now)
 
 
-def test_engine_stops_where_simpy_stops_in_floating_point() -> None:
+def test_engine_stops_where_simpy_stops_in_floating_point(queue: str) -> None:
     # SimPy puts its stop event at now + (until - now), which is 185.23899999999998 here:
     # a timeout due at 49.2 + (185.239 - 49.2) = 185.239 must not run
     results = []
@@ -140,7 +148,7 @@ def test_engine_stops_where_simpy_stops_in_floating_point() -> None:
     assert results[:2] == results[2:]
 
 
-def test_engine_after_a_failed_run_and_a_stop_inside_a_callback_is_simpy() -> None:
+def test_engine_after_a_failed_run_and_a_stop_inside_a_callback_is_simpy(queue: str) -> None:
     traces = []
     for env in (simpy.Environment(), Engine()):
         trace: list[tuple[float, str]] = []
@@ -169,7 +177,7 @@ def test_engine_after_a_failed_run_and_a_stop_inside_a_callback_is_simpy() -> No
     assert traces[0] == traces[1]
 
 
-def test_engine_keeps_active_current_in_every_form_of_run() -> None:
+def test_engine_keeps_active_current_in_every_form_of_run(queue: str) -> None:
     env = Engine()
     seen: list[bool] = []
     for delay in (1, 2, 3):
@@ -184,7 +192,7 @@ def test_engine_keeps_active_current_in_every_form_of_run() -> None:
     assert env.processed == 5
 
 
-def test_engine_keeps_simpys_other_run_forms() -> None:
+def test_engine_keeps_simpys_other_run_forms(queue: str) -> None:
     env = Engine()
     done = env.timeout(3, value="v")
     assert env.run(until=done) == "v"
@@ -193,15 +201,19 @@ def test_engine_keeps_simpys_other_run_forms() -> None:
     assert env.now == 5
 
 
-def test_clock_pops_in_simpys_key_order_with_ties_priorities_and_reserved_ids() -> None:
-    """The clock's queue (a heap of distinct times, a slot per time) gives SimPy's order
-    (time, priority, event id) whatever order the entries come in: many at one time,
-    urgent ones among normal ones, ids taken earlier and queued later (lazy customs),
-    entries queued at the time being processed."""
+@pytest.mark.parametrize("kind", [SlotClock, HeapClock])
+def test_clock_pops_in_simpys_key_order_with_ties_priorities_and_reserved_ids(
+    kind: type[Clock],
+) -> None:
+    """Both queues (pure Python's heap of distinct times with a slot per time, the
+    compiled build's heap of nodes) give SimPy's order (time, priority, event id)
+    whatever order the entries come in: many at one time, urgent ones among normal ones,
+    ids taken earlier and queued later (lazy customs), entries queued at the time being
+    processed."""
     from heapq import heappop, heappush
 
     rng = random.Random(3)
-    clock = Clock()
+    clock = kind()
     reference: list[tuple[float, int, int, str]] = []
     reserved: list[tuple[float, int, int]] = []
     popped: list[tuple[float, int, int, str]] = []
@@ -226,21 +238,20 @@ def test_clock_pops_in_simpys_key_order_with_ties_priorities_and_reserved_ids() 
             expected.append(heappop(reference))
             label = clock.pop()
             assert clock.now == expected[-1][0]
-            priority, eid, _ = clock.entry
-            popped.append((clock.now, priority, eid, label))
+            popped.append(clock.active())
             assert clock.peek() == (reference[0][0] if reference else math.inf)
     while reference:
         expected.append(heappop(reference))
         label = clock.pop()
-        priority, eid, _ = clock.entry
-        popped.append((clock.now, priority, eid, label))
+        popped.append(clock.active())
+        assert popped[-1][3] == label
     assert popped == expected
     assert len(popped) > 500
     assert sum(1 for a, b in itertools.pairwise(popped) if a[0] == b[0]) > 200  # many ties
-    assert not clock.times and not clock.slots
+    assert clock.empty() and clock.peek() == math.inf
 
 
-def test_engine_keeps_its_queue_on_the_clock_and_says_so() -> None:
+def test_engine_keeps_its_queue_on_the_clock_and_says_so(queue: str) -> None:
     env = Engine()
     assert env.now == 0.0 and isinstance(env.now, float)
     env.timeout(2)
@@ -716,3 +727,22 @@ def test_the_node_event_log_refuses_a_value_that_is_no_number_and_stays_whole() 
     # every array as it was: no column grew without the others
     columns = (log._arrived_h, log._start_h, log._end_h, log._background, log._boxes)
     assert [len(c) for c in columns] == [1] * 5
+
+
+@pytest.mark.parametrize("case", ["baseline", "hybrid-tied", "schedule-tied"])
+def test_both_queues_give_the_same_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled build's queue (HeapClock) and pure Python's (SlotClock) run the model
+    alike, on the baseline and where many events tie (0.25 h grid)."""
+    cfg = (
+        load_config("baseline", days=20, warmup_days=0)
+        if case == "baseline"
+        else validate_config(CASES[case])
+    )
+    runs = []
+    for kind in (resources_module.SlotClock, resources_module.HeapClock):
+        monkeypatch.setattr(resources_module, "CLOCK", kind)
+        runs.append(simulate(cfg))
+    slot, heap = runs
+    _assert_same_run(slot, heap)
+    pd.testing.assert_frame_equal(node_events_frame(slot), node_events_frame(heap))
+    assert slot.events == heap.events > 1000

@@ -488,8 +488,7 @@ class Dispatcher:
         held = self.held
         if not held or not self._lazy:  # not lazy: their own events released them
             return
-        now = self.clock.now
-        priority, eid, _ = self.clock.entry
+        now, priority, eid, _ = self.clock.active()
         n = 0
         for ready_h, held_eid, _ in held:
             if ready_h < now or (ready_h == now and (NORMAL, held_eid) < (priority, eid)):

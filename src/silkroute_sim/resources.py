@@ -51,13 +51,17 @@ class Call:
     argument and token it was scheduled with. :class:`Engine` calls ``fn`` directly;
     a plain ``simpy.Environment`` sees an already-triggered event with one callback."""
 
-    __slots__ = ("arg", "fn", "token")
+    __slots__ = ("arg", "eid", "fn", "priority", "t", "token")
 
     _ok = True
     _value = None
     arg: Any
     fn: Callable[[Call], object]
     token: Any
+    #: its queue key, where the queue is a :class:`HeapClock`
+    t: float
+    priority: int
+    eid: int
 
     @property
     def callbacks(self) -> list[Callable[[Call], object]] | None:
@@ -107,28 +111,18 @@ class Clock:
     code reads directly (in the compiled build, as C fields instead of attribute look-ups
     on the SimPy environment).
 
-    **The queue.** SimPy keeps one heap of ``(time, priority, event id, event)`` tuples;
-    every push and pop compares tuples, a few hundred CPU instructions each. Here the
-    heap ``times`` holds only the distinct times (floats compare in a few dozen), and
-    ``slots`` maps each time to its entry ``(priority, event id, event)`` or, where
-    several events share a time, to their list in (priority, event id) order. Events run
-    in SimPy's order exactly: by time, then priority, then event id.
-
     ``now`` is the time (a float, also where SimPy would keep an int), ``eid`` the next
-    event id, ``entry`` the entry of the event being processed, ``processed`` the count
-    of events processed (stop events not included).
+    event id, ``processed`` the count of events processed (stop events not included).
+    Events run in SimPy's order exactly: by time, then priority, then event id. Two
+    queues keep that order, each the faster in its build: :class:`SlotClock` (pure
+    Python) and :class:`HeapClock` (compiled); :data:`CLOCK` says which an engine uses.
     """
 
-    __slots__ = ("eid", "entry", "now", "processed", "slots", "times")
+    __slots__ = ("eid", "now", "processed")
 
     def __init__(self, now: float = 0.0) -> None:
         self.now = float(now)
-        self.times: list[Any] = []  # heap of the distinct times with queued events
-        self.slots: dict[Any, Any] = {}  # time -> entry, or sorted list of entries
         self.eid = 0
-        #: ``Any``, not a tuple type: the compiled build would copy a typed tuple into a
-        #: new object at each use, and the queue tells entries apart by identity
-        self.entry: Any = (URGENT, -1, None)
         self.processed = 0
 
     def next_id(self) -> int:
@@ -146,6 +140,68 @@ class Clock:
         priority: int = NORMAL,
     ) -> None:
         """:func:`call_at` on this clock: ``fn(call)`` after ``delay`` hours."""
+        raise NotImplementedError
+
+    def push(self, t: float, entry: Any) -> None:
+        """Queue ``entry`` = ``(priority, event id, event)`` at time ``t``."""
+        raise NotImplementedError
+
+    def pop(self) -> Any:
+        """Take the first event off the queue; the clock moves to its time."""
+        raise NotImplementedError
+
+    def empty(self) -> bool:
+        raise NotImplementedError
+
+    def peek(self) -> float:
+        """The time of the next event (infinity when none is queued)."""
+        raise NotImplementedError
+
+    def urgent_now(self) -> bool:
+        """Whether an urgent (or more urgent) event is queued for the current time."""
+        raise NotImplementedError
+
+    def active(self) -> tuple[float, int, int, Any]:
+        """The key ``(time, priority, event id, event)`` of the event being processed."""
+        raise NotImplementedError
+
+    def run(self, env: Engine, at: float) -> Any:
+        """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
+        a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
+        raise NotImplementedError
+
+    def _queue_stop(self, at: float) -> _StopAt:
+        stop = _StopAt()
+        self.push(self.now + (at - self.now), (URGENT, self.next_id(), stop))
+        return stop
+
+
+class SlotClock(Clock):
+    """The queue for pure Python. SimPy keeps one heap of ``(time, priority, event id,
+    event)`` tuples; every push and pop compares tuples, a few hundred CPU instructions
+    each. Here the heap ``times`` holds only the distinct times (floats compare in a few
+    dozen, in C), and ``slots`` maps each time to its entry ``(priority, event id,
+    event)`` or, where several events share a time, to their list in (priority, event
+    id) order. ``entry`` is the entry of the event being processed."""
+
+    __slots__ = ("entry", "slots", "times")
+
+    def __init__(self, now: float = 0.0) -> None:
+        super().__init__(now)
+        self.times: list[Any] = []  # heap of the distinct times with queued events
+        self.slots: dict[Any, Any] = {}  # time -> entry, or sorted list of entries
+        #: ``Any``, not a tuple type: the compiled build would copy a typed tuple into a
+        #: new object at each use, and the queue tells entries apart by identity
+        self.entry: Any = (URGENT, -1, None)
+
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
         call = Call()  # no __init__: three slot stores are cheaper than a call
         call.fn = fn
         call.arg = arg
@@ -161,7 +217,6 @@ class Clock:
             _join(slots, t, entry)
 
     def push(self, t: float, entry: Any) -> None:
-        """Queue ``entry`` = ``(priority, event id, event)`` at time ``t``."""
         key: Any = t
         slots = self.slots
         if slots.setdefault(key, entry) is entry:
@@ -170,7 +225,6 @@ class Clock:
             _join(slots, key, entry)
 
     def pop(self) -> Any:
-        """Take the first event off the queue; the clock moves to its time."""
         times = self.times
         t = times[0]
         slots = self.slots
@@ -193,12 +247,13 @@ class Clock:
             heappop(self.times)
         return first
 
+    def empty(self) -> bool:
+        return not self.times
+
     def peek(self) -> float:
-        """The time of the next event (infinity when none is queued)."""
         return float(self.times[0]) if self.times else Infinity
 
     def urgent_now(self) -> bool:
-        """Whether an urgent (or more urgent) event is queued for the current time."""
         times = self.times
         if not times or times[0] != self.now:
             return False
@@ -206,17 +261,18 @@ class Clock:
         priority: int = (first if type(first) is tuple else first[0])[0]
         return priority <= URGENT
 
+    def active(self) -> tuple[float, int, int, Any]:
+        priority, eid, event = self.entry
+        return (self.now, priority, eid, event)
+
     def run(self, env: Engine, at: float) -> Any:
-        """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
-        a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
-        stop = _StopAt()
-        self.push(self.now + (at - self.now), (URGENT, self.next_id(), stop))
+        stop = self._queue_stop(at)
         times = self.times
         slots = self.slots
         processed = 0
         event: Any = None
         try:
-            while True:
+            while True:  # pop(), inlined: a call per event is a visible share in Python
                 # the stop marker stays queued until it is reached: never empty here
                 t = times[0]
                 entry = slots[t]
@@ -244,6 +300,177 @@ class Clock:
             return exc.args[0]
         finally:
             self.processed += processed
+
+
+def _holds_event(_node: Call) -> None:
+    """The ``fn`` of a :class:`HeapClock` node that holds another event (in ``arg``)."""
+
+
+#: (``Final``: a C static in the compiled build, compared by address)
+HOLDS_EVENT: Final = _holds_event
+
+
+class HeapClock(Clock):
+    """The queue for the compiled build: a binary heap of :class:`Call` objects, each
+    with its key (``t``, ``priority``, ``eid``) in C fields that the heap compares
+    directly, without tuples, float objects or a dict. Another event (a SimPy event or
+    process, a stop marker) rides in a node of its own (``fn`` :data:`HOLDS_EVENT`,
+    ``arg`` the event). In pure Python every comparison would be a Python call:
+    :class:`SlotClock` is faster there."""
+
+    __slots__ = ("current", "heap")
+
+    def __init__(self, now: float = 0.0) -> None:
+        super().__init__(now)
+        self.heap: list[Call] = []
+        idle = Call()
+        idle.fn = HOLDS_EVENT
+        idle.arg = None
+        idle.token = None
+        idle.t = self.now
+        idle.priority = URGENT
+        idle.eid = -1
+        self.current = idle  # the node being processed
+
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
+        call = Call()
+        call.fn = fn
+        call.arg = arg
+        call.token = token
+        call.t = self.now + delay
+        call.priority = priority
+        eid = self.eid
+        self.eid = eid + 1
+        call.eid = eid
+        _heap_push(self.heap, call)
+
+    def push(self, t: float, entry: Any) -> None:
+        priority: int = entry[0]
+        eid: int = entry[1]
+        event = entry[2]
+        node: Call
+        if type(event) is Call:
+            node = event
+        else:
+            node = Call()
+            node.fn = HOLDS_EVENT
+            node.arg = event
+            node.token = None
+        node.t = t
+        node.priority = priority
+        node.eid = eid
+        _heap_push(self.heap, node)
+
+    def pop(self) -> Any:
+        node = _heap_pop(self.heap)
+        self.now = node.t
+        self.current = node
+        return node.arg if node.fn is HOLDS_EVENT else node
+
+    def empty(self) -> bool:
+        return not self.heap
+
+    def peek(self) -> float:
+        return self.heap[0].t if self.heap else Infinity
+
+    def urgent_now(self) -> bool:
+        heap = self.heap
+        if not heap:
+            return False
+        first = heap[0]
+        return first.t == self.now and first.priority <= URGENT
+
+    def active(self) -> tuple[float, int, int, Any]:
+        node = self.current
+        event = node.arg if node.fn is HOLDS_EVENT else node
+        return (self.now, node.priority, node.eid, event)
+
+    def run(self, env: Engine, at: float) -> Any:
+        stop = self._queue_stop(at)
+        heap = self.heap
+        processed = 0
+        node: Call | None = None
+        try:
+            while True:  # the stop marker stays queued until it is reached
+                node = _heap_pop(heap)
+                self.now = node.t
+                self.current = node
+                fn = node.fn
+                if fn is not HOLDS_EVENT:
+                    processed += 1
+                    fn(node)
+                    continue
+                event = node.arg
+                if event is stop:
+                    self.eid += 1  # SimPy re-queues its (emptied) stop event
+                    return None
+                if type(event) is not _StopAt:
+                    processed += 1
+                env._process(event)
+        except StopSimulation as exc:
+            if node is not None and node.fn is not HOLDS_EVENT:
+                env._requeue_stopped(node)
+            return exc.args[0]
+        finally:
+            self.processed += processed
+
+
+def _before(a: Call, b: Call) -> bool:
+    """Whether ``a`` runs before ``b``: SimPy's key (time, priority, event id)."""
+    if a.t != b.t:
+        return a.t < b.t
+    if a.priority != b.priority:
+        return a.priority < b.priority
+    return a.eid < b.eid
+
+
+def _heap_push(heap: list[Call], node: Call) -> None:
+    """heapq's ``heappush`` with :func:`_before` for ``<``."""
+    heap.append(node)
+    pos = len(heap) - 1
+    while pos > 0:
+        parent_pos = (pos - 1) >> 1
+        parent = heap[parent_pos]
+        if not _before(node, parent):
+            break
+        heap[pos] = parent
+        pos = parent_pos
+    heap[pos] = node
+
+
+def _heap_pop(heap: list[Call]) -> Call:
+    """heapq's ``heappop`` with :func:`_before` for ``<`` (an empty heap: IndexError)."""
+    last = heap.pop()
+    if not heap:
+        return last
+    first = heap[0]
+    # heapq's way: move the smaller child up to a leaf, then sift ``last`` up from there
+    end = len(heap)
+    pos = 0
+    child = 1
+    while child < end:
+        right = child + 1
+        if right < end and not _before(heap[child], heap[right]):
+            child = right
+        heap[pos] = heap[child]
+        pos = child
+        child = 2 * pos + 1
+    while pos > 0:
+        parent_pos = (pos - 1) >> 1
+        parent = heap[parent_pos]
+        if not _before(last, parent):
+            break
+        heap[pos] = parent
+        pos = parent_pos
+    heap[pos] = last
+    return first
 
 
 def _join(slots: dict[Any, Any], t: Any, entry: Any) -> None:
@@ -279,6 +506,13 @@ class _StopAt:
     __slots__ = ()
 
 
+#: whether this module runs compiled (an extension module, not a ``.py`` file)
+COMPILED: Final = not __file__.endswith((".py", ".pyc"))
+#: the queue an :class:`Engine` makes, the faster in this build (a module setting, read
+#: when an engine is made: the tests run each build's engine with the other queue too)
+CLOCK: type[Clock] = HeapClock if COMPILED else SlotClock
+
+
 class Engine(simpy.Environment):
     """A ``simpy.Environment`` that processes the same events in the same order as
     SimPy's own (same stop event at ``now + (until - now)`` with urgent priority, same
@@ -297,7 +531,7 @@ class Engine(simpy.Environment):
     included)."""
 
     def __init__(self, initial_time: float = 0) -> None:
-        self.clock = Clock(initial_time)
+        self.clock: Clock = CLOCK(initial_time)
         super().__init__(initial_time)
 
     # SimPy's own fields, on the clock
@@ -334,9 +568,7 @@ class Engine(simpy.Environment):
 
     @property
     def active(self) -> tuple[float, int, int, Any]:
-        clock = self.clock
-        priority, eid, event = clock.entry
-        return (clock.now, priority, eid, event)
+        return self.clock.active()
 
     @property
     def processed(self) -> int:
@@ -352,7 +584,7 @@ class Engine(simpy.Environment):
     def step(self) -> None:
         """SimPy's ``step()``, keeping ``active`` current."""
         clock = self.clock
-        if not clock.times:
+        if clock.empty():
             raise EmptySchedule
         event = clock.pop()
         if type(event) is not _StopAt:

@@ -423,7 +423,8 @@ class HeapClock(Clock):
 
 
 def _before(a: Call, b: Call) -> bool:
-    """Whether ``a`` runs before ``b``: SimPy's key (time, priority, event id)."""
+    """Whether ``a`` runs before ``b``: SimPy's key (time, priority, event id). The heap
+    compares times inline and calls this only for a tie."""
     if a.t != b.t:
         return a.t < b.t
     if a.priority != b.priority:
@@ -435,10 +436,11 @@ def _heap_push(heap: list[Call], node: Call) -> None:
     """heapq's ``heappush`` with :func:`_before` for ``<``."""
     heap.append(node)
     pos = len(heap) - 1
+    t = node.t
     while pos > 0:
         parent_pos = (pos - 1) >> 1
         parent = heap[parent_pos]
-        if not _before(node, parent):
+        if t > parent.t or (t == parent.t and not _before(node, parent)):
             break
         heap[pos] = parent
         pos = parent_pos
@@ -457,15 +459,19 @@ def _heap_pop(heap: list[Call]) -> Call:
     child = 1
     while child < end:
         right = child + 1
-        if right < end and not _before(heap[child], heap[right]):
-            child = right
+        if right < end:
+            a = heap[child]
+            b = heap[right]
+            if b.t < a.t or (b.t == a.t and not _before(a, b)):
+                child = right
         heap[pos] = heap[child]
         pos = child
         child = 2 * pos + 1
+    t = last.t
     while pos > 0:
         parent_pos = (pos - 1) >> 1
         parent = heap[parent_pos]
-        if not _before(last, parent):
+        if t > parent.t or (t == parent.t and not _before(last, parent)):
             break
         heap[pos] = parent
         pos = parent_pos

@@ -191,7 +191,10 @@ def count_instructions(what: str, work: bool) -> int:
     ]
     if shutil.which("setarch"):  # same address-space layout in every child
         cmd = ["setarch", platform.machine(), "-R", *cmd]
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    # one BLAS thread: numpy's BLAS threads busy-wait a varying while after a call, and
+    # valgrind counts their instructions too
+    threads = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = dict(os.environ, PYTHONHASHSEED="0", **threads)
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     match = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr)
     if out.returncode != 0 or match is None:

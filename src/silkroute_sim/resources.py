@@ -435,16 +435,7 @@ def _before(a: Call, b: Call) -> bool:
 def _heap_push(heap: list[Call], node: Call) -> None:
     """heapq's ``heappush`` with :func:`_before` for ``<``."""
     heap.append(node)
-    pos = len(heap) - 1
-    t = node.t
-    while pos > 0:
-        parent_pos = (pos - 1) >> 1
-        parent = heap[parent_pos]
-        if t > parent.t or (t == parent.t and not _before(node, parent)):
-            break
-        heap[pos] = parent
-        pos = parent_pos
-    heap[pos] = node
+    _sift_up(heap, node, len(heap) - 1)
 
 
 def _heap_pop(heap: list[Call]) -> Call:
@@ -467,16 +458,22 @@ def _heap_pop(heap: list[Call]) -> Call:
         heap[pos] = heap[child]
         pos = child
         child = 2 * pos + 1
-    t = last.t
+    _sift_up(heap, last, pos)
+    return first
+
+
+def _sift_up(heap: list[Call], node: Call, pos: int) -> None:
+    """Put ``node`` at ``pos`` or above, moving later-running parents down (heapq's
+    ``_siftdown``)."""
+    t = node.t
     while pos > 0:
         parent_pos = (pos - 1) >> 1
         parent = heap[parent_pos]
-        if t > parent.t or (t == parent.t and not _before(last, parent)):
+        if t > parent.t or (t == parent.t and not _before(node, parent)):
             break
         heap[pos] = parent
         pos = parent_pos
-    heap[pos] = last
-    return first
+    heap[pos] = node
 
 
 def _join(slots: dict[Any, Any], t: Any, entry: Any) -> None:

@@ -186,10 +186,15 @@ def test_engine_keeps_active_current_in_every_form_of_run(queue: str) -> None:
     env.run(until=env.timeout(1.5))  # until an event
     env.step()
     env.run()  # until the queue is empty
-    assert seen == [True, True, True]
     # three timeouts, the ``until`` timeout, and that one again: SimPy puts it back on
     # the queue (emptied) when it stops a run
     assert env.processed == 5
+    for delay in (1, 2):  # and the loop of ``run(until=<time>)``, for a Call and an event
+        call_at(env, delay, lambda call, env=env: seen.append(env.active[3] is call))
+        timeout = env.timeout(delay + 0.5)
+        timeout.callbacks.append(lambda e, env=env: seen.append(env.active[3] is e))
+    env.run(until=env.now + 3)
+    assert seen == [True] * 7
 
 
 def test_engine_keeps_simpys_other_run_forms(queue: str) -> None:
@@ -265,6 +270,26 @@ def test_engine_keeps_its_queue_on_the_clock_and_says_so(queue: str) -> None:
     assert env.now == 2.0 and env.processed == 1
 
 
+def test_engine_after_a_run_peeks_and_steps_like_simpy(queue: str) -> None:
+    """SimPy puts its emptied ``until`` event back on the queue (first in line) when it
+    stops a run: ``peek`` then gives the stop time and ``step`` processes nothing there."""
+    seen = []
+    for env in (simpy.Environment(), Engine()):
+        trace: list[tuple[str, float]] = []
+        env.timeout(7)
+        env.timeout(3.5)
+        env.run(until=3.5)  # stops before the timeout due at 3.5
+        for _ in range(3):
+            trace.append(("peek", env.peek()))
+            env.step()
+            trace.append(("now", env.now))
+        env.run(until=10)
+        trace.append(("peek", env.peek()))
+        seen.append((trace, next(env._eid)))  # type: ignore[attr-defined]
+    assert seen[0] == seen[1]
+    assert seen[0][0][:4] == [("peek", 3.5), ("now", 3.5), ("peek", 3.5), ("now", 3.5)]
+
+
 # ---------------------------------------------------------------- lazy customs
 
 
@@ -294,8 +319,21 @@ def _tied(policy: dict[str, Any]) -> dict[str, Any]:
     return raw
 
 
+def _cleared_at_once(policy: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_tied` with no clearance time: a unit not inspected is ready the instant it
+    is in the yard, tying exactly with ready events of held units, which the dispatcher
+    must then release by their queue keys (``Engine.active``)."""
+    raw = _tied(policy)
+    raw["hub"]["customs"]["clearance_time"] = "0 h"
+    return raw
+
+
 CASES = {
     "hybrid-tied": _tied({"kind": "hybrid", "max_wait": "3 h", "min_load": 0.1}),
+    "hybrid-cleared-at-once": _cleared_at_once(
+        {"kind": "hybrid", "max_wait": "3 h", "min_load": 0.1}
+    ),
+    "full-cleared-at-once": _cleared_at_once({"kind": "full"}),
     "schedule-tied": _tied(
         {"kind": "schedule", "departures": [6, 18], "cutoff": "45 min", "min_load": 0.1}
     ),

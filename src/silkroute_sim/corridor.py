@@ -400,12 +400,9 @@ class _BackgroundSource:
             corridor.env.process(corridor.run_background(train, stream.route))
             return
         # nothing can stop it: a callback chain, started where SimPy would start a process
-        # (an urgent event now); when no urgent event is queued for now, that is next
-        route = stream.route
-        if clock.urgent_now():
-            clock.at(0.0, _TrainRun.launch, (corridor, train, route), priority=URGENT)
-        else:
-            _TrainRun(corridor, train, route)
+        # (an urgent event now). This arrival is a normal event, so no urgent event is
+        # queued for now (each would have come first): the process's start would be next
+        _TrainRun(corridor, train, stream.route)
 
 
 class _TrainRun:
@@ -453,10 +450,6 @@ class _TrainRun:
         else:
             self.adaptive = corridor.route_policy.get(train.service) == "adaptive"
             self._leave()
-
-    @staticmethod
-    def launch(call: Call) -> None:
-        _TrainRun(*call.arg)
 
     def _visit(self) -> None:
         """Queue for a track at ``route[i]`` (nodes without processing are passed)."""

@@ -251,8 +251,9 @@ class NodeEventLog:
 
     def compact(self) -> None:
         """Move the numeric columns added since the last call into the C arrays. All
-        are packed before any array grows: a value of the wrong type raises here and
-        leaves the log as it was."""
+        are packed before any array grows: a value of the wrong type (which the compiled
+        build refuses in :meth:`add` already) raises here, leaves the arrays as they were
+        and the events pending, and raises again at the next compaction or read."""
         arrived, start, end, bg, count = self._new
         n = len(arrived)
         if not n:

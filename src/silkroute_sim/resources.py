@@ -157,10 +157,6 @@ class Clock:
         """The time of the next event (infinity when none is queued)."""
         raise NotImplementedError
 
-    def urgent_now(self) -> bool:
-        """Whether an urgent (or more urgent) event is queued for the current time."""
-        raise NotImplementedError
-
     def active(self) -> tuple[float, int, int, Any]:
         """The key ``(time, priority, event id, event)`` of the event being processed."""
         raise NotImplementedError
@@ -174,6 +170,12 @@ class Clock:
         stop = _StopAt()
         self.push(self.now + (at - self.now), (URGENT, self.next_id(), stop))
         return stop
+
+    def spend(self, stop: _StopAt) -> None:
+        """``stop`` stopped a run: as SimPy does with its ``until`` event, it goes back on
+        the queue, first in line (priority -1) and with nothing left to do."""
+        stop.spent = True
+        self.push(self.now, (-1, self.next_id(), stop))
 
 
 class SlotClock(Clock):
@@ -253,14 +255,6 @@ class SlotClock(Clock):
     def peek(self) -> float:
         return float(self.times[0]) if self.times else Infinity
 
-    def urgent_now(self) -> bool:
-        times = self.times
-        if not times or times[0] != self.now:
-            return False
-        first = self.slots[times[0]]
-        priority: int = (first if type(first) is tuple else first[0])[0]
-        return priority <= URGENT
-
     def active(self) -> tuple[float, int, int, Any]:
         priority, eid, event = self.entry
         return (self.now, priority, eid, event)
@@ -288,7 +282,7 @@ class SlotClock(Clock):
                     processed += 1
                     event.fn(event)
                 elif event is stop:
-                    self.eid += 1  # SimPy re-queues its (emptied) stop event
+                    self.spend(stop)
                     return None
                 else:
                     if type(event) is not _StopAt:
@@ -354,15 +348,12 @@ class HeapClock(Clock):
     def push(self, t: float, entry: Any) -> None:
         priority: int = entry[0]
         eid: int = entry[1]
-        event = entry[2]
-        node: Call
-        if type(event) is Call:
-            node = event
-        else:
-            node = Call()
-            node.fn = HOLDS_EVENT
-            node.arg = event
-            node.token = None
+        # a node of its own, also for a Call (one queued again keeps its old key intact,
+        # and ``active`` that of the node being processed)
+        node = Call()
+        node.fn = HOLDS_EVENT
+        node.arg = entry[2]
+        node.token = None
         node.t = t
         node.priority = priority
         node.eid = eid
@@ -379,13 +370,6 @@ class HeapClock(Clock):
 
     def peek(self) -> float:
         return self.heap[0].t if self.heap else Infinity
-
-    def urgent_now(self) -> bool:
-        heap = self.heap
-        if not heap:
-            return False
-        first = heap[0]
-        return first.t == self.now and first.priority <= URGENT
 
     def active(self) -> tuple[float, int, int, Any]:
         node = self.current
@@ -409,7 +393,7 @@ class HeapClock(Clock):
                     continue
                 event = node.arg
                 if event is stop:
-                    self.eid += 1  # SimPy re-queues its (emptied) stop event
+                    self.spend(stop)
                     return None
                 if type(event) is not _StopAt:
                     processed += 1
@@ -504,9 +488,15 @@ class _Ids:
 
 
 class _StopAt:
-    """The marker :meth:`Engine.run` schedules where SimPy schedules its ``until`` event."""
+    """The marker :meth:`Engine.run` schedules where SimPy schedules its ``until`` event.
+    Reached, it stops the run and goes back on the queue ``spent`` (:meth:`Clock.spend`),
+    where it does nothing, as SimPy's emptied ``until`` event. One left queued by a run
+    that ended with an exception stops the next run or step that reaches it."""
 
-    __slots__ = ()
+    __slots__ = ("spent",)
+
+    def __init__(self) -> None:
+        self.spent = False
 
 
 #: whether this module runs compiled (an extension module, not a ``.py`` file)
@@ -603,8 +593,12 @@ class Engine(simpy.Environment):
                 self._requeue_stopped(event)
                 raise
             return
-        if type(event) is _StopAt:  # left by a run() that ended with an exception: it
-            self.clock.eid += 1  # stops this run, as SimPy's left-over ``until`` event does
+        if type(event) is _StopAt:
+            if event.spent:
+                return
+            # left by a run() that ended with an exception: it stops this run or step, as
+            # SimPy's left-over ``until`` event does
+            self.clock.spend(event)
             raise StopSimulation(None)
         callbacks, event.callbacks = event.callbacks, None
         try:

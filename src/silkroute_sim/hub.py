@@ -29,7 +29,7 @@ from .config import CustomsConfig, HybridPolicy, ScenarioConfig, SchedulePolicy,
 from .entities import Shipment, Train
 from .inbound import Inbound
 from .records import LevelMonitor, RunRecords
-from .resources import NORMAL, Call, Engine, FastContainer, FastPool, insort
+from .resources import NORMAL, Call, Engine, FastContainer, FastPool, insort, make_call
 from .rng import Sampler, Streams
 from .vehicles import Compound, ramp_loaders
 
@@ -556,10 +556,7 @@ class Dispatcher:
         """Put the held unit's ready event on the queue, with the key it was given."""
         ready_h, eid, _ = entry
         self._wakes.add(eid)
-        call = Call()
-        call.fn = self._woken_up
-        call.arg = entry
-        self.clock.push(ready_h, (NORMAL, eid, call))
+        self.clock.push(ready_h, (NORMAL, eid, make_call(self._woken_up, entry)))
 
     def _woken_up(self, call: Call) -> None:
         entry = call.arg

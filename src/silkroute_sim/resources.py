@@ -79,6 +79,16 @@ def _no_op(_call: Call) -> None:
     """What is left of a :class:`Call` whose callback stopped the run."""
 
 
+def make_call(fn: Callable[[Call], object], arg: Any = None, token: Any = None) -> Call:
+    """A :class:`Call` of ``fn`` with ``arg`` and ``token`` (the pure-Python queue's
+    ``at`` builds its own inline: three slot stores are cheaper than a call there)."""
+    call = Call()  # no __init__, for the same reason
+    call.fn = fn
+    call.arg = arg
+    call.token = token
+    return call
+
+
 def call_at(
     env: simpy.Environment,
     delay: float,
@@ -98,12 +108,8 @@ def call_at(
     if isinstance(env, Engine):
         env.clock.at(delay, fn, arg, token, priority)
         return
-    call = Call()
-    call.fn = fn
-    call.arg = arg
-    call.token = token
     queue: list[Any] = env._queue
-    heappush(queue, (env._now + delay, priority, next(env._eid), call))
+    heappush(queue, (env._now + delay, priority, next(env._eid), make_call(fn, arg, token)))
 
 
 class Clock:
@@ -317,14 +323,7 @@ class HeapClock(Clock):
     def __init__(self, now: float = 0.0) -> None:
         super().__init__(now)
         self.heap: list[Call] = []
-        idle = Call()
-        idle.fn = HOLDS_EVENT
-        idle.arg = None
-        idle.token = None
-        idle.t = self.now
-        idle.priority = URGENT
-        idle.eid = -1
-        self.current = idle  # the node being processed
+        self.current = _node(HOLDS_EVENT, None, None, self.now, URGENT, -1)  # being processed
 
     def at(
         self,
@@ -334,30 +333,12 @@ class HeapClock(Clock):
         token: Any = None,
         priority: int = NORMAL,
     ) -> None:
-        call = Call()
-        call.fn = fn
-        call.arg = arg
-        call.token = token
-        call.t = self.now + delay
-        call.priority = priority
-        eid = self.eid
-        self.eid = eid + 1
-        call.eid = eid
-        _heap_push(self.heap, call)
+        _heap_push(self.heap, _node(fn, arg, token, self.now + delay, priority, self.next_id()))
 
     def push(self, t: float, entry: Any) -> None:
-        priority: int = entry[0]
-        eid: int = entry[1]
         # a node of its own, also for a Call (one queued again keeps its old key intact,
         # and ``active`` that of the node being processed)
-        node = Call()
-        node.fn = HOLDS_EVENT
-        node.arg = entry[2]
-        node.token = None
-        node.t = t
-        node.priority = priority
-        node.eid = eid
-        _heap_push(self.heap, node)
+        _heap_push(self.heap, _node(HOLDS_EVENT, entry[2], None, t, entry[0], entry[1]))
 
     def pop(self) -> Any:
         node = _heap_pop(self.heap)
@@ -404,6 +385,17 @@ class HeapClock(Clock):
             return exc.args[0]
         finally:
             self.processed += processed
+
+
+def _node(
+    fn: Callable[[Call], object], arg: Any, token: Any, t: float, priority: int, eid: int
+) -> Call:
+    """A :class:`HeapClock` node: a :class:`Call` with its queue key."""
+    node = make_call(fn, arg, token)
+    node.t = t
+    node.priority = priority
+    node.eid = eid
+    return node
 
 
 def _before(a: Call, b: Call) -> bool:

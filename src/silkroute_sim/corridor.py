@@ -311,17 +311,23 @@ class Corridor:
             i += 1
             if v == remaining[0]:
                 remaining.pop(0)
-                self.hub.deliver(train, v, self.nodes[v].dwell)
-                now = self.clock.now
-                self.records.node_events.add(
-                    train.train_id, v, "terminal", now, now, now, False, train.box_count
-                )
+                self.deliver(train, v)
                 if not remaining:
                     break
             if adaptive and v in self.branching:
                 path = self.plan(train, v, remaining)
                 i = 0
         train.arrived_h = self.clock.now
+
+    def deliver(self, train: Train, stop: str) -> float:
+        """A service train at one of its stops: its boxes for ``stop`` leave the rail,
+        and the stop is logged as a terminal event. Returns the time."""
+        self.hub.deliver(train, stop, self.nodes[stop].dwell)
+        now = self.clock.now
+        self.records.node_events.add(
+            train.train_id, stop, "terminal", now, now, now, False, train.box_count
+        )
+        return now
 
     def initial_path(self, train: Train) -> list[str]:
         """The route a service train takes from the hub (before any re-planning)."""
@@ -516,11 +522,7 @@ class _TrainRun:
             here = route[i]
             if here == remaining[0]:
                 remaining.pop(0)
-                corridor.hub.deliver(train, here, corridor.nodes[here].dwell)
-                now = corridor.clock.now
-                corridor.records.node_events.add(
-                    train.train_id, here, "terminal", now, now, now, False, train.box_count
-                )
+                now = corridor.deliver(train, here)
                 if not remaining:
                     train.arrived_h = now
                     return

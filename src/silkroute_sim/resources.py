@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import heapq
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from types import TracebackType
@@ -112,7 +113,7 @@ def call_at(
     heappush(queue, (env._now + delay, priority, next(env._eid), make_call(fn, arg, token)))
 
 
-class Clock:
+class Clock(ABC):
     """An :class:`Engine`'s clock and event queue, kept in fields that the model's hot
     code reads directly (in the compiled build, as C fields instead of attribute look-ups
     on the SimPy environment).
@@ -137,6 +138,7 @@ class Clock:
         self.eid = eid + 1
         return eid
 
+    @abstractmethod
     def at(
         self,
         delay: float,
@@ -146,31 +148,31 @@ class Clock:
         priority: int = NORMAL,
     ) -> None:
         """:func:`call_at` on this clock: ``fn(call)`` after ``delay`` hours."""
-        raise NotImplementedError
 
+    @abstractmethod
     def push(self, t: float, entry: Any) -> None:
         """Queue ``entry`` = ``(priority, event id, event)`` at time ``t``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pop(self) -> Any:
         """Take the first event off the queue; the clock moves to its time."""
-        raise NotImplementedError
 
+    @abstractmethod
     def empty(self) -> bool:
-        raise NotImplementedError
+        """Whether no event is queued."""
 
+    @abstractmethod
     def peek(self) -> float:
         """The time of the next event (infinity when none is queued)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def active(self) -> tuple[float, int, int, Any]:
         """The key ``(time, priority, event id, event)`` of the event being processed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def run(self, env: Engine, at: float) -> Any:
         """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
         a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
-        raise NotImplementedError
 
     def _queue_stop(self, at: float) -> _StopAt:
         stop = _StopAt()

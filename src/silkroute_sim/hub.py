@@ -373,8 +373,8 @@ class Dispatcher:
     ready units (a timer, an immediately cleared unit, the timetable, the end of the
     run) comes first. The decisions, their times and their order are those of one
     event per unit. With ``LAZY_CUSTOMS = False`` every held unit gets its event, as
-    the reference the tests compare with. (Hence a dispatcher needs the run's
-    :class:`~silkroute_sim.resources.Engine`: its clock says which event is running.)
+    the reference the tests compare with. A dispatcher needs the run's
+    :class:`~silkroute_sim.resources.Engine`: its clock says which event is running.
     """
 
     def __init__(self, env: Engine, hub: Hub, name: str, service: ServiceConfig) -> None:

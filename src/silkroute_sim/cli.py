@@ -132,7 +132,18 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     from .buildinfo import build_kind  # also from a source tree
 
     click.echo(f"silkroute, version {__version__} ({build_kind()})")
+    build_notice()
     ctx.exit()
+
+
+def build_notice(quiet: bool = False) -> None:
+    """Say on stderr, once, when this install is the slower pure-Python build although
+    it was meant to be compiled (the install could not compile it)."""
+    from .buildinfo import build_note
+
+    note = build_note()
+    if note is not None and not quiet:
+        click.echo(f"note: {note}", err=True)
 
 
 @click.group(cls=SilkrouteGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -240,6 +251,7 @@ def run(
     cfg = load_config(config, overrides, days=days, warmup_days=warmup_days, seed=seed)
     target = out if out is not None else Path("results") / cfg.name
     check_output_target(target, force)  # refuse before spending minutes on the run
+    build_notice(quiet)
     if reps is not None:
         from .cli_compare import run_replications_command
 

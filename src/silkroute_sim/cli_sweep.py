@@ -85,7 +85,7 @@ def sweep(
     status 1 at the end. Rerunning the command resumes: complete runs are skipped,
     failed ones retried.
     """
-    from .cli import fail
+    from .cli import build_notice, fail
     from .sweep import pending_runs, plan_sweep, run_sweep
 
     if workers is not None and scheduler:
@@ -97,6 +97,7 @@ def sweep(
     if dry_run:
         _print_plan(plan, target, pending_runs(plan, target) if target.is_dir() else None)
         return
+    build_notice(quiet)
     bar = _Bar(plan.name) if not quiet else None
     try:
         outcome = run_sweep(

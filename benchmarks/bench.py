@@ -4,8 +4,13 @@ Usage::
 
     python benchmarks/bench.py            # full table (a few minutes)
     python benchmarks/bench.py --quick    # fewer repeats, no 10-year memory run
-    python benchmarks/bench.py --markdown benchmarks/results.md
+    python benchmarks/bench.py --markdown benchmarks/results.md   # the default install
+    PYTHONPATH=src python benchmarks/bench.py --markdown benchmarks/results-pure.md
     python benchmarks/bench.py --instructions   # also count instructions (valgrind)
+
+It measures the build it imports (the table's first line says which): ``pip install .``
+installs the compiled build; ``PYTHONPATH=src`` or an editable install runs the source
+tree's pure Python.
 
 Timings come in ``--repeats`` rounds (default 5); each round times the reference, one
 simulated year and the scaled runs back to back, each ratio is taken within its round,

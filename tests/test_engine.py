@@ -643,7 +643,6 @@ def test_stopping_between_slices_changes_nothing(
     monitors). The run must be the same as in one go, with stops at odd instants, and
     with every monitor compacted at every stop."""
     import silkroute_sim.model as model
-    from silkroute_sim.records import RunRecords
 
     if case in SLICED:
         cfg = validate_config(SLICED[case])
@@ -651,8 +650,6 @@ def test_stopping_between_slices_changes_nothing(
         cfg = load_config(str(CONFIGS / f"{case}.yaml"), days=70, warmup_days=5)
     monkeypatch.setattr(model, "SLICE_DAYS", float("inf"))
     whole = simulate(cfg)
-    compact = RunRecords.compact
-    monkeypatch.setattr(RunRecords, "compact", lambda self, min_changes=1: compact(self, 1))
     for slice_days in (1.0, 0.37):
         monkeypatch.setattr(model, "SLICE_DAYS", slice_days)
         sliced = simulate(cfg)

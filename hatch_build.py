@@ -49,6 +49,17 @@ setup(
 #: the values ``SILKROUTE_BUILD`` takes (the first is the default)
 MODES = ("auto", "compiled", "pure")
 
+#: what the compile needs in the build environment: mypyc, and the packages whose types
+#: the compiled modules use (the rest count as Any). Asked for only when it compiles, so
+#: that ``SILKROUTE_BUILD=pure`` and editable installs fetch none of it.
+COMPILE_REQUIRES = [
+    "mypy==2.4.1",
+    "setuptools>=70",
+    "pydantic>=2.5,<3",
+    "simpy>=4.1,<5",
+    "numpy>=1.24",
+]
+
 
 def build_mode() -> str:
     """``SILKROUTE_BUILD``, checked."""
@@ -79,29 +90,32 @@ class CompileError(Exception):
         self.log = log
 
 
-#: what a failed build's output says, and the line that explains it to a user
+#: what a failed build's output says (a pattern), and the line that explains it to a user;
+#: the first that matches wins
 REASONS = (
-    ("Python.h", "Python's headers are missing (python3-dev)"),
-    ("No such file or directory", "no C compiler"),
-    ("Microsoft Visual C++", "no C compiler (Microsoft Visual C++ Build Tools)"),
-    (": error:", "mypyc reported type errors"),
-    ("failed with exit code", "the C compiler failed"),
+    (r"Python\.h", "Python's headers are missing (python3-dev)"),
+    (r"command '([^']+)' failed: No such file or directory", "no C compiler"),
+    (r"No such file or directory: '([^']+)'", "no C compiler"),
+    (r"Microsoft Visual C\+\+", "no C compiler (Microsoft Visual C++ Build Tools)"),
+    (r"\.pyi?:\d+: error:", "mypyc reported type errors"),
+    (r"failed with exit code|error: command", "the C compiler failed"),
 )
 
 
 def _reason(log: str) -> str:
-    for sign, reason in REASONS:
-        if sign in log:
-            missing = re.search(r"No such file or directory: '([^']+)'", log)
-            if sign == REASONS[1][0] and missing:
-                return f"{reason}: {missing.group(1)} not found"
-            return reason
+    for pattern, reason in REASONS:
+        found = re.search(pattern, log)
+        if found:
+            return f"{reason}: {found.group(1)} not found" if found.groups() else reason
     lines = [line.strip() for line in log.splitlines() if line.strip()]
     return lines[-1][:200] if lines else "the build failed without a message"
 
 
 class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
+
+    def dependencies(self) -> list[str]:
+        return [] if build_mode() == "pure" else list(COMPILE_REQUIRES)
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel" or version == "editable":

@@ -80,5 +80,6 @@ def build_note() -> str | None:
     return (
         f"the compiled build could not be made at install ({reason}), so this is the "
         "pure-Python build, about twice as slow; with a C compiler and Python's headers, "
-        "reinstall (SILKROUTE_BUILD=compiled shows the compiler's output)"
+        "reinstall with pip's --no-cache-dir --force-reinstall (SILKROUTE_BUILD=compiled "
+        "shows the compiler's output)"
     )

@@ -138,7 +138,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 def build_notice(quiet: bool = False) -> None:
     """Say on stderr, once, when this install is the slower pure-Python build although
-    it was meant to be compiled (the install could not compile it)."""
+    it was meant to be compiled (the install could not compile it): before the commands
+    that simulate (run, sweep, compare) and with --version."""
     from .buildinfo import build_note
 
     note = build_note()

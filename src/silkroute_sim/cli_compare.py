@@ -288,8 +288,10 @@ def compare_command(
     n_reps = 5 if reps is None else reps
     target = out if out is not None else _default_out([c.name for c in configs])
     check_output_target(target, force)
+    from .cli import build_notice
     from .compare import write_comparison
 
+    build_notice(quiet)
     total_days = sum(c.simulation.days for c in configs)
     bar, tick = _bar(quiet, n_reps, total_days, f"compare ×{n_reps}")
     try:

@@ -219,8 +219,8 @@ def instruction_counts() -> dict[str, int]:
 
 #: how each build is installed (README: "Set-up")
 INSTALL = {
-    "compiled": "pip install .",
-    "pure": "SILKROUTE_BUILD=pure pip install . (or an editable install)",
+    "compiled": "`pip install .`",
+    "pure": "`SILKROUTE_BUILD=pure pip install .` (or an editable install)",
 }
 
 
@@ -326,7 +326,7 @@ def main() -> None:
             "",
             f"Machine: {machine}  ",
             f"Build: {build}  ",
-            f"Install: `{INSTALL['compiled' if build.startswith('compiled') else 'pure']}`  ",
+            f"Install: {INSTALL['compiled' if build.startswith('compiled') else 'pure']}  ",
             f"Command: `python benchmarks/bench.py{' --instructions' if args.instructions else ''}`"
             f" (medians over {repeats} rounds)  ",
             f"Date: {time.strftime('%Y-%m-%d')}",

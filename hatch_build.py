@@ -153,7 +153,7 @@ class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
         root = Path(self.root)
         package = root / "src" / "silkroute_sim"
         modules = hot_modules(package / "buildinfo.py")
-        sources = [str(package / f"{name}.py") for name in modules]
+        sources = [str(package / f"{name.replace('.', '/')}.py") for name in modules]
         lib = tmp / "lib"
         args = [
             "--config-file",
@@ -177,7 +177,7 @@ class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
             log = done.stdout[-4000:] + done.stderr[-4000:]
             raise CompileError(_reason(log), log)
         built = sorted(p for p in lib.rglob("*") if p.suffix in {".so", ".pyd"})
-        wanted = {f"silkroute_sim/{name}" for name in modules}
+        wanted = {f"silkroute_sim/{name.replace('.', '/')}" for name in modules}
         got = {f"{p.parent.relative_to(lib).as_posix()}/{p.name.split('.')[0]}" for p in built}
         if wanted - got:
             missing = f"mypyc built no extension for {sorted(wanted - got)}"

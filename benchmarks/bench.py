@@ -86,13 +86,13 @@ def mmc_reference(
 
 def baseline_config(days: float, overrides: list[str] | None = None) -> Any:
     """The baseline for ``days`` (warm-up 30 days, at most half the run)."""
-    from silkroute_sim.loader import load_config
+    from silkroute_sim.config.loader import load_config
 
     return load_config("baseline", overrides or [], days=days, warmup_days=min(30, days / 2))
 
 
 def run_model(days: float, overrides: list[str] | None = None) -> tuple[float, int]:
-    from silkroute_sim.model import simulate
+    from silkroute_sim.model.simulate import simulate
 
     result = simulate(baseline_config(days, overrides))
     return result.wall_s, result.events
@@ -102,9 +102,9 @@ def peak_rss_mb(days: float) -> float:
     """Peak RSS of a fresh process simulating ``days`` (and building its tables)."""
     code = (
         "import resource, sys\n"
-        "from silkroute_sim.loader import load_config\n"
-        "from silkroute_sim.model import simulate\n"
-        "from silkroute_sim.metrics import Tables\n"
+        "from silkroute_sim.config.loader import load_config\n"
+        "from silkroute_sim.model.simulate import simulate\n"
+        "from silkroute_sim.analysis.tables import Tables\n"
         f"cfg = load_config('baseline', days={days}, warmup_days=30)\n"
         "r = simulate(cfg); t = Tables(r)\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
@@ -165,7 +165,7 @@ PROBE = """
 import sys
 sys.path.insert(0, {bench_dir!r})
 from bench import COUNTED, baseline_config, mmc_reference
-from silkroute_sim.model import simulate
+from silkroute_sim.model.simulate import simulate
 
 what, work = sys.argv[1], sys.argv[2] == "1"
 if what == "ref":

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import yaml
 
-from silkroute_sim.loader import default_config_path
-from silkroute_sim.sweep import plan_sweep, run_sweep
+from silkroute_sim.config.loader import default_config_path
+from silkroute_sim.experiments.sweep import plan_sweep, run_sweep
 
 
 def write_spec(folder: Path, runs: int, days: float, warmup: float) -> Path:

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from silkroute_sim.cargo import TrainCapacity
-from silkroute_sim.config import WagonTypeConfig
-from silkroute_sim.entities import Shipment
-from silkroute_sim.errors import ConfigError
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import Tables, kpis
-from silkroute_sim.model import simulate
+from silkroute_sim.analysis.tables import Tables, kpis
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.config.schema import WagonTypeConfig
+from silkroute_sim.model.cargo import TrainCapacity
+from silkroute_sim.model.entities import Shipment
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import CONFIGS, tiny_raw
 
@@ -241,8 +241,8 @@ def test_auto_exports_arrivals_match_the_configured_rate(auto_year) -> None:
     # Arrivals of vehicles are a non-homogeneous Poisson process: the count in the window
     # lies within the 99.9 % normal interval of its expected value Σ rate × factor(day).
     result, tables = auto_year
-    from silkroute_sim.demand import Demand
-    from silkroute_sim.rng import Streams
+    from silkroute_sim.engine.rng import Streams
+    from silkroute_sim.model.demand import Demand
 
     cfg = result.config
     demand = Demand(cfg, Streams(0), {})
@@ -333,7 +333,7 @@ def test_metrics_and_tables_by_class(tmp_path: Path) -> None:
         pytest.approx(daily["tonnes_arrived"].to_numpy())
     )
     assert "compound_units_mean" in daily.columns
-    from silkroute_sim.plots import exports_by_class
+    from silkroute_sim.outputs.plots.run import exports_by_class
 
     png = exports_by_class(ships, result, tmp_path / "exports_by_class.png")
     assert png.stat().st_size > 10_000

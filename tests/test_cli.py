@@ -182,8 +182,8 @@ def test_version_works_without_installed_metadata(monkeypatch: pytest.MonkeyPatc
     from click.testing import CliRunner
 
     import silkroute_sim
-    from silkroute_sim import io
-    from silkroute_sim.cli import cli
+    import silkroute_sim.outputs.storage as io
+    from silkroute_sim.cli.main import cli
 
     def missing(name: str) -> str:
         raise metadata.PackageNotFoundError(name)

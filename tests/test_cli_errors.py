@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from silkroute_sim import cli
+import silkroute_sim.cli.main as cli
 
 from .conftest import CONFIGS, silkroute, tiny_raw
 
@@ -102,7 +102,7 @@ def _invoke(
     args: list[str], monkeypatch: pytest.MonkeyPatch, exc: BaseException
 ) -> tuple[int, str]:
     """Run the CLI in-process with ``model.simulate`` raising ``exc``."""
-    from silkroute_sim import model
+    import silkroute_sim.model.simulate as model
 
     def boom(*_a: Any, **_k: Any) -> Any:
         raise exc
@@ -139,7 +139,7 @@ def test_machine_errors_and_bugs_are_one_line_with_exit_1(
 
 
 def test_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from silkroute_sim import model
+    import silkroute_sim.model.simulate as model
 
     def boom(*_a: Any, **_k: Any) -> Any:
         raise RuntimeError("boom")
@@ -220,7 +220,7 @@ def test_a_twenty_year_run_finishes_with_a_progress_bar(tmp_path: Path) -> None:
 
 def test_packaged_configs_pass_the_stricter_loader() -> None:
     """No duplicate keys, no true/false for numbers, within every limit."""
-    from silkroute_sim.loader import load_config
+    from silkroute_sim.config.loader import load_config
 
     paths = [CONFIGS / "baseline.yaml", *sorted((CONFIGS / "scenarios").glob("*.yaml"))]
     assert len(paths) > 1

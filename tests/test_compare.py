@@ -9,15 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from silkroute_sim.compare import (
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.experiments.compare import (
     COMPARISON_COLUMNS,
     compare_configs,
     compare_results,
     unpaired_difference,
 )
-from silkroute_sim.experiment import folder_kind, run_replications
-from silkroute_sim.loader import load_config
-from silkroute_sim.stats import mean_ci
+from silkroute_sim.experiments.replications import folder_kind, run_replications
 
 from .conftest import silkroute
 

@@ -64,7 +64,7 @@ def test_the_build_hook_is_on_by_default_and_its_modules_exist() -> None:
     hook = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["hooks"]["custom"]
     assert hook["enable-by-default"] is True  # pip install . builds the compiled build
     for name in HOT_MODULES:  # the list hatch_build.py compiles
-        assert (REPO / "src" / "silkroute_sim" / f"{name}.py").is_file()
+        assert (REPO / "src" / "silkroute_sim" / f"{name.replace('.', '/')}.py").is_file()
     assert "hatch_build.py" in pyproject["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
 
 
@@ -335,7 +335,7 @@ def test_a_failed_build_is_explained_in_a_line(hook: Any, log: str, reason: str)
 def test_a_pure_fallback_says_so_in_version_and_before_a_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from silkroute_sim.cli import cli
+    from silkroute_sim.cli.main import cli
 
     record = tmp_path / "_build.json"
     record.write_text(

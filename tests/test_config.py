@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import yaml
 
-from silkroute_sim.config import ScenarioConfig
-from silkroute_sim.errors import ConfigError
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.units import parse_duration_h, parse_speed_kmh
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.config.schema import ScenarioConfig
+from silkroute_sim.config.units import parse_duration_h, parse_speed_kmh
 
 from .conftest import tiny_raw
 
@@ -189,7 +189,7 @@ DISTS = [
 def test_sample_moments_match_theory(spec: dict) -> None:
     from pydantic import TypeAdapter
 
-    from silkroute_sim.distributions import QuantityDist
+    from silkroute_sim.config.distributions import QuantityDist
 
     dist = TypeAdapter(QuantityDist).validate_python(spec)
     n = 200_000

@@ -6,11 +6,11 @@ import copy
 
 import pytest
 
-from silkroute_sim.errors import ConfigError
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import Tables, kpis
-from silkroute_sim.model import simulate
-from silkroute_sim.stats import mean_ci
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.analysis.tables import Tables, kpis
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import tiny_raw
 
@@ -205,7 +205,7 @@ def test_unreachable_destination() -> None:
 
 
 def test_background_trains_share_nothing_they_could_change() -> None:
-    from silkroute_sim.entities import Shipment, Train
+    from silkroute_sim.model.entities import Shipment, Train
 
     one = Train("bg-a-00001", "a", "X", ["Y"], 90.0, background=True)
     two = Train("bg-a-00002", "a", "X", ["Y"], 90.0, background=True)
@@ -219,7 +219,7 @@ def test_background_trains_share_nothing_they_could_change() -> None:
 
 
 def test_node_event_log_reads_like_a_list_of_events() -> None:
-    from silkroute_sim.records import NodeEvent, NodeEventLog
+    from silkroute_sim.model.records import NodeEvent, NodeEventLog
 
     rows = [
         NodeEvent("t1", "Border", "customs", 1.0, 1.5, 2.5, False, 40),

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from silkroute_sim import io
-from silkroute_sim.io import MARKER, OutputError
+import silkroute_sim.outputs.storage as io
+from silkroute_sim.outputs.storage import MARKER, OutputError
 
 from .conftest import tiny_raw
 
@@ -129,7 +129,7 @@ def test_sigkill_at_random_moments_never_leaves_a_complete_looking_folder(tmp_pa
 _SLOW_WRITER = """
 import sys, time
 from pathlib import Path
-from silkroute_sim import io
+import silkroute_sim.outputs.storage as io
 
 def fill(folder):
     io.write_json({"silkroute_version": "test"}, folder / "manifest.json")
@@ -334,7 +334,7 @@ def test_full_disk_is_one_error_line_and_no_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """ENOSPC while writing a CSV: the CLI says so in one line, exit 2, nothing left."""
-    from silkroute_sim import cli
+    import silkroute_sim.cli.main as cli
 
     real_fsync = os.fsync
     calls = {"n": 0}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from silkroute_sim.loader import validate_config
-from silkroute_sim.model import simulate
+from silkroute_sim.config.loader import validate_config
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import tiny_raw
 

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import simpy
 
-from silkroute_sim.disruptions import UnitPool
-from silkroute_sim.errors import ConfigError
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import Tables, kpis
-from silkroute_sim.model import RunResult, simulate
-from silkroute_sim.outputs import write_run
-from silkroute_sim.stats import mean_ci
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.analysis.tables import Tables, kpis
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.model.disruptions import UnitPool
+from silkroute_sim.model.simulate import RunResult, simulate
+from silkroute_sim.outputs.run_folder import write_run
 
 from .conftest import tiny_raw
 

@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 import simpy
 
-import silkroute_sim.corridor as corridor_module
-import silkroute_sim.hub as hub_module
-import silkroute_sim.resources as resources_module
+import silkroute_sim.engine.resources as resources_module
+import silkroute_sim.model.corridor as corridor_module
+import silkroute_sim.model.hub as hub_module
+from silkroute_sim.analysis.tables import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.buildinfo import compiled_modules
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import node_events_frame, shipments_frame, trains_frame
-from silkroute_sim.model import simulate
-from silkroute_sim.resources import Clock, Engine, FastPool, HeapClock, SlotClock, call_at
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.engine.resources import Clock, Engine, FastPool, HeapClock, SlotClock, call_at
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import CONFIGS, tiny_raw
 
@@ -402,7 +402,7 @@ class _EventDrivenEngine(Engine):
     reason="a compiled Engine cannot be subclassed here; the pure-Python build runs this",
 )
 def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import silkroute_sim.model as model
+    import silkroute_sim.model.simulate as model
 
     monkeypatch.setattr(model, "Engine", _EventDrivenEngine)
     lazy, eager = _both(validate_config(CASES[case]), monkeypatch)
@@ -606,7 +606,7 @@ def test_a_runs_records_go_with_its_result_not_with_the_model_cycles() -> None:
 
 
 def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() -> None:
-    from silkroute_sim.records import LevelMonitor
+    from silkroute_sim.model.records import LevelMonitor
 
     live = LevelMonitor("yard_teu", "TEU")
     for t, change in ((1.0, 2.0), (1.0, 1.0), (3.0, -2.0)):
@@ -642,7 +642,7 @@ def test_stopping_between_slices_changes_nothing(
     """``simulate`` stops the engine every ``SLICE_DAYS`` (progress, compacting the
     monitors). The run must be the same as in one go, with stops at odd instants, and
     with every monitor compacted at every stop."""
-    import silkroute_sim.model as model
+    import silkroute_sim.model.simulate as model
 
     if case in SLICED:
         cfg = validate_config(SLICED[case])
@@ -683,7 +683,7 @@ def _step_series(t0: float, level0: float, changes: list[tuple[float, float]]) -
 def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
     import numpy as np
 
-    from silkroute_sim.records import LevelMonitor
+    from silkroute_sim.model.records import LevelMonitor
 
     rng = random.Random(7)
     monitor = LevelMonitor("q", "units")
@@ -713,7 +713,7 @@ def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
 
 
 def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
-    from silkroute_sim.records import LevelMonitor
+    from silkroute_sim.model.records import LevelMonitor
 
     monitor = LevelMonitor("q", "units")
     monitor.add(1.0, 2)
@@ -725,7 +725,7 @@ def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
 
 
 def test_the_node_event_log_gives_its_rows_across_compactions() -> None:
-    from silkroute_sim.records import NodeEvent, NodeEventLog
+    from silkroute_sim.model.records import NodeEvent, NodeEventLog
 
     rng = random.Random(5)
     log = NodeEventLog()
@@ -751,7 +751,7 @@ def test_the_node_event_log_gives_its_rows_across_compactions() -> None:
 
 
 def test_the_node_event_log_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
-    from silkroute_sim.records import NodeEventLog
+    from silkroute_sim.model.records import NodeEventLog
 
     log = NodeEventLog()
     log.add("t", "A", "customs", 1.0, 2.0, 3.0, False, 4)

@@ -26,9 +26,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from silkroute_sim import loader
-from silkroute_sim.config import ScenarioConfig
-from silkroute_sim.errors import ConfigError
+import silkroute_sim.config.loader as loader
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.schema import ScenarioConfig
 
 from .conftest import silkroute as _cli
 
@@ -292,8 +292,8 @@ def absurd_configs(draw: st.DrawFn) -> dict[str, Any]:
 @RUN_FUZZ
 @given(absurd_configs())
 def test_absurd_but_legal_configs_run_and_conserve_cargo(data: dict[str, Any]) -> None:
-    from silkroute_sim.metrics import Tables
-    from silkroute_sim.model import simulate
+    from silkroute_sim.analysis.tables import Tables
+    from silkroute_sim.model.simulate import simulate
 
     cfg = check_outcome(data)
     if cfg is None:

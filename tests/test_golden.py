@@ -14,10 +14,10 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from silkroute_sim.io import FLOAT_FORMAT
-from silkroute_sim.loader import load_config
-from silkroute_sim.metrics import Tables
-from silkroute_sim.model import simulate
+from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.model.simulate import simulate
+from silkroute_sim.outputs.storage import FLOAT_FORMAT
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {

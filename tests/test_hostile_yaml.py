@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from silkroute_sim import loader
-from silkroute_sim.errors import ConfigError
+import silkroute_sim.config.loader as loader
+from silkroute_sim.config.errors import ConfigError
 
 from .conftest import CONFIGS
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from silkroute_sim.loader import load_config
-from silkroute_sim.metrics import Tables, kpis
-from silkroute_sim.model import simulate
+from silkroute_sim.analysis.tables import Tables, kpis
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.model.simulate import simulate
 
 
 def _run(days: float, tonnes: float | None = None, seed: int | None = None):

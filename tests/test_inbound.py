@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from silkroute_sim.errors import ConfigError
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.metrics import Tables, kpis
-from silkroute_sim.model import simulate
-from silkroute_sim.stats import mean_ci
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.analysis.tables import Tables, kpis
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import CONFIGS, tiny_raw
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from silkroute_sim.loader import load_config
-from silkroute_sim.model import simulate
-from silkroute_sim.outputs import write_run
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.model.simulate import simulate
+from silkroute_sim.outputs.run_folder import write_run
 
 CSV_FILES = ["summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv"]
 
@@ -102,9 +102,9 @@ def test_demand_rate_matches_config_over_replications() -> None:
     # tonnes arrived per day over 5 seeds: the configured mean (adjusted by the seasonal
     # factors of the simulated months) lies inside the 99 % CI of the replications.
     cfg = load_config("configs/baseline.yaml", days=31, warmup_days=1)
-    from silkroute_sim.demand import Demand
-    from silkroute_sim.rng import Streams
-    from silkroute_sim.stats import mean_ci
+    from silkroute_sim.analysis.stats import mean_ci
+    from silkroute_sim.engine.rng import Streams
+    from silkroute_sim.model.demand import Demand
 
     demand = Demand(cfg, Streams(1), {d: "x" for d in cfg.services_destinations()})
     factor = np.mean([demand.factor(d) for d in range(31)])

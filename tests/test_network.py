@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from silkroute_sim.network import dijkstra_path
+from silkroute_sim.model.network import dijkstra_path
 
 
 @st.composite

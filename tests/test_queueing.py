@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from silkroute_sim import queueing as q
+import silkroute_sim.analysis.queueing as q
 
 
 def erlang_c_by_sum(c: int, a: float) -> float:

@@ -11,23 +11,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from silkroute_sim.experiment import (
-    combine_summaries,
-    folder_kind,
-    load_replications,
-    run_replications,
-    write_replications,
-)
-from silkroute_sim.loader import load_config
-from silkroute_sim.metrics import Tables
-from silkroute_sim.model import simulate
-from silkroute_sim.warmup import (
+from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.analysis.warmup import (
     mser5,
     suggest_warmup,
     warmup_warning,
     welch_moving_average,
     welch_truncation,
 )
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.experiments.replications import (
+    combine_summaries,
+    folder_kind,
+    load_replications,
+    run_replications,
+    write_replications,
+)
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import silkroute
 

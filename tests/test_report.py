@@ -13,9 +13,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from silkroute_sim.compare import compare_results, write_comparison_of_results
-from silkroute_sim.experiment import load_replications
-from silkroute_sim.report import fmt_number, write_report
+from silkroute_sim.experiments.compare import compare_results, write_comparison_of_results
+from silkroute_sim.experiments.replications import load_replications
+from silkroute_sim.outputs.report import fmt_number, write_report
 
 matplotlib.use("Agg")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from silkroute_sim.distributions import QuantityDist
-from silkroute_sim.rng import BLOCK, Streams
+from silkroute_sim.config.distributions import QuantityDist
+from silkroute_sim.engine.rng import BLOCK, Streams
 
 
 @pytest.mark.parametrize(

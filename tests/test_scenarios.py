@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from silkroute_sim.loader import load_config, validate_config
-from silkroute_sim.model import simulate
-from silkroute_sim.stats import mean_ci
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.model.simulate import simulate
 from tests.conftest import tiny_raw
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from silkroute_sim.errors import ConfigError, SilkrouteError
-from silkroute_sim.io import MARKER, RUN_FILES, complete_folders, is_complete
-from silkroute_sim.stats import mean_ci
-from silkroute_sim.sweep import (
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.config.errors import ConfigError, SilkrouteError
+from silkroute_sim.experiments.sweep import (
     FAILED_DIR,
     RUNS_DIR,
     plan_sweep,
     run_key,
     run_sweep,
 )
+from silkroute_sim.outputs.storage import MARKER, RUN_FILES, complete_folders, is_complete
 
 from .conftest import tiny_raw
 
@@ -149,7 +149,7 @@ def test_run_key_is_the_config_hash_of_the_run_and_changes_with_seed(tmp_path: P
     plan = plan_sweep(tiny_spec(tmp_path))
     keys = [t.key for t in plan.runs]
     assert len(set(keys)) == len(keys)
-    from silkroute_sim.loader import validate_config
+    from silkroute_sim.config.loader import validate_config
 
     task = plan.runs[3]
     data = json.loads(json.dumps(task.config))
@@ -416,8 +416,8 @@ def test_a_failing_run_is_a_failed_row_and_is_retried_on_rerun(
 ) -> None:
     from click.testing import CliRunner
 
-    import silkroute_sim.model as model
-    from silkroute_sim.cli import cli as silkroute
+    import silkroute_sim.model.simulate as model
+    from silkroute_sim.cli.main import cli as silkroute
 
     real = model.simulate
 
@@ -506,9 +506,9 @@ def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Pat
         run_sweep(spec, foreign, workers=1)
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
 
-    from silkroute_sim.loader import load_config
-    from silkroute_sim.model import simulate
-    from silkroute_sim.outputs import write_run
+    from silkroute_sim.config.loader import load_config
+    from silkroute_sim.model.simulate import simulate
+    from silkroute_sim.outputs.run_folder import write_run
 
     write_run(simulate(load_config(tmp_path / "tiny.yaml")), tmp_path / "run", plots=False)
     with pytest.raises(SilkrouteError, match="is a run folder"):
@@ -527,7 +527,7 @@ def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Pat
 
 def test_dask_and_plotting_are_imported_only_when_asked_for() -> None:
     code = (
-        "import sys, silkroute_sim.cli, silkroute_sim.sweep, silkroute_sim.executors\n"
+        "import sys, silkroute_sim.cli.main, silkroute_sim.experiments.sweep, silkroute_sim.experiments.executor\n"
         "heavy = [m for m in ('dask', 'distributed', 'matplotlib') if m in sys.modules]\n"
         "print(heavy)\n"
     )
@@ -547,7 +547,7 @@ def _square_or_die(x: int) -> int:
 
 
 def test_local_pool_survives_a_dead_worker_and_reports_each_item_once() -> None:
-    from silkroute_sim.executors import ExecutorError, LocalPoolExecutor
+    from silkroute_sim.experiments.executor import ExecutorError, LocalPoolExecutor
 
     with LocalPoolExecutor(2) as pool:
         results = dict(pool.imap_unordered(_square_or_die, list(range(12))))
@@ -560,7 +560,7 @@ def test_local_pool_survives_a_dead_worker_and_reports_each_item_once() -> None:
 
 
 def test_local_pool_that_cannot_run_anything_is_an_error() -> None:
-    from silkroute_sim.executors import ExecutorError, LocalPoolExecutor
+    from silkroute_sim.experiments.executor import ExecutorError, LocalPoolExecutor
 
     with LocalPoolExecutor(2) as pool, pytest.raises(ExecutorError, match="before finishing"):
         list(pool.imap_unordered(_square_or_die, [5, 5, 5]))

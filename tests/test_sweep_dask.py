@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from silkroute_sim.executors import ExecutorError
-from silkroute_sim.sweep import run_sweep
+from silkroute_sim.experiments.executor import ExecutorError
+from silkroute_sim.experiments.sweep import run_sweep
 
 from .conftest import tiny_raw
 

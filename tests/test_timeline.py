@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from silkroute_sim.loader import validate_config
-from silkroute_sim.metrics import Tables
-from silkroute_sim.model import simulate
+from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.config.loader import validate_config
+from silkroute_sim.model.simulate import simulate
 
 from .conftest import tiny_raw
 

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from silkroute_sim import verify as v
-from silkroute_sim.records import LevelMonitor
+import silkroute_sim.experiments.verify as v
+from silkroute_sim.model.records import LevelMonitor
 
 # ----------------------------------------------------------------- the quick suite, end to end
 
@@ -129,7 +129,7 @@ def test_report_shows_the_table(quick_run: tuple[subprocess.CompletedProcess[str
     for heading in ("Analytic verification", "Little's law", "Exact checks", "Validation"):
         assert heading in text
     assert "Bonferroni" in text
-    if importlib.util.find_spec("silkroute_sim.report") is not None:
+    if importlib.util.find_spec("silkroute_sim.outputs.report") is not None:
         import xml.dom.minidom
 
         page = out / "report.html"
@@ -233,9 +233,9 @@ def test_little_on_the_baseline() -> None:
     """L from the time-weighted monitors equals lam W from the records, on the baseline:
     exactly on each border queue (empty-to-empty windows), within the exact bracket on
     the yard (space is reserved at the gate before the unloading lift)."""
-    from silkroute_sim.loader import load_config
-    from silkroute_sim.metrics import node_events_frame
-    from silkroute_sim.model import simulate
+    from silkroute_sim.analysis.tables import node_events_frame
+    from silkroute_sim.config.loader import load_config
+    from silkroute_sim.model.simulate import simulate
 
     cfg = load_config(None, days=60, warmup_days=10)
     result = simulate(cfg, seed=3)

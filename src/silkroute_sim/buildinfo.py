@@ -17,15 +17,15 @@ from pathlib import Path
 
 #: the modules the build hook (``hatch_build.py``) compiles: it reads this list
 HOT_MODULES = (
-    "cargo",
-    "corridor",
-    "demand",
-    "entities",
-    "hub",
-    "network",
-    "records",
-    "resources",
-    "rng",
+    "model.cargo",
+    "model.corridor",
+    "model.demand",
+    "model.entities",
+    "model.hub",
+    "model.network",
+    "model.records",
+    "engine.resources",
+    "engine.rng",
 )
 
 

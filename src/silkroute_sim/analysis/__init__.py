@@ -1,0 +1,1 @@
+"""Records to tables and KPIs, statistics, warm-up, queueing formulas."""

@@ -1,0 +1,364 @@
+"""Measures of each disruption: stranded trains, hub backlog, recovery, extra delay.
+
+Pure functions over a run's records and tables (imported by :mod:`metrics`).
+
+**Recovery.** For each event the reference is the week before it starts (the days
+available, at least one): the daily mean hub backlog (tonnes at the gate, in the yard and
+on trains not yet gone), the tonnes dispatched per day, the stranded trains and, for a
+node, the trains queueing there. Each is *back* on a day when it is within 10 % of its
+reference — or within two standard deviations of the reference days, whichever is wider,
+so normal day-to-day noise is not mistaken for a disruption (queues and stranded trains:
+within half a train at least). Queues, backlog and stranded trains may be lower than
+before; throughput must be within the band on both sides. ``recovery_h`` counts whole days
+from the end of the disruption to the first day from which the three-day mean of every
+measure is back (fewer days at the end of the run); empty when that never happens in the
+run or when the event starts on the first day (no reference).
+
+**Affected shipments**: for a hub target, the boxes at the hub during the window; on the
+corridor, the boxes on trains held by or rerouted around the event, or at the disrupted
+node (edge) while the event lasted. Their extra door-to-door time is measured against
+the mean door-to-door time to the same destination of the boxes that no scheduled or
+weather disruption touched (breakdowns are part of normal operations) and that were not
+in the system between the start of the event and its recovery.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from silkroute_sim.model.disruptions import DisruptionWindow
+from silkroute_sim.model.records import LevelMonitor, step_integrals
+from silkroute_sim.model.simulate import RunResult
+
+NAN = math.nan
+REFERENCE_DAYS = 7
+CONFIRM_DAYS = 3
+TOLERANCE = 0.10
+
+COLUMNS = [
+    "id",
+    "kind",
+    "target",
+    "effect",
+    "start_h",
+    "end_h",
+    "duration_h",
+    "stranded_trains_max",
+    "stranded_background_trains_max",
+    "queue_trains_max",
+    "backlog_t_before",
+    "backlog_t_max",
+    "recovery_h",
+    "system_recovery_h",
+    "affected_shipments",
+    "affected_delivered",
+    "extra_door_to_door_d_mean",
+]
+
+
+class _Step:
+    """A step function (value ``levels[i]`` from ``times[i]``)."""
+
+    def __init__(self, times: np.ndarray, levels: np.ndarray) -> None:
+        self.times = times
+        self.levels = levels
+
+    @classmethod
+    def of(cls, monitor: LevelMonitor) -> _Step:
+        return cls(*monitor.arrays())
+
+    def daily_means(self, edges: np.ndarray) -> np.ndarray:
+        return step_integrals(self.times, self.levels, edges) / np.diff(edges)
+
+    def max(self, t0: float, t1: float) -> float:
+        start = max(int(np.searchsorted(self.times, t0, side="right")) - 1, 0)
+        stop = int(np.searchsorted(self.times, t1, side="right"))
+        window = self.levels[start : max(stop, start + 1)]
+        return float(window.max()) if window.size else NAN
+
+
+def hub_backlog(shipments: pd.DataFrame) -> _Step:
+    """Tonnes arrived at the gate and not yet departed on a train, over time."""
+    arrived = shipments["arrived_h"].to_numpy(dtype=float)
+    departed = shipments["departed_h"].to_numpy(dtype=float)
+    tonnes = shipments["tonnes"].to_numpy(dtype=float)
+    gone = np.isfinite(departed)
+    times = np.concatenate(([0.0], arrived, departed[gone]))
+    deltas = np.concatenate(([0.0], tonnes, -tonnes[gone]))
+    order = np.argsort(times, kind="stable")
+    times, levels = times[order], np.cumsum(deltas[order])
+    last = np.append(times[1:] != times[:-1], True)  # the level after all changes at t
+    return _Step(times[last], levels[last])
+
+
+class _Signal:
+    def __init__(
+        self, name: str, values: _Step | np.ndarray, floor: float, two_sided: bool = False
+    ) -> None:
+        self.name = name
+        self.values = values
+        self.floor = floor
+        self.two_sided = two_sided
+
+    def per_day(self, edges: np.ndarray, dispatched: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        if isinstance(self.values, _Step):
+            return self.values.daily_means(edges)
+        times, tonnes = dispatched
+        sums, _ = np.histogram(times, bins=edges, weights=tonnes)
+        return np.asarray(sums, dtype=float) / (np.diff(edges) / 24.0)
+
+
+def recovery_h(
+    signals: list[_Signal],
+    dispatched: tuple[np.ndarray, np.ndarray],
+    start_h: float,
+    end_h: float,
+    run_end_h: float,
+) -> float:
+    """Whole days (in hours) from ``end_h`` until every signal is back in its band."""
+    ref_days = min(REFERENCE_DAYS, math.floor(start_h / 24 + 1e-9))
+    post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
+    if ref_days < 1 or post_days < 1:
+        return NAN
+    ref_edges = start_h - 24.0 * np.arange(ref_days, -1, -1)
+    post_edges = end_h + 24.0 * np.arange(post_days + 1)
+    back = np.ones(post_days, dtype=bool)
+    for signal in signals:
+        ref = signal.per_day(ref_edges, dispatched)
+        post = signal.per_day(post_edges, dispatched)
+        # the mean over the next CONFIRM_DAYS days (fewer at the end of the run)
+        ahead = np.array([post[k : k + CONFIRM_DAYS].mean() for k in range(post_days)])
+        level = float(ref.mean())
+        spread = float(ref.std(ddof=1)) if ref.size > 1 else 0.0
+        band = max(TOLERANCE * abs(level), 2 * spread, signal.floor)
+        back &= (np.abs(ahead - level) if signal.two_sided else ahead - level) <= band + 1e-9
+    days = np.flatnonzero(back)
+    return 24.0 * float(days[0]) if days.size else NAN
+
+
+# --------------------------------------------------------------------------- affected
+
+
+def _at_node(events: pd.DataFrame, node: str, t0: float, t1: float) -> set[str]:
+    at = events[(events["node"] == node) & (events["arrived_h"] < t1) & (events["end_h"] >= t0)]
+    return set(at["train_id"])
+
+
+def _on_edges(
+    trains: pd.DataFrame, pairs: Iterable[tuple[str, str]], t0: float, t1: float
+) -> set[str]:
+    hops = [f"{a}>{b}" for a, b in pairs]
+    if not hops:
+        return set()
+    route = trains["route"].astype(str)
+    passes = route.apply(lambda r: any(h in r for h in hops))
+    arrived = trains["arrived_h"].fillna(np.inf)
+    during = (trains["departed_h"] < t1) & (arrived >= t0)
+    return set(trains.loc[passes & during, "train_id"])
+
+
+def affected_mask(
+    window: DisruptionWindow,
+    until_h: float,
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+    hits: dict[str, set[str]],
+) -> pd.Series:
+    """Boolean mask over ``shipments``: the boxes the event touched between its start
+    and ``until_h`` (its recovery, or the end of the run)."""
+    t0, t1 = window.start_h, max(until_h, window.end_h)
+    if window.hub is not None:
+        departed = shipments["departed_h"].fillna(np.inf)
+        return (shipments["arrived_h"] < t1) & (departed >= t0)
+    train_ids = set(hits.get(window.event_id, set()))
+    if window.node is not None:
+        train_ids |= _at_node(events, window.node, t0, t1)
+    train_ids |= _on_edges(trains, window.edges, t0, t1)
+    return shipments["train_id"].isin(train_ids)
+
+
+def _reference_d2d(
+    shipments: pd.DataFrame, clean: pd.Series, start_h: float, until_h: float
+) -> pd.Series:
+    """Mean door-to-door days per destination of the untouched boxes that were not in
+    the system between ``start_h`` and ``until_h``."""
+    outside = (shipments["delivered_h"] < start_h) | (shipments["arrived_h"] >= until_h)
+    sel = shipments[clean & outside]
+    return sel.groupby("destination")["door_to_door_d"].mean()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _local_nodes(window: DisruptionWindow) -> list[str]:
+    """The nodes whose queues show the disrupted element itself."""
+    if window.node is not None:
+        return [window.node]
+    return sorted({name for pair in window.edges for name in pair})
+
+
+def disruptions_frame(
+    result: RunResult,
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+) -> pd.DataFrame | None:
+    """One row per realised disruption event (None when the scenario has none)."""
+    log = result.disruptions
+    if log is None:
+        return None
+    run_end = result.end_h
+    windows = [w for w in log.windows if w.start_h < run_end]
+    mons = result.records.monitors
+    backlog = hub_backlog(shipments)
+    stranded = _Step.of(mons["stranded_trains"])
+    stranded_bg = _Step.of(mons["stranded_background_trains"])
+    departed = shipments["departed_h"].to_numpy(dtype=float)
+    gone = np.isfinite(departed)
+    dispatched = (departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone])
+    queues = {
+        name: _Step.of(mons[f"queue:{name}"])
+        for name in result.config.corridor.nodes
+        if f"queue:{name}" in mons
+    }
+    hub_signals = [
+        _Signal("backlog_t", backlog, floor=1.0),
+        _Signal("dispatched_t", np.empty(0), floor=1.0, two_sided=True),
+        _Signal("stranded_trains", stranded, floor=0.5),
+    ]
+    everywhere = [
+        *hub_signals,
+        _Signal("stranded_background_trains", stranded_bg, floor=0.5),
+        *(_Signal(f"queue:{name}", queue, floor=0.5) for name, queue in queues.items()),
+    ]
+    hits: dict[str, set[str]] = defaultdict(set)
+    for train_id, event_id in log.hits:
+        hits[event_id].add(train_id)
+
+    recoveries: list[tuple[float, float]] = []
+    untils: list[float] = []
+    for window in windows:
+        local = hub_signals + [
+            _Signal(f"queue:{name}", queues[name], floor=0.5)
+            for name in _local_nodes(window)
+            if name in queues
+        ]
+        here = recovery_h(local, dispatched, window.start_h, window.end_h, run_end)
+        system = recovery_h(everywhere, dispatched, window.start_h, window.end_h, run_end)
+        recoveries.append((here, system))
+        until = window.end_h + here if here == here else run_end
+        untils.append(min(max(until, window.end_h), run_end))
+    masks = [
+        affected_mask(w, until, shipments, trains, events, hits)
+        for w, until in zip(windows, untils, strict=True)
+    ]
+    touched = pd.Series(False, index=shipments.index)
+    for window, mask in zip(windows, masks, strict=True):
+        if window.kind != "breakdown":
+            touched |= mask
+    clean = ~touched & (shipments["arrived_h"] >= result.warmup_h)
+
+    rows = []
+    for window, mask, (here, system), until in zip(windows, masks, recoveries, untils, strict=True):
+        local_queues = [queues[n] for n in _local_nodes(window) if n in queues]
+        ref_t0 = max(window.start_h - 24.0 * REFERENCE_DAYS, 0.0)
+        before = (
+            float(backlog.daily_means(np.array([ref_t0, window.start_h]))[0])
+            if window.start_h > ref_t0
+            else NAN
+        )
+        hit = shipments[mask]
+        reference = _reference_d2d(shipments, clean, window.start_h, until)
+        extra = hit["door_to_door_d"] - hit["destination"].map(reference)
+        rows.append(
+            (
+                window.event_id,
+                window.kind,
+                window.target,
+                window.effect,
+                window.start_h,
+                window.end_h,
+                window.end_h - window.start_h,
+                stranded.max(window.start_h, until),
+                stranded_bg.max(window.start_h, until),
+                max((q.max(window.start_h, until) for q in local_queues), default=NAN),
+                before,
+                backlog.max(window.start_h, until),
+                here,
+                system,
+                int(mask.sum()),
+                int(hit["door_to_door_d"].notna().sum()),
+                float(extra.mean()) if extra.notna().any() else NAN,
+            )
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary_rows(result: RunResult, frame: pd.DataFrame) -> list[tuple[str, float, str]]:
+    """KPI rows for ``summary.csv``: overall, per scheduled event and per random process."""
+    w0, w1 = result.warmup_h, result.end_h
+    mons = result.records.monitors
+    rows: list[tuple[str, float, str]] = [
+        ("stranded_trains_max", mons["stranded_trains"].max(w0, w1), "trains"),
+        ("stranded_trains_mean", mons["stranded_trains"].mean(w0, w1), "trains"),
+        (
+            "stranded_background_trains_max",
+            mons["stranded_background_trains"].max(w0, w1),
+            "trains",
+        ),
+    ]
+    cfg = result.config.disruptions
+    by_id = frame.set_index("id")
+    for event in cfg.scheduled:
+        eid = event.id or ""
+        if eid not in by_id.index:
+            continue
+        row = by_id.loc[eid]
+        for column, unit in (
+            ("recovery_h", "h"),
+            ("system_recovery_h", "h"),
+            ("stranded_trains_max", "trains"),
+            ("backlog_t_max", "t"),
+            ("affected_shipments", "boxes"),
+            ("extra_door_to_door_d_mean", "d"),
+        ):
+            rows.append((f"{column}:{eid}", float(row[column]), unit))
+    random_groups = [(w.id or "", "weather") for w in cfg.random.weather]
+    random_groups += [(b.id or "", "breakdown") for b in cfg.random.breakdowns]
+    for gid, kind in random_groups:
+        sel = frame[frame["id"].str.startswith(f"{gid}#") & (frame["kind"] == kind)]
+        in_window = sel[(sel["start_h"] < w1) & (sel["end_h"] > w0)]
+        hours = (in_window["end_h"].clip(upper=w1) - in_window["start_h"].clip(lower=w0)).sum()
+        rows.append((f"{kind}_events:{gid}", float(len(in_window)), "events"))
+        rows.append((f"{kind}_hours:{gid}", float(hours), "h"))
+        if kind == "weather":
+            rows.append((f"recovery_h_max:{gid}", _max(in_window["recovery_h"]), "h"))
+            rows.append(
+                (f"stranded_trains_max:{gid}", _max(in_window["stranded_trains_max"]), "trains")
+            )
+    if "cranes_down" in mons:
+        rows.append(("cranes_down_mean", mons["cranes_down"].mean(w0, w1), "cranes"))
+    return rows
+
+
+def _max(values: pd.Series) -> float:
+    v = values.dropna()
+    return float(v.max()) if len(v) else NAN
+
+
+def windows_to_shade(result: RunResult) -> list[tuple[float, float, str]]:
+    """(start_h, end_h, label) of the scheduled and weather windows, for plots."""
+    log = result.disruptions
+    if log is None:
+        return []
+    return [
+        (w.start_h, min(w.end_h, result.end_h), w.event_id)
+        for w in log.windows
+        if w.kind != "breakdown" and w.start_h < result.end_h
+    ]

@@ -1,0 +1,381 @@
+"""Pure functions from a run's records to tidy DataFrames and KPIs.
+
+Every KPI is measured over the observation window ``[warm-up, end]``; warm-up days
+are cut first. A KPI with nothing to measure (no deliveries, say) is NaN and is
+written as an empty cell, never as a silent 0.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from operator import attrgetter
+
+import numpy as np
+import pandas as pd
+
+from silkroute_sim.analysis.by_class import (
+    CLASS_SHIPMENT_COLUMNS,
+    class_daily_columns,
+    class_summary_rows,
+    shipment_class_columns,
+)
+from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
+from silkroute_sim.model.network import route_km
+from silkroute_sim.model.records import step_integrals
+from silkroute_sim.model.simulate import RunResult
+
+NAN = math.nan
+
+#: shipment attributes that go to shipments.csv as they are (floats)
+SHIPMENT_FLOAT_ATTRS = (
+    "teu",
+    "arrived_h",
+    "yard_in_h",
+    "ready_h",
+    "loaded_h",
+    "departed_h",
+    "terminal_arrived_h",
+    "delivered_h",
+)
+SHIPMENT_COLUMNS = [
+    "shipment_id",
+    "cargo_class",
+    "destination",
+    "service",
+    "tonnes",
+    *SHIPMENT_FLOAT_ATTRS,
+    "train_id",
+    "hub_dwell_h",
+    "door_to_door_d",
+    *CLASS_SHIPMENT_COLUMNS,
+]
+TRAIN_COLUMNS = [
+    "train_id",
+    "service",
+    "origin",
+    "destination",
+    "route",
+    "km",
+    "boxes",
+    "teu",
+    "tonnes",
+    "load_factor",
+    "opened_h",
+    "called_h",
+    "loading_start_h",
+    "loaded_h",
+    "formed_h",
+    "scheduled_h",
+    "departed_h",
+    "arrived_h",
+    "corridor_wait_h",
+    "transit_d",
+]
+NODE_EVENT_COLUMNS = [
+    "train_id",
+    "node",
+    "kind",
+    "arrived_h",
+    "start_h",
+    "end_h",
+    "wait_h",
+    "background",
+    "boxes",
+]
+
+
+def _floats(items: Sequence[object], attr: str) -> np.ndarray:
+    """One attribute of every record as a float array, without a Python float each."""
+    return np.fromiter(map(attrgetter(attr), items), dtype=float, count=len(items))
+
+
+def _values(items: Sequence[object], attr: str) -> list[object]:
+    return list(map(attrgetter(attr), items))
+
+
+def shipments_frame(result: RunResult) -> pd.DataFrame:
+    """One row per shipment, built column by column (a 10-year run has ~700,000)."""
+    ships = result.records.shipments
+    columns: dict[str, object] = {
+        "shipment_id": np.fromiter(
+            map(attrgetter("shipment_id"), ships), dtype=np.int64, count=len(ships)
+        ),
+        "cargo_class": _values(ships, "cargo_class"),
+        "destination": _values(ships, "destination"),
+        "service": _values(ships, "service"),
+        "tonnes": np.fromiter(map(attrgetter("kg"), ships), dtype=float, count=len(ships)) / 1000,
+    }
+    for attr in SHIPMENT_FLOAT_ATTRS:
+        columns[attr] = _floats(ships, attr)
+    delivered = columns["delivered_h"]
+    assert isinstance(delivered, np.ndarray)
+    delivered[delivered > result.end_h] = NAN  # released after the horizon: not yet
+    columns["train_id"] = _values(ships, "train_id")
+    df = pd.DataFrame(columns)
+    df["hub_dwell_h"] = df["departed_h"] - df["arrived_h"]
+    df["door_to_door_d"] = (df["delivered_h"] - df["arrived_h"]) / 24
+    for column, values in shipment_class_columns(result).items():
+        df[column] = values
+    return df
+
+
+def trains_frame(result: RunResult) -> pd.DataFrame:
+    rows = []
+    for t in result.records.trains:
+        arrived = t.arrived_h if t.arrived_h <= result.end_h else NAN
+        rows.append(
+            (
+                t.train_id,
+                t.service,
+                t.origin,
+                t.destination,
+                ">".join(t.route),
+                route_km(result.graph, t.route),
+                t.box_count,
+                t.teu,
+                t.kg / 1000,
+                t.load_factor,
+                t.opened_h,
+                t.called_h,
+                t.loading_start_h,
+                t.loaded_h,
+                t.formed_h,
+                t.scheduled_h,
+                t.departed_h,
+                arrived,
+                t.wait_h,
+                (arrived - t.departed_h) / 24,
+            )
+        )
+    return pd.DataFrame(rows, columns=TRAIN_COLUMNS)
+
+
+def node_events_frame(result: RunResult) -> pd.DataFrame:
+    log = result.records.node_events  # stored by column already
+
+    def floats(column: array[float]) -> np.ndarray:
+        return np.array(column, dtype=float)
+
+    arrived = floats(log.arrived_h)
+    start = floats(log.start_h)
+    return pd.DataFrame(
+        {
+            "train_id": list(log.train_id),
+            "node": list(log.node),
+            "kind": list(log.kind),
+            "arrived_h": arrived,
+            "start_h": start,
+            "end_h": floats(log.end_h),
+            "wait_h": start - arrived,
+            "background": np.array(log.background, dtype=bool),
+            "boxes": np.array(log.boxes, dtype=np.int64),
+        },
+        columns=NODE_EVENT_COLUMNS,
+    )
+
+
+def processing_nodes(result: RunResult) -> list[str]:
+    return [
+        name for name in result.config.corridor.nodes if f"queue:{name}" in result.records.monitors
+    ]
+
+
+def daily_frame(result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame) -> pd.DataFrame:
+    """One row per simulated day (the warm-up days included, flagged)."""
+    days = math.ceil(result.end_h / 24 - 1e-9)
+    edges = np.arange(days + 1, dtype=float) * 24.0
+    edges[-1] = min(edges[-1], result.end_h)
+    widths = np.diff(edges)
+
+    def per_day(times: pd.Series, weights: pd.Series | None = None) -> np.ndarray:
+        t = times.to_numpy(dtype=float)
+        ok = np.isfinite(t) & (t < result.end_h)
+        idx = (t[ok] // 24).astype(int)
+        w = None if weights is None else weights.to_numpy(dtype=float)[ok]
+        return np.bincount(idx, weights=w, minlength=days)[:days]
+
+    out = pd.DataFrame({"day": np.arange(days)})
+    out["warmup"] = edges[:-1] < result.warmup_h
+    out["tonnes_arrived"] = per_day(shipments["arrived_h"], shipments["tonnes"])
+    out["tonnes_dispatched"] = per_day(shipments["departed_h"], shipments["tonnes"])
+    out["tonnes_delivered"] = per_day(shipments["terminal_arrived_h"], shipments["tonnes"])
+    out["trains_dispatched"] = per_day(trains["departed_h"]).astype(int)
+    out["backlog_t"] = np.cumsum(out["tonnes_arrived"] - out["tonnes_dispatched"])
+    mons = result.records.monitors
+    for name, column, scale in (
+        ("yard_teu", "yard_teu_mean", 1.0),
+        ("gate_queue", "gate_queue_mean", 1.0),
+        ("cranes_busy", "crane_utilisation", 1.0 / result.cranes),
+        ("loading_tracks_busy", "loading_tracks_busy_mean", 1.0),
+    ):
+        times, levels = mons[name].arrays()
+        out[column] = step_integrals(times, levels, edges) / widths * scale
+    out["yard_teu_max"] = _daily_max(*mons["yard_teu"].arrays(), edges)
+    for node in processing_nodes(result):
+        times, levels = mons[f"queue:{node}"].arrays()
+        out[f"border_queue_mean:{node}"] = step_integrals(times, levels, edges) / widths
+    for column, values in class_daily_columns(result, shipments, trains, edges).items():
+        out[column] = values  # by cargo class, compound, inbound (class_metrics)
+    return out
+
+
+def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    out = np.empty(len(edges) - 1)
+    starts = np.searchsorted(times, edges[:-1], side="right") - 1
+    stops = np.searchsorted(times, edges[1:], side="left")
+    for i, (a, b) in enumerate(zip(starts, stops, strict=False)):
+        a = max(int(a), 0)
+        out[i] = levels[a : max(int(b), a + 1)].max()
+    return out
+
+
+def transit_legs(
+    shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
+    """Door to door of each delivered shipment split into legs (days): hub dwell (gate to
+    departure), rail running (moving on edges), corridor nodes (queueing and processing at
+    border and junction nodes before its stop) and terminal dwell (arrival to release)."""
+    ev = events.loc[
+        (events["kind"] != "terminal") & (~events["background"]),
+        ["train_id", "node", "arrived_h", "end_h"],
+    ]
+    node_h = (ev["end_h"] - ev["arrived_h"]).groupby([ev["train_id"], ev["node"]]).sum()
+    train_nodes = node_h.reset_index(name="hours")
+    route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
+    per_stop: dict[tuple[str, str], float] = {}
+    for train_id, group in train_nodes.groupby("train_id"):
+        hours = dict(zip(group["node"], group["hours"], strict=True))
+        total = 0.0
+        for node in str(route_of.get(str(train_id), "")).split(">"):
+            total += hours.get(node, 0.0)
+            per_stop[(str(train_id), node)] = total
+    out = pd.DataFrame({"destination": shipments["destination"]})
+    nodes_h = np.fromiter(
+        (
+            per_stop.get(key, 0.0)
+            for key in zip(shipments["train_id"], shipments["destination"], strict=True)
+        ),
+        dtype=float,
+        count=len(shipments),
+    )
+    out["hub_dwell"] = (shipments["departed_h"] - shipments["arrived_h"]) / 24
+    out["corridor_nodes"] = pd.Series(nodes_h, index=shipments.index) / 24
+    out["rail_running"] = (shipments["terminal_arrived_h"] - shipments["departed_h"]) / 24 - out[
+        "corridor_nodes"
+    ]
+    out["terminal_dwell"] = (shipments["delivered_h"] - shipments["terminal_arrived_h"]) / 24
+    return out
+
+
+def _q(values: pd.Series, q: float) -> float:
+    v = values.dropna()
+    return float(v.quantile(q)) if len(v) else NAN
+
+
+def _mean(values: pd.Series) -> float:
+    v = values.dropna()
+    return float(v.mean()) if len(v) else NAN
+
+
+def summary_frame(
+    result: RunResult,
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+) -> pd.DataFrame:
+    """KPIs as ``metric, value, unit`` rows."""
+    w0, w1 = result.warmup_h, result.end_h
+    days = (w1 - w0) / 24
+    rows: list[tuple[str, float, str]] = []
+
+    def add(metric: str, value: float, unit: str) -> None:
+        rows.append((metric, value, unit))
+
+    def in_window(col: pd.Series) -> pd.Series:
+        return (col >= w0) & (col < w1)
+
+    # column subsets only: a 10-year shipments table is large
+    arrived = shipments.loc[in_window(shipments["arrived_h"]), ["tonnes"]]
+    departed = shipments.loc[in_window(shipments["departed_h"]), ["tonnes", "hub_dwell_h"]]
+    delivered_rail = shipments.loc[in_window(shipments["terminal_arrived_h"]), ["tonnes"]]
+    released = shipments.loc[
+        in_window(shipments["delivered_h"]),
+        [
+            "destination",
+            "train_id",
+            "arrived_h",
+            "departed_h",
+            "terminal_arrived_h",
+            "delivered_h",
+            "door_to_door_d",
+        ],
+    ]
+    trains_w = trains[in_window(trains["departed_h"])]
+    mons = result.records.monitors
+
+    add("demand_t_per_day", arrived["tonnes"].sum() / days, "t/day")
+    add("dispatched_t_per_day", departed["tonnes"].sum() / days, "t/day")
+    add("delivered_t_per_day", delivered_rail["tonnes"].sum() / days, "t/day")
+    add("trains_dispatched_per_day", len(trains_w) / days, "trains/day")
+    add("train_load_factor_mean", _mean(trains_w["load_factor"]), "fraction")
+    add("train_tonnes_mean", _mean(trains_w["tonnes"]), "t")
+    add("hub_dwell_h_mean", _mean(departed["hub_dwell_h"]), "h")
+    add("hub_dwell_h_p95", _q(departed["hub_dwell_h"], 0.95), "h")
+    add("yard_teu_mean", mons["yard_teu"].mean(w0, w1), "TEU")
+    add("yard_teu_max", mons["yard_teu"].max(w0, w1), "TEU")
+    add("gate_queue_mean", mons["gate_queue"].mean(w0, w1), "trucks")
+    add("crane_utilisation", mons["cranes_busy"].mean(w0, w1) / result.cranes, "fraction")
+    add("loading_tracks_busy_mean", mons["loading_tracks_busy"].mean(w0, w1), "tracks")
+    add("door_to_door_d_mean", _mean(released["door_to_door_d"]), "d")
+    add("door_to_door_d_median", _q(released["door_to_door_d"], 0.5), "d")
+    add("door_to_door_d_p90", _q(released["door_to_door_d"], 0.9), "d")
+    del arrived, departed, delivered_rail  # long runs: keep few copies alive at once
+    legs = transit_legs(released, trains, events)
+    for dest in result.config.services_destinations():
+        sel = released[released["destination"] == dest]["door_to_door_d"]
+        add(f"door_to_door_d_median:{dest}", _q(sel, 0.5), "d")
+        add(f"door_to_door_d_p90:{dest}", _q(sel, 0.9), "d")
+        at = legs[legs["destination"] == dest]
+        for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
+            add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
+    del released, legs
+    ev = events.loc[in_window(events["arrived_h"]), ["train_id", "node", "wait_h", "background"]]
+    first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
+    border_nodes = [
+        n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
+    ]
+    for node in border_nodes:
+        at = first_stage[first_stage["node"] == node]
+        add(f"border_wait_h_mean:{node}", _mean(at["wait_h"]), "h")
+        add(f"border_queue_mean:{node}", mons[f"queue:{node}"].mean(w0, w1), "trains")
+        add(f"trains_per_day:{node}", len(at) / days, "trains/day")
+        add(f"urumqi_trains_per_day:{node}", int((~at["background"]).sum()) / days, "trains/day")
+    add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
+    add("conservation_error_t", result.ledger.conservation_error_t, "t")
+    del ev, first_stage
+    rows += class_summary_rows(result, shipments, trains)  # by cargo class (class_metrics)
+    return pd.DataFrame(rows, columns=["metric", "value", "unit"])
+
+
+def kpis(summary: pd.DataFrame) -> dict[str, float]:
+    return dict(zip(summary["metric"], summary["value"], strict=False))
+
+
+class Tables:
+    """All tables of one run, built once."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.shipments = shipments_frame(result)
+        self.trains = trains_frame(result)
+        self.node_events = node_events_frame(result)
+        self.daily = daily_frame(result, self.shipments, self.trains)
+        self.summary = summary_frame(result, self.shipments, self.trains, self.node_events)
+        #: one row per disruption event; None when the scenario has no disruptions
+        self.disruptions = disruptions_frame(result, self.shipments, self.trains, self.node_events)
+        if self.disruptions is not None:
+            rows = pd.DataFrame(
+                summary_rows(result, self.disruptions), columns=self.summary.columns
+            )
+            self.summary = pd.concat([self.summary, rows], ignore_index=True)

@@ -1,0 +1,1 @@
+"""The ``silkroute`` command: one module per command; parses, calls the API, prints."""

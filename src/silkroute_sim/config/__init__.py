@@ -1,0 +1,1 @@
+"""Scenario configuration: pydantic schema, units, distributions, YAML loading and cross-field checks."""

@@ -1,0 +1,429 @@
+"""Loading scenario YAML: ``extends:``, ``--set`` overrides, packaged configs.
+
+YAML is read with the safe loader only. ``extends: other.yaml`` (a path relative to
+the file, or a list of them) is merged recursively: mappings merge key by key, the
+extending file wins, lists and scalars are replaced. Cycles are errors.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from silkroute_sim.config.errors import ConfigError, from_validation_error
+from silkroute_sim.config.schema import ScenarioConfig
+
+#: refuse files larger than this before parsing (hostile or accidental input)
+MAX_CONFIG_BYTES = 5 * 1024 * 1024
+#: refuse documents whose expanded size (mapping entries + list items + scalars) exceeds this
+MAX_NODES = 200_000
+#: ``extends`` limits: files deep, and files read for one config (a diamond of extends
+#: lists could otherwise make one small file read the same parents millions of times)
+MAX_EXTENDS_DEPTH = 20
+MAX_EXTENDS_FILES = 100
+DEFAULT_CONFIG = "baseline.yaml"
+
+
+def configs_dir() -> Path:
+    """Folder of the configs shipped with the package (the repo's ``configs/`` in a
+    development checkout)."""
+    packaged = resources.files("silkroute_sim") / "configs"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[3] / "configs"
+
+
+def default_config_path() -> Path:
+    return configs_dir() / DEFAULT_CONFIG
+
+
+def resolve_config_path(name: str | os.PathLike[str]) -> Path:
+    """A path as given, or a packaged config by name (``baseline``, ``scenarios/x``)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    for candidate in (configs_dir() / path, configs_dir() / path.with_suffix(".yaml")):
+        if candidate.is_file():
+            return candidate
+    return path
+
+
+def _count_nodes(data: Any, seen: dict[int, int], budget: list[int]) -> None:
+    """Count the expanded size of a document, refusing alias bombs early."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("too large")
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _count_nodes(key, seen, budget)
+            _count_nodes(value, seen, budget)
+    elif isinstance(data, list):
+        for item in data:
+            _count_nodes(item, seen, budget)
+
+
+class DuplicateKeyError(yaml.MarkedYAMLError):
+    """A mapping names the same key twice (plain YAML would silently keep the last)."""
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """The safe loader (no Python tags), refusing duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = key in first_line
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if seen:
+                raise DuplicateKeyError(
+                    problem=f"duplicate key {key!r} (first at line {first_line[key]})",
+                    problem_mark=key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 reads 1e9 (no dot) as a string; configs mean the number, as YAML 1.2 does
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text with :class:`ConfigLoader` (safe, no duplicate keys)."""
+    return yaml.load(text, Loader=ConfigLoader)  # a SafeLoader: no Python tags
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one YAML mapping safely, with size limits and one-line errors.
+
+    At most ``MAX_CONFIG_BYTES`` are read, whatever the file claims to be (``/dev/zero``,
+    a pipe, a file in /proc), so memory stays bounded."""
+    file = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ConfigError(file, "", "file not found") from None
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read the file: {exc.strerror}") from None
+    if path.is_dir():
+        raise ConfigError(file, "", "is a folder, expected a YAML file")
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            file,
+            "",
+            f"file is {size / 1e6:.1f} MB; configs are limited to "
+            f"{MAX_CONFIG_BYTES // (1024 * 1024)} MB",
+        )
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(file, "", f"cannot read the file: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            file, "", f"file is over {MAX_CONFIG_BYTES // (1024 * 1024)} MB, the limit for configs"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(file, "", "is not UTF-8 text") from None
+    try:
+        data = parse_yaml(text)
+    except DuplicateKeyError as exc:
+        raise ConfigError(file, "", f"{_yaml_problem(exc)}; each key may appear once") from None
+    except yaml.constructor.ConstructorError as exc:
+        if "could not determine a constructor" in str(exc.problem):
+            raise ConfigError(
+                file,
+                "",
+                f"unsupported YAML tag ({_yaml_problem(exc)}); only plain YAML is allowed",
+            ) from None
+        raise ConfigError(file, "", f"invalid YAML: {_yaml_problem(exc)}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, "", f"invalid YAML: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise ConfigError(file, "", "YAML nesting is too deep") from None
+    if data is None:
+        raise ConfigError(file, "", "the file is empty; expected a mapping of config sections")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            file, "", f"expected a mapping of config sections, got a {type(data).__name__}"
+        )
+    try:
+        _count_nodes(data, {}, [MAX_NODES])
+    except (ValueError, RecursionError):
+        raise ConfigError(
+            file, "", f"document expands to more than {MAX_NODES} values (YAML aliases?); refused"
+        ) from None
+    return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if context and not isinstance(exc, DuplicateKeyError):  # "while parsing a flow sequence"
+        problem = f"{context}, {problem}"
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return str(problem)
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` onto ``base``: mappings recursively, everything else replaced."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def load_raw(
+    path: Path, _stack: tuple[Path, ...] = (), _reads: list[int] | None = None
+) -> dict[str, Any]:
+    """Read ``path`` and resolve its ``extends`` chain (recursive, cycle-safe)."""
+    real = path.resolve()
+    if real in _stack:
+        chain = " -> ".join(p.name for p in (*_stack, real))
+        raise ConfigError(str(path), "extends", f"cycle in extends: {chain}")
+    if len(_stack) >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(
+            str(path), "extends", f"extends chain is more than {MAX_EXTENDS_DEPTH} files deep"
+        )
+    reads = [MAX_EXTENDS_FILES] if _reads is None else _reads
+    reads[0] -= 1
+    if reads[0] < 0:
+        raise ConfigError(
+            str(path), "extends", f"extends reads more than {MAX_EXTENDS_FILES} files; refused"
+        )
+    data = read_yaml(path)
+    parents = data.pop("extends", None)
+    sets = data.pop("set", None)
+    if sets is not None and not isinstance(sets, dict):
+        raise ConfigError(
+            str(path), "set", "must be a mapping of KEY.PATH: value", sets, has_value=True
+        )
+    if parents is None:
+        return _apply_sets(data, sets or {}, path)
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise ConfigError(
+            str(path),
+            "extends",
+            "must be a file name or a list of file names",
+            parents,
+            has_value=True,
+        )
+    merged: dict[str, Any] = {}
+    for parent in parents:
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
+        merged = deep_merge(merged, load_raw(parent_path, (*_stack, real), reads))
+    return _apply_sets(deep_merge(merged, data), sets or {}, path)
+
+
+def _apply_sets(data: dict[str, Any], sets: dict[Any, Any], path: Path) -> dict[str, Any]:
+    """A file's ``set:`` mapping (``KEY.PATH: value``, as ``--set``), applied after its
+    ``extends`` are merged — the way to change one item of a list such as
+    ``corridor.edges[from=Dostyk,to=Aktogay].speed`` without copying the list."""
+    for key, value in sets.items():
+        parts = split_key_path(str(key))
+        if not str(key).strip() or any(p == "" for p in parts):
+            raise ConfigError(str(path), f"set.{key}", "expected a dotted key path")
+        apply_override(data, parts, value, str(path))
+    return data
+
+
+def split_key_path(key: str) -> list[str]:
+    """``a.b[x=1.5].c`` → ``['a', 'b[x=1.5]', 'c']``: dots inside brackets do not split."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for ch in key.strip():
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(depth - 1, 0)
+        if ch == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def _select(items: list[Any], selector: str, source: str, where: str) -> int:
+    """Index of the one mapping in ``items`` matching ``key=value,…`` (values as text)."""
+    wanted: list[tuple[str, str]] = []
+    for clause in selector.split(","):
+        k, eq, v = clause.partition("=")
+        if not eq or not k.strip():
+            raise ConfigError(
+                source,
+                where,
+                "expected [key=value,…] to select a list item",
+                selector,
+                has_value=True,
+            )
+        wanted.append((k.strip(), v.strip()))
+    hits = [
+        i
+        for i, item in enumerate(items)
+        if isinstance(item, dict) and all(k in item and str(item[k]) == v for k, v in wanted)
+    ]
+    if len(hits) != 1:
+        found = "no item matches" if not hits else f"{len(hits)} items match"
+        raise ConfigError(source, where, f"{found} [{selector}]; it must match exactly one")
+    return hits[0]
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``hub.cranes.count=6`` → (['hub', 'cranes', 'count'], 6). Values are YAML.
+
+    A list item is addressed by index (``corridor.edges.5.speed``) or by a selector
+    matching exactly one item (``corridor.edges[from=Dostyk,to=Aktogay].speed``)."""
+    depth, split_at = 0, -1
+    for i, ch in enumerate(text):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "=" and depth <= 0:
+            split_at = i
+            break
+    if split_at < 0:
+        raise ConfigError("--set", text, "expected KEY.PATH=VALUE, e.g. hub.cranes.count=6")
+    key, raw = text[:split_at], text[split_at + 1 :]
+    parts = split_key_path(key)
+    if not key.strip() or any(p == "" for p in parts):
+        raise ConfigError("--set", key, "expected a dotted key path, e.g. hub.cranes.count")
+    try:
+        value = parse_yaml(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    except RecursionError:
+        raise ConfigError("--set", key, "value is nested too deeply") from None
+    return parts, value
+
+
+def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+    """Set ``value`` at the dotted path, creating mappings as needed."""
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if part.endswith("]") and "[" in part:  # key[k=v,…]: one item of a list
+            key, _, selector = part[:-1].partition("[")
+            if key:
+                if not isinstance(node, dict) or not isinstance(node.get(key), list):
+                    raise ConfigError(source, where, f"{key!r} is not a list here")
+                node = node[key]
+            if not isinstance(node, list):
+                raise ConfigError(source, where, "a [key=value] selector needs a list")
+            index = _select(node, selector, source, where)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+            continue
+        if isinstance(node, list):
+            if not part.lstrip("-").isdigit():
+                raise ConfigError(
+                    source, where, f"expected a list index (0 to {len(node) - 1}) or [key=value]"
+                )
+            if not -len(node) <= int(part) < len(node):
+                raise ConfigError(
+                    source, where, f"list index out of range (list has {len(node)} items)"
+                )
+            index = int(part)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if node.get(part) is None:
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise ConfigError(
+                source,
+                ".".join(parts[:i]),
+                f"is a value, not a section; cannot set {'.'.join(parts)}",
+            )
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    days: float | None = None,
+    warmup_days: float | None = None,
+    seed: int | None = None,
+) -> ScenarioConfig:
+    """Load, merge, override and validate a scenario. Raises :class:`ConfigError`."""
+    file_path = default_config_path() if path is None else resolve_config_path(path)
+    data = load_raw(file_path)
+    data.setdefault("name", _name_from_stem(file_path.stem))
+    for text in overrides:
+        parts, value = parse_override(text)
+        apply_override(data, parts, value, str(file_path))
+    sim = data.get("simulation")
+    if any(v is not None for v in (days, warmup_days, seed)):
+        if sim is None:
+            sim = data["simulation"] = {}
+        if isinstance(sim, dict):
+            for key, value in (("days", days), ("warmup_days", warmup_days), ("seed", seed)):
+                if value is not None:
+                    sim[key] = value
+    return validate_config(data, str(file_path))
+
+
+def _name_from_stem(stem: str) -> str:
+    """A valid scenario name from a file name (``my scenario (2).yaml`` → ``my-scenario-2``)."""
+    return re.sub(r"[^\w.\-]+", "-", stem).strip("-")[:100] or "scenario"
+
+
+def validate_config(data: dict[str, Any], file: str | None = None) -> ScenarioConfig:
+    """Validate a raw mapping (schema, then cross references)."""
+    from silkroute_sim.config.checks import check_scenario
+
+    if not isinstance(data, dict):
+        raise ConfigError(file, "", f"expected a mapping of config sections, got {data!r:.40}")
+    try:
+        _count_nodes(data, {}, [MAX_NODES])
+    except (ValueError, RecursionError):
+        raise ConfigError(
+            file, "", f"config expands to more than {MAX_NODES} values (or is cyclic); refused"
+        ) from None
+    try:
+        cfg = ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, file, data, ScenarioConfig) from None
+    except RecursionError:
+        raise ConfigError(file, "", "config is nested too deeply") from None
+    problem = check_scenario(cfg)
+    if problem is not None:
+        path, message, value = problem
+        raise ConfigError(file, path, message, value, has_value=value is not None)
+    return cfg

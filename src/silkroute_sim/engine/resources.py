@@ -1,0 +1,754 @@
+"""Lean FIFO resources for the hot path.
+
+SimPy's ``Resource`` and ``Container`` schedule an event for every request and every
+release, even when a unit is free. Here a free unit is granted at once — the request
+is returned already processed, so ``yield request`` continues in the same step — and a
+release hands the unit straight to the first waiter (one event, as in SimPy) or
+returns it to the pool (no event). Semantics are SimPy's: strict FIFO, units are
+handed over in request order, a full container blocks later puts behind the first
+one that does not fit. Disruptions swap these for adjustable SimPy-based pools
+(:mod:`silkroute_sim.model.disruptions`) only where a disruption touches them.
+
+Besides SimPy-style requests, both take *jobs* — plain callables — for the hub's
+callback-driven box flow: ``pool.acquire(job)`` runs ``job(token, waited)`` as soon as a
+unit is free (at once, or inside the release that frees it; FIFO together with
+``request()``), and ``pool.release_unit(token)`` gives the unit back. ``call_at``
+schedules a callback on the SimPy engine without building a ``Timeout`` or a process.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import heapq
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Final
+
+import simpy
+import simpy.events
+from simpy.core import EmptySchedule, EventPriority, Infinity, StopSimulation
+from simpy.events import PENDING
+
+#: the event loop's constants and library functions are ``Final``: the compiled build
+#: reads them as C statics (literals: as constants) instead of looking them up in the
+#: module's dict on every use
+URGENT: Final = 0  #: SimPy's priorities (checked below)
+NORMAL: Final = 1
+heappush: Final = heapq.heappush
+heappop: Final = heapq.heappop
+insort: Final = bisect.insort
+if (URGENT, NORMAL) != (simpy.events.URGENT, simpy.events.NORMAL):  # pragma: no cover
+    raise ImportError("this SimPy orders events by other priorities than silkroute-sim")
+
+#: a pool job: called with (token to release the unit with, whether it had to wait)
+Job = Callable[[Any, bool], None]
+
+
+class Call:
+    """A callback on the SimPy event queue: ``fn(call)`` runs when it is popped, with the
+    argument and token it was scheduled with. :class:`Engine` calls ``fn`` directly;
+    a plain ``simpy.Environment`` sees an already-triggered event with one callback."""
+
+    __slots__ = ("arg", "eid", "fn", "priority", "t", "token")
+
+    _ok = True
+    _value = None
+    arg: Any
+    fn: Callable[[Call], object]
+    token: Any
+    #: its queue key, where the queue is a :class:`HeapClock`
+    t: float
+    priority: int
+    eid: int
+
+    @property
+    def callbacks(self) -> list[Callable[[Call], object]] | None:
+        fn = self.fn
+        return None if fn is None else [] if fn is _no_op else [fn]
+
+    @callbacks.setter
+    def callbacks(self, value: list[Callable[[Call], object]] | None) -> None:
+        # SimPy's step() marks the event processed (None), or after a StopSimulation
+        # keeps the callbacks that have not run (none: a Call has only one)
+        self.fn = None if value is None else value[0] if value else _no_op  # type: ignore[assignment]
+
+
+def _no_op(_call: Call) -> None:
+    """What is left of a :class:`Call` whose callback stopped the run."""
+
+
+def make_call(fn: Callable[[Call], object], arg: Any = None, token: Any = None) -> Call:
+    """A :class:`Call` of ``fn`` with ``arg`` and ``token`` (the pure-Python queue's
+    ``at`` builds its own inline: three slot stores are cheaper than a call there)."""
+    call = Call()  # no __init__, for the same reason
+    call.fn = fn
+    call.arg = arg
+    call.token = token
+    return call
+
+
+def call_at(
+    env: simpy.Environment,
+    delay: float,
+    fn: Callable[[Call], object],
+    arg: Any = None,
+    token: Any = None,
+    priority: int = NORMAL,
+) -> None:
+    """Run ``fn(call)`` after ``delay`` hours (``call.arg``, ``call.token`` as given).
+
+    One engine event, ordered like a ``Timeout`` scheduled at this moment (same priority,
+    same event-id counter), at a fraction of the cost: no ``Event.__init__``, no process.
+    ``priority=URGENT`` orders it like the event that starts a new SimPy process. On an
+    :class:`Engine` this is ``env.clock.at(...)``, which the model's hot code calls
+    directly; a plain ``simpy.Environment`` gets the same event on its own queue.
+    """
+    if isinstance(env, Engine):
+        env.clock.at(delay, fn, arg, token, priority)
+        return
+    queue: list[Any] = env._queue
+    heappush(queue, (env._now + delay, priority, next(env._eid), make_call(fn, arg, token)))
+
+
+class Clock(ABC):
+    """An :class:`Engine`'s clock and event queue, kept in fields that the model's hot
+    code reads directly (in the compiled build, as C fields instead of attribute look-ups
+    on the SimPy environment).
+
+    ``now`` is the time (a float, also where SimPy would keep an int), ``eid`` the next
+    event id, ``processed`` the count of events processed (stop events not included).
+    Events run in SimPy's order exactly: by time, then priority, then event id. Two
+    queues keep that order, each the faster in its build: :class:`SlotClock` (pure
+    Python) and :class:`HeapClock` (compiled); :data:`CLOCK` says which an engine uses.
+    """
+
+    __slots__ = ("eid", "now", "processed")
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = float(now)
+        self.eid = 0
+        self.processed = 0
+
+    def next_id(self) -> int:
+        """Take the next event id (SimPy's ``next(env._eid)``)."""
+        eid = self.eid
+        self.eid = eid + 1
+        return eid
+
+    @abstractmethod
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
+        """:func:`call_at` on this clock: ``fn(call)`` after ``delay`` hours."""
+
+    @abstractmethod
+    def push(self, t: float, entry: Any) -> None:
+        """Queue ``entry`` = ``(priority, event id, event)`` at time ``t``."""
+
+    @abstractmethod
+    def pop(self) -> Any:
+        """Take the first event off the queue; the clock moves to its time."""
+
+    @abstractmethod
+    def empty(self) -> bool:
+        """Whether no event is queued."""
+
+    @abstractmethod
+    def peek(self) -> float:
+        """The time of the next event (infinity when none is queued)."""
+
+    @abstractmethod
+    def active(self) -> tuple[float, int, int, Any]:
+        """The key ``(time, priority, event id, event)`` of the event being processed."""
+
+    @abstractmethod
+    def run(self, env: Engine, at: float) -> Any:
+        """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
+        a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
+
+    def _queue_stop(self, at: float) -> _StopAt:
+        stop = _StopAt()
+        self.push(self.now + (at - self.now), (URGENT, self.next_id(), stop))
+        return stop
+
+    def spend(self, stop: _StopAt) -> None:
+        """``stop`` stopped a run: as SimPy does with its ``until`` event, it goes back on
+        the queue, first in line (priority -1) and with nothing left to do."""
+        stop.spent = True
+        self.push(self.now, (-1, self.next_id(), stop))
+
+
+class SlotClock(Clock):
+    """The queue for pure Python. SimPy keeps one heap of ``(time, priority, event id,
+    event)`` tuples; every push and pop compares tuples, a few hundred CPU instructions
+    each. Here the heap ``times`` holds only the distinct times (floats compare in a few
+    dozen, in C), and ``slots`` maps each time to its entry ``(priority, event id,
+    event)`` or, where several events share a time, to their list in (priority, event
+    id) order. ``entry`` is the entry of the event being processed."""
+
+    __slots__ = ("entry", "slots", "times")
+
+    def __init__(self, now: float = 0.0) -> None:
+        super().__init__(now)
+        self.times: list[Any] = []  # heap of the distinct times with queued events
+        self.slots: dict[Any, Any] = {}  # time -> entry, or sorted list of entries
+        #: ``Any``, not a tuple type: the compiled build would copy a typed tuple into a
+        #: new object at each use, and the queue tells entries apart by identity
+        self.entry: Any = (URGENT, -1, None)
+
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
+        call = Call()  # no __init__: three slot stores are cheaper than a call
+        call.fn = fn
+        call.arg = arg
+        call.token = token
+        eid = self.eid
+        self.eid = eid + 1
+        self.push(self.now + delay, (priority, eid, call))
+
+    def push(self, t: float, entry: Any) -> None:
+        key: Any = t  # one float object: the heap's and the dict's key
+        slots = self.slots
+        if slots.setdefault(key, entry) is entry:  # the first event at this time (the rule)
+            heappush(self.times, key)
+        else:
+            _join(slots, key, entry)
+
+    def pop(self) -> Any:
+        times = self.times
+        t = times[0]
+        slots = self.slots
+        entry = slots[t]  # (not ``pop``: the compiled build calls that as a Python method)
+        del slots[t]
+        if type(entry) is tuple:
+            heappop(times)
+        else:
+            entry = self._first_of(t, entry)
+        self.now = t
+        self.entry = entry
+        return entry[2]
+
+    def _first_of(self, t: Any, entries: list[Any]) -> Any:
+        """The first of several events at time ``t``; the others stay queued."""
+        first = entries.pop(0)
+        if entries:
+            self.slots[t] = entries
+        else:
+            heappop(self.times)
+        return first
+
+    def empty(self) -> bool:
+        return not self.times
+
+    def peek(self) -> float:
+        return float(self.times[0]) if self.times else Infinity
+
+    def active(self) -> tuple[float, int, int, Any]:
+        priority, eid, event = self.entry
+        return (self.now, priority, eid, event)
+
+    def run(self, env: Engine, at: float) -> Any:
+        stop = self._queue_stop(at)
+        processed = 0
+        event: Any = None
+        try:
+            while True:  # the stop marker stays queued until it is reached: never empty
+                event = self.pop()
+                if type(event) is Call:
+                    processed += 1
+                    event.fn(event)
+                elif event is stop:
+                    self.spend(stop)
+                    return None
+                else:
+                    if type(event) is not _StopAt:
+                        processed += 1
+                    env._process(event)
+        except StopSimulation as exc:
+            if type(event) is Call:
+                env._requeue_stopped(event)
+            return exc.args[0]
+        finally:
+            self.processed += processed
+
+
+def _holds_event(_node: Call) -> None:
+    """The ``fn`` of a :class:`HeapClock` node that holds another event (in ``arg``)."""
+
+
+#: (``Final``: a C static in the compiled build, compared by address)
+HOLDS_EVENT: Final = _holds_event
+
+
+class HeapClock(Clock):
+    """The queue for the compiled build: a binary heap of :class:`Call` objects, each
+    with its key (``t``, ``priority``, ``eid``) in C fields that the heap compares
+    directly, without tuples, float objects or a dict. Another event (a SimPy event or
+    process, a stop marker) rides in a node of its own (``fn`` :data:`HOLDS_EVENT`,
+    ``arg`` the event). In pure Python every comparison would be a Python call:
+    :class:`SlotClock` is faster there."""
+
+    __slots__ = ("current", "heap")
+
+    def __init__(self, now: float = 0.0) -> None:
+        super().__init__(now)
+        self.heap: list[Call] = []
+        self.current = _node(HOLDS_EVENT, None, None, self.now, URGENT, -1)  # being processed
+
+    def at(
+        self,
+        delay: float,
+        fn: Callable[[Call], object],
+        arg: Any = None,
+        token: Any = None,
+        priority: int = NORMAL,
+    ) -> None:
+        _heap_push(self.heap, _node(fn, arg, token, self.now + delay, priority, self.next_id()))
+
+    def push(self, t: float, entry: Any) -> None:
+        # a node of its own, also for a Call (one queued again keeps its old key intact,
+        # and ``active`` that of the node being processed)
+        _heap_push(self.heap, _node(HOLDS_EVENT, entry[2], None, t, entry[0], entry[1]))
+
+    def pop(self) -> Any:
+        node = _heap_pop(self.heap)
+        self.now = node.t
+        self.current = node
+        return node.arg if node.fn is HOLDS_EVENT else node
+
+    def empty(self) -> bool:
+        return not self.heap
+
+    def peek(self) -> float:
+        return self.heap[0].t if self.heap else Infinity
+
+    def active(self) -> tuple[float, int, int, Any]:
+        node = self.current
+        event = node.arg if node.fn is HOLDS_EVENT else node
+        return (self.now, node.priority, node.eid, event)
+
+    def run(self, env: Engine, at: float) -> Any:
+        stop = self._queue_stop(at)
+        heap = self.heap
+        processed = 0
+        node: Call | None = None
+        try:
+            while True:  # the stop marker stays queued until it is reached
+                node = _heap_pop(heap)
+                self.now = node.t
+                self.current = node
+                fn = node.fn
+                if fn is not HOLDS_EVENT:
+                    processed += 1
+                    fn(node)
+                    continue
+                event = node.arg
+                if event is stop:
+                    self.spend(stop)
+                    return None
+                if type(event) is not _StopAt:
+                    processed += 1
+                env._process(event)
+        except StopSimulation as exc:
+            if node is not None and node.fn is not HOLDS_EVENT:
+                env._requeue_stopped(node)
+            return exc.args[0]
+        finally:
+            self.processed += processed
+
+
+def _node(
+    fn: Callable[[Call], object], arg: Any, token: Any, t: float, priority: int, eid: int
+) -> Call:
+    """A :class:`HeapClock` node: a :class:`Call` with its queue key."""
+    node = make_call(fn, arg, token)
+    node.t = t
+    node.priority = priority
+    node.eid = eid
+    return node
+
+
+def _before(a: Call, b: Call) -> bool:
+    """Whether ``a`` runs before ``b``: SimPy's key (time, priority, event id). The heap
+    compares times inline and calls this only for a tie."""
+    if a.t != b.t:
+        return a.t < b.t
+    if a.priority != b.priority:
+        return a.priority < b.priority
+    return a.eid < b.eid
+
+
+def _heap_push(heap: list[Call], node: Call) -> None:
+    """heapq's ``heappush`` with :func:`_before` for ``<``."""
+    heap.append(node)
+    _sift_up(heap, node, len(heap) - 1)
+
+
+def _heap_pop(heap: list[Call]) -> Call:
+    """heapq's ``heappop`` with :func:`_before` for ``<`` (an empty heap: IndexError)."""
+    last = heap.pop()
+    if not heap:
+        return last
+    first = heap[0]
+    # heapq's way: move the smaller child up to a leaf, then sift ``last`` up from there
+    end = len(heap)
+    pos = 0
+    child = 1
+    while child < end:
+        right = child + 1
+        if right < end:
+            a = heap[child]
+            b = heap[right]
+            if b.t < a.t or (b.t == a.t and not _before(a, b)):
+                child = right
+        heap[pos] = heap[child]
+        pos = child
+        child = 2 * pos + 1
+    _sift_up(heap, last, pos)
+    return first
+
+
+def _sift_up(heap: list[Call], node: Call, pos: int) -> None:
+    """Put ``node`` at ``pos`` or above, moving later-running parents down (heapq's
+    ``_siftdown``)."""
+    t = node.t
+    while pos > 0:
+        parent_pos = (pos - 1) >> 1
+        parent = heap[parent_pos]
+        if t > parent.t or (t == parent.t and not _before(node, parent)):
+            break
+        heap[pos] = parent
+        pos = parent_pos
+    heap[pos] = node
+
+
+def _join(slots: dict[Any, Any], t: Any, entry: Any) -> None:
+    """``entry`` joins the events already queued at time ``t``, in (priority, event id)
+    order (event ids are unique, so the events themselves are never compared)."""
+    there = slots[t]
+    if type(there) is tuple:
+        slots[t] = [there, entry] if there < entry else [entry, there]
+    elif entry > there[-1]:
+        there.append(entry)
+    else:
+        insort(there, entry)
+
+
+class _Ids:
+    """``Engine._eid``: SimPy's event-id counter (``next(env._eid)``), on the clock."""
+
+    __slots__ = ("clock",)
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __iter__(self) -> _Ids:
+        return self
+
+    def __next__(self) -> Any:  # Any: mypyc's iterator slot wants an object (not int)
+        return self.clock.next_id()
+
+
+class _StopAt:
+    """The marker :meth:`Engine.run` schedules where SimPy schedules its ``until`` event.
+    Reached, it stops the run and goes back on the queue ``spent`` (:meth:`Clock.spend`),
+    where it does nothing, as SimPy's emptied ``until`` event. One left queued by a run
+    that ended with an exception stops the next run or step that reaches it."""
+
+    __slots__ = ("spent",)
+
+    def __init__(self) -> None:
+        self.spent = False
+
+
+#: whether this module runs compiled (an extension module, not a ``.py`` file)
+COMPILED: Final = not __file__.endswith((".py", ".pyc"))
+#: the queue an :class:`Engine` makes, the faster in this build (a module setting, read
+#: when an engine is made: the tests run each build's engine with the other queue too)
+CLOCK: type[Clock] = HeapClock if COMPILED else SlotClock
+
+
+class Engine(simpy.Environment):
+    """A ``simpy.Environment`` that processes the same events in the same order as
+    SimPy's own (same stop event at ``now + (until - now)`` with urgent priority, same
+    failure handling, same event ids), faster.
+
+    Its time and queue live in ``clock`` (a :class:`Clock`), which the model's hot code
+    uses directly. SimPy's events and processes schedule through :meth:`schedule` as
+    always; only code that pushes onto SimPy's private ``_queue`` would not work here
+    (reading it raises). Times are floats, also where SimPy would keep an int.
+
+    ``run(until=<time>)`` steps the queue in one loop with a direct call for each
+    :class:`Call`. ``active`` is the key ``(time, priority, event id, event)`` of the
+    event being processed, in every form of ``run`` and in ``step``: whoever keeps events
+    off the queue (the dispatchers' lazy customs) uses it to tell which of them would
+    already have run. ``processed`` counts the events processed (stop events not
+    included)."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        self.clock: Clock = CLOCK(initial_time)
+        super().__init__(initial_time)
+
+    # SimPy's own fields, on the clock
+    @property
+    def _now(self) -> float:
+        return self.clock.now
+
+    @_now.setter
+    def _now(self, value: float) -> None:
+        self.clock.now = float(value)
+
+    @property  # type: ignore[override]
+    def _eid(self) -> _Ids:
+        return _Ids(self.clock)
+
+    @_eid.setter
+    def _eid(self, _value: Any) -> None:
+        pass  # SimPy's __init__ sets a fresh counter: the clock's starts at 0 too
+
+    @property
+    def _queue(self) -> list[Any]:
+        raise AttributeError(
+            "an Engine keeps its events in .clock, not in SimPy's _queue: schedule with "
+            "env.schedule(), an event or process, or silkroute_sim.engine.resources.call_at()"
+        )
+
+    @_queue.setter
+    def _queue(self, _value: Any) -> None:
+        pass  # SimPy's __init__ sets an empty list: the clock's queue starts empty
+
+    @property
+    def now(self) -> float:
+        return self.clock.now
+
+    @property
+    def active(self) -> tuple[float, int, int, Any]:
+        return self.clock.active()
+
+    @property
+    def processed(self) -> int:
+        return self.clock.processed
+
+    def schedule(self, event: simpy.Event, priority: int = NORMAL, delay: Any = 0) -> None:
+        clock = self.clock
+        clock.push(clock.now + delay, (priority, clock.next_id(), event))
+
+    def peek(self) -> float:
+        return self.clock.peek()
+
+    def step(self) -> None:
+        """SimPy's ``step()``, keeping ``active`` current."""
+        clock = self.clock
+        if clock.empty():
+            raise EmptySchedule
+        event = clock.pop()
+        if type(event) is not _StopAt:
+            clock.processed += 1
+        self._process(event)
+
+    def _process(self, event: Any) -> None:
+        """The body of SimPy's ``step()`` for one popped event."""
+        if type(event) is Call:
+            try:
+                event.fn(event)
+            except StopSimulation:
+                self._requeue_stopped(event)
+                raise
+            return
+        if type(event) is _StopAt:
+            if event.spent:
+                return
+            # left by a run() that ended with an exception: it stops this run or step, as
+            # SimPy's left-over ``until`` event does
+            self.clock.spend(event)
+            raise StopSimulation(None)
+        callbacks, event.callbacks = event.callbacks, None
+        try:
+            for callback in callbacks:
+                callback(event)
+        except StopSimulation:
+            event.callbacks = callbacks[callbacks.index(callback) + 1 :]
+            self.schedule(event, EventPriority(-1))
+            raise
+        if not event._ok and not hasattr(event, "_defused"):
+            error = type(event._value)(*event._value.args)
+            error.__cause__ = event._value
+            raise error
+
+    def _requeue_stopped(self, call: Call) -> None:
+        """A Call's callback raised StopSimulation: as SimPy, the event goes back on the
+        queue (first in line, with nothing left to run)."""
+        call.fn = _no_op
+        self.schedule(call, EventPriority(-1))  # type: ignore[arg-type]
+
+    def run(self, until: Any = None) -> Any:
+        if until is None or isinstance(until, simpy.Event):
+            return super().run(until)  # steps with step(): ``active`` stays current
+        at = until if isinstance(until, int) else float(until)
+        if at <= self.clock.now:
+            raise ValueError(f"until ({at}) must be greater than the current simulation time")
+        return self.clock.run(self, at)
+
+
+class Grant(simpy.Event):
+    """A request for one unit of a :class:`FastPool`; use it as ``with pool.request()
+    as req: yield req``. Leaving the block releases the unit (or withdraws the request)."""
+
+    __slots__ = ("granted", "pool")
+
+    def __init__(self, env: simpy.Environment, pool: FastPool) -> None:
+        self.env = env
+        self.pool = pool
+        self.granted = False
+        self._value = PENDING
+        self.callbacks = []
+
+    def __enter__(self) -> Grant:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pool.release(self)
+
+
+class FastPool:
+    """``capacity`` identical units (gate lanes, cranes, tracks) served FIFO."""
+
+    __slots__ = ("_env", "capacity", "count", "queue")
+
+    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+        self._env = env
+        self.capacity = capacity
+        self.count = 0  # units in use
+        self.queue: deque[Grant | Job] = deque()
+
+    def acquire(self, job: Job) -> bool:
+        """Run ``job(None, waited)`` once a unit is free; True if it ran at once."""
+        if self.count < self.capacity:
+            self.count += 1
+            job(None, False)
+            return True
+        self.queue.append(job)
+        return False
+
+    def release_unit(self, token: Any = None) -> None:
+        """Give back a unit taken by :meth:`acquire`: the next in line gets it now."""
+        if self.queue:
+            self._hand_over(self.queue.popleft())
+        else:
+            self.count -= 1
+
+    @staticmethod
+    def _hand_over(nxt: Grant | Job) -> None:
+        if type(nxt) is Grant:
+            nxt.granted = True
+            nxt.succeed()  # a process resumes (one engine event, as in SimPy)
+        else:
+            nxt(None, True)  # type: ignore[operator]  # a job: runs now
+
+    def request(self) -> Grant:
+        req = Grant(self._env, self)
+        if self.count < self.capacity:
+            self.count += 1
+            req.granted = True
+            req._ok = True
+            req._value = None
+            req.callbacks = None  # type: ignore[assignment]  # processed: requester goes on
+        else:
+            self.queue.append(req)
+        return req
+
+    def release(self, req: Grant) -> None:
+        if not req.granted:  # withdrawn while waiting (e.g. an interrupt)
+            with contextlib.suppress(ValueError):
+                self.queue.remove(req)
+            return
+        req.granted = False
+        self.release_unit()  # the unit passes straight to the next in line
+
+
+class _Put(simpy.Event):
+    __slots__ = ("amount",)
+
+    def __init__(self, env: simpy.Environment, amount: float) -> None:
+        self.env = env
+        self.amount = amount
+        self._value = PENDING
+        self.callbacks = []
+
+
+class _Reserve:
+    """A job waiting in a container's put queue."""
+
+    __slots__ = ("amount", "job")
+
+    def __init__(self, amount: float, job: Callable[[], None]) -> None:
+        self.amount = amount
+        self.job = job
+
+
+class FastContainer:
+    """A level with a capacity (the yard, in TEU). ``put`` waits (FIFO) until it fits;
+    ``get`` is immediate and is only used for amounts reserved by an earlier put."""
+
+    __slots__ = ("_env", "_level", "capacity", "queue")
+
+    def __init__(self, env: simpy.Environment, capacity: float) -> None:
+        self._env = env
+        self.capacity = capacity
+        self._level = 0.0
+        self.queue: deque[_Put | _Reserve] = deque()
+
+    @property
+    def level(self) -> float:
+        return self._level
+
+    def put(self, amount: float) -> _Put:
+        event = _Put(self._env, amount)
+        if not self.queue and self._level + amount <= self.capacity:
+            self._level += amount
+            event._ok = True
+            event._value = None
+            event.callbacks = None  # type: ignore[assignment]
+        else:
+            self.queue.append(event)
+        return event
+
+    def reserve(self, amount: float, job: Callable[[], None]) -> None:
+        """Run ``job()`` once ``amount`` is put (now if it fits and nobody waits)."""
+        if not self.queue and self._level + amount <= self.capacity:
+            self._level += amount
+            job()
+        else:
+            self.queue.append(_Reserve(amount, job))
+
+    def get(self, amount: float) -> None:
+        if amount > self._level + 1e-9:
+            raise RuntimeError(f"yard get of {amount} TEU with only {self._level} TEU inside")
+        self._level -= amount
+        queue = self.queue
+        while queue and self._level + queue[0].amount <= self.capacity:
+            waiting = queue.popleft()
+            self._level += waiting.amount
+            if type(waiting) is _Put:
+                waiting.succeed()
+            else:
+                waiting.job()  # type: ignore[union-attr]

@@ -1,0 +1,1 @@
+"""Replications, comparisons, sweeps and verification, run through one executor."""

@@ -1,0 +1,371 @@
+"""Scenario comparisons with common random numbers.
+
+Every scenario is run over the same seeds. Because the random streams are named per purpose
+(:mod:`silkroute_sim.engine.rng`), replication ``k`` of every scenario sees the same trucks at the
+gate, the same payloads and destinations, and the same background trains at the borders;
+only what the scenarios change differs. The difference of a KPI between a scenario and the
+first one (the base) is therefore measured per seed, and its interval is the Student-t
+interval of those paired differences — much tighter than the unpaired (Welch) interval of
+independent runs, because the shared randomness cancels. Scenarios that do not share seeds
+(finished runs made with different seeds) fall back to Welch's interval; the ``method``
+column says which was used.
+
+A difference is *significant* when its interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from silkroute_sim.analysis.stats import mean_ci, welch_diff_ci
+from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.experiments.replications import (
+    Job,
+    ReplicationResult,
+    RepProgress,
+    check_ci,
+    collect,
+    default_seeds,
+    run_jobs,
+    write_replication_files,
+)
+from silkroute_sim.outputs.storage import (
+    base_manifest,
+    mark_complete,
+    write_csv,
+    write_folder,
+    write_json,
+)
+
+if TYPE_CHECKING:
+    from silkroute_sim.config.schema import ScenarioConfig
+
+#: the headline KPIs of a comparison (report table), in order
+KEY_METRICS = [
+    "demand_t_per_day",
+    "dispatched_t_per_day",
+    "trains_dispatched_per_day",
+    "train_load_factor_mean",
+    "hub_dwell_h_mean",
+    "hub_dwell_h_p95",
+    "yard_teu_mean",
+    "crane_utilisation",
+    "loading_tracks_busy_mean",
+    "door_to_door_d_median",
+    "door_to_door_d_p90",
+    "backlog_t_end",
+]
+COMPARISON_COLUMNS = [
+    "scenario",
+    "metric",
+    "unit",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "n",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_pct",
+    "method",
+    "significant",
+]
+
+
+@dataclass
+class Comparison:
+    """Scenarios side by side; the first is the base of every difference."""
+
+    scenarios: list[ReplicationResult]
+    ci: float
+    table: pd.DataFrame
+    wall_s: float = math.nan
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def base(self) -> ReplicationResult:
+        return self.scenarios[0]
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.scenarios]
+
+    def row(self, scenario: str, metric: str) -> pd.Series:
+        """The comparison row of one scenario and metric."""
+        sel = self.table[(self.table["scenario"] == scenario) & (self.table["metric"] == metric)]
+        if sel.empty:
+            raise KeyError(f"{scenario}: {metric}")
+        return sel.iloc[0]
+
+
+def paired_difference(
+    base: ReplicationResult, other: ReplicationResult, metric: str, ci: float = 0.95
+) -> tuple[float, float, float, int, str]:
+    """(diff, ci_low, ci_high, n, method): ``other − base`` for ``metric``.
+
+    Paired over the seeds both share (at least 2 of them), else Welch's unpaired interval.
+    """
+    b = base.values()
+    o = other.values()
+    if metric not in b.columns or metric not in o.columns:
+        return math.nan, math.nan, math.nan, 0, ""
+    common = [s for s in o.index if s in set(b.index)]
+    if len(common) >= 2:
+        d = o.loc[common, metric].to_numpy(dtype=float) - b.loc[common, metric].to_numpy(
+            dtype=float
+        )
+        mean, low, high, n = mean_ci(d, ci)
+        return mean, low, high, n, "paired"
+    diff, low, high, _df = welch_diff_ci(b[metric].to_numpy(), o[metric].to_numpy(), ci)
+    n = int(np.isfinite(b[metric].to_numpy(dtype=float)).sum()) + int(
+        np.isfinite(o[metric].to_numpy(dtype=float)).sum()
+    )
+    return diff, low, high, n, "welch"
+
+
+def unpaired_difference(
+    base: ReplicationResult, other: ReplicationResult, metric: str, ci: float = 0.95
+) -> tuple[float, float, float]:
+    """(diff, ci_low, ci_high) of ``other − base`` ignoring any pairing (Welch)."""
+    b = base.values()
+    o = other.values()
+    diff, low, high, _df = welch_diff_ci(b[metric].to_numpy(), o[metric].to_numpy(), ci)
+    return diff, low, high
+
+
+def _significant(low: float, high: float) -> bool | None:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return bool(low > 0 or high < 0)
+
+
+def comparison_frame(results: Sequence[ReplicationResult], ci: float = 0.95) -> pd.DataFrame:
+    """One row per scenario × metric: the scenario's mean and interval, and its difference
+    from the first scenario with the (paired) interval and whether it is significant."""
+    if not results:
+        return pd.DataFrame(columns=COMPARISON_COLUMNS)
+    base = results[0]
+    metrics: dict[str, str] = {}
+    for rr in results:
+        for metric, unit in zip(rr.summary["metric"], rr.summary["unit"], strict=False):
+            metrics.setdefault(metric, unit)
+    base_mean = dict(zip(base.summary["metric"], base.summary["mean"], strict=False))
+    rows: list[dict[str, Any]] = []
+    for i, rr in enumerate(results):
+        stats = rr.summary.set_index("metric")
+        for metric, unit in metrics.items():
+            row: dict[str, Any] = {"scenario": rr.name, "metric": metric, "unit": unit}
+            if metric in stats.index:
+                s = stats.loc[metric]
+                row.update(mean=s["mean"], ci_low=s["ci_low"], ci_high=s["ci_high"], n=int(s["n"]))
+            else:
+                row.update(mean=math.nan, ci_low=math.nan, ci_high=math.nan, n=0)
+            if i == 0:
+                row.update(
+                    diff=math.nan,
+                    diff_ci_low=math.nan,
+                    diff_ci_high=math.nan,
+                    diff_pct=math.nan,
+                    method="",
+                    significant=None,
+                )
+            else:
+                diff, low, high, _n, method = paired_difference(base, rr, metric, ci)
+                ref = base_mean.get(metric, math.nan)
+                pct = 100 * diff / abs(ref) if math.isfinite(ref) and ref != 0 else math.nan
+                row.update(
+                    diff=diff,
+                    diff_ci_low=low,
+                    diff_ci_high=high,
+                    diff_pct=pct,
+                    method=method,
+                    significant=_significant(low, high),
+                )
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+    frame["significant"] = frame["significant"].astype("boolean")
+    return frame
+
+
+def compare_results(results: Sequence[ReplicationResult], ci: float = 0.95) -> Comparison:
+    """Compare finished replications (in memory or read back from their folders)."""
+    ci = check_ci(ci)
+    if len(results) < 2:
+        raise SilkrouteError("a comparison needs at least two scenarios")
+    named = _unique_names(list(results))
+    warnings = []
+    base_seeds = set(named[0].seeds)
+    for rr in named[1:]:
+        if len(base_seeds & set(rr.seeds)) < 2:
+            warnings.append(
+                f"{rr.name}: shares fewer than 2 seeds with {named[0].name}; its differences "
+                "use Welch's unpaired interval (no common random numbers)"
+            )
+    return Comparison(named, ci, comparison_frame(named, ci), warnings=warnings)
+
+
+def _unique_names(results: list[ReplicationResult]) -> list[ReplicationResult]:
+    seen: dict[str, int] = {}
+    out = []
+    for rr in results:
+        count = seen.get(rr.name, 0) + 1
+        seen[rr.name] = count
+        if count > 1:
+            rr.name = f"{rr.name}-{count}"
+        out.append(rr)
+    return out
+
+
+def compare_configs(
+    configs: Sequence[ScenarioConfig],
+    reps: int,
+    workers: int = 1,
+    ci: float = 0.95,
+    progress: RepProgress | None = None,
+    *,
+    seeds: Sequence[int] | None = None,
+    runs_root: Path | None = None,
+) -> Comparison:
+    """Run every config over the same seeds (the first config's ``seed … seed+reps-1``)
+    and compare them. With ``runs_root`` each scenario's replication folders are written to
+    ``runs_root/<name>/rep-<seed>/``."""
+    ci = check_ci(ci)
+    if len(configs) < 2:
+        raise SilkrouteError("a comparison needs at least two scenarios")
+    seed_list = list(seeds) if seeds is not None else default_seeds(configs[0], reps)
+    names = _dedupe([c.name for c in configs])
+    started = time.perf_counter()
+    jobs: list[Job] = []
+    datas = []
+    for cfg, name in zip(configs, names, strict=True):
+        data = cfg.resolved()
+        data["name"] = name
+        datas.append(data)
+        for seed in seed_list:
+            out = None if runs_root is None else str(Path(runs_root) / name / f"rep-{seed}")
+            jobs.append(Job(data, seed, out, False))
+    outputs = run_jobs(jobs, workers, progress)
+    wall = time.perf_counter() - started
+    k = len(seed_list)
+    results = [
+        collect(data, outputs[i * k : (i + 1) * k], ci, wall) for i, data in enumerate(datas)
+    ]
+    for cfg, rr in zip(configs, results, strict=True):
+        rr.config_hash = cfg.config_hash()
+    comparison = compare_results(results, ci)
+    comparison.wall_s = wall
+    return comparison
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
+
+
+# --------------------------------------------------------------------------- result folder
+
+
+def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
+    data = base_manifest()
+    data.update(
+        {
+            "kind": "comparison",
+            "name": " vs ".join(comparison.names),
+            "base": comparison.base.name,
+            "ci": comparison.ci,
+            "paired": all(m in ("", "paired") for m in comparison.table["method"]),
+            "wall_s": round(comparison.wall_s, 3) if math.isfinite(comparison.wall_s) else None,
+            "warnings": comparison.warnings
+            + [f"{rr.name}: {w}" for rr in comparison.scenarios for w in rr.warnings],
+            "files": ["comparison.csv", "replications.csv", "manifest.json"],
+            "scenarios": [
+                {
+                    "name": rr.name,
+                    "description": rr.description,
+                    "config_hash": rr.config_hash,
+                    "seeds": rr.seeds,
+                    "simulated_days": rr.days,
+                    "warmup_days": rr.warmup_days,
+                    "warmup_suggested_days": rr.warmup_suggestion(),
+                    "config": rr.config,
+                }
+                for rr in comparison.scenarios
+            ],
+        }
+    )
+    return data
+
+
+def replications_long(comparison: Comparison) -> pd.DataFrame:
+    """Every replication's KPIs of every scenario: ``scenario, seed, metric, value, unit``."""
+    parts = [rr.long().assign(scenario=rr.name) for rr in comparison.scenarios]
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[["scenario", "seed", "metric", "value", "unit"]]
+
+
+def write_comparison_files(
+    comparison: Comparison, folder: Path, plots: bool = True, runs: bool = False
+) -> None:
+    """``comparison.csv``, ``replications.csv``, ``manifest.json``, and with ``plots`` the
+    comparison plots and ``report.html``. With ``runs``, each scenario's folder under
+    ``runs/`` gets its combined replication files too."""
+    if runs:
+        for rr in comparison.scenarios:
+            write_replication_files(rr, folder / "runs" / rr.name, plots)
+    write_csv(comparison.table, folder / "comparison.csv")
+    write_csv(replications_long(comparison), folder / "replications.csv")
+    write_json(comparison_manifest(comparison), folder / "manifest.json")
+    if plots:
+        from silkroute_sim.outputs.plots.compare import comparison_plots
+        from silkroute_sim.outputs.report import folder_report
+
+        comparison_plots(comparison.scenarios, folder / "plots")
+        folder_report(folder)
+    mark_complete(folder, {"kind": "comparison", "scenarios": comparison.names})
+
+
+def write_comparison(
+    configs: Sequence[ScenarioConfig],
+    out: Path,
+    reps: int,
+    *,
+    workers: int = 1,
+    ci: float = 0.95,
+    plots: bool = True,
+    keep_runs: bool = False,
+    force: bool = False,
+    progress: RepProgress | None = None,
+) -> tuple[Path, Comparison]:
+    """Run and compare ``configs`` into the folder ``out``, atomically."""
+    holder: list[Comparison] = []
+
+    def fill(folder: Path) -> None:
+        comparison = compare_configs(
+            configs, reps, workers, ci, progress, runs_root=folder / "runs" if keep_runs else None
+        )
+        write_comparison_files(comparison, folder, plots, runs=keep_runs)
+        holder.append(comparison)
+
+    folder = write_folder(Path(out), fill, force=force)
+    return folder, holder[0]
+
+
+def write_comparison_of_results(
+    comparison: Comparison, out: Path, *, plots: bool = True, force: bool = False
+) -> Path:
+    """Write the comparison of finished runs (read back from their folders)."""
+    return write_folder(
+        Path(out), lambda folder: write_comparison_files(comparison, folder, plots), force=force
+    )

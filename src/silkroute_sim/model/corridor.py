@@ -1,0 +1,545 @@
+"""Trains on the corridor: running over edges, processing at nodes, gauge changes,
+background trains from other origins, and routing.
+
+* Running an edge takes ``km / speed``; an edge with a line capacity admits trains at a
+  minimum headway of ``24 / capacity`` hours.
+* A node with processing has ``tracks`` parallel processing tracks; an optional daily
+  capacity spaces the starts of processing by ``24 / trains_per_day`` hours. A train
+  holds a track for its border formalities (``customs``) and, where the gauge of the
+  node differs from the node it came from, for the transshipment: ``setup`` plus one
+  lift per box shared among the node's cranes.
+* Background trains enter at the first node of their route and use the same tracks
+  and headways as Urumqi's trains; they are flagged ``background`` in the records.
+* Routing: ``fixed`` node list, ``shortest`` (least expected time, computed once) or
+  ``adaptive`` (least expected time including the current queues, recomputed at
+  dispatch and at every branching node).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import simpy
+
+from silkroute_sim.config.distributions import Exponential, Gamma
+from silkroute_sim.config.schema import BackgroundStreamConfig, ScenarioConfig
+from silkroute_sim.engine.resources import URGENT, Call, Engine, FastPool
+from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.model.entities import Train
+from silkroute_sim.model.hub import Hub, WorkFn
+from silkroute_sim.model.network import expected_processing_h, shortest_path
+from silkroute_sim.model.records import LevelMonitor, RunRecords
+
+if TYPE_CHECKING:
+    from silkroute_sim.model.disruptions import RouteGuard, UnitPool
+
+Proc = Generator[simpy.Event, Any, None]
+
+
+class _Stage:
+    """Samplers for one population of trains (Urumqi or background) at one node."""
+
+    __slots__ = ("customs", "lift", "setup")
+
+    def __init__(self, customs: Sampler, lift: Sampler | None, setup: Sampler | None) -> None:
+        self.customs = customs
+        self.lift = lift
+        self.setup = setup
+
+
+class NodeState:
+    """Live state of one node: tracks, headway, queue, samplers."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        cfg: ScenarioConfig,
+        streams: Streams,
+        records: RunRecords,
+    ) -> None:
+        node = cfg.corridor.nodes[name]
+        self.name = name
+        self.kind = node.kind
+        self.gauge_mm = node.gauge_mm
+        proc = node.processing
+        self.has_processing = proc is not None
+        self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
+        # a lean pool, or an adjustable one under disruptions (typed as the pair: the
+        # compiled build calls a lean pool's methods directly)
+        self.tracks: FastPool | UnitPool | None = None
+        self.headway_h = 0.0
+        self.next_slot_h = 0.0  # the earliest start of processing (daily capacity)
+        self.waiting = 0
+        self.queue: LevelMonitor | None = None
+        self.cranes = 1
+        self.mean_service_h = 0.0
+        self.has_customs = False
+        self.stages: dict[bool, _Stage] = {}
+        # disruption hooks (silkroute_sim.model.disruptions): a processing-time factor, and
+        # track work that breakdowns can interrupt
+        self.time_factor = 1.0
+        self.work: WorkFn | None = None
+        if proc is not None:
+            self.tracks = FastPool(env, proc.tracks)
+            self.track_count = proc.tracks
+            self.headway_h = 24.0 / proc.trains_per_day if proc.trains_per_day else 0.0
+            self.queue = records.monitor(f"queue:{name}", "trains")
+            self.has_customs = proc.customs.mean > 0
+            self.mean_service_h = expected_processing_h(node, proc.gauge_change is not None)
+            gc = proc.gauge_change
+            if gc is not None:
+                self.cranes = gc.cranes
+            for background, prefix in ((False, "corridor"), (True, "background")):
+                self.stages[background] = _Stage(
+                    streams.sampler(f"{prefix}.{name}.customs", proc.customs),
+                    None if gc is None else streams.sampler(f"{prefix}.{name}.lift", gc.lift_time),
+                    None
+                    if gc is None
+                    else streams.sampler(f"{prefix}.{name}.setup", gc.setup_time),
+                )
+
+    def expected_wait_h(self) -> float:
+        """Rough wait a train arriving now would see (for adaptive routing)."""
+        if self.tracks is None:
+            return 0.0
+        per_train = max(self.mean_service_h / self.track_count, self.headway_h)
+        return self.waiting * per_train
+
+
+class EdgeState:
+    __slots__ = ("headway_h", "km", "next_slot_h", "run_h")
+
+    def __init__(self, km: float, run_h: float, line_capacity: float | None) -> None:
+        self.km = km
+        self.run_h = run_h
+        self.headway_h = 24.0 / line_capacity if line_capacity else 0.0
+        self.next_slot_h = 0.0  # the earliest entry (line headway)
+
+
+#: trains run along the corridor as callback chains where nothing can stop them (False:
+#: as SimPy processes, the reference the tests compare with). A module setting, read
+#: when a corridor is made (in the compiled build, a patched class attribute would not
+#: reach compiled code)
+CALLBACK_CHAINS = True
+
+
+class Corridor:
+    """All corridor processes of one run."""
+
+    def __init__(
+        self,
+        env: Engine,
+        cfg: ScenarioConfig,
+        graph: nx.DiGraph,
+        streams: Streams,
+        records: RunRecords,
+        hub: Hub,
+    ) -> None:
+        self.env = env
+        self.clock = env.clock
+        self.cfg = cfg
+        self.graph = graph
+        self.records = records
+        self.hub = hub
+        self.streams = streams
+        self.nodes = {name: NodeState(env, name, cfg, streams, records) for name in graph.nodes}
+        self.edges = {
+            (u, v): EdgeState(d["km"], d["run_h"], d["line_capacity"])
+            for u, v, d in graph.edges(data=True)
+        }
+        self.branching = {n for n in graph.nodes if graph.out_degree(n) >= 3}
+        self._static_routes: dict[str, list[str]] = {}
+        for name, service in cfg.services.items():
+            if service.route.policy == "fixed" and service.route.nodes:
+                self._static_routes[name] = list(service.route.nodes)
+            else:
+                self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
+        self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
+        self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
+        self.callback_chains = CALLBACK_CHAINS
+
+    # -------------------------------------------------------------- routing
+
+    def _adaptive_weight(self, u: str, v: str, data: dict[str, float]) -> float:
+        return data["expected_h"] + self.nodes[v].expected_wait_h()
+
+    def plan(self, train: Train, start: str, stops: list[str]) -> list[str]:
+        """The node list from ``start`` through the remaining ``stops``."""
+        if self.guard is not None:
+            return self.guard.plan(train, start, stops)
+        if self.route_policy.get(train.service) == "adaptive":
+            # _adaptive_weight, as a cost per node entered (only queues cost anything)
+            waits = {name: n.expected_wait_h() for name, n in self.nodes.items() if n.waiting}
+            return shortest_path(self.graph, start, stops, "expected_h", waits)
+        return shortest_path(self.graph, start, stops)
+
+    # -------------------------------------------------------------- movement
+    #
+    # A train's steps, shared by the two ways a train moves: a SimPy process (any train
+    # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
+    # where nothing can). Both take the same steps at the same times. They read the
+    # engine's clock (``clock.now``): the ``now`` property is a Python call on every read,
+    # which the compiled build pays in full.
+
+    def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
+        """Hours to wait for the next slot of an edge (its line headway: entries) or a
+        node (its daily capacity: starts of processing); books the slot."""
+        if spaced.headway_h <= 0:
+            return 0.0
+        now = self.clock.now
+        start = max(now, spaced.next_slot_h)
+        spaced.next_slot_h = start + spaced.headway_h
+        return start - now
+
+    def _queue_in(self, node: NodeState) -> float:
+        """A train joins ``node``'s queue for a track; returns the arrival time."""
+        assert node.queue is not None
+        arrived = self.clock.now
+        node.waiting += 1
+        node.queue.add(arrived, 1)
+        return arrived
+
+    def _begin(self, node: NodeState, train: Train, prev: str | None) -> tuple[float, float, bool]:
+        """Processing starts: the train leaves the queue. Returns the hours of formalities
+        and of gauge change, and whether the gauge changes here."""
+        assert node.queue is not None
+        node.waiting -= 1
+        node.queue.add(self.clock.now, -1)
+        stage = node.stages[train.background]
+        customs_h = stage.customs() * node.time_factor
+        gauge_h = 0.0
+        gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm
+        if gauge_change and stage.lift is not None and stage.setup is not None:
+            gauge_h = stage.setup() + stage.lift.many(train.box_count) / node.cranes
+            gauge_h *= node.time_factor
+        return customs_h, gauge_h, gauge_change
+
+    def _record(
+        self,
+        train: Train,
+        node: NodeState,
+        arrived: float,
+        start: float,
+        customs_h: float,
+        gauge_h: float,
+        gauge_change: bool,
+    ) -> None:
+        """The train left ``node``: its wait and its node events."""
+        train.wait_h += start - arrived
+        events = self.records.node_events
+        first_written = node.has_customs or not gauge_change
+        if first_written:
+            kind = "customs" if node.has_customs else node.kind
+            events.add(
+                train.train_id,
+                node.name,
+                kind,
+                arrived,
+                start,
+                start + customs_h,
+                train.background,
+                train.box_count,
+            )
+        if gauge_change:
+            gc_start = start + customs_h
+            events.add(
+                train.train_id,
+                node.name,
+                "gauge_change",
+                gc_start if first_written else arrived,
+                gc_start,
+                gc_start + gauge_h,
+                train.background,
+                train.box_count,
+            )
+
+    def traverse(self, train: Train, u: str, v: str) -> Proc:
+        """Run along edge u → v (respecting its line headway)."""
+        env = self.env
+        edge = self.edges[(u, v)]
+        wait = self._slot_wait(edge)
+        if wait > 0:
+            yield env.timeout(wait)
+        yield env.timeout(edge.run_h)
+
+    def visit(self, train: Train, prev: str | None, name: str) -> Proc:
+        """Processing at node ``name`` (queue for a track, formalities, gauge change)."""
+        node = self.nodes[name]
+        if node.tracks is None or node.queue is None:
+            return
+        env = self.env
+        arrived = self._queue_in(node)
+        with node.tracks.request() as track:
+            yield track
+            wait = self._slot_wait(node)
+            if wait > 0:
+                yield env.timeout(wait)
+            start = self.clock.now
+            customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
+            if node.work is None:
+                yield env.timeout(customs_h + gauge_h)
+            else:  # a track breakdown stops the work: the lost hours extend the last stage
+                lost_h = yield from node.work(track, customs_h + gauge_h)
+                if gauge_change:
+                    gauge_h += lost_h
+                else:
+                    customs_h += lost_h
+        self._record(train, node, arrived, start, customs_h, gauge_h, gauge_change)
+
+    def run(self, train: Train) -> Proc:
+        """A service train from the hub through its stops (the rest of its departure
+        process; where nothing can stop it, a callback chain of its own)."""
+        if self.guard is None and self.callback_chains:
+            _TrainRun(self, train, self.initial_path(train), list(train.stops))
+            return
+        remaining = list(train.stops)
+        adaptive = self.route_policy.get(train.service) == "adaptive"
+        path = self.initial_path(train)
+        guard = self.guard
+        i = 0
+        while remaining:
+            if guard is not None:  # wait out closures ahead, or re-plan around them
+                path, i = yield from guard.clear_ahead(train, path, i, remaining)
+            u, v = path[i], path[i + 1]
+            yield from self.traverse(train, u, v)
+            yield from self.visit(train, u, v)
+            train.route.append(v)
+            i += 1
+            if v == remaining[0]:
+                remaining.pop(0)
+                self.deliver(train, v)
+                if not remaining:
+                    break
+            if adaptive and v in self.branching:
+                path = self.plan(train, v, remaining)
+                i = 0
+        train.arrived_h = self.clock.now
+
+    def deliver(self, train: Train, stop: str) -> float:
+        """A service train at one of its stops: its boxes for ``stop`` leave the rail,
+        and the stop is logged as a terminal event. Returns the time."""
+        self.hub.deliver(train, stop, self.nodes[stop].dwell)
+        now = self.clock.now
+        self.records.node_events.add(
+            train.train_id, stop, "terminal", now, now, now, False, train.box_count
+        )
+        return now
+
+    def initial_path(self, train: Train) -> list[str]:
+        """The route a service train takes from the hub (before any re-planning)."""
+        if self.route_policy.get(train.service) == "adaptive":
+            return self.plan(train, train.origin, list(train.stops))
+        return self._static_routes[train.service]
+
+    # -------------------------------------------------------------- background
+
+    def start_background(self, name: str, stream: BackgroundStreamConfig) -> None:
+        """Start the stream of background trains ``name`` (as a process would start)."""
+        mean_gap = 24.0 / stream.trains_per_day
+        if stream.interarrival_cv == 0:
+            gap: Sampler | float = mean_gap
+        elif abs(stream.interarrival_cv - 1.0) < 1e-12:
+            gap = self.streams.sampler(
+                f"background.{name}.arrivals",
+                Exponential[float].model_validate({"dist": "exponential", "mean": mean_gap}),
+            )
+        else:
+            gap = self.streams.sampler(
+                f"background.{name}.arrivals",
+                Gamma[float].model_validate(
+                    {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
+                ),
+            )
+        self.clock.at(0.0, _BackgroundSource, (self, name, stream, gap), priority=URGENT)
+
+    def run_background(self, train: Train, route: list[str]) -> Proc:
+        """A background train as a process (while disruptions may stop it)."""
+        guard = self.guard
+        if guard is not None:
+            yield from guard.hold_entry(train, route[0])
+        yield from self.visit(train, None, route[0])
+        for i, (u, v) in enumerate(itertools.pairwise(route)):
+            if guard is not None:
+                yield from guard.clear_ahead(train, route, i, [])
+            yield from self.traverse(train, u, v)
+            yield from self.visit(train, u, v)
+            train.route.append(v)
+        train.arrived_h = self.clock.now
+
+
+class _BackgroundSource:
+    """One stream of background trains: each arrival schedules the next."""
+
+    __slots__ = ("corridor", "count", "gap", "name", "stops", "stream")
+
+    def __init__(self, call: Call) -> None:
+        self.corridor, self.name, self.stream, self.gap = call.arg
+        self.stops = [self.stream.route[-1]]
+        self.count = 0
+        self._next()
+
+    def _next(self) -> None:
+        gap = self.gap
+        self.corridor.clock.at(gap if isinstance(gap, float) else gap(), self._arrive)
+
+    def _arrive(self, _call: Call) -> None:
+        corridor, stream = self.corridor, self.stream
+        clock = corridor.clock
+        self.count += 1
+        train = Train(
+            f"bg-{self.name}-{self.count:05d}",
+            self.name,
+            stream.route[0],
+            self.stops,  # one list for the stream: a train's stops are only read
+            float(stream.boxes) * 2,
+            background=True,
+        )
+        train.box_count = stream.boxes
+        train.departed_h = clock.now
+        corridor.records.background_trains.append(train)
+        self._next()
+        if corridor.guard is not None or not corridor.callback_chains:
+            corridor.env.process(corridor.run_background(train, stream.route))
+            return
+        # nothing can stop it: a callback chain, started where SimPy would start a process
+        # (an urgent event now). This arrival is a normal event, so no urgent event is
+        # queued for now (each would have come first): the process's start would be next
+        _TrainRun(corridor, train, stream.route)
+
+
+class _TrainRun:
+    """A train's way along its route as a chain of engine callbacks, for runs where
+    nothing can stop it: the steps of :meth:`Corridor.visit` and :meth:`Corridor.traverse`,
+    at the same times and in the same order as the process would take them (it resumes
+    after waiting for a track with an event of its own, as a process does).
+
+    A background train (``remaining`` None) is processed at its first node, and arrives
+    at the last. A service train leaves the hub (``route[0]``) at once, delivers at each
+    of its ``remaining`` stops and arrives at the last; with adaptive routing it plans
+    its route again at each branching node, as :meth:`Corridor.run` does."""
+
+    __slots__ = (
+        "adaptive",
+        "arrived",
+        "corridor",
+        "customs_h",
+        "gauge_change",
+        "gauge_h",
+        "i",
+        "node",
+        "remaining",
+        "route",
+        "start",
+        "token",
+        "train",
+    )
+
+    def __init__(
+        self,
+        corridor: Corridor,
+        train: Train,
+        route: list[str],
+        remaining: list[str] | None = None,
+    ) -> None:
+        self.corridor = corridor
+        self.train = train
+        self.route = route
+        self.i = 0
+        self.remaining = remaining
+        if remaining is None:
+            self.adaptive = False
+            self._visit()
+        else:
+            self.adaptive = corridor.route_policy.get(train.service) == "adaptive"
+            self._leave()
+
+    def _visit(self) -> None:
+        """Queue for a track at ``route[i]`` (nodes without processing are passed)."""
+        corridor = self.corridor
+        node = corridor.nodes[self.route[self.i]]
+        if node.tracks is None or node.queue is None:
+            self._leave()
+            return
+        self.node = node
+        self.arrived = corridor._queue_in(node)
+        node.tracks.acquire(self._on_track)
+
+    def _on_track(self, token: Any, waited: bool) -> None:
+        self.token = token
+        if waited:  # a process would resume on an event of its own
+            self.corridor.clock.at(0.0, self._granted)
+        else:
+            self._granted(None)
+
+    def _granted(self, _call: Call | None) -> None:
+        wait = self.corridor._slot_wait(self.node)
+        if wait > 0:
+            self.corridor.clock.at(wait, self._begin)
+        else:
+            self._begin(None)
+
+    def _begin(self, _call: Call | None) -> None:
+        corridor = self.corridor
+        self.start = corridor.clock.now
+        prev = self.route[self.i - 1] if self.i else None
+        self.customs_h, self.gauge_h, self.gauge_change = corridor._begin(
+            self.node, self.train, prev
+        )
+        corridor.clock.at(self.customs_h + self.gauge_h, self._processed)
+
+    def _processed(self, _call: Call) -> None:
+        tracks = self.node.tracks
+        assert tracks is not None  # a train is processed only where there are tracks
+        tracks.release_unit(self.token)
+        self.corridor._record(
+            self.train,
+            self.node,
+            self.arrived,
+            self.start,
+            self.customs_h,
+            self.gauge_h,
+            self.gauge_change,
+        )
+        self._leave()
+
+    def _leave(self) -> None:
+        """Done at ``route[i]``: take the next edge, or arrive."""
+        route, i = self.route, self.i
+        corridor = self.corridor
+        train = self.train
+        if i:
+            train.route.append(route[i])
+        remaining = self.remaining
+        if remaining is None:
+            if i == len(route) - 1:
+                train.arrived_h = corridor.clock.now
+                return
+        elif i:  # a service train (as Corridor.run): deliver at a stop, re-plan at a branch
+            here = route[i]
+            if here == remaining[0]:
+                remaining.pop(0)
+                now = corridor.deliver(train, here)
+                if not remaining:
+                    train.arrived_h = now
+                    return
+            if self.adaptive and here in corridor.branching:
+                route = self.route = corridor.plan(train, here, remaining)
+                i = self.i = 0
+        edge = corridor.edges[(route[i], route[i + 1])]
+        wait = corridor._slot_wait(edge)
+        if wait > 0:
+            corridor.clock.at(wait, self._run_edge)
+        else:
+            self._run_edge(None)
+
+    def _run_edge(self, _call: Call | None) -> None:
+        edge = self.corridor.edges[(self.route[self.i], self.route[self.i + 1])]
+        self.corridor.clock.at(edge.run_h, self._at_next)
+
+    def _at_next(self, _call: Call) -> None:
+        self.i += 1
+        self._visit()

@@ -1,0 +1,777 @@
+"""Disruptions: scheduled windows, equipment breakdowns, weather, closures and rerouting.
+
+Nothing here runs unless the scenario has a ``disruptions:`` section; the model then
+calls :func:`install`, which swaps the affected resources for adjustable ones and
+starts the processes that apply and lift effects.
+
+Effects and how overlapping ones compose (each target keeps the list of its active
+effects and recomputes its state whenever one starts or ends):
+
+* ``close`` wins over everything: a closed node processes no train and no train enters
+  it; a closed edge admits no train; a closed hub resource serves nobody.
+* ``capacity``: an absolute value (``tracks``, ``trains_per_day``, ``cranes``, ``lanes``,
+  ``teu``) replaces the base value (several: the smallest); factors multiply onto it.
+  Whole units are rounded to the nearest integer, at least one (use ``close`` for none).
+  At a node a factor scales its tracks and its trains per day. A cut never stops work in
+  hand: units are withdrawn as they finish.
+* ``speed`` (edges): factors multiply. The speed a train gets is the one in force when
+  it enters the edge.
+* ``processing_time``: factors multiply; a service started in the window takes longer.
+
+Closures and routing (corridor-facts §8: gales in the Alashankou pass, border
+restrictions): before leaving a node a train looks along its path to the next node where
+trains can be held (a node with processing tracks, a terminal or the hub). If a closed
+node or edge lies on that stretch the train waits where it is (at the hub: on its loading
+track, not dispatched) and is counted as *stranded*. Trains with route policy
+``adaptive`` or ``shortest`` re-plan around closed elements at their origin and at
+branching nodes, never turning back the way they came; a ``fixed`` route only waits.
+Background trains obey the same closures on their fixed routes.
+
+Breakdowns: every crane of the hub pool, or every processing track of a node, fails
+after an up time drawn from ``mtbf`` (calendar hours, busy or idle) and is repaired after
+``mttr``. A unit that fails mid-task finishes nothing until repaired; the task then
+resumes with the time it had left (``on_repair: resume``) or starts over (``redo``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+import networkx as nx
+import simpy
+from simpy.resources.container import ContainerPut
+from simpy.resources.resource import Release, Request
+
+from silkroute_sim.config.distributions import Exponential
+from silkroute_sim.config.schema import (
+    BreakdownConfig,
+    DisruptionEffect,
+    ScenarioConfig,
+    ScheduledDisruption,
+    WeatherDisruption,
+)
+from silkroute_sim.engine.resources import FastPool, Job
+from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.model.network import shortest_path
+from silkroute_sim.model.records import LevelMonitor, RunRecords
+
+if TYPE_CHECKING:
+    from silkroute_sim.model.corridor import Corridor, EdgeState, NodeState
+    from silkroute_sim.model.entities import Train
+    from silkroute_sim.model.hub import Hub
+
+Proc = Generator[simpy.Event, Any, None]
+WeightFn = Callable[[str, str, dict[str, float]], float]
+DAYS_PER_MONTH = 365 / 12
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class DisruptionWindow:
+    """One realised disruption: a scheduled window, a weather event or a breakdown."""
+
+    event_id: str
+    kind: str  # scheduled | weather | breakdown
+    target: str  # Khorgos, Dostyk<->Aktogay, hub.cranes, Khorgos[track 2] ...
+    effect: str
+    start_h: float
+    end_h: float
+    node: str | None = None
+    edges: tuple[tuple[str, str], ...] = ()
+    hub: str | None = None
+
+
+@dataclass
+class DisruptionLog:
+    """What the disruption processes append during a run (no pandas here)."""
+
+    windows: list[DisruptionWindow] = field(default_factory=list)
+    #: (train_id, event_id): the train was held by, or rerouted around, that event
+    hits: set[tuple[str, str]] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+class UnitPool(simpy.Resource):
+    """A FIFO pool of identical units (cranes, tracks, lanes) whose number in service can
+    change while units are held, and whose units can break down one by one.
+
+    ``limit`` is the number of units in service; a cut below the number in use takes
+    units out as they are released. Each unit has an identity so a breakdown hits one
+    unit: if it is idle it leaves the pool until repaired; if it is working, the holder
+    (inside :meth:`work`) stops until the repair and then resumes or redoes its task.
+    """
+
+    def __init__(self, env: simpy.Environment, units: int, *, resume: bool = True) -> None:
+        super().__init__(env, units)
+        self.units = units
+        self.limit = units
+        self.resume = resume
+        self.free: list[int] = list(range(units - 1, -1, -1))
+        self.unit_of: dict[simpy.Event, int] = {}
+        self.held_by: list[Request | None] = [None] * units
+        self.down: list[bool] = [False] * units
+        self.repaired: list[simpy.Event | None] = [None] * units
+        self.working: list[simpy.Process | None] = [None] * units
+
+    @property
+    def capacity(self) -> int:
+        return self.limit
+
+    def set_limit(self, limit: int) -> None:
+        raised = limit > self.limit
+        self.limit = limit
+        if raised:
+            self._trigger_put(None)
+
+    def acquire(self, job: Job) -> bool:
+        """:meth:`FastPool.acquire` on this pool: ``job(request, waited)`` runs when the
+        request is granted; the request is the token for :meth:`release_unit`."""
+        req = self.request()
+        waited = not req.triggered
+        req.callbacks.append(lambda _event: job(req, waited))
+        return not waited
+
+    def release_unit(self, token: Any) -> None:
+        self.release(token)
+
+    def _do_put(self, event: Request) -> bool | None:  # type: ignore[override]
+        if len(self.users) < self.limit and self.free:
+            unit = self.free.pop()
+            self.unit_of[event] = unit
+            self.held_by[unit] = event
+            self.users.append(event)
+            event.usage_since = self._env.now
+            event.succeed()
+            return True  # FIFO: keep granting while units are free
+        return None
+
+    def _do_get(self, event: Release) -> None:
+        request = event.request
+        if isinstance(request, Request) and request in self.unit_of:
+            self.users.remove(request)
+            unit = self.unit_of.pop(request)
+            self.held_by[unit] = None
+            if not self.down[unit]:
+                self.free.append(unit)
+        event.succeed()
+
+    # -------------------------------------------------------------- breakdowns
+
+    def fail(self, unit: int) -> None:
+        self.down[unit] = True
+        self.repaired[unit] = self._env.event()
+        if self.held_by[unit] is None:
+            self.free.remove(unit)
+        else:
+            worker = self.working[unit]
+            if worker is not None:
+                worker.interrupt("breakdown")
+
+    def repair(self, unit: int) -> None:
+        self.down[unit] = False
+        repaired = self.repaired[unit]
+        self.repaired[unit] = None
+        if repaired is not None:
+            repaired.succeed()
+        if self.held_by[unit] is None:
+            self.free.append(unit)
+            self._trigger_put(None)
+
+    def work(self, request: simpy.Event, duration_h: float) -> Generator[simpy.Event, Any, float]:
+        """Work ``duration_h`` on the unit granted to ``request``; returns the hours lost
+        to breakdowns."""
+        env = self._env
+        unit = self.unit_of[request]
+        started = env.now
+        remaining = duration_h
+        while True:
+            repaired = self.repaired[unit]
+            if repaired is not None:
+                yield repaired
+            self.working[unit] = env.active_process
+            began = env.now
+            try:
+                yield env.timeout(remaining)
+            except simpy.Interrupt:
+                self.working[unit] = None
+                remaining = remaining - (env.now - began) if self.resume else duration_h
+                continue
+            self.working[unit] = None
+            return env.now - started - duration_h
+
+
+class AdjustableContainer(simpy.Container):
+    """A container (the yard, in TEU) whose usable capacity can be cut and restored.
+    Nothing already inside is removed; puts wait until they fit under the limit."""
+
+    def __init__(self, env: simpy.Environment, capacity: float) -> None:
+        super().__init__(env, capacity=capacity, init=0)
+        self.limit = capacity
+
+    def set_limit(self, limit: float) -> None:
+        raised = limit > self.limit
+        self.limit = limit
+        if raised:
+            self._trigger_put(None)
+
+    def reserve(self, amount: float, job: Callable[[], None]) -> None:
+        """:meth:`FastContainer.reserve` on this container."""
+        put = self.put(amount)
+        put.callbacks.append(lambda _event: job())
+
+    def _do_put(self, event: ContainerPut) -> bool | None:
+        if self.limit - self._level >= event.amount:
+            self._level += event.amount
+            event.succeed()
+            return True
+        return None
+
+
+# --------------------------------------------------------------------------- composition
+
+
+def _whole(value: float) -> int:
+    return max(1, math.floor(value + 0.5))
+
+
+class Control(ABC):
+    """A disruptable target: keeps its active effects and re-applies their composition."""
+
+    label = ""
+
+    def __init__(self) -> None:
+        self.active: list[tuple[str, DisruptionEffect]] = []
+
+    def apply(self, event_id: str, spec: DisruptionEffect) -> None:
+        self.active.append((event_id, spec))
+        self.update()
+
+    def lift(self, event_id: str) -> None:
+        self.active = [(i, s) for i, s in self.active if i != event_id]
+        self.update()
+
+    def closed_by(self) -> list[str]:
+        return [i for i, s in self.active if s.effect == "close"]
+
+    def factor(self, effect: str) -> float:
+        value = 1.0
+        for _, spec in self.active:
+            if spec.effect == effect and spec.factor is not None:
+                value *= spec.factor
+        return value
+
+    def capacity(self, base: float | None, key: str, *, scaled: bool = True) -> float | None:
+        """Base (or the smallest absolute ``key`` value) times the capacity factors."""
+        absolute = [
+            float(getattr(s, key))
+            for _, s in self.active
+            if s.effect == "capacity" and getattr(s, key) is not None
+        ]
+        value = min(absolute) if absolute else base
+        if value is not None and scaled:
+            value *= self.factor("capacity")
+        return value
+
+    @abstractmethod
+    def update(self) -> None:
+        """Re-apply the composition of the active effects to the target."""
+
+
+class NodeControl(Control):
+    def __init__(self, node: NodeState, guard: RouteGuard) -> None:
+        super().__init__()
+        self.node = node
+        self.guard = guard
+        self.label = node.name
+        self.base_tracks = node.track_count if node.tracks is not None else 0
+        self.base_headway_h = node.headway_h
+        self.base_tpd = 24.0 / node.headway_h if node.headway_h > 0 else None
+        self.base_cranes = node.cranes
+
+    def update(self) -> None:
+        node = self.node
+        closed = self.closed_by()
+        self.guard.set_closed_node(node.name, closed)
+        if node.tracks is None:
+            return
+        tracks = 0 if closed else _whole(self.capacity(self.base_tracks, "tracks") or 1)
+        assert isinstance(node.tracks, UnitPool)
+        node.tracks.set_limit(tracks)
+        node.track_count = max(tracks, 1)
+        tpd = self.capacity(self.base_tpd, "trains_per_day")
+        node.headway_h = 24.0 / tpd if tpd else 0.0
+        node.cranes = _whole(self.capacity(self.base_cranes, "cranes", scaled=False) or 1)
+        node.time_factor = self.factor("processing_time")
+
+
+class EdgeControl(Control):
+    def __init__(self, pairs: list[tuple[str, str]], edges: list[EdgeState], guard: RouteGuard):
+        super().__init__()
+        self.pairs = pairs
+        self.edges = edges
+        self.guard = guard
+        self.base = [(e.run_h, 24.0 / e.headway_h if e.headway_h > 0 else None) for e in edges]
+
+    def update(self) -> None:
+        closed = self.closed_by()
+        for pair in self.pairs:
+            self.guard.set_closed_edge(pair, closed)
+        speed = self.factor("speed")
+        for edge, (run_h, capacity) in zip(self.edges, self.base, strict=True):
+            edge.run_h = run_h / speed
+            tpd = self.capacity(capacity, "trains_per_day")
+            edge.headway_h = 24.0 / tpd if tpd else 0.0
+
+
+class HubControl(Control):
+    """One hub resource: cranes, gate lanes, loading tracks or the yard."""
+
+    def __init__(self, hub: Hub, resource: str) -> None:
+        super().__init__()
+        self.hub = hub
+        self.resource = resource
+        cfg_count = {
+            "cranes": hub.crane_count,
+            "gate": hub.gate.capacity,
+            "loading_tracks": hub.tracks.capacity,
+            "yard": hub.yard.capacity,
+        }
+        self.base = float(cfg_count[resource])
+        self.key = {"cranes": "cranes", "gate": "lanes", "loading_tracks": "tracks", "yard": "teu"}[
+            resource
+        ]
+
+    def update(self) -> None:
+        hub = self.hub
+        closed = bool(self.closed_by())
+        value = self.capacity(self.base, self.key) or 0.0
+        time_factor = self.factor("processing_time")
+        if self.resource == "yard":
+            assert isinstance(hub.yard, AdjustableContainer)
+            hub.yard.set_limit(0.0 if closed else value)
+            return
+        limit = 0 if closed else _whole(value)
+        if self.resource == "cranes":
+            assert isinstance(hub.cranes, UnitPool)
+            hub.cranes.set_limit(limit)
+            hub.move_time_factor = time_factor
+        elif self.resource == "gate":
+            assert isinstance(hub.gate, UnitPool)
+            hub.gate.set_limit(limit)
+            hub.gate_time_factor = time_factor
+        else:
+            assert isinstance(hub.tracks, UnitPool)
+            hub.tracks.set_limit(limit)
+            hub.formation_time_factor = time_factor
+
+
+# --------------------------------------------------------------------------- routing
+
+
+class RouteGuard:
+    """Closed nodes and edges, and what trains do about them (wait or re-plan)."""
+
+    def __init__(self, env: simpy.Environment, corridor: Corridor, records: RunRecords) -> None:
+        self.env = env
+        self.corridor = corridor
+        self.graph: nx.DiGraph = corridor.graph
+        self.closed_nodes: dict[str, list[str]] = {}
+        self.closed_edges: dict[tuple[str, str], list[str]] = {}
+        self.changed = env.event()
+        self.stranded = records.monitor("stranded_trains", "trains")
+        self.stranded_background = records.monitor("stranded_background_trains", "trains")
+        self.log = DisruptionLog()
+        self.holding = {
+            name
+            for name, state in corridor.nodes.items()
+            if state.tracks is not None or state.kind in ("hub", "terminal")
+        }
+
+    # -------------------------------------------------------------- state
+
+    def set_closed_node(self, name: str, event_ids: list[str]) -> None:
+        self._set(self.closed_nodes, name, event_ids)
+
+    def set_closed_edge(self, pair: tuple[str, str], event_ids: list[str]) -> None:
+        self._set(self.closed_edges, pair, event_ids)
+
+    def _set(self, table: dict[Any, list[str]], key: Any, event_ids: list[str]) -> None:
+        before = table.get(key, [])
+        if event_ids:
+            table[key] = list(event_ids)
+        else:
+            table.pop(key, None)
+        if bool(before) != bool(event_ids):
+            changed, self.changed = self.changed, self.env.event()
+            changed.succeed()
+
+    def any_closed(self) -> bool:
+        return bool(self.closed_nodes or self.closed_edges)
+
+    # -------------------------------------------------------------- planning
+
+    def _weight(
+        self, adaptive: bool, avoid: tuple[str, str] | None
+    ) -> Callable[[str, str, dict[str, float]], float | None]:
+        corridor = self.corridor
+        closed_nodes, closed_edges, edges = self.closed_nodes, self.closed_edges, corridor.edges
+
+        def weight(u: str, v: str, data: dict[str, float]) -> float | None:
+            if v in closed_nodes or (u, v) in closed_edges or (u, v) == avoid:
+                return None
+            base = corridor._adaptive_weight(u, v, data) if adaptive else data["expected_h"]
+            return base + (edges[(u, v)].run_h - data["run_h"])  # a slowed edge costs more
+
+        return weight
+
+    def plan(self, train: Train, start: str, stops: list[str]) -> list[str]:
+        """The route from ``start`` avoiding closed elements; the usual route when there is
+        no open one (the train then waits before the closure)."""
+        path = self._plan_open(train, start, stops, None)
+        if path is not None and not self.any_closed():
+            return path
+        corridor = self.corridor
+        adaptive = corridor.route_policy.get(train.service) == "adaptive"
+        weight = corridor._adaptive_weight if adaptive else "expected_h"
+        usual = shortest_path(self.graph, start, stops, weight)
+        if path is None:
+            return usual
+        if path != usual:  # rerouted around a closure
+            for event_id in self._closures_on(usual):
+                self.log.hits.add((train.train_id, event_id))
+        return path
+
+    def _plan_open(
+        self, train: Train, start: str, stops: list[str], came_from: str | None
+    ) -> list[str] | None:
+        adaptive = self.corridor.route_policy.get(train.service) == "adaptive"
+        avoid = (start, came_from) if came_from is not None else None
+        try:
+            weight = cast(WeightFn, self._weight(adaptive, avoid))  # None hides an edge
+            return shortest_path(self.graph, start, stops, weight)
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return None
+
+    def _may_replan(self, train: Train, node: str) -> bool:
+        if train.background:
+            return False
+        if self.corridor.route_policy.get(train.service) not in ("adaptive", "shortest"):
+            return False
+        return node == train.origin or node in self.corridor.branching
+
+    def _blocked(self, path: list[str], i: int, origin: bool) -> list[str] | None:
+        """Ids of the closures on the stretch from ``path[i]`` to the next holding node."""
+        if origin and path[i] in self.closed_nodes:
+            return self.closed_nodes[path[i]]
+        for j in range(i + 1, len(path)):
+            ids = self.closed_edges.get((path[j - 1], path[j])) or self.closed_nodes.get(path[j])
+            if ids:
+                return ids
+            if path[j] in self.holding:
+                return None
+        return None
+
+    def _closures_on(self, path: list[str]) -> list[str]:
+        ids = [i for name in path[1:] for i in self.closed_nodes.get(name, [])]
+        for pair in itertools.pairwise(path):
+            ids += self.closed_edges.get(pair, [])
+        return ids
+
+    # -------------------------------------------------------------- waiting
+
+    def clear_ahead(
+        self,
+        train: Train,
+        path: list[str],
+        i: int,
+        stops: list[str],
+        *,
+        origin: bool = False,
+    ) -> Generator[simpy.Event, Any, tuple[list[str], int]]:
+        """Before leaving ``path[i]``: re-plan around closures where allowed, and wait
+        while the stretch ahead is closed. Returns the (possibly new) path and index."""
+        if not self.closed_nodes and not self.closed_edges:
+            return path, i
+        monitor = self.stranded_background if train.background else self.stranded
+        waiting = False
+        while True:
+            node = path[i]
+            if self.any_closed() and self._may_replan(train, node):
+                came_from = path[i - 1] if i > 0 else None
+                new = self._plan_open(train, node, stops, came_from)
+                if new is not None and new != path[i:]:
+                    for event_id in self._closures_on(path[i:]):
+                        self.log.hits.add((train.train_id, event_id))
+                    path, i = new, 0
+            blocking = self._blocked(path, i, origin)
+            if blocking is None:
+                break
+            for event_id in blocking:
+                self.log.hits.add((train.train_id, event_id))
+            if not waiting:
+                waiting = True
+                monitor.add(self.env.now, 1)
+            yield self.changed
+        if waiting:
+            monitor.add(self.env.now, -1)
+        return path, i
+
+    def hold_departure(self, train: Train) -> Proc:
+        """At the hub, before departure: wait on the loading track while blocked."""
+        path = self.corridor.initial_path(train)
+        yield from self.clear_ahead(train, path, 0, list(train.stops), origin=True)
+
+    def hold_entry(self, train: Train, node: str) -> Proc:
+        """A background train entering the model at ``node`` waits while it is closed."""
+        if node not in self.closed_nodes:
+            return
+        self.stranded_background.add(self.env.now, 1)
+        while node in self.closed_nodes:
+            for event_id in self.closed_nodes[node]:
+                self.log.hits.add((train.train_id, event_id))
+            yield self.changed
+        self.stranded_background.add(self.env.now, -1)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _edge_pairs(graph: nx.DiGraph, edge: list[str], directed: bool) -> list[tuple[str, str]]:
+    a, b = edge
+    pairs = [(a, b)] if directed else [(a, b), (b, a)]
+    return [p for p in pairs if graph.has_edge(*p)]
+
+
+class Disruptions:
+    """Builds the controls for one run and starts the disruption processes."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: ScenarioConfig,
+        streams: Streams,
+        records: RunRecords,
+        hub: Hub,
+        corridor: Corridor,
+    ) -> None:
+        self.env = env
+        self.cfg = cfg
+        self.streams = streams
+        self.records = records
+        self.hub = hub
+        self.corridor = corridor
+        self.guard = RouteGuard(env, corridor, records)
+        self.log = self.guard.log
+        self.controls: dict[str, Control] = {}
+        section = cfg.disruptions
+        effects: list[DisruptionEffect] = [*section.scheduled, *section.random.weather]
+        broken_nodes = {b.node for b in section.random.breakdowns if b.node is not None}
+        crane_breakdowns = any(b.hub == "cranes" for b in section.random.breakdowns)
+        self._swap_resources(effects, broken_nodes, crane_breakdowns, section.random.breakdowns)
+        for spec in effects:  # capture every target's base values before any effect
+            self.control(spec)
+        corridor.guard = self.guard
+        hub.departure_hold = self.guard.hold_departure
+        end_h = cfg.simulation.days * 24.0
+        for event in section.scheduled:
+            if event.start >= end_h:
+                records.warnings.append(
+                    f"disruption {event.id} starts after the end of the run; it has no effect"
+                )
+                continue
+            env.process(self._scheduled(event))
+        for weather in section.random.weather:
+            if sum(weather.events_per_month) > 0:
+                env.process(self._weather(weather))
+        for breakdown in section.random.breakdowns:
+            self._start_breakdowns(breakdown)
+
+    # -------------------------------------------------------------- set-up
+
+    def _swap_resources(
+        self,
+        effects: list[DisruptionEffect],
+        broken_nodes: set[str],
+        crane_breakdowns: bool,
+        breakdowns: list[BreakdownConfig],
+    ) -> None:
+        """Replace the resources that disruptions touch with adjustable ones (before the
+        run starts, so nothing is held yet)."""
+        env, hub = self.env, self.hub
+        resume = {b.node or "hub.cranes": b.on_repair == "resume" for b in breakdowns}
+        hub_targets = {e.hub for e in effects if e.hub is not None}
+        if "cranes" in hub_targets or crane_breakdowns:
+            hub.cranes = UnitPool(env, hub.crane_count, resume=resume.get("hub.cranes", True))
+            if crane_breakdowns:
+                hub.crane_work = hub.cranes.work
+        if "gate" in hub_targets:
+            hub.gate = UnitPool(env, int(hub.gate.capacity))
+        if "loading_tracks" in hub_targets:
+            hub.tracks = UnitPool(env, int(hub.tracks.capacity))
+        if "yard" in hub_targets:
+            hub.yard = AdjustableContainer(env, hub.yard.capacity)
+        nodes = {e.node for e in effects if e.node is not None} | broken_nodes
+        for name in nodes:
+            state = self.corridor.nodes[name]
+            if state.tracks is not None:
+                pool = UnitPool(env, state.track_count, resume=resume.get(name, True))
+                state.tracks = pool
+                if name in broken_nodes:
+                    state.work = pool.work
+
+    def control(self, spec: DisruptionEffect) -> Control:
+        key = spec.target_label()
+        if key not in self.controls:
+            if spec.node is not None:
+                self.controls[key] = NodeControl(self.corridor.nodes[spec.node], self.guard)
+            elif spec.edge is not None:
+                pairs = _edge_pairs(self.corridor.graph, spec.edge, spec.directed)
+                edges = [self.corridor.edges[p] for p in pairs]
+                self.controls[key] = EdgeControl(pairs, edges, self.guard)
+            else:
+                self.controls[key] = HubControl(self.hub, spec.hub or "")
+        return self.controls[key]
+
+    def _window(
+        self, event_id: str, kind: str, spec: DisruptionEffect, start_h: float, end_h: float
+    ) -> None:
+        pairs = (
+            tuple(_edge_pairs(self.corridor.graph, spec.edge, spec.directed))
+            if spec.edge is not None
+            else ()
+        )
+        self.log.windows.append(
+            DisruptionWindow(
+                event_id,
+                kind,
+                spec.target_label(),
+                spec.effect,
+                start_h,
+                end_h,
+                node=spec.node,
+                edges=pairs,
+                hub=spec.hub,
+            )
+        )
+
+    # -------------------------------------------------------------- processes
+
+    def _scheduled(self, event: ScheduledDisruption) -> Proc:
+        env = self.env
+        control = self.control(event)
+        event_id = event.id or event.target_label()
+        yield env.timeout(event.start - env.now)
+        self._window(event_id, "scheduled", event, event.start, event.end_h)
+        control.apply(event_id, event)
+        yield env.timeout(event.end_h - env.now)
+        control.lift(event_id)
+
+    def _weather(self, spec: WeatherDisruption) -> Proc:
+        """Events of a Poisson process with a monthly rate; the rate is constant within
+        a month, so the draw restarts at each month boundary (memoryless)."""
+        env = self.env
+        name = f"disruptions.weather.{spec.id}"
+        gap = self.streams.sampler(
+            f"{name}.arrivals",
+            Exponential[float].model_validate({"dist": "exponential", "mean": 1.0}),
+        )
+        duration = self.streams.sampler(f"{name}.duration", spec.duration)
+        control = self.control(spec)
+        month_h = DAYS_PER_MONTH * 24.0
+        start_month = self.cfg.simulation.start_month - 1
+        t, count = 0.0, 0
+        while True:
+            k = int(t // month_h)
+            rate = spec.events_per_month[(start_month + k) % 12] / month_h
+            month_end = (k + 1) * month_h
+            t_next = t + gap() / rate if rate > 0 else month_end
+            if t_next >= month_end:
+                t = month_end
+                continue
+            t = t_next
+            yield env.timeout(t - env.now)
+            count += 1
+            event_id = f"{spec.id}#{count:03d}"
+            hours = duration()
+            self._window(event_id, "weather", spec, t, t + hours)
+            control.apply(event_id, spec)
+            env.process(self._lift_later(control, event_id, hours))
+
+    def _lift_later(self, control: Control, event_id: str, hours: float) -> Proc:
+        yield self.env.timeout(hours)
+        control.lift(event_id)
+
+    def _start_breakdowns(self, spec: BreakdownConfig) -> None:
+        pool: FastPool | UnitPool | None
+        if spec.hub == "cranes":
+            pool = self.hub.cranes
+            monitor_name, unit_name, label = "cranes_down", "cranes", "hub.cranes"
+        else:
+            node = spec.node or ""
+            pool = self.corridor.nodes[node].tracks
+            monitor_name, unit_name, label = f"tracks_down:{node}", "tracks", node
+        monitors = self.records.monitors
+        monitor = monitors.get(monitor_name) or self.records.monitor(monitor_name, unit_name)
+        assert isinstance(pool, UnitPool)
+        for unit in range(pool.units):
+            name = f"disruptions.breakdowns.{spec.id}.{unit}"
+            up = self.streams.sampler(f"{name}.up", spec.mtbf)
+            repair = self.streams.sampler(f"{name}.repair", spec.mttr)
+            self.env.process(self._breakdowns(spec, pool, unit, up, repair, monitor, label))
+
+    def _breakdowns(
+        self,
+        spec: BreakdownConfig,
+        pool: UnitPool,
+        unit: int,
+        up: Sampler,
+        repair: Sampler,
+        monitor: LevelMonitor,
+        label: str,
+    ) -> Proc:
+        env = self.env
+        count = 0
+        while True:
+            yield env.timeout(up())
+            count += 1
+            hours = repair()
+            self.log.windows.append(
+                DisruptionWindow(
+                    f"{spec.id}#{unit}.{count:03d}",
+                    "breakdown",
+                    f"{label}[{unit}]",
+                    "breakdown",
+                    env.now,
+                    env.now + hours,
+                    node=spec.node,
+                    hub=spec.hub,
+                )
+            )
+            pool.fail(unit)
+            monitor.add(env.now, 1)
+            yield env.timeout(hours)
+            pool.repair(unit)
+            monitor.add(env.now, -1)
+
+
+def install(
+    env: simpy.Environment,
+    cfg: ScenarioConfig,
+    streams: Streams,
+    records: RunRecords,
+    hub: Hub,
+    corridor: Corridor,
+) -> DisruptionLog | None:
+    """Wire the scenario's disruptions into one run; None when it has none."""
+    if not cfg.disruptions.any():
+        return None
+    return Disruptions(env, cfg, streams, records, hub, corridor).log

@@ -1,0 +1,180 @@
+"""Inbound and return trains: trains arriving at the hub that take its capacity.
+
+A hub's loading tracks and cranes serve trains in both directions. Each inbound train
+(``hub.inbound.<stream>``):
+
+1. on arrival reserves yard space for all its boxes (a full yard holds it in the
+   arrival sidings, before it takes a track — so it cannot block a track while
+   outbound boxes wait for one);
+2. takes a loading track (FIFO with outbound trains), is shunted (``shunting_time``)
+   and unloaded: one crane move per box, wagon → yard, up to
+   ``hub.loading.cranes_per_train`` cranes at a time; then frees the track;
+3. each box waits ``dwell`` in the yard (import clearance, trucks to collect it), then a
+   second crane move puts it on a truck and frees its yard space.
+
+Arrivals are a renewal process (``trains_per_day``, ``interarrival_cv``) or tied to
+outbound departures (``share_of_outbound``: each departure of the listed services brings
+that many inbound trains on average, ``lag`` later). Every draw is on a ``hub.inbound.*``
+stream, so outbound cargo keeps its random numbers when inbound traffic is added.
+
+Inbound boxes are not part of the outbound tonnes ledger; trains are recorded in
+``records.inbound_trains`` and their yard share in the ``inbound_yard_teu`` monitor.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from silkroute_sim.config.distributions import Exponential, Gamma
+from silkroute_sim.config.schema import InboundStreamConfig, ScenarioConfig
+from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.model.entities import Train
+from silkroute_sim.model.records import RunRecords
+
+if TYPE_CHECKING:
+    from silkroute_sim.model.hub import Hub
+
+Proc = Generator[simpy.Event, Any, None]
+
+
+class _Stream:
+    """One inbound stream: its settings and samplers."""
+
+    def __init__(
+        self, name: str, stream: InboundStreamConfig, cfg: ScenarioConfig, streams: Streams
+    ) -> None:
+        prefix = f"hub.inbound.{name}"
+        self.name = name
+        self.boxes = stream.boxes
+        self.teu_per_box = stream.teu_per_box
+        self.services = None if stream.services is None else set(stream.services)
+        self.share = stream.share_of_outbound or 0.0
+        self.move = streams.sampler(f"{prefix}.crane.move", cfg.hub.cranes.move_time)
+        self.dwell = streams.sampler(f"{prefix}.dwell", stream.dwell)
+        self.shunting = streams.sampler(f"{prefix}.shunting", stream.shunting_time)
+        self.lag = streams.sampler(f"{prefix}.lag", stream.lag)
+        self.share_u = streams.uniform(f"{prefix}.share")
+        self.gap: Sampler | float = 0.0
+        if stream.trains_per_day is not None:
+            mean_gap = 24.0 / stream.trains_per_day
+            cv = stream.interarrival_cv
+            if cv == 0:
+                self.gap = mean_gap
+            elif abs(cv - 1.0) < 1e-12:
+                exp = {"dist": "exponential", "mean": mean_gap}
+                self.gap = streams.sampler(
+                    f"{prefix}.arrivals", Exponential[float].model_validate(exp)
+                )
+            else:
+                gamma = {"dist": "gamma", "mean": mean_gap, "cv": cv}
+                self.gap = streams.sampler(f"{prefix}.arrivals", Gamma[float].model_validate(gamma))
+        self.count = 0
+
+
+class Inbound:
+    """All inbound streams of one run; started when the hub is built."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        hub: Hub,
+        cfg: ScenarioConfig,
+        streams: Streams,
+        records: RunRecords,
+    ) -> None:
+        self.env = env
+        self.hub = hub
+        self.records = records
+        self.level = records.monitor("inbound_yard_teu", "TEU")
+        for name, stream in cfg.hub.inbound.items():
+            state = _Stream(name, stream, cfg, streams)
+            if stream.trains_per_day is not None:
+                env.process(self._source(state))
+            else:
+                hub.departure_listeners.append(self._listener(state))
+
+    def _source(self, stream: _Stream) -> Proc:
+        env = self.env
+        while True:
+            gap = stream.gap
+            yield env.timeout(gap if isinstance(gap, float) else gap())
+            env.process(self._train(stream))
+
+    def _listener(self, stream: _Stream) -> Any:
+        def on_departure(train: Train) -> None:
+            if stream.services is not None and train.service not in stream.services:
+                return
+            whole = int(stream.share)
+            count = whole + (1 if stream.share_u() < stream.share - whole else 0)
+            for _ in range(count):
+                self.env.process(self._after_lag(stream))
+
+        return on_departure
+
+    def _after_lag(self, stream: _Stream) -> Proc:
+        lag = stream.lag()
+        if lag > 0:
+            yield self.env.timeout(lag)
+        yield from self._train(stream)
+
+    def _train(self, stream: _Stream) -> Proc:
+        """One inbound train from arrival at the hub to its track being free again."""
+        env, hub = self.env, self.hub
+        stream.count += 1
+        train = Train(
+            f"in-{stream.name}-{stream.count:05d}",
+            f"inbound:{stream.name}",
+            stream.name,
+            [hub.node],
+            stream.boxes * stream.teu_per_box,
+        )
+        train.box_count = stream.boxes
+        train.teu = stream.boxes * stream.teu_per_box
+        train.opened_h = env.now
+        self.records.inbound_trains.append(train)
+        yield hub.yard.put(train.teu)  # space for all its boxes before it takes a track
+        hub.yard_level.add(env.now, train.teu)
+        self.level.add(env.now, train.teu)
+        train.called_h = env.now
+        with hub.tracks.request() as track:
+            yield track
+            hub.tracks_busy.add(env.now, 1)
+            train.loading_start_h = env.now
+            shunting = stream.shunting()
+            if shunting > 0:
+                yield env.timeout(shunting)
+            pending = deque(range(stream.boxes))
+            if hub.use_cranes:
+                unloaders = [
+                    env.process(self._unloader(stream, pending))
+                    for _ in range(min(hub.cranes_per_train, stream.boxes))
+                ]
+                yield env.all_of(unloaders)
+            else:
+                for _ in range(stream.boxes):
+                    env.process(self._collect(stream))
+            train.loaded_h = env.now
+            hub.tracks_busy.add(env.now, -1)
+        train.departed_h = env.now
+
+    def _unloader(self, stream: _Stream, pending: deque[int]) -> Proc:
+        while pending:
+            pending.popleft()
+            yield from self.hub.crane_move(stream.move)  # wagon → yard
+            self.env.process(self._collect(stream))
+
+    def _collect(self, stream: _Stream) -> Proc:
+        """A box's yard dwell, then the move yard → truck that frees its space."""
+        env, hub = self.env, self.hub
+        dwell = stream.dwell()
+        if dwell > 0:
+            yield env.timeout(dwell)
+        if hub.use_cranes:
+            yield from hub.crane_move(stream.move)
+        hub.yard.get(stream.teu_per_box)
+        hub.yard_level.add(env.now, -stream.teu_per_box)
+        self.level.add(env.now, -stream.teu_per_box)

@@ -1,0 +1,1 @@
+"""Result folders (atomic, owning only their files), writers, loaders, plots and reports."""

@@ -1,0 +1,1 @@
+"""Figures of runs, comparisons and sweeps (matplotlib, loaded lazily)."""

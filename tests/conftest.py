@@ -112,3 +112,15 @@ def silkroute(
         env=env,
         timeout=timeout,
     )
+
+
+#: the test layers, fastest first: each folder under tests/ is one, and its tests carry
+#: its marker (``pytest -m unit``, ``pytest -m "not slow"``)
+LAYERS = ("unit", "model", "stats", "experiments", "cli", "build")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = Path(str(item.fspath)).parent.name
+        if layer in LAYERS:
+            item.add_marker(getattr(pytest.mark, layer))

@@ -19,7 +19,7 @@ from silkroute_sim.outputs.report import fmt_number, write_report
 
 matplotlib.use("Agg")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "configs" / "baseline.yaml"
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -29,9 +29,9 @@ from silkroute_sim.experiments.replications import (
 )
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import silkroute
+from ..conftest import silkroute
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "configs" / "baseline.yaml"
 MAIN_KPIS = [
     "dispatched_t_per_day",

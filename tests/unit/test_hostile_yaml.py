@@ -16,7 +16,7 @@ import pytest
 import silkroute_sim.config.loader as loader
 from silkroute_sim.config.errors import ConfigError
 
-from .conftest import CONFIGS
+from ..conftest import CONFIGS
 
 #: a subprocess that imports silkroute and reads a config stays far below this (kB)
 MAX_RSS_KB = 400_000

@@ -13,7 +13,7 @@ from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import CONFIGS, tiny_raw
+from ..conftest import CONFIGS, tiny_raw
 
 
 def _quiet_tiny(**inbound: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.config.units import parse_duration_h, parse_speed_kmh
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 
 @pytest.mark.parametrize(

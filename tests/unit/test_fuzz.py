@@ -30,7 +30,7 @@ import silkroute_sim.config.loader as loader
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.schema import ScenarioConfig
 
-from .conftest import silkroute as _cli
+from ..conftest import silkroute as _cli
 
 EXAMPLES = int(os.environ.get("SILKROUTE_FUZZ_EXAMPLES", "200"))
 LONG = "SILKROUTE_FUZZ_EXAMPLES" in os.environ

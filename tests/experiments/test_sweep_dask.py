@@ -20,7 +20,7 @@ import yaml
 from silkroute_sim.experiments.executor import ExecutorError
 from silkroute_sim.experiments.sweep import run_sweep
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 distributed = pytest.importorskip("distributed")
 

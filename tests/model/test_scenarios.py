@@ -19,7 +19,7 @@ from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.simulate import simulate
 from tests.conftest import tiny_raw
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "configs" / "scenarios"
 LIBRARY = {
     "demand-plus-30": {"demand.tonnes_per_day"},

@@ -26,7 +26,7 @@ import yaml
 import silkroute_sim.outputs.storage as io
 from silkroute_sim.outputs.storage import MARKER, OutputError
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 RUN_FILES = ("summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv")
 

@@ -36,7 +36,7 @@ import silkroute_sim
 from silkroute_sim import buildinfo
 from silkroute_sim.buildinfo import HOT_MODULES, build_record, compiled_modules
 
-from .conftest import CONFIGS, REPO, silkroute
+from ..conftest import CONFIGS, REPO, silkroute
 
 try:
     import tomllib

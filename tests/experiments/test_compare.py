@@ -19,9 +19,9 @@ from silkroute_sim.experiments.compare import (
 )
 from silkroute_sim.experiments.replications import folder_kind, run_replications
 
-from .conftest import silkroute
+from ..conftest import silkroute
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "configs" / "baseline.yaml"
 GANTRY = REPO / "configs" / "scenarios" / "extra-gantry.yaml"
 SHORT = {"days": 30, "warmup_days": 10}

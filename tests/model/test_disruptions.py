@@ -19,7 +19,7 @@ from silkroute_sim.model.disruptions import UnitPool
 from silkroute_sim.model.simulate import RunResult, simulate
 from silkroute_sim.outputs.run_folder import write_run
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 # --------------------------------------------------------------------------- helpers
 

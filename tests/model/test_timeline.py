@@ -8,7 +8,7 @@ from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.loader import validate_config
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 
 def _run(raw: dict, days: float = 0.5):

@@ -19,7 +19,7 @@ import yaml
 
 import silkroute_sim.cli.main as cli
 
-from .conftest import CONFIGS, silkroute, tiny_raw
+from ..conftest import CONFIGS, silkroute, tiny_raw
 
 
 def _lines(stderr: str) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import silkroute, tiny_raw
+from ..conftest import silkroute, tiny_raw
 
 RUN_FILES = {
     "summary.csv",

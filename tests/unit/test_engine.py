@@ -29,7 +29,7 @@ from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.engine.resources import Clock, Engine, FastPool, HeapClock, SlotClock, call_at
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import CONFIGS, tiny_raw
+from ..conftest import CONFIGS, tiny_raw
 
 # ---------------------------------------------------------------- engine vs SimPy
 

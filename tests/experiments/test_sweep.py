@@ -27,7 +27,7 @@ from silkroute_sim.experiments.sweep import (
 )
 from silkroute_sim.outputs.storage import MARKER, RUN_FILES, complete_folders, is_complete
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 PY = sys.executable
 

@@ -7,7 +7,7 @@ import pytest
 from silkroute_sim.config.loader import validate_config
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 
 def _run(raw: dict, days: float):

@@ -20,7 +20,7 @@ from silkroute_sim.model.cargo import TrainCapacity
 from silkroute_sim.model.entities import Shipment
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import CONFIGS, tiny_raw
+from ..conftest import CONFIGS, tiny_raw
 
 AUTO = CONFIGS / "scenarios" / "auto-exports.yaml"
 Z999 = 3.2905  # two-sided 99.9 % normal quantile

@@ -12,7 +12,7 @@ from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.simulate import simulate
 
-from .conftest import tiny_raw
+from ..conftest import tiny_raw
 
 EUROPE = {"Duisburg", "Hamburg", "Łódź"}
 EUROPE_SERVICES = ("duisburg", "lodz-hamburg", "moscow")

@@ -1,1 +1,2 @@
-"""Scenario configuration: pydantic schema, units, distributions, YAML loading and cross-field checks."""
+"""Scenario configuration: pydantic schema, units, distributions, YAML loading and
+cross-field checks."""

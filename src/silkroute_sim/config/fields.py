@@ -1,0 +1,80 @@
+"""Field types shared by the config sections, and the strict base model they all use.
+
+Numbers refuse true/false and non-finite values; durations, speeds and times of day
+accept units (:mod:`silkroute_sim.config.units`).
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from typing import Annotated, Union, get_args, get_origin
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from silkroute_sim.config.distributions import Constant, Hours
+from silkroute_sim.config.units import parse_duration_h, parse_speed_kmh
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+FiniteFloat = Annotated[float, BeforeValidator(_finite)]
+PositiveFloat = Annotated[float, BeforeValidator(_finite), Field(gt=0)]
+NonNegFloat = Annotated[float, BeforeValidator(_finite), Field(ge=0)]
+Fraction = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
+SpeedKmh = Annotated[float, BeforeValidator(parse_speed_kmh), Field(gt=0)]
+PositiveHours = Annotated[float, BeforeValidator(parse_duration_h), Field(gt=0)]
+NonNegHours = Annotated[float, BeforeValidator(parse_duration_h), Field(ge=0)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _time_of_day_h(value: object) -> float:
+    """'06:30' → 6.5; durations ('6 h', 6.5) are accepted as hours after midnight."""
+    if isinstance(value, str) and ":" in value:
+        parts = value.strip().split(":")
+        if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+            hours, minutes = int(parts[0]), int(parts[1])
+            if minutes < 60:
+                return hours + minutes / 60
+        raise ValueError("not a time of day; allowed: 'HH:MM' (quote it in YAML)")
+    return parse_duration_h(value)
+
+
+TimeOfDayH = Annotated[float, BeforeValidator(_time_of_day_h), Field(ge=0, lt=24)]
+
+
+def zero_hours() -> Constant[Hours]:
+    return Constant[Hours](value=0.0)
+
+
+def _numeric_only(annotation: object) -> bool:
+    """``int`` or ``float`` (possibly optional): a field where true/false is a mistake."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _numeric_only(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numeric_only(a) for a in args)
+    return annotation in (int, float)
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, data: object) -> object:
+        """YAML reads yes/no/on/off as booleans; pydantic would take them as 1 and 0."""
+        if isinstance(data, dict):
+            for name, field in cls.model_fields.items():
+                key = field.alias or name
+                value = data.get(key, data.get(name))
+                if isinstance(value, bool) and _numeric_only(field.annotation):
+                    raise ValueError(f"{key}: expected a number, not true/false")
+        return data

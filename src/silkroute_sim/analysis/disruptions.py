@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -203,6 +204,143 @@ def _local_nodes(window: DisruptionWindow) -> list[str]:
     return sorted({name for pair in window.edges for name in pair})
 
 
+@dataclass(frozen=True)
+class _RunLevels:
+    """The run-wide levels that recovery and the table rows read: hub backlog (t),
+    stranded trains, node queues (trains) and the tonnes dispatched (times, tonnes)."""
+
+    backlog: _Step
+    stranded: _Step
+    stranded_background: _Step
+    queues: dict[str, _Step]
+    dispatched: tuple[np.ndarray, np.ndarray]
+
+    @classmethod
+    def of(cls, result: RunResult, shipments: pd.DataFrame) -> _RunLevels:
+        mons = result.records.monitors
+        departed = shipments["departed_h"].to_numpy(dtype=float)
+        gone = np.isfinite(departed)
+        return cls(
+            backlog=hub_backlog(shipments),
+            stranded=_Step.of(mons["stranded_trains"]),
+            stranded_background=_Step.of(mons["stranded_background_trains"]),
+            queues={
+                name: _Step.of(mons[f"queue:{name}"])
+                for name in result.config.corridor.nodes
+                if f"queue:{name}" in mons
+            },
+            dispatched=(departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone]),
+        )
+
+    def local_queues(self, window: DisruptionWindow) -> dict[str, _Step]:
+        """The queues of the disrupted element's own nodes (those that have one)."""
+        return {name: self.queues[name] for name in _local_nodes(window) if name in self.queues}
+
+    def hub_signals(self) -> list[_Signal]:
+        return [
+            _Signal("backlog_t", self.backlog, floor=1.0),
+            _Signal("dispatched_t", np.empty(0), floor=1.0, two_sided=True),
+            _Signal("stranded_trains", self.stranded, floor=0.5),
+        ]
+
+    def local_signals(self, window: DisruptionWindow) -> list[_Signal]:
+        """The hub's signals and the queues at the disrupted element itself."""
+        return self.hub_signals() + [
+            _Signal(f"queue:{name}", queue, floor=0.5)
+            for name, queue in self.local_queues(window).items()
+        ]
+
+    def system_signals(self) -> list[_Signal]:
+        """The hub's signals, background trains stranded and every node's queue."""
+        return [
+            *self.hub_signals(),
+            _Signal("stranded_background_trains", self.stranded_background, floor=0.5),
+            *(_Signal(f"queue:{name}", queue, floor=0.5) for name, queue in self.queues.items()),
+        ]
+
+
+def _recovery(
+    levels: _RunLevels, window: DisruptionWindow, run_end_h: float
+) -> tuple[float, float, float]:
+    """``(local recovery_h, system recovery_h, until_h)``: ``until_h`` is when the
+    disrupted element is back (the end of the run if never), within the run."""
+    here = recovery_h(
+        levels.local_signals(window), levels.dispatched, window.start_h, window.end_h, run_end_h
+    )
+    system = recovery_h(
+        levels.system_signals(), levels.dispatched, window.start_h, window.end_h, run_end_h
+    )
+    until = window.end_h + here if here == here else run_end_h
+    return here, system, min(max(until, window.end_h), run_end_h)
+
+
+def _trains_hit(hits: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Train ids held or rerouted by each event, from ``(train_id, event_id)`` pairs."""
+    by_event: dict[str, set[str]] = defaultdict(set)
+    for train_id, event_id in hits:
+        by_event[event_id].add(train_id)
+    return by_event
+
+
+def _untouched(
+    windows: list[DisruptionWindow],
+    masks: list[pd.Series],
+    shipments: pd.DataFrame,
+    warmup_h: float,
+) -> pd.Series:
+    """Boxes after the warm-up that no scheduled or weather event touched (breakdowns
+    are normal operations): the reference for extra door-to-door time."""
+    touched = pd.Series(False, index=shipments.index)
+    for window, mask in zip(windows, masks, strict=True):
+        if window.kind != "breakdown":
+            touched |= mask
+    return ~touched & (shipments["arrived_h"] >= warmup_h)
+
+
+def _backlog_before(backlog: _Step, start_h: float) -> float:
+    """Mean hub backlog (t) over the reference days before ``start_h`` (NaN on day 0)."""
+    ref_t0 = max(start_h - 24.0 * REFERENCE_DAYS, 0.0)
+    if start_h <= ref_t0:
+        return NAN
+    return float(backlog.daily_means(np.array([ref_t0, start_h]))[0])
+
+
+def _event_row(
+    window: DisruptionWindow,
+    recovery: tuple[float, float, float],
+    mask: pd.Series,
+    levels: _RunLevels,
+    shipments: pd.DataFrame,
+    clean: pd.Series,
+) -> tuple[object, ...]:
+    """One row of :data:`COLUMNS` for ``window``."""
+    here, system, until = recovery
+    t0 = window.start_h
+    local_queues = levels.local_queues(window).values()
+    hit = shipments[mask]
+    reference = _reference_d2d(shipments, clean, t0, until)
+    extra = hit["door_to_door_d"] - hit["destination"].map(reference)
+    return (
+        window.event_id,
+        window.kind,
+        window.target,
+        window.effect,
+        t0,
+        window.end_h,
+        window.end_h - t0,
+        levels.stranded.max(t0, until),
+        levels.stranded_background.max(t0, until),
+        max((q.max(t0, until) for q in local_queues), default=NAN),
+        _backlog_before(levels.backlog, t0),
+        levels.backlog.max(t0, until),
+        here,
+        system,
+        int(mask.sum()),
+        int(hit["door_to_door_d"].notna().sum()),
+        float(extra.mean()) if extra.notna().any() else NAN,
+    )
+
+
 def disruptions_frame(
     result: RunResult,
     shipments: pd.DataFrame,
@@ -213,90 +351,19 @@ def disruptions_frame(
     log = result.disruptions
     if log is None:
         return None
-    run_end = result.end_h
-    windows = [w for w in log.windows if w.start_h < run_end]
-    mons = result.records.monitors
-    backlog = hub_backlog(shipments)
-    stranded = _Step.of(mons["stranded_trains"])
-    stranded_bg = _Step.of(mons["stranded_background_trains"])
-    departed = shipments["departed_h"].to_numpy(dtype=float)
-    gone = np.isfinite(departed)
-    dispatched = (departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone])
-    queues = {
-        name: _Step.of(mons[f"queue:{name}"])
-        for name in result.config.corridor.nodes
-        if f"queue:{name}" in mons
-    }
-    hub_signals = [
-        _Signal("backlog_t", backlog, floor=1.0),
-        _Signal("dispatched_t", np.empty(0), floor=1.0, two_sided=True),
-        _Signal("stranded_trains", stranded, floor=0.5),
-    ]
-    everywhere = [
-        *hub_signals,
-        _Signal("stranded_background_trains", stranded_bg, floor=0.5),
-        *(_Signal(f"queue:{name}", queue, floor=0.5) for name, queue in queues.items()),
-    ]
-    hits: dict[str, set[str]] = defaultdict(set)
-    for train_id, event_id in log.hits:
-        hits[event_id].add(train_id)
-
-    recoveries: list[tuple[float, float]] = []
-    untils: list[float] = []
-    for window in windows:
-        local = hub_signals + [
-            _Signal(f"queue:{name}", queues[name], floor=0.5)
-            for name in _local_nodes(window)
-            if name in queues
-        ]
-        here = recovery_h(local, dispatched, window.start_h, window.end_h, run_end)
-        system = recovery_h(everywhere, dispatched, window.start_h, window.end_h, run_end)
-        recoveries.append((here, system))
-        until = window.end_h + here if here == here else run_end
-        untils.append(min(max(until, window.end_h), run_end))
+    windows = [w for w in log.windows if w.start_h < result.end_h]
+    levels = _RunLevels.of(result, shipments)
+    hits = _trains_hit(log.hits)
+    recoveries = [_recovery(levels, window, result.end_h) for window in windows]
     masks = [
-        affected_mask(w, until, shipments, trains, events, hits)
-        for w, until in zip(windows, untils, strict=True)
+        affected_mask(window, until, shipments, trains, events, hits)
+        for window, (_, _, until) in zip(windows, recoveries, strict=True)
     ]
-    touched = pd.Series(False, index=shipments.index)
-    for window, mask in zip(windows, masks, strict=True):
-        if window.kind != "breakdown":
-            touched |= mask
-    clean = ~touched & (shipments["arrived_h"] >= result.warmup_h)
-
-    rows = []
-    for window, mask, (here, system), until in zip(windows, masks, recoveries, untils, strict=True):
-        local_queues = [queues[n] for n in _local_nodes(window) if n in queues]
-        ref_t0 = max(window.start_h - 24.0 * REFERENCE_DAYS, 0.0)
-        before = (
-            float(backlog.daily_means(np.array([ref_t0, window.start_h]))[0])
-            if window.start_h > ref_t0
-            else NAN
-        )
-        hit = shipments[mask]
-        reference = _reference_d2d(shipments, clean, window.start_h, until)
-        extra = hit["door_to_door_d"] - hit["destination"].map(reference)
-        rows.append(
-            (
-                window.event_id,
-                window.kind,
-                window.target,
-                window.effect,
-                window.start_h,
-                window.end_h,
-                window.end_h - window.start_h,
-                stranded.max(window.start_h, until),
-                stranded_bg.max(window.start_h, until),
-                max((q.max(window.start_h, until) for q in local_queues), default=NAN),
-                before,
-                backlog.max(window.start_h, until),
-                here,
-                system,
-                int(mask.sum()),
-                int(hit["door_to_door_d"].notna().sum()),
-                float(extra.mean()) if extra.notna().any() else NAN,
-            )
-        )
+    clean = _untouched(windows, masks, shipments, result.warmup_h)
+    rows = [
+        _event_row(window, recovery, mask, levels, shipments, clean)
+        for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

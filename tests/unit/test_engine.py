@@ -3,7 +3,7 @@
 * :class:`Engine` must process the same events in the same order as SimPy's own
   ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
 * Lazy customs (ready events only for units whose look can change something) must give
-  the very same run as one ready event per unit (``hub.LAZY_CUSTOMS = False``).
+  the very same run as one ready event per unit (``tests/reference.py``).
 * Trains (background and service) as callback chains must give the very same run as trains
   as SimPy processes (``corridor.CALLBACK_CHAINS = False``).
 """
@@ -22,7 +22,7 @@ import simpy
 
 import silkroute_sim.engine.resources as resources_module
 import silkroute_sim.model.corridor as corridor_module
-import silkroute_sim.model.hub as hub_module
+import silkroute_sim.model.simulate as simulate_module
 from silkroute_sim.analysis.tables import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.buildinfo import compiled_modules
 from silkroute_sim.config.loader import load_config, validate_config
@@ -30,6 +30,7 @@ from silkroute_sim.engine.resources import Clock, Engine, FastPool, HeapClock, S
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw
+from ..reference import OneEventPerUnitDispatcher
 
 # ---------------------------------------------------------------- engine vs SimPy
 
@@ -366,8 +367,21 @@ def _with_and_without(
     return fast, reference
 
 
+#: the reference dispatcher subclasses the model's: a compiled class cannot be subclassed
+#: from Python, so these tests run on the pure-Python build
+needs_pure_dispatch = pytest.mark.skipif(
+    "model.dispatch" in compiled_modules(),
+    reason="the reference dispatcher subclasses the compiled one; the pure build runs this",
+)
+
+
 def _both(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    return _with_and_without(cfg, monkeypatch, hub_module, "LAZY_CUSTOMS")
+    """The run with the model's dispatcher, and with the one-event-per-unit reference."""
+    lazy = simulate(cfg)
+    with monkeypatch.context() as patch:
+        patch.setattr(simulate_module, "Dispatcher", OneEventPerUnitDispatcher)
+        eager = simulate(cfg)
+    return lazy, eager
 
 
 def _assert_same_run(lazy: Any, eager: Any) -> None:
@@ -376,6 +390,7 @@ def _assert_same_run(lazy: Any, eager: Any) -> None:
     assert lazy.ledger == eager.ledger
 
 
+@needs_pure_dispatch
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_lazy_customs_give_the_same_run_as_one_event_per_unit(
     case: str, monkeypatch: pytest.MonkeyPatch
@@ -396,9 +411,10 @@ class _EventDrivenEngine(Engine):
         return super().run(until)
 
 
+@needs_pure_dispatch
 @pytest.mark.parametrize("case", ["hybrid-tied", "hybrid-random", "schedule-tied"])
 @pytest.mark.skipif(
-    "resources" in compiled_modules(),
+    "engine.resources" in compiled_modules(),
     reason="a compiled Engine cannot be subclassed here; the pure-Python build runs this",
 )
 def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -409,6 +425,7 @@ def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.M
     _assert_same_run(lazy, eager)
 
 
+@needs_pure_dispatch
 @pytest.mark.parametrize("config", ["baseline", "scenarios/auto-exports"])
 def test_lazy_customs_on_shipped_scenarios(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
     path = "baseline" if config == "baseline" else str(CONFIGS / f"{config}.yaml")

@@ -43,6 +43,8 @@ insort: Final = bisect.insort
 if (URGENT, NORMAL) != (simpy.events.URGENT, simpy.events.NORMAL):  # pragma: no cover
     raise ImportError("this SimPy orders events by other priorities than silkroute-sim")
 
+#: a place in the order events run in: (time in hours, turn); see :meth:`Clock.moment`
+Moment = tuple[float, int]
 #: a pool job: called with (token to release the unit with, whether it had to wait)
 Job = Callable[[Any, bool], None]
 
@@ -173,6 +175,31 @@ class Clock(ABC):
     def run(self, env: Engine, at: float) -> Any:
         """Process events up to the stop marker queued for time ``at`` (``Engine.run``):
         a :class:`Call` by a direct call, anything else as SimPy's ``step()`` would."""
+
+    # -------------------------------------------------------------- moments
+    #
+    # A moment is a place in the order events run in: a time and, among the events due
+    # then, a turn. A model that keeps many wake-ups pending (units in customs, say) takes
+    # a moment for each when it learns of it, queues a wake-up only for those that could
+    # change a decision, and asks whether the others have passed when it next looks.
+    # Decisions then happen at the times, and in the order, of one event per wake-up.
+
+    def moment(self, t: float) -> Moment:
+        """The place an event scheduled now for time ``t`` (hours) would take: after
+        every event already due at ``t``."""
+        eid = self.eid
+        self.eid = eid + 1
+        return (t, eid)
+
+    def has_passed(self, moment: Moment) -> bool:
+        """Whether a wake-up at ``moment`` would have run before the event running now."""
+        now, priority, eid, _ = self.active()
+        t, turn = moment
+        return t < now or (t == now and (NORMAL, turn) < (priority, eid))
+
+    def wake_at(self, moment: Moment, fn: Callable[[Call], object], arg: Any = None) -> None:
+        """Run ``fn(call)`` (``call.arg`` = ``arg``) at exactly ``moment``."""
+        self.push(moment[0], (NORMAL, moment[1], make_call(fn, arg)))
 
     def _queue_stop(self, at: float) -> _StopAt:
         stop = _StopAt()

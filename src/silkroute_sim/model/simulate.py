@@ -17,8 +17,9 @@ from silkroute_sim.engine.rng import Streams
 from silkroute_sim.model.cargo import service_map
 from silkroute_sim.model.corridor import Corridor
 from silkroute_sim.model.demand import Demand
+from silkroute_sim.model.dispatch import Dispatcher
 from silkroute_sim.model.disruptions import DisruptionLog, install
-from silkroute_sim.model.hub import Dispatcher, Hub
+from silkroute_sim.model.hub import Hub
 from silkroute_sim.model.network import build_graph
 from silkroute_sim.model.records import RunRecords
 

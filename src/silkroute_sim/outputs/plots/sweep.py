@@ -13,16 +13,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from silkroute_sim.outputs.plots.run import COLORS, _plt, _save
-
-if TYPE_CHECKING:
-    from silkroute_sim.experiments.sweep import SweepPlan, SweepResults
 
 MAX_LINES = 10
 DEMAND_PATH = "demand.tonnes_per_day"
@@ -186,12 +184,23 @@ def _fmt_tick(value: Any) -> str:
     return str(value)
 
 
-def sweep_plots(plan: SweepPlan, results: SweepResults, folder: Path) -> list[Path]:
-    """Write every sweep figure into ``folder``; returns their paths."""
-    points = results.points.copy()
-    params = plan.param_paths
-    kpis = [k for k in results.kpis if k not in NOT_PLOTTED]
-    units = dict(results.units)
+def sweep_plots(
+    points: pd.DataFrame,
+    params: Sequence[str],
+    kpis: Sequence[str],
+    units: Mapping[str, str],
+    design: str,
+    folder: Path,
+) -> list[Path]:
+    """Write every sweep figure into ``folder``; returns their paths.
+
+    ``points`` is the sweep's points table (points.csv: the parameter columns ``params``,
+    ``saturated_share`` and ``<kpi>_mean``, ``_ci_low``, ``_ci_high`` for each of ``kpis``),
+    ``units`` the KPIs' units and ``design`` ``grid``, ``zip`` or ``lhs``."""
+    points = points.copy()
+    params = list(params)
+    kpis = [k for k in kpis if k not in NOT_PLOTTED]
+    units = dict(units)
     if "saturated_share" in points and bool((points["saturated_share"] > 0).any()):
         points["saturated_share_mean"] = points["saturated_share"]
         points["saturated_share_ci_low"] = np.nan
@@ -208,8 +217,8 @@ def sweep_plots(plan: SweepPlan, results: SweepResults, folder: Path) -> list[Pa
         unit = units.get(kpi, "")
         for param in params:
             path = folder / f"{slug(kpi)}--{slug(param)}.png"
-            written.append(kpi_vs_parameter(points, params, param, kpi, unit, plan.design, path))
-        if plan.design == "grid" and len(params) == 2:
+            written.append(kpi_vs_parameter(points, params, param, kpi, unit, design, path))
+        if design == "grid" and len(params) == 2:
             hm = heatmap(points, params, kpi, unit, folder / f"heatmap--{slug(kpi)}.png")
             if hm is not None:
                 written.append(hm)

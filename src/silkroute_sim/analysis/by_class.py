@@ -32,7 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.model.cargo import class_specs
+from silkroute_sim.config.cargo_rules import class_specs
 from silkroute_sim.model.records import step_integrals
 from silkroute_sim.model.simulate import RunResult
 

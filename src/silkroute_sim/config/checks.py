@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
-from silkroute_sim.model.cargo import check_cargo
+from silkroute_sim.config.cargo_rules import check_cargo
 
 Problem = tuple[str, str, object]
 

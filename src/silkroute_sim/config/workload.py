@@ -100,7 +100,7 @@ def _check_heaviest_unit(cfg: ScenarioConfig) -> Problem | None:
     """A unit heavier than its train's max_tonnes could never leave: it would wait in the
     yard until the end of the run. Refused when the payload distribution says it can
     happen (bounded distributions, or max_payload_t)."""
-    from silkroute_sim.model.cargo import service_map
+    from silkroute_sim.config.cargo_rules import service_map
 
     for (cname, _), sname in service_map(cfg).items():
         cls = cfg.demand.classes[cname]

@@ -1,1 +1,2 @@
-"""The rail-freight model: hub, corridor, demand, disruptions; ``simulate(config, seed)`` (no file I/O)."""
+"""The rail-freight model: hub, corridor, demand, disruptions; ``simulate(config, seed)``
+returns a run's records (no file I/O)."""

@@ -20,11 +20,11 @@ from typing import Any, Final
 
 import numpy as np
 
+from silkroute_sim.config.cargo_rules import ClassSpec, class_specs
 from silkroute_sim.config.distributions import Exponential
 from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.engine.resources import Call, Engine
 from silkroute_sim.engine.rng import Sampler, Streams
-from silkroute_sim.model.cargo import ClassSpec, class_specs
 from silkroute_sim.model.entities import NAN, Shipment
 
 DAYS_PER_MONTH: Final = 365 / 12

@@ -16,9 +16,10 @@ from typing import Any, Final, Protocol
 
 import simpy
 
+from silkroute_sim.config.cargo_rules import EPS, wagon_capacity
 from silkroute_sim.config.schema import HybridPolicy, SchedulePolicy, ServiceConfig
 from silkroute_sim.engine.resources import Call, Engine, Moment, insort
-from silkroute_sim.model.cargo import EPS, TrainCapacity, wagon_capacity
+from silkroute_sim.model.cargo import TrainCapacity
 from silkroute_sim.model.entities import Shipment, Train
 from silkroute_sim.model.records import RunRecords
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 import simpy
 
+from silkroute_sim.config.cargo_rules import service_map
 from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.engine.resources import Engine
 from silkroute_sim.engine.rng import Streams
-from silkroute_sim.model.cargo import service_map
 from silkroute_sim.model.corridor import Corridor
 from silkroute_sim.model.demand import Demand
 from silkroute_sim.model.dispatch import Dispatcher

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 import subprocess
@@ -127,6 +128,48 @@ def test_latin_hypercube_puts_one_point_in_each_stratum(tmp_path: Path) -> None:
     assert [p.values for p in other.points] != [p.values for p in plan.points]
 
 
+def test_latin_hypercube_samples_the_config_distributions_stratum_by_stratum(
+    tmp_path: Path,
+) -> None:
+    """Each value's distribution function lands in its own 1/n stratum: the inverse of the
+    config's triangular, its normal truncated at 0, and the sweep's loguniform."""
+    from statistics import NormalDist
+
+    n = 16
+    params = {
+        "demand.tonnes_per_day": {"dist": "triangular", "low": 40, "mode": 60, "high": 120},
+        "hub.yard.capacity_teu": {"dist": "loguniform", "low": 100, "high": 1000},
+        "hub.gate.lanes": {"dist": "integer", "low": 1, "high": 4},
+        "hub.cranes.move_time": {"dist": "normal", "mean": 0.1, "sd": 0.08},
+    }
+    spec = tiny_spec(tmp_path, design={"kind": "lhs", "n": n}, parameters=params, reps=1)
+    plan = plan_sweep(spec)
+    assert len(plan.points) == n
+
+    def triangular(x: float) -> float:
+        return (x - 40) ** 2 / (80 * 20) if x < 60 else 1 - (120 - x) ** 2 / (80 * 60)
+
+    def loguniform(x: float) -> float:
+        return math.log(x / 100) / math.log(10)
+
+    law = NormalDist(0.1, 0.08)
+    below = law.cdf(0)
+
+    def truncated_normal(x: float) -> float:
+        return (law.cdf(x) - below) / (1 - below)
+
+    for path, cdf in [
+        ("demand.tonnes_per_day", triangular),
+        ("hub.yard.capacity_teu", loguniform),
+        ("hub.cranes.move_time", truncated_normal),
+    ]:
+        values = [p.values[path] for p in plan.points]
+        assert sorted(int(cdf(v) * n) for v in values) == list(range(n)), path
+    assert all(p.values["hub.cranes.move_time"] > 0 for p in plan.points)  # truncated at 0
+    lanes = [p.values["hub.gate.lanes"] for p in plan.points]
+    assert all(lanes.count(k) == n // 4 for k in range(1, 5))
+
+
 def test_constraints_skip_points_by_path_or_short_name(tmp_path: Path) -> None:
     spec = tiny_spec(
         tmp_path,
@@ -196,6 +239,22 @@ BAD_SPECS = [
         "needs design lhs",
     ),
     ({"design": "lhs", "parameters": {"hub.cranes.count": [1, 2]}}, "design.n", "required"),
+    (
+        {
+            "design": {"kind": "lhs", "n": 2},
+            "parameters": {"demand.tonnes_per_day": {"dist": "normal", "mean": 90, "sd": 0}},
+        },
+        "parameters.demand.tonnes_per_day.sd",
+        "must be above 0",
+    ),
+    (
+        {
+            "design": {"kind": "lhs", "n": 2},
+            "parameters": {"demand.tonnes_per_day": {"dist": "uniform", "low": 90, "high": 60}},
+        },
+        "parameters.demand.tonnes_per_day.high",
+        "must be above low",
+    ),
     (
         {"design": "zip", "parameters": {"hub.cranes.count": [1, 2], "hub.gate.lanes": [1]}},
         "parameters.hub.gate.lanes",

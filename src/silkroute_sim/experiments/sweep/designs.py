@@ -131,8 +131,6 @@ def _continuous_quantile(d: Any, q: float) -> float:
 def _truncated_normal_quantile(mu: float, sd: float, q: float) -> float:
     """The config's normal is truncated at 0: its quantile ``q`` is the untruncated law's
     quantile ``F(0) + q (1 - F(0))``."""
-    if sd == 0:
-        return mu
     law = statistics.NormalDist(mu, sd)
     below = law.cdf(0.0)
     return law.inv_cdf(min(max(below + q * (1 - below), _EDGE), 1 - _EDGE))

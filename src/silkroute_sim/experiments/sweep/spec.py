@@ -296,18 +296,20 @@ def _parse_dist(path: str, raw: dict[str, Any], file: str, where: str) -> Parame
         rounding = {"round": raw["round"]} if "round" in raw else {}
         digits = _validate_model(_Rounding, rounding, file, where).round
         raw = {k: v for k, v in raw.items() if k != "round"}
-    _check_order(raw, file, where)
+    _check_shape(raw, file, where)
     return Parameter(path, dist=_validate_model(model, raw, file, where), digits=digits)
 
 
-def _check_order(raw: dict[str, Any], file: str, where: str) -> None:
-    """``low < high`` and ``low <= mode <= high``, named by key (before the models' checks,
-    whose messages name no key)."""
-    numbers = {k: v for k, v in raw.items() if k in ("low", "mode", "high")}
+def _check_shape(raw: dict[str, Any], file: str, where: str) -> None:
+    """``low < high``, ``low <= mode <= high`` and ``sd > 0`` (a design needs a spread),
+    named by key (before the models' checks, whose messages name no key)."""
+    numbers = {k: v for k, v in raw.items() if k in ("low", "mode", "high", "sd")}
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers.values()):
         return  # the model reports the value that is not a number
     low, high = numbers.get("low"), numbers.get("high")
-    mode = numbers.get("mode")
+    mode, sd = numbers.get("mode"), numbers.get("sd")
+    if sd is not None and sd <= 0:
+        raise ConfigError(file, f"{where}.sd", "must be above 0", sd, has_value=True)
     if low is not None and high is not None and high <= low:
         raise ConfigError(file, f"{where}.high", "must be above low", high, has_value=True)
     if mode is not None and low is not None and high is not None and not low <= mode <= high:

@@ -15,7 +15,7 @@ from silkroute_sim.analysis.stats import mean_ci
 from silkroute_sim.analysis.tables import Tables, kpis
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, validate_config
-from silkroute_sim.model.disruptions import UnitPool
+from silkroute_sim.engine.pools import UnitPool
 from silkroute_sim.model.simulate import RunResult, simulate
 from silkroute_sim.outputs.run_folder import write_run
 

@@ -26,7 +26,8 @@ import silkroute_sim.model.simulate as simulate_module
 from silkroute_sim.analysis.tables import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.buildinfo import compiled_modules
 from silkroute_sim.config.loader import load_config, validate_config
-from silkroute_sim.engine.resources import Clock, Engine, FastPool, HeapClock, SlotClock, call_at
+from silkroute_sim.engine.pools import FastPool
+from silkroute_sim.engine.resources import Clock, Engine, HeapClock, SlotClock, call_at
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw

@@ -1,1 +1,2 @@
-"""The event loop and its model-facing API (SimPy underneath), pools, named random streams. Knows nothing of rail."""
+"""The event loop and its model-facing API (SimPy underneath), pools and containers,
+named random streams. Knows nothing of rail."""

@@ -19,18 +19,14 @@ schedules a callback on the SimPy engine without building a ``Timeout`` or a pro
 from __future__ import annotations
 
 import bisect
-import contextlib
 import heapq
 from abc import ABC, abstractmethod
-from collections import deque
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Final
 
 import simpy
 import simpy.events
 from simpy.core import EmptySchedule, EventPriority, Infinity, StopSimulation
-from simpy.events import PENDING
 
 #: the event loop's constants and library functions are ``Final``: the compiled build
 #: reads them as C statics (literals: as constants) instead of looking them up in the
@@ -45,8 +41,6 @@ if (URGENT, NORMAL) != (simpy.events.URGENT, simpy.events.NORMAL):  # pragma: no
 
 #: a place in the order events run in: (time in hours, turn); see :meth:`Clock.moment`
 Moment = tuple[float, int]
-#: a pool job: called with (token to release the unit with, whether it had to wait)
-Job = Callable[[Any, bool], None]
 
 
 class Call:
@@ -629,153 +623,3 @@ class Engine(simpy.Environment):
         if at <= self.clock.now:
             raise ValueError(f"until ({at}) must be greater than the current simulation time")
         return self.clock.run(self, at)
-
-
-class Grant(simpy.Event):
-    """A request for one unit of a :class:`FastPool`; use it as ``with pool.request()
-    as req: yield req``. Leaving the block releases the unit (or withdraws the request)."""
-
-    __slots__ = ("granted", "pool")
-
-    def __init__(self, env: simpy.Environment, pool: FastPool) -> None:
-        self.env = env
-        self.pool = pool
-        self.granted = False
-        self._value = PENDING
-        self.callbacks = []
-
-    def __enter__(self) -> Grant:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.pool.release(self)
-
-
-class FastPool:
-    """``capacity`` identical units (gate lanes, cranes, tracks) served FIFO."""
-
-    __slots__ = ("_env", "capacity", "count", "queue")
-
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
-        self._env = env
-        self.capacity = capacity
-        self.count = 0  # units in use
-        self.queue: deque[Grant | Job] = deque()
-
-    def acquire(self, job: Job) -> bool:
-        """Run ``job(None, waited)`` once a unit is free; True if it ran at once."""
-        if self.count < self.capacity:
-            self.count += 1
-            job(None, False)
-            return True
-        self.queue.append(job)
-        return False
-
-    def release_unit(self, token: Any = None) -> None:
-        """Give back a unit taken by :meth:`acquire`: the next in line gets it now."""
-        if self.queue:
-            self._hand_over(self.queue.popleft())
-        else:
-            self.count -= 1
-
-    @staticmethod
-    def _hand_over(nxt: Grant | Job) -> None:
-        if type(nxt) is Grant:
-            nxt.granted = True
-            nxt.succeed()  # a process resumes (one engine event, as in SimPy)
-        else:
-            nxt(None, True)  # type: ignore[operator]  # a job: runs now
-
-    def request(self) -> Grant:
-        req = Grant(self._env, self)
-        if self.count < self.capacity:
-            self.count += 1
-            req.granted = True
-            req._ok = True
-            req._value = None
-            req.callbacks = None  # type: ignore[assignment]  # processed: requester goes on
-        else:
-            self.queue.append(req)
-        return req
-
-    def release(self, req: Grant) -> None:
-        if not req.granted:  # withdrawn while waiting (e.g. an interrupt)
-            with contextlib.suppress(ValueError):
-                self.queue.remove(req)
-            return
-        req.granted = False
-        self.release_unit()  # the unit passes straight to the next in line
-
-
-class _Put(simpy.Event):
-    __slots__ = ("amount",)
-
-    def __init__(self, env: simpy.Environment, amount: float) -> None:
-        self.env = env
-        self.amount = amount
-        self._value = PENDING
-        self.callbacks = []
-
-
-class _Reserve:
-    """A job waiting in a container's put queue."""
-
-    __slots__ = ("amount", "job")
-
-    def __init__(self, amount: float, job: Callable[[], None]) -> None:
-        self.amount = amount
-        self.job = job
-
-
-class FastContainer:
-    """A level with a capacity (the yard, in TEU). ``put`` waits (FIFO) until it fits;
-    ``get`` is immediate and is only used for amounts reserved by an earlier put."""
-
-    __slots__ = ("_env", "_level", "capacity", "queue")
-
-    def __init__(self, env: simpy.Environment, capacity: float) -> None:
-        self._env = env
-        self.capacity = capacity
-        self._level = 0.0
-        self.queue: deque[_Put | _Reserve] = deque()
-
-    @property
-    def level(self) -> float:
-        return self._level
-
-    def put(self, amount: float) -> _Put:
-        event = _Put(self._env, amount)
-        if not self.queue and self._level + amount <= self.capacity:
-            self._level += amount
-            event._ok = True
-            event._value = None
-            event.callbacks = None  # type: ignore[assignment]
-        else:
-            self.queue.append(event)
-        return event
-
-    def reserve(self, amount: float, job: Callable[[], None]) -> None:
-        """Run ``job()`` once ``amount`` is put (now if it fits and nobody waits)."""
-        if not self.queue and self._level + amount <= self.capacity:
-            self._level += amount
-            job()
-        else:
-            self.queue.append(_Reserve(amount, job))
-
-    def get(self, amount: float) -> None:
-        if amount > self._level + 1e-9:
-            raise RuntimeError(f"yard get of {amount} TEU with only {self._level} TEU inside")
-        self._level -= amount
-        queue = self.queue
-        while queue and self._level + queue[0].amount <= self.capacity:
-            waiting = queue.popleft()
-            self._level += waiting.amount
-            if type(waiting) is _Put:
-                waiting.succeed()
-            else:
-                waiting.job()  # type: ignore[union-attr]

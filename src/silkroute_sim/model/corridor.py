@@ -26,15 +26,17 @@ import simpy
 
 from silkroute_sim.config.distributions import Exponential, Gamma
 from silkroute_sim.config.schema import BackgroundStreamConfig, ScenarioConfig
-from silkroute_sim.engine.resources import URGENT, Call, Engine, FastPool
+from silkroute_sim.engine.pools import FastPool, UnitPool, make_pool
+from silkroute_sim.engine.resources import URGENT, Call, Engine
 from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.hub import Hub, WorkFn
 from silkroute_sim.model.network import expected_processing_h, shortest_path
 from silkroute_sim.model.records import LevelMonitor, RunRecords
 
 if TYPE_CHECKING:
-    from silkroute_sim.model.disruptions import RouteGuard, UnitPool
+    from silkroute_sim.model.disruptions import RouteGuard
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -60,6 +62,7 @@ class NodeState:
         cfg: ScenarioConfig,
         streams: Streams,
         records: RunRecords,
+        touched: DisruptedResources,
     ) -> None:
         node = cfg.corridor.nodes[name]
         self.name = name
@@ -68,8 +71,7 @@ class NodeState:
         proc = node.processing
         self.has_processing = proc is not None
         self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
-        # a lean pool, or an adjustable one under disruptions (typed as the pair: the
-        # compiled build calls a lean pool's methods directly)
+        # a lean pool, or an adjustable one where disruptions touch the node
         self.tracks: FastPool | UnitPool | None = None
         self.headway_h = 0.0
         self.next_slot_h = 0.0  # the earliest start of processing (daily capacity)
@@ -84,7 +86,15 @@ class NodeState:
         self.time_factor = 1.0
         self.work: WorkFn | None = None
         if proc is not None:
-            self.tracks = FastPool(env, proc.tracks)
+            pool = make_pool(
+                env,
+                proc.tracks,
+                adjustable=name in touched.nodes,
+                resume=touched.resume.get(name, True),
+            )
+            self.tracks = pool
+            if name in touched.broken_nodes and isinstance(pool, UnitPool):
+                self.work = pool.work
             self.track_count = proc.tracks
             self.headway_h = 24.0 / proc.trains_per_day if proc.trains_per_day else 0.0
             self.queue = records.monitor(f"queue:{name}", "trains")
@@ -146,7 +156,10 @@ class Corridor:
         self.records = records
         self.hub = hub
         self.streams = streams
-        self.nodes = {name: NodeState(env, name, cfg, streams, records) for name in graph.nodes}
+        touched = DisruptedResources.of(cfg)
+        self.nodes = {
+            name: NodeState(env, name, cfg, streams, records, touched) for name in graph.nodes
+        }
         self.edges = {
             (u, v): EdgeState(d["km"], d["run_h"], d["line_capacity"])
             for u, v, d in graph.edges(data=True)

@@ -44,8 +44,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import simpy
-from simpy.resources.container import ContainerPut
-from simpy.resources.resource import Release, Request
 
 from silkroute_sim.config.distributions import Exponential
 from silkroute_sim.config.schema import (
@@ -55,7 +53,7 @@ from silkroute_sim.config.schema import (
     ScheduledDisruption,
     WeatherDisruption,
 )
-from silkroute_sim.engine.resources import FastPool, Job
+from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.network import shortest_path
 from silkroute_sim.model.records import LevelMonitor, RunRecords
@@ -98,142 +96,6 @@ class DisruptionLog:
 
 
 # --------------------------------------------------------------------------- resources
-
-
-class UnitPool(simpy.Resource):
-    """A FIFO pool of identical units (cranes, tracks, lanes) whose number in service can
-    change while units are held, and whose units can break down one by one.
-
-    ``limit`` is the number of units in service; a cut below the number in use takes
-    units out as they are released. Each unit has an identity so a breakdown hits one
-    unit: if it is idle it leaves the pool until repaired; if it is working, the holder
-    (inside :meth:`work`) stops until the repair and then resumes or redoes its task.
-    """
-
-    def __init__(self, env: simpy.Environment, units: int, *, resume: bool = True) -> None:
-        super().__init__(env, units)
-        self.units = units
-        self.limit = units
-        self.resume = resume
-        self.free: list[int] = list(range(units - 1, -1, -1))
-        self.unit_of: dict[simpy.Event, int] = {}
-        self.held_by: list[Request | None] = [None] * units
-        self.down: list[bool] = [False] * units
-        self.repaired: list[simpy.Event | None] = [None] * units
-        self.working: list[simpy.Process | None] = [None] * units
-
-    @property
-    def capacity(self) -> int:
-        return self.limit
-
-    def set_limit(self, limit: int) -> None:
-        raised = limit > self.limit
-        self.limit = limit
-        if raised:
-            self._trigger_put(None)
-
-    def acquire(self, job: Job) -> bool:
-        """:meth:`FastPool.acquire` on this pool: ``job(request, waited)`` runs when the
-        request is granted; the request is the token for :meth:`release_unit`."""
-        req = self.request()
-        waited = not req.triggered
-        req.callbacks.append(lambda _event: job(req, waited))
-        return not waited
-
-    def release_unit(self, token: Any) -> None:
-        self.release(token)
-
-    def _do_put(self, event: Request) -> bool | None:  # type: ignore[override]
-        if len(self.users) < self.limit and self.free:
-            unit = self.free.pop()
-            self.unit_of[event] = unit
-            self.held_by[unit] = event
-            self.users.append(event)
-            event.usage_since = self._env.now
-            event.succeed()
-            return True  # FIFO: keep granting while units are free
-        return None
-
-    def _do_get(self, event: Release) -> None:
-        request = event.request
-        if isinstance(request, Request) and request in self.unit_of:
-            self.users.remove(request)
-            unit = self.unit_of.pop(request)
-            self.held_by[unit] = None
-            if not self.down[unit]:
-                self.free.append(unit)
-        event.succeed()
-
-    # -------------------------------------------------------------- breakdowns
-
-    def fail(self, unit: int) -> None:
-        self.down[unit] = True
-        self.repaired[unit] = self._env.event()
-        if self.held_by[unit] is None:
-            self.free.remove(unit)
-        else:
-            worker = self.working[unit]
-            if worker is not None:
-                worker.interrupt("breakdown")
-
-    def repair(self, unit: int) -> None:
-        self.down[unit] = False
-        repaired = self.repaired[unit]
-        self.repaired[unit] = None
-        if repaired is not None:
-            repaired.succeed()
-        if self.held_by[unit] is None:
-            self.free.append(unit)
-            self._trigger_put(None)
-
-    def work(self, request: simpy.Event, duration_h: float) -> Generator[simpy.Event, Any, float]:
-        """Work ``duration_h`` on the unit granted to ``request``; returns the hours lost
-        to breakdowns."""
-        env = self._env
-        unit = self.unit_of[request]
-        started = env.now
-        remaining = duration_h
-        while True:
-            repaired = self.repaired[unit]
-            if repaired is not None:
-                yield repaired
-            self.working[unit] = env.active_process
-            began = env.now
-            try:
-                yield env.timeout(remaining)
-            except simpy.Interrupt:
-                self.working[unit] = None
-                remaining = remaining - (env.now - began) if self.resume else duration_h
-                continue
-            self.working[unit] = None
-            return env.now - started - duration_h
-
-
-class AdjustableContainer(simpy.Container):
-    """A container (the yard, in TEU) whose usable capacity can be cut and restored.
-    Nothing already inside is removed; puts wait until they fit under the limit."""
-
-    def __init__(self, env: simpy.Environment, capacity: float) -> None:
-        super().__init__(env, capacity=capacity, init=0)
-        self.limit = capacity
-
-    def set_limit(self, limit: float) -> None:
-        raised = limit > self.limit
-        self.limit = limit
-        if raised:
-            self._trigger_put(None)
-
-    def reserve(self, amount: float, job: Callable[[], None]) -> None:
-        """:meth:`FastContainer.reserve` on this container."""
-        put = self.put(amount)
-        put.callbacks.append(lambda _event: job())
-
-    def _do_put(self, event: ContainerPut) -> bool | None:
-        if self.limit - self._level >= event.amount:
-            self._level += event.amount
-            event.succeed()
-            return True
-        return None
 
 
 # --------------------------------------------------------------------------- composition
@@ -574,9 +436,6 @@ class Disruptions:
         self.controls: dict[str, Control] = {}
         section = cfg.disruptions
         effects: list[DisruptionEffect] = [*section.scheduled, *section.random.weather]
-        broken_nodes = {b.node for b in section.random.breakdowns if b.node is not None}
-        crane_breakdowns = any(b.hub == "cranes" for b in section.random.breakdowns)
-        self._swap_resources(effects, broken_nodes, crane_breakdowns, section.random.breakdowns)
         for spec in effects:  # capture every target's base values before any effect
             self.control(spec)
         corridor.guard = self.guard
@@ -596,37 +455,6 @@ class Disruptions:
             self._start_breakdowns(breakdown)
 
     # -------------------------------------------------------------- set-up
-
-    def _swap_resources(
-        self,
-        effects: list[DisruptionEffect],
-        broken_nodes: set[str],
-        crane_breakdowns: bool,
-        breakdowns: list[BreakdownConfig],
-    ) -> None:
-        """Replace the resources that disruptions touch with adjustable ones (before the
-        run starts, so nothing is held yet)."""
-        env, hub = self.env, self.hub
-        resume = {b.node or "hub.cranes": b.on_repair == "resume" for b in breakdowns}
-        hub_targets = {e.hub for e in effects if e.hub is not None}
-        if "cranes" in hub_targets or crane_breakdowns:
-            hub.cranes = UnitPool(env, hub.crane_count, resume=resume.get("hub.cranes", True))
-            if crane_breakdowns:
-                hub.crane_work = hub.cranes.work
-        if "gate" in hub_targets:
-            hub.gate = UnitPool(env, int(hub.gate.capacity))
-        if "loading_tracks" in hub_targets:
-            hub.tracks = UnitPool(env, int(hub.tracks.capacity))
-        if "yard" in hub_targets:
-            hub.yard = AdjustableContainer(env, hub.yard.capacity)
-        nodes = {e.node for e in effects if e.node is not None} | broken_nodes
-        for name in nodes:
-            state = self.corridor.nodes[name]
-            if state.tracks is not None:
-                pool = UnitPool(env, state.track_count, resume=resume.get(name, True))
-                state.tracks = pool
-                if name in broken_nodes:
-                    state.work = pool.work
 
     def control(self, spec: DisruptionEffect) -> Control:
         key = spec.target_label()

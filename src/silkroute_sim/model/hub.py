@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import simpy
 
@@ -27,21 +27,25 @@ from silkroute_sim.config.schema import (
     CustomsConfig,
     ScenarioConfig,
 )
+from silkroute_sim.engine.pools import (
+    AdjustableContainer,
+    FastContainer,
+    FastPool,
+    UnitPool,
+    make_container,
+    make_pool,
+)
 from silkroute_sim.engine.resources import (
     Call,
     Engine,
-    FastContainer,
-    FastPool,
 )
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.dispatch import Dispatcher
+from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Shipment, Train
 from silkroute_sim.model.inbound import Inbound
 from silkroute_sim.model.records import LevelMonitor, RunRecords
 from silkroute_sim.model.vehicles import Compound, ramp_loaders
-
-if TYPE_CHECKING:  # disruptions swap these in (and import this module)
-    from silkroute_sim.model.disruptions import AdjustableContainer, UnitPool
 
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
@@ -78,14 +82,24 @@ class Hub:
         self.clock = env.clock
         self.node = hub.node
         self.records = records
-        # lean FIFO pools; disruptions swap in adjustable ones where they need them
-        # typed as the pair of kinds they can be: the compiled build then calls a lean
-        # pool's methods directly (a union dispatches on the type), others as Python does
-        self.gate: FastPool | UnitPool = FastPool(env, hub.gate.lanes)
-        self.cranes: FastPool | UnitPool = FastPool(env, hub.cranes.count)
+        # lean FIFO pools, adjustable ones where the run's disruptions touch them
+        touched = DisruptedResources.of(cfg)
+        self.gate: FastPool | UnitPool = make_pool(
+            env, hub.gate.lanes, adjustable="gate" in touched.hub
+        )
+        self.cranes: FastPool | UnitPool = make_pool(
+            env,
+            hub.cranes.count,
+            adjustable="cranes" in touched.hub,
+            resume=touched.resume.get("hub.cranes", True),
+        )
         self.crane_count = hub.cranes.count
-        self.yard: FastContainer | AdjustableContainer = FastContainer(env, hub.yard.capacity_teu)
-        self.tracks: FastPool | UnitPool = FastPool(env, hub.loading.tracks)
+        self.yard: FastContainer | AdjustableContainer = make_container(
+            env, hub.yard.capacity_teu, adjustable="yard" in touched.hub
+        )
+        self.tracks: FastPool | UnitPool = make_pool(
+            env, hub.loading.tracks, adjustable="loading_tracks" in touched.hub
+        )
         self.use_cranes = hub.loading.use_cranes
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)
@@ -111,7 +125,10 @@ class Hub:
         self.gate_time_factor = 1.0
         self.move_time_factor = 1.0
         self.formation_time_factor = 1.0
-        self.crane_work: WorkFn | None = None  # crane moves that breakdowns can interrupt
+        # crane moves that breakdowns can interrupt
+        self.crane_work: WorkFn | None = None
+        if touched.crane_breakdowns and isinstance(self.cranes, UnitPool):
+            self.crane_work = self.cranes.work
         self.departure_hold: Callable[[Train], Proc] | None = None  # waits out closures
         # cargo classes: wagon types, the vehicle compound, inbound trains
         self.wagon_types = cfg.wagon_types

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from silkroute_sim.config.schema import CompoundConfig, ScenarioConfig
-from silkroute_sim.engine.resources import FastContainer, FastPool
+from silkroute_sim.engine.pools import FastContainer, FastPool
 from silkroute_sim.engine.rng import Streams
 from silkroute_sim.model.entities import Shipment
 from silkroute_sim.model.records import RunRecords

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import silkroute_sim.experiments.verify as v
-from silkroute_sim.model.records import LevelMonitor
+from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.engine.monitors import LevelMonitor
 
 # ----------------------------------------------------------------- the quick suite, end to end
 
@@ -103,11 +104,11 @@ def test_little_and_exact_checks_agree_to_rounding(quick_rows: list[dict[str, st
             assert abs(_f(row, "estimate") - _f(row, "target")) <= _f(row, "tolerance") + 1e-12
 
 
-def test_validation_table_covers_the_facts_and_explains_every_miss(
+def test_published_table_covers_the_facts_and_explains_every_miss(
     quick_rows: list[dict[str, str]],
 ) -> None:
-    rows = {r["name"]: r for r in quick_rows if r["group"] == "validation"}
-    assert set(rows) == {t.name for t in v.TARGETS}
+    rows = {r["name"]: r for r in quick_rows if r["group"] == "published"}
+    assert set(rows) == {t.name for t in v.load_targets()}
     for name in ("hub_handled", "urumqi_trains", "transit_duisburg", "gc_dostyk", "gc_altynkol"):
         assert name in rows
     for row in rows.values():
@@ -126,7 +127,7 @@ def test_validation_table_covers_the_facts_and_explains_every_miss(
 def test_report_shows_the_table(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     _, out = quick_run
     text = (out / "verify.md").read_text(encoding="utf-8")
-    for heading in ("Analytic verification", "Little's law", "Exact checks", "Validation"):
+    for heading in ("Analytic verification", "Little's law", "Exact checks", "Published figures"):
         assert heading in text
     assert "Bonferroni" in text
     if importlib.util.find_spec("silkroute_sim.outputs.report") is not None:
@@ -195,10 +196,55 @@ def _target(**kw: Any) -> v.Target:
         ([math.nan, math.nan], {"explain_missing": "not modelled"}, v.EXPLAINED),
     ],
 )
-def test_validation_status(values: list[float], kw: dict[str, Any], status: str) -> None:
-    check = v.validation_check(_target(**kw), [{"m": x} for x in values], None)
+def test_published_status(values: list[float], kw: dict[str, Any], status: str) -> None:
+    check = v.published_check(_target(**kw), [{"m": x} for x in values], None)
     assert check.status == status
     assert check.passed == (status != v.FAIL)
+
+
+def test_published_targets_file() -> None:
+    """The data file shipped in the package: every figure cited, inside its own band,
+    measured by a named metric, and any declared reason filled in from the shared texts."""
+    targets = v.load_targets()
+    assert len(targets) >= 20
+    assert len({t.name for t in targets}) == len(targets)
+    for t in targets:
+        assert t.source.startswith("corridor-facts.md §"), t
+        assert t.low <= t.value <= t.high, t
+        assert t.metric and t.unit and t.band, t
+        for text in (t.title, t.source, t.band, t.explain_below, t.explain_above):
+            assert "{" not in text and "}" not in text, t
+    by_name = {t.name: t for t in targets}
+    hub = by_name["hub_handled"]
+    assert (hub.value, hub.low, hub.high) == (3600, pytest.approx(3420), pytest.approx(3780))
+    assert by_name["count_dostyk"].explain_below.startswith("the baseline models westbound")
+
+
+def test_published_targets_reject_a_bad_entry() -> None:
+    data: dict[str, Any] = {
+        "facts": "f.md",
+        "texts": {"why": "a reason"},
+        "targets": [
+            dict(
+                name="t",
+                title="t",
+                metric="m",
+                unit="u",
+                value=10,
+                within=0.1,
+                source="{facts}",
+                band="b",
+                explain_below="{why}; more",
+            ),
+        ],
+    }
+    (target,) = v.targets_from_data(data)
+    assert (target.low, target.high) == (pytest.approx(9.0), pytest.approx(11.0))
+    assert target.source == "f.md"
+    assert target.explain_below == "a reason; more"
+    data["targets"][0]["wihtin"] = 0.2
+    with pytest.raises(ValueError, match="unknown fields wihtin"):
+        v.targets_from_data(data)
 
 
 # ----------------------------------------------------------------- Little's law helpers
@@ -297,7 +343,11 @@ def test_plan_parts() -> None:
     plan = v.make_plan(True)
     kinds = {t.kind for t in v.plan_tasks(plan, 1, "verification")}
     assert kinds == {"queue", "deterministic"}
-    assert {t.kind for t in v.plan_tasks(plan, 1, "validation")} == {"baseline"}
+    assert {t.kind for t in v.plan_tasks(plan, 1, "published")} == {"baseline"}
+    # the group's former name, still passed by `--only validation`
+    assert v.plan_tasks(plan, 1, "validation") == v.plan_tasks(plan, 1, "published")
+    with pytest.raises(SilkrouteError, match="part must be one of"):
+        v.plan_tasks(plan, 1, "everything")
     full = v.make_plan(False)
     assert full.reps > plan.reps and len(full.cases) > len(plan.cases)
     assert all(f.precision <= q.precision for f, q in zip(full.cases, plan.cases, strict=False))

@@ -624,7 +624,7 @@ def test_a_runs_records_go_with_its_result_not_with_the_model_cycles() -> None:
 
 
 def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() -> None:
-    from silkroute_sim.model.records import LevelMonitor
+    from silkroute_sim.engine.monitors import LevelMonitor
 
     live = LevelMonitor("yard_teu", "TEU")
     for t, change in ((1.0, 2.0), (1.0, 1.0), (3.0, -2.0)):
@@ -701,7 +701,7 @@ def _step_series(t0: float, level0: float, changes: list[tuple[float, float]]) -
 def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
     import numpy as np
 
-    from silkroute_sim.model.records import LevelMonitor
+    from silkroute_sim.engine.monitors import LevelMonitor
 
     rng = random.Random(7)
     monitor = LevelMonitor("q", "units")
@@ -731,7 +731,7 @@ def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
 
 
 def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
-    from silkroute_sim.model.records import LevelMonitor
+    from silkroute_sim.engine.monitors import LevelMonitor
 
     monitor = LevelMonitor("q", "units")
     monitor.add(1.0, 2)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.config.cargo_rules import class_specs
-from silkroute_sim.model.records import step_integrals
+from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan

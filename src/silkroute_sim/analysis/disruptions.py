@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.engine.monitors import LevelMonitor, step_integrals
 from silkroute_sim.model.disruptions import DisruptionWindow
-from silkroute_sim.model.records import LevelMonitor, step_integrals
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan

@@ -22,8 +22,8 @@ from silkroute_sim.analysis.by_class import (
     shipment_class_columns,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
+from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.network import route_km
-from silkroute_sim.model.records import step_integrals
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan

@@ -26,14 +26,15 @@ import simpy
 
 from silkroute_sim.config.distributions import Exponential, Gamma
 from silkroute_sim.config.schema import BackgroundStreamConfig, ScenarioConfig
+from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import FastPool, UnitPool, make_pool
-from silkroute_sim.engine.resources import URGENT, Call, Engine
+from silkroute_sim.engine.resources import Call, Engine
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.hub import Hub, WorkFn
 from silkroute_sim.model.network import expected_processing_h, shortest_path
-from silkroute_sim.model.records import LevelMonitor, RunRecords
+from silkroute_sim.model.records import RunRecords
 
 if TYPE_CHECKING:
     from silkroute_sim.model.disruptions import RouteGuard
@@ -131,9 +132,7 @@ class EdgeState:
 
 
 #: trains run along the corridor as callback chains where nothing can stop them (False:
-#: as SimPy processes, the reference the tests compare with). A module setting, read
-#: when a corridor is made (in the compiled build, a patched class attribute would not
-#: reach compiled code)
+#: as SimPy processes, the reference the tests compare with); read when a corridor is made
 CALLBACK_CHAINS = True
 
 
@@ -194,9 +193,7 @@ class Corridor:
     #
     # A train's steps, shared by the two ways a train moves: a SimPy process (any train
     # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
-    # where nothing can). Both take the same steps at the same times. They read the
-    # engine's clock (``clock.now``): the ``now`` property is a Python call on every read,
-    # which the compiled build pays in full.
+    # where nothing can). Both take the same steps at the same times.
 
     def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
         """Hours to wait for the next slot of an edge (its line headway: entries) or a
@@ -367,7 +364,7 @@ class Corridor:
                     {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
                 ),
             )
-        self.clock.at(0.0, _BackgroundSource, (self, name, stream, gap), priority=URGENT)
+        self.clock.start(_BackgroundSource, (self, name, stream, gap))
 
     def run_background(self, train: Train, route: list[str]) -> Proc:
         """A background train as a process (while disruptions may stop it)."""

@@ -53,10 +53,11 @@ from silkroute_sim.config.schema import (
     ScheduledDisruption,
     WeatherDisruption,
 )
+from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.network import shortest_path
-from silkroute_sim.model.records import LevelMonitor, RunRecords
+from silkroute_sim.model.records import RunRecords
 
 if TYPE_CHECKING:
     from silkroute_sim.model.corridor import Corridor, EdgeState, NodeState

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-#: ``Final`` (here and in the other modules the event loop runs): the compiled build
-#: reads it as a C static instead of looking it up in the module's dict
+#: the time of an event that has not happened (yet)
 NAN: Final = math.nan
 
 

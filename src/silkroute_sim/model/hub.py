@@ -27,6 +27,7 @@ from silkroute_sim.config.schema import (
     CustomsConfig,
     ScenarioConfig,
 )
+from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import (
     AdjustableContainer,
     FastContainer,
@@ -44,7 +45,7 @@ from silkroute_sim.model.dispatch import Dispatcher
 from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Shipment, Train
 from silkroute_sim.model.inbound import Inbound
-from silkroute_sim.model.records import LevelMonitor, RunRecords
+from silkroute_sim.model.records import RunRecords
 from silkroute_sim.model.vehicles import Compound, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
@@ -137,8 +138,7 @@ class Hub:
             None if hub.compound is None else Compound(env, cfg, hub.compound, streams, records)
         )
         self.inbound = None if not hub.inbound else Inbound(env, self, cfg, streams, records)
-        # the per-unit callbacks, bound once (the compiled build builds a bound method
-        # with a generic attribute look-up at every ``self.method`` it passes on)
+        # the per-unit callbacks, bound once for the whole run
         self._checked_in_cb = self._checked_in
         self._in_yard_cb = self._in_yard
         self._crane_done_cb = self._crane_done
@@ -185,7 +185,7 @@ class Hub:
 
     def _checked_in(self, call: Call) -> None:
         unit: Shipment
-        flow: UnitFlow  # typed: the compiled build reads its fields directly
+        flow: UnitFlow
         unit, flow = call.arg
         self.gate.release_unit(call.token)
         self.gate_queue.add(self.clock.now, -1)

@@ -17,7 +17,6 @@ import networkx as nx
 
 from silkroute_sim.config.schema import CorridorConfig, NodeConfig
 
-#: ``Final``: the compiled build calls them without a module-dict look-up
 heappush: Final = heapq.heappush
 heappop: Final = heapq.heappop
 
@@ -88,8 +87,7 @@ def dijkstra_path(
     else:
         cost_of = weight
     entry: dict[str, float] = node_cost or {}
-    # networkx's own dicts (node -> neighbour -> edge data), typed: the compiled build
-    # then walks them with dict operations instead of generic method calls
+    # networkx's own adjacency dicts: node -> neighbour -> edge data
     succ: dict[str, dict[str, dict[str, Any]]] = graph._adj
     dist: dict[str, float] = {}
     seen: dict[str, float] = {source: 0}

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.disruptions import windows_to_shade
+from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
 
 DPI = 130
@@ -68,8 +70,6 @@ def _shade_warmup(ax: Any, warmup_d: float) -> None:
 
 def _shade_disruptions(ax: Any, result: RunResult) -> None:
     """Shaded bands over the scheduled and weather disruption windows."""
-    from silkroute_sim.analysis.disruptions import windows_to_shade
-
     for i, (start_h, end_h, _) in enumerate(windows_to_shade(result)):
         label = "disruption" if i == 0 else None
         ax.axvspan(start_h / 24, end_h / 24, color=COLORS[1], alpha=0.15, lw=0, label=label)
@@ -187,8 +187,6 @@ def border_queues(result: RunResult, path: Path) -> Path:
     _shade_warmup(ax, result.warmup_h / 24)
     _shade_disruptions(ax, result)
     edges = np.arange(0, result.end_h + 24, 24.0)
-    from silkroute_sim.model.records import step_integrals
-
     for i, node in enumerate(nodes):
         times, levels = result.records.monitors[f"queue:{node}"].arrays()
         daily = step_integrals(times, levels, edges) / 24

@@ -1,0 +1,214 @@
+"""The KPI catalogue: what each metric of ``summary.csv`` is called, measured in, shown as,
+and which way is better.
+
+Every table and chart that shows KPIs (the CLI's tables, comparisons, sweeps, reports and
+plots) takes its labels, formats and selection from here, so a KPI is described once.
+A metric measured per node, destination, cargo class or event is named
+``<base>:<qualifier>`` (``door_to_door_d_median:Duisburg``); it shares its base's entry
+(:func:`lookup`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+Better = Literal["higher", "lower", "neither"]
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One metric: ``name`` as in ``summary.csv``, a short ``label`` for people, its
+    ``unit`` as written in ``summary.csv``, a ``fmt`` (a ``str.format`` pattern with the
+    unit people read, e.g. ``"{:.1f} h"``) and which direction is ``better``."""
+
+    name: str
+    label: str
+    unit: str
+    fmt: str
+    better: Better
+
+    def text(self, value: float | None) -> str:
+        """``value`` formatted for a table, ``—`` when there is nothing to show."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        return self.fmt.format(value)
+
+    @property
+    def scale(self) -> float:
+        """Factor for an axis: fractions are drawn in per cent."""
+        return 100.0 if self.unit == "fraction" else 1.0
+
+    @property
+    def axis_unit(self) -> str:
+        """The unit of a chart axis (``%`` for fractions)."""
+        return "%" if self.unit == "fraction" else self.unit
+
+
+#: every KPI the model measures, by base name, in the order of ``summary.csv``
+CATALOGUE: dict[str, KPI] = {
+    k.name: k
+    for k in (
+        # hub throughput and trains
+        KPI("demand_t_per_day", "demand", "t/day", "{:,.0f} t/day", "neither"),
+        KPI("dispatched_t_per_day", "dispatched", "t/day", "{:,.0f} t/day", "higher"),
+        KPI("delivered_t_per_day", "delivered", "t/day", "{:,.0f} t/day", "higher"),
+        KPI(
+            "trains_dispatched_per_day", "trains dispatched", "trains/day", "{:.2f} /day", "neither"
+        ),
+        KPI("train_load_factor_mean", "train load factor", "fraction", "{:.1%}", "higher"),
+        KPI("train_tonnes_mean", "train tonnes (mean)", "t", "{:,.0f} t", "higher"),
+        # the hub
+        KPI("hub_dwell_h_mean", "hub dwell (mean)", "h", "{:.1f} h", "lower"),
+        KPI("hub_dwell_h_p95", "hub dwell (p95)", "h", "{:.1f} h", "lower"),
+        KPI("yard_teu_mean", "yard (mean)", "TEU", "{:,.0f} TEU", "lower"),
+        KPI("yard_teu_max", "yard (max)", "TEU", "{:,.0f} TEU", "lower"),
+        KPI("gate_queue_mean", "gate queue (mean)", "trucks", "{:.1f} trucks", "lower"),
+        KPI("crane_utilisation", "crane utilisation", "fraction", "{:.1%}", "neither"),
+        KPI(
+            "loading_tracks_busy_mean", "loading tracks busy", "tracks", "{:.2f} tracks", "neither"
+        ),
+        # door to door, per destination too, and its legs
+        KPI("door_to_door_d_mean", "door to door (mean)", "d", "{:.1f} d", "lower"),
+        KPI("door_to_door_d_median", "door to door (median)", "d", "{:.1f} d", "lower"),
+        KPI("door_to_door_d_p90", "door to door (p90)", "d", "{:.1f} d", "lower"),
+        KPI("hub_dwell_d_mean", "hub dwell leg (mean)", "d", "{:.2f} d", "lower"),
+        KPI("rail_running_d_mean", "rail running leg (mean)", "d", "{:.2f} d", "lower"),
+        KPI("corridor_nodes_d_mean", "corridor nodes leg (mean)", "d", "{:.2f} d", "lower"),
+        KPI("terminal_dwell_d_mean", "terminal dwell leg (mean)", "d", "{:.2f} d", "lower"),
+        # border crossings (per node)
+        KPI("border_wait_h_mean", "border wait (mean)", "h", "{:.1f} h", "lower"),
+        KPI("border_queue_mean", "border queue (mean)", "trains", "{:.2f} trains", "lower"),
+        KPI("trains_per_day", "trains at the border", "trains/day", "{:.2f} /day", "neither"),
+        KPI("urumqi_trains_per_day", "Urumqi trains", "trains/day", "{:.2f} /day", "neither"),
+        # the ledger
+        KPI("backlog_t_end", "backlog at end", "t", "{:,.0f} t", "lower"),
+        KPI("conservation_error_t", "conservation error", "t", "{:.6f} t", "lower"),
+        # by cargo class (per class, class and destination, or member)
+        KPI("demand_units_per_year", "demand (units)", "units/yr", "{:,.0f} /yr", "neither"),
+        KPI("delivered_units_per_year", "delivered (units)", "units/yr", "{:,.0f} /yr", "higher"),
+        KPI("export_value_usd_per_year", "export value", "USD/yr", "{:,.0f} USD/yr", "higher"),
+        KPI("delivered_unit_share", "share of delivered units", "fraction", "{:.1%}", "neither"),
+        KPI("wagon_utilisation", "wagon utilisation", "fraction", "{:.1%}", "higher"),
+        KPI("compound_units_mean", "compound (mean)", "vehicles", "{:,.0f} vehicles", "lower"),
+        KPI("compound_units_max", "compound (max)", "vehicles", "{:,.0f} vehicles", "lower"),
+        KPI("compound_occupancy", "compound occupancy", "fraction", "{:.1%}", "lower"),
+        KPI("ramp_utilisation", "ramp utilisation", "fraction", "{:.1%}", "neither"),
+        KPI("inbound_trains_per_day", "inbound trains", "trains/day", "{:.2f} /day", "neither"),
+        KPI("inbound_boxes_per_day", "inbound boxes", "boxes/day", "{:,.0f} /day", "neither"),
+        KPI("inbound_wait_h_mean", "inbound wait (mean)", "h", "{:.1f} h", "lower"),
+        KPI("inbound_track_h_mean", "inbound time on track", "h", "{:.1f} h", "lower"),
+        KPI("inbound_yard_teu_mean", "inbound yard (mean)", "TEU", "{:,.0f} TEU", "lower"),
+        # disruptions (overall, per scheduled event or random process)
+        KPI("stranded_trains_max", "stranded trains (max)", "trains", "{:,.0f} trains", "lower"),
+        KPI("stranded_trains_mean", "stranded trains (mean)", "trains", "{:.2f} trains", "lower"),
+        KPI(
+            "stranded_background_trains_max",
+            "stranded background trains (max)",
+            "trains",
+            "{:,.0f} trains",
+            "lower",
+        ),
+        KPI("recovery_h", "recovery", "h", "{:.1f} h", "lower"),
+        KPI("recovery_h_max", "recovery (max)", "h", "{:.1f} h", "lower"),
+        KPI("system_recovery_h", "system recovery", "h", "{:.1f} h", "lower"),
+        KPI("backlog_t_max", "backlog (max)", "t", "{:,.0f} t", "lower"),
+        KPI("affected_shipments", "affected boxes", "boxes", "{:,.0f} boxes", "lower"),
+        KPI("extra_door_to_door_d_mean", "extra door to door", "d", "{:.2f} d", "lower"),
+        KPI("weather_events", "weather events", "events", "{:,.0f}", "lower"),
+        KPI("weather_hours", "weather hours", "h", "{:,.0f} h", "lower"),
+        KPI("breakdown_events", "breakdowns", "events", "{:,.0f}", "lower"),
+        KPI("breakdown_hours", "breakdown hours", "h", "{:,.0f} h", "lower"),
+        KPI("cranes_down_mean", "cranes down (mean)", "cranes", "{:.2f} cranes", "lower"),
+    )
+}
+
+#: the headline KPIs: the CLI's tables of a run, replications and a comparison, and the
+#: KPIs a sweep collects when its spec names none
+HEADLINE: tuple[str, ...] = (
+    "demand_t_per_day",
+    "dispatched_t_per_day",
+    "delivered_t_per_day",
+    "trains_dispatched_per_day",
+    "train_load_factor_mean",
+    "hub_dwell_h_mean",
+    "hub_dwell_h_p95",
+    "yard_teu_mean",
+    "crane_utilisation",
+    "door_to_door_d_median",
+    "backlog_t_end",
+    "conservation_error_t",
+)
+
+#: the key indicators of a comparison's report table: the headline without the two
+#: bookkeeping rows (delivered, conservation error), with the loading tracks and the tail
+#: of door to door, which scenarios of hub capacity move most
+COMPARED: tuple[str, ...] = (
+    "demand_t_per_day",
+    "dispatched_t_per_day",
+    "trains_dispatched_per_day",
+    "train_load_factor_mean",
+    "hub_dwell_h_mean",
+    "hub_dwell_h_p95",
+    "yard_teu_mean",
+    "crane_utilisation",
+    "loading_tracks_busy_mean",
+    "door_to_door_d_median",
+    "door_to_door_d_p90",
+    "backlog_t_end",
+)
+
+#: per-node KPIs that follow :data:`COMPARED` in a comparison's report table
+COMPARED_PER_NODE: tuple[str, ...] = ("border_wait_h_mean", "urumqi_trains_per_day")
+
+#: the panels of the KPI bar chart over scenarios (two rows of four)
+CHARTED: tuple[str, ...] = (
+    "dispatched_t_per_day",
+    "trains_dispatched_per_day",
+    "train_load_factor_mean",
+    "hub_dwell_h_mean",
+    "hub_dwell_h_p95",
+    "yard_teu_mean",
+    "crane_utilisation",
+    "door_to_door_d_median",
+)
+
+#: the KPIs of the points table that ``silkroute sweep`` prints (a terminal's width)
+SWEEP_SHOWN: tuple[str, ...] = (
+    "dispatched_t_per_day",
+    "hub_dwell_h_mean",
+    "crane_utilisation",
+    "backlog_t_end",
+)
+
+
+def base_name(metric: str) -> str:
+    """``door_to_door_d_median:Duisburg`` → ``door_to_door_d_median``."""
+    return metric.split(":", 1)[0]
+
+
+def lookup(metric: str) -> KPI | None:
+    """The catalogue entry of ``metric`` or of its base (for ``<base>:<qualifier>``
+    names); None for a name the catalogue does not know."""
+    return CATALOGUE.get(base_name(metric))
+
+
+def label(metric: str) -> str:
+    """A label for people: the catalogue's, with the qualifier after it
+    (``door to door (median), Duisburg``); the metric's name when it is not catalogued."""
+    entry = lookup(metric)
+    if entry is None:
+        return metric
+    _, _, qualifier = metric.partition(":")
+    return f"{entry.label}, {qualifier.replace(':', ', ')}" if qualifier else entry.label
+
+
+def headline() -> list[KPI]:
+    """The headline KPIs' entries, in order."""
+    return [CATALOGUE[name] for name in HEADLINE]
+
+
+def entries(names: tuple[str, ...]) -> list[KPI]:
+    """The catalogue entries of ``names`` (base names), in order."""
+    return [CATALOGUE[name] for name in names]

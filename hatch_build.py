@@ -1,24 +1,27 @@
-"""The compiled build, the default: mypyc compiles the event loop's modules to C.
+"""The compiled build, opt-in: mypyc compiles the event loop's modules to C.
 
 A hatchling build hook (``[tool.hatch.build.targets.wheel.hooks.custom]`` in
-pyproject.toml) that compiles the event loop's modules to C extensions with mypyc and
-puts them in the wheel beside the Python sources (an extension module is imported before
-a source file of the same name). The modules are ``silkroute_sim.buildinfo.HOT_MODULES``,
-the one list of them. Same source, byte-identical outputs (``tests/test_compiled.py``),
-about half the time.
+pyproject.toml). ``pip install .`` builds the pure-Python wheel in seconds, with no C
+compiler; ``SILKROUTE_BUILD=compiled pip install .`` compiles the hot modules
+(``silkroute_sim.buildinfo.HOT_MODULES``, the one list of them; dotted names below the
+package) to C extensions with mypyc and puts them in the wheel beside the Python sources
+(an extension module is imported before a source file of the same name). Same source,
+byte-identical outputs (CI's ``.ci/compare_builds.py``), about half the simulation time;
+the compile takes a minute or two and needs a C compiler and Python's headers.
 
 ``SILKROUTE_BUILD`` chooses:
 
-* ``auto`` (the default): compile; where that fails (no C compiler, no Python headers),
-  build the pure-Python wheel instead, and record why in the wheel
-  (``silkroute_sim/_build.json``), so that ``silkroute --version`` and every run's
-  manifest say which build runs and why;
-* ``compiled``: compile or fail the install with mypyc's message;
-* ``pure``: do not compile (a quick install; about twice as slow to run).
+* ``pure`` (the default, also when unset): do not compile;
+* ``compiled``: compile, or fail the install with mypyc's or the compiler's message;
+* ``auto``: compile; where that fails (no C compiler, no Python headers), build the
+  pure-Python wheel instead and record why, so that ``silkroute --version`` and every
+  run's manifest say which build runs and why.
 
-mypyc type-checks the package first with the project's own mypy settings (pyproject's
-``[tool.mypy]``, pydantic plugin included). The build happens in a temporary folder: the
-source tree gets no compiled files. Editable installs stay pure Python.
+Every wheel records the build asked for and the one made (``silkroute_sim/_build.json``,
+read by ``silkroute_sim.buildinfo``). mypyc type-checks the compiled modules first with
+the project's own mypy settings (pyproject's ``[tool.mypy]``, pydantic plugin included).
+The build happens in a temporary folder: the source tree gets no compiled files. Editable
+installs stay pure Python.
 """
 
 from __future__ import annotations
@@ -47,11 +50,11 @@ setup(
 
 
 #: the values ``SILKROUTE_BUILD`` takes (the first is the default)
-MODES = ("auto", "compiled", "pure")
+MODES = ("pure", "compiled", "auto")
 
 #: what the compile needs in the build environment: mypyc, and the packages whose types
 #: the compiled modules use (the rest count as Any). Asked for only when it compiles, so
-#: that ``SILKROUTE_BUILD=pure`` and editable installs fetch none of it.
+#: that the default pure build and editable installs fetch none of it.
 COMPILE_REQUIRES = [
     "mypy==2.4.1",
     "setuptools>=70",
@@ -62,7 +65,7 @@ COMPILE_REQUIRES = [
 
 
 def build_mode() -> str:
-    """``SILKROUTE_BUILD``, checked."""
+    """``SILKROUTE_BUILD``, checked; unset or empty is the default, ``pure``."""
     mode = os.environ.get("SILKROUTE_BUILD", "").strip().lower() or MODES[0]
     if mode not in MODES:
         raise ValueError(
@@ -124,17 +127,16 @@ class CompiledBuild(BuildHookInterface):  # type: ignore[type-arg]
         self._tmp = tempfile.TemporaryDirectory(prefix="silkroute-mypyc-")
         tmp = Path(self._tmp.name)
         record: dict[str, str] = {"requested": mode, "build": "pure Python", "reason": ""}
-        if mode == "pure":
-            record["reason"] = "SILKROUTE_BUILD=pure"
-        else:
+        if mode != "pure":
             try:
                 self._compile(tmp, build_data)
                 record["build"] = "compiled"
             except CompileError as exc:
                 if mode == "compiled":
                     raise RuntimeError(
-                        "the compiled build (mypyc) failed; install with SILKROUTE_BUILD=pure "
-                        f"for the pure-Python build.\n{exc.log}"
+                        f"the compiled build (mypyc) failed: {exc.reason}. Install without "
+                        "SILKROUTE_BUILD=compiled for the pure-Python build (the default)."
+                        f"\n{exc.log}"
                     ) from None
                 record["reason"] = exc.reason
                 # pip shows this with -v; the record makes --version and manifests say it

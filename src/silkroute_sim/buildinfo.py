@@ -1,10 +1,11 @@
 """Which build of silkroute-sim is running.
 
-``pip install .`` builds the compiled build (``hatch_build.py``, see the README): it
-compiles the modules of the event loop, :data:`HOT_MODULES`, to C extensions with mypyc:
-the same source, the same outputs to the byte (``tests/test_compiled.py``), about half
-the time. Where it cannot compile (no C compiler, say) it installs the pure-Python build
-and records why in ``_build.json`` beside this file, which :func:`build_note` reads.
+``pip install .`` installs the pure-Python build. ``SILKROUTE_BUILD=compiled pip install .``
+installs the compiled build (``hatch_build.py``; docs/performance.md): mypyc compiles the
+modules of the event loop, :data:`HOT_MODULES`, to C extensions: the same source, the
+same outputs to the byte (checked in CI), about half the simulation time.
+``SILKROUTE_BUILD=auto`` compiles where it can and otherwise installs the pure-Python
+build, recording why in ``_build.json`` beside this file, which :func:`build_note` reads.
 Editable installs and the source tree are pure Python.
 """
 
@@ -15,15 +16,19 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.util import find_spec
 from pathlib import Path
 
-#: the modules the build hook (``hatch_build.py``) compiles: it reads this list
+#: the modules the build hook (``hatch_build.py``) compiles, dotted below the package: it
+#: reads this list
 HOT_MODULES = (
     "model.cargo",
     "model.corridor",
     "model.demand",
+    "model.dispatch",
     "model.entities",
     "model.hub",
     "model.network",
     "model.records",
+    "engine.clock",
+    "engine.monitors",
     "engine.resources",
     "engine.rng",
 )
@@ -41,8 +46,8 @@ def compiled_modules() -> list[str]:
 
 
 def build_kind() -> str:
-    """``"pure Python"``, or ``"compiled (mypyc, n of 9 hot modules)"``; a pure-Python
-    install that was meant to be compiled says why it is not."""
+    """``"pure Python"``, or ``"compiled (mypyc, n of 12 hot modules)"``; a pure-Python
+    install whose compile failed under ``SILKROUTE_BUILD=auto`` says why it is not."""
     compiled = compiled_modules()
     if compiled:
         return f"compiled (mypyc, {len(compiled)} of {len(HOT_MODULES)} hot modules)"
@@ -64,7 +69,8 @@ def build_record() -> dict[str, str] | None:
 
 
 def _fallback_reason() -> str | None:
-    """Why the install is pure Python although it was meant to be compiled, or None."""
+    """Why the install is pure Python although ``SILKROUTE_BUILD=auto`` tried to compile
+    it, or None (the default pure build, a compiled build, a source tree)."""
     record = build_record()
     if record is None or record.get("requested") != "auto" or record.get("build") != "pure Python":
         return None
@@ -72,14 +78,14 @@ def _fallback_reason() -> str | None:
 
 
 def build_note() -> str | None:
-    """One line for a user when the compiled build was asked for and is not what runs
-    (the install could not compile); None otherwise."""
+    """One line for a user when ``SILKROUTE_BUILD=auto`` could not compile at install, so
+    the pure-Python build runs; None otherwise (the default pure build needs no note)."""
     reason = _fallback_reason()
     if reason is None or compiled_modules():
         return None
     return (
         f"the compiled build could not be made at install ({reason}), so this is the "
         "pure-Python build, about twice as slow; with a C compiler and Python's headers, "
-        "reinstall with pip's --no-cache-dir --force-reinstall (SILKROUTE_BUILD=compiled "
-        "shows the compiler's output)"
+        "reinstall with SILKROUTE_BUILD=compiled and pip's --no-cache-dir --force-reinstall "
+        "(it shows the compiler's output)"
     )

@@ -1,6 +1,6 @@
 """``python -m silkroute_sim`` is the ``silkroute`` command."""
 
-from silkroute_sim.cli.main import main
+from silkroute_sim.cli.app import main
 
 if __name__ == "__main__":
     main()

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..conftest import silkroute, tiny_raw
+from silkroute_sim.analysis.kpis import HEADLINE, lookup
+
+from ..conftest import CONFIGS, silkroute, tiny_raw
 
 RUN_FILES = {
     "summary.csv",
@@ -34,6 +36,48 @@ def test_help_explains_commands() -> None:
     assert proc.returncode == 0
     for option in ("--days", "--warmup-days", "--seed", "--out", "--set", "--no-plots"):
         assert option in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("command", "runs_many"),
+    [
+        ("run", True),
+        ("validate", False),
+        ("compare", True),
+        ("report", False),
+        ("sweep", True),
+        ("verify", True),
+    ],
+)
+def test_every_command_has_help_and_workers_where_it_runs_many(
+    command: str, runs_many: bool
+) -> None:
+    proc = silkroute(command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"Usage: silkroute {command} ")
+    assert ("-j, --workers" in proc.stdout) is runs_many
+    assert "--jobs" not in proc.stdout
+
+
+def test_every_kpi_of_a_run_is_in_the_catalogue(tmp_path: Path) -> None:
+    """The catalogue describes every metric a run writes (the disruption scenario has
+    per-event, per-node and per-destination ones too), in the unit summary.csv gives, and
+    the run's table shows the headline KPIs by their catalogue labels."""
+    scenario = CONFIGS / "scenarios" / "khorgos-closed-7d.yaml"
+    out = tmp_path / "out"
+    proc = silkroute(
+        "run", str(scenario), "--days", "40", "--warmup-days", "5", "--no-plots", "--out", str(out)
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(",") for line in (out / "summary.csv").read_text().splitlines()[1:]]
+    assert len(rows) > 50
+    for metric, _value, unit in rows:
+        entry = lookup(metric)
+        assert entry is not None, metric
+        assert entry.unit == unit, metric
+    shown = proc.stdout.splitlines()[1 : 1 + len(HEADLINE)]
+    labels = [line.strip().split("  ")[0] for line in shown]
+    assert labels == [lookup(name).label for name in HEADLINE]  # type: ignore[union-attr]
 
 
 def test_run_writes_complete_folder(tmp_path: Path) -> None:
@@ -183,7 +227,7 @@ def test_version_works_without_installed_metadata(monkeypatch: pytest.MonkeyPatc
 
     import silkroute_sim
     import silkroute_sim.outputs.storage as io
-    from silkroute_sim.cli.main import cli
+    from silkroute_sim.cli.app import cli
 
     def missing(name: str) -> str:
         raise metadata.PackageNotFoundError(name)

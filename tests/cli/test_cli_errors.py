@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-import silkroute_sim.cli.main as cli
+import silkroute_sim.cli.app as cli
 
 from ..conftest import CONFIGS, silkroute, tiny_raw
 

@@ -334,7 +334,7 @@ def test_full_disk_is_one_error_line_and_no_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """ENOSPC while writing a CSV: the CLI says so in one line, exit 2, nothing left."""
-    import silkroute_sim.cli.main as cli
+    import silkroute_sim.cli.app as cli
 
     real_fsync = os.fsync
     calls = {"n": 0}

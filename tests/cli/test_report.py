@@ -13,8 +13,9 @@ import matplotlib
 import pandas as pd
 import pytest
 
-from silkroute_sim.experiments.compare import compare_results, write_comparison_of_results
-from silkroute_sim.experiments.replications import load_replications
+from silkroute_sim.experiments.compare import compare_results
+from silkroute_sim.outputs.comparison_folder import write_comparison_of_results
+from silkroute_sim.outputs.replications_folder import load_replications
 from silkroute_sim.outputs.report import fmt_number, write_report
 
 matplotlib.use("Agg")

@@ -17,7 +17,8 @@ from silkroute_sim.experiments.compare import (
     compare_results,
     unpaired_difference,
 )
-from silkroute_sim.experiments.replications import folder_kind, run_replications
+from silkroute_sim.experiments.replications import run_replications
+from silkroute_sim.outputs.storage import folder_kind
 
 from ..conftest import silkroute
 

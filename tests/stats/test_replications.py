@@ -20,14 +20,11 @@ from silkroute_sim.analysis.warmup import (
     welch_truncation,
 )
 from silkroute_sim.config.loader import load_config
-from silkroute_sim.experiments.replications import (
-    combine_summaries,
-    folder_kind,
-    load_replications,
-    run_replications,
-    write_replications,
-)
+from silkroute_sim.experiments.replications import run_replications, write_replications
 from silkroute_sim.model.simulate import simulate
+from silkroute_sim.outputs.replication_result import combine_summaries
+from silkroute_sim.outputs.replications_folder import load_replications
+from silkroute_sim.outputs.storage import folder_kind
 
 from ..conftest import silkroute
 

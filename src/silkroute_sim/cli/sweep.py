@@ -9,27 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from silkroute_sim.analysis.kpis import SWEEP_SHOWN
+from silkroute_sim.cli.common import build_notice, fail
+from silkroute_sim.cli.options import workers_option
+
 if TYPE_CHECKING:
     from silkroute_sim.experiments.sweep import Progress, SweepOutcome, SweepPlan
 
-#: point-table columns printed at the end (when the sweep collects them)
-SHOWN_KPIS = ("dispatched_t_per_day", "hub_dwell_h_mean", "crane_utilisation", "backlog_t_end")
 MAX_SHOWN_POINTS = 40
-
-
-def register(group: click.Group) -> None:
-    group.add_command(sweep)
 
 
 @click.command()
 @click.argument("spec", metavar="SPEC")
-@click.option(
-    "--workers",
-    "-j",
-    type=click.IntRange(0, 4096),
-    default=None,
-    help="Local worker processes (default or 0: one per CPU core; 1 runs serially).",
-)
+@workers_option(None, "one per CPU core")
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
@@ -85,7 +77,6 @@ def sweep(
     status 1 at the end. Rerunning the command resumes: complete runs are skipped,
     failed ones retried.
     """
-    from silkroute_sim.cli.main import build_notice, fail
     from silkroute_sim.experiments.sweep import pending_runs, plan_sweep, run_sweep
 
     if workers is not None and scheduler:
@@ -192,9 +183,9 @@ def _print_plan(plan: SweepPlan, target: Path, pending: list[Any] | None) -> Non
 
 
 def _text(value: Any) -> str:
-    from silkroute_sim.experiments.sweep import _cell
+    from silkroute_sim.experiments.sweep import cell_text
 
-    return _cell(value)
+    return cell_text(value)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> None:
@@ -220,7 +211,7 @@ def _print_outcome(outcome: SweepOutcome, quiet: bool) -> None:
     rate = outcome.ran / outcome.wall_s * 60 if outcome.wall_s > 0 else math.nan
     if not quiet:
         points = outcome.results.points
-        shown = [k for k in SHOWN_KPIS if k in outcome.results.kpis] or outcome.results.kpis[:4]
+        shown = [k for k in SWEEP_SHOWN if k in outcome.results.kpis] or outcome.results.kpis[:4]
         if len(points) <= MAX_SHOWN_POINTS and shown:
             header = ["point", *plan.param_paths, "n", *shown]
             rows = [

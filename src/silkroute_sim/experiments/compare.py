@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,42 +26,21 @@ import pandas as pd
 
 from silkroute_sim.analysis.stats import mean_ci, welch_diff_ci
 from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.experiments.executor import Executor, use_executor
 from silkroute_sim.experiments.replications import (
     Job,
-    ReplicationResult,
     RepProgress,
     check_ci,
-    collect,
     default_seeds,
     run_jobs,
-    write_replication_files,
 )
-from silkroute_sim.outputs.storage import (
-    base_manifest,
-    mark_complete,
-    write_csv,
-    write_folder,
-    write_json,
-)
+from silkroute_sim.outputs.comparison_folder import Comparison, write_comparison_files
+from silkroute_sim.outputs.replication_result import ReplicationResult, collect
+from silkroute_sim.outputs.storage import write_folder
 
 if TYPE_CHECKING:
     from silkroute_sim.config.schema import ScenarioConfig
 
-#: the headline KPIs of a comparison (report table), in order
-KEY_METRICS = [
-    "demand_t_per_day",
-    "dispatched_t_per_day",
-    "trains_dispatched_per_day",
-    "train_load_factor_mean",
-    "hub_dwell_h_mean",
-    "hub_dwell_h_p95",
-    "yard_teu_mean",
-    "crane_utilisation",
-    "loading_tracks_busy_mean",
-    "door_to_door_d_median",
-    "door_to_door_d_p90",
-    "backlog_t_end",
-]
 COMPARISON_COLUMNS = [
     "scenario",
     "metric",
@@ -78,32 +56,6 @@ COMPARISON_COLUMNS = [
     "method",
     "significant",
 ]
-
-
-@dataclass
-class Comparison:
-    """Scenarios side by side; the first is the base of every difference."""
-
-    scenarios: list[ReplicationResult]
-    ci: float
-    table: pd.DataFrame
-    wall_s: float = math.nan
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def base(self) -> ReplicationResult:
-        return self.scenarios[0]
-
-    @property
-    def names(self) -> list[str]:
-        return [s.name for s in self.scenarios]
-
-    def row(self, scenario: str, metric: str) -> pd.Series:
-        """The comparison row of one scenario and metric."""
-        sel = self.table[(self.table["scenario"] == scenario) & (self.table["metric"] == metric)]
-        if sel.empty:
-            raise KeyError(f"{scenario}: {metric}")
-        return sel.iloc[0]
 
 
 def paired_difference(
@@ -233,10 +185,11 @@ def compare_configs(
     *,
     seeds: Sequence[int] | None = None,
     runs_root: Path | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
-    """Run every config over the same seeds (the first config's ``seed … seed+reps-1``)
-    and compare them. With ``runs_root`` each scenario's replication folders are written to
-    ``runs_root/<name>/rep-<seed>/``."""
+    """Run every config over the same seeds (the first config's ``seed … seed+reps-1``),
+    ``workers`` at a time (or on ``executor``), and compare them. With ``runs_root`` each
+    scenario's replication folders are written to ``runs_root/<name>/rep-<seed>/``."""
     ci = check_ci(ci)
     if len(configs) < 2:
         raise SilkrouteError("a comparison needs at least two scenarios")
@@ -252,7 +205,8 @@ def compare_configs(
         for seed in seed_list:
             out = None if runs_root is None else str(Path(runs_root) / name / f"rep-{seed}")
             jobs.append(Job(data, seed, out, False))
-    outputs = run_jobs(jobs, workers, progress)
+    with use_executor(executor, workers, len(jobs)) as runner:
+        outputs = run_jobs(jobs, runner, progress)
     wall = time.perf_counter() - started
     k = len(seed_list)
     results = [
@@ -274,68 +228,6 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------- result folder
-
-
-def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
-    data = base_manifest()
-    data.update(
-        {
-            "kind": "comparison",
-            "name": " vs ".join(comparison.names),
-            "base": comparison.base.name,
-            "ci": comparison.ci,
-            "paired": all(m in ("", "paired") for m in comparison.table["method"]),
-            "wall_s": round(comparison.wall_s, 3) if math.isfinite(comparison.wall_s) else None,
-            "warnings": comparison.warnings
-            + [f"{rr.name}: {w}" for rr in comparison.scenarios for w in rr.warnings],
-            "files": ["comparison.csv", "replications.csv", "manifest.json"],
-            "scenarios": [
-                {
-                    "name": rr.name,
-                    "description": rr.description,
-                    "config_hash": rr.config_hash,
-                    "seeds": rr.seeds,
-                    "simulated_days": rr.days,
-                    "warmup_days": rr.warmup_days,
-                    "warmup_suggested_days": rr.warmup_suggestion(),
-                    "config": rr.config,
-                }
-                for rr in comparison.scenarios
-            ],
-        }
-    )
-    return data
-
-
-def replications_long(comparison: Comparison) -> pd.DataFrame:
-    """Every replication's KPIs of every scenario: ``scenario, seed, metric, value, unit``."""
-    parts = [rr.long().assign(scenario=rr.name) for rr in comparison.scenarios]
-    frame = pd.concat(parts, ignore_index=True)
-    return frame[["scenario", "seed", "metric", "value", "unit"]]
-
-
-def write_comparison_files(
-    comparison: Comparison, folder: Path, plots: bool = True, runs: bool = False
-) -> None:
-    """``comparison.csv``, ``replications.csv``, ``manifest.json``, and with ``plots`` the
-    comparison plots and ``report.html``. With ``runs``, each scenario's folder under
-    ``runs/`` gets its combined replication files too."""
-    if runs:
-        for rr in comparison.scenarios:
-            write_replication_files(rr, folder / "runs" / rr.name, plots)
-    write_csv(comparison.table, folder / "comparison.csv")
-    write_csv(replications_long(comparison), folder / "replications.csv")
-    write_json(comparison_manifest(comparison), folder / "manifest.json")
-    if plots:
-        from silkroute_sim.outputs.plots.compare import comparison_plots
-        from silkroute_sim.outputs.report import folder_report
-
-        comparison_plots(comparison.scenarios, folder / "plots")
-        folder_report(folder)
-    mark_complete(folder, {"kind": "comparison", "scenarios": comparison.names})
-
-
 def write_comparison(
     configs: Sequence[ScenarioConfig],
     out: Path,
@@ -347,25 +239,23 @@ def write_comparison(
     keep_runs: bool = False,
     force: bool = False,
     progress: RepProgress | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Path, Comparison]:
     """Run and compare ``configs`` into the folder ``out``, atomically."""
     holder: list[Comparison] = []
 
     def fill(folder: Path) -> None:
         comparison = compare_configs(
-            configs, reps, workers, ci, progress, runs_root=folder / "runs" if keep_runs else None
+            configs,
+            reps,
+            workers,
+            ci,
+            progress,
+            runs_root=folder / "runs" if keep_runs else None,
+            executor=executor,
         )
         write_comparison_files(comparison, folder, plots, runs=keep_runs)
         holder.append(comparison)
 
     folder = write_folder(Path(out), fill, force=force)
     return folder, holder[0]
-
-
-def write_comparison_of_results(
-    comparison: Comparison, out: Path, *, plots: bool = True, force: bool = False
-) -> Path:
-    """Write the comparison of finished runs (read back from their folders)."""
-    return write_folder(
-        Path(out), lambda folder: write_comparison_files(comparison, folder, plots), force=force
-    )

@@ -1,9 +1,11 @@
-"""Where a sweep's runs execute: in-process, a local process pool, or a Dask cluster.
+"""Where runs execute: in-process, a local process pool, or a Dask cluster.
 
 All three offer the same call, :meth:`Executor.imap_unordered`: a worker function and a
 list of items in, ``(item, result or exception)`` pairs out, in the order they finish, so
-the sweep writes each run as soon as it is done. Only a bounded window of items is in
-flight at a time (memory stays flat for long sweeps). Dask is imported only when asked for.
+a sweep writes each run as soon as it is done, and replications put theirs back in seed
+order. Only a bounded window of items is in flight at a time (memory stays flat for long
+sweeps). One executor serves a whole command: its workers are kept between calls
+(:func:`use_executor`). Dask is imported only when asked for.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import os
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from silkroute_sim.config.errors import SilkrouteError
@@ -38,9 +41,10 @@ class Executor(ABC):
         fn: Callable[[T], R],
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
         """Yield ``(item, fn(item))`` as each finishes; an exception that escapes ``fn``
-        (or kills its worker) is yielded in place of the result, never raised."""
+        (or kills its worker) is yielded in place of the result, never raised. Closing the
+        generator early stops the items still in flight."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most executors hold nothing
         """Release processes and connections (idempotent)."""
@@ -62,7 +66,7 @@ class SerialExecutor(Executor):
         fn: Callable[[T], R],
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
         for item in items:
             try:
                 result: R | BaseException = fn(item)
@@ -73,8 +77,9 @@ class SerialExecutor(Executor):
 
 class LocalPoolExecutor(Executor):
     """A pool of ``workers`` local processes (``spawn``: clean interpreters, no inherited
-    locks or threads). A worker that dies (out of memory, killed) fails the runs it held;
-    the pool is restarted for the rest."""
+    locks or threads), started as work comes and kept between calls until :meth:`close`.
+    A worker that dies (out of memory, killed) fails the runs it held; the pool is
+    restarted for the rest."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
@@ -82,15 +87,16 @@ class LocalPoolExecutor(Executor):
         self.workers = workers
         self.description = f"{workers} local processes"
         self._pool: Any = None
-        self._size = workers
 
-    def _new_pool(self, size: int) -> Any:
+    def _new_pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self._size = size
+        # spawned processes start on demand: a call with fewer items starts fewer
         return ProcessPoolExecutor(
-            size, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_ignore_sigint,
         )
 
     def imap_unordered(
@@ -98,14 +104,14 @@ class LocalPoolExecutor(Executor):
         fn: Callable[[T], R],
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
         from concurrent.futures import FIRST_COMPLETED, Future, wait
         from concurrent.futures.process import BrokenProcessPool
 
         if not items:
             return
         if self._pool is None:
-            self._pool = self._new_pool(min(self.workers, len(items)))
+            self._pool = self._new_pool()
         pending = iter(items)
         in_flight: dict[Future[R], tuple[T, int]] = {}
         generation = 0  # pools started so far - 1
@@ -118,7 +124,7 @@ class LocalPoolExecutor(Executor):
                     future = self._pool.submit(fn, item)
                 except BrokenProcessPool:  # a worker died earlier: a fresh pool for the rest
                     self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool(self._size)
+                    self._pool = self._new_pool()
                     generation += 1
                     results_by_pool.append(0)
                     future = self._pool.submit(fn, item)
@@ -140,8 +146,9 @@ class LocalPoolExecutor(Executor):
                         if results_by_pool[pool] == 0:
                             raise ExecutorError(
                                 "the worker processes died before finishing any run (out of "
-                                "memory? a script calling run_sweep with workers > 1 needs "
-                                "an `if __name__ == '__main__':` guard)"
+                                "memory? a Python script that runs simulations with workers "
+                                "> 1 needs an `if __name__ == '__main__':` guard: spawned "
+                                "workers import the script again)"
                             ) from None
                         result = ExecutorError("the worker process died (out of memory or killed?)")
                     except Exception as exc:
@@ -206,7 +213,7 @@ class DaskExecutor(Executor):
         fn: Callable[[T], R],
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
-    ) -> Iterator[tuple[T, R | BaseException]]:
+    ) -> Generator[tuple[T, R | BaseException], None, None]:
         from distributed import as_completed
 
         if not items:
@@ -282,3 +289,17 @@ def make_executor(
     if n < 1:
         raise ExecutorError(f"--workers must be at least 1 (got {n})")
     return SerialExecutor() if n == 1 else LocalPoolExecutor(n)
+
+
+@contextmanager
+def use_executor(executor: Executor | None, workers: int, items: int) -> Iterator[Executor]:
+    """``executor`` when the caller passes one (it stays open: the caller closes it), else a
+    new one of ``workers`` processes, no more than ``items`` and at least 1, closed on exit.
+
+    API functions take an optional executor this way, so a command that runs several
+    batches starts its worker processes once."""
+    if executor is not None:
+        yield executor
+        return
+    with make_executor(max(1, min(workers, items))) as made:
+        yield made

@@ -7,6 +7,8 @@ from typing import Any
 
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.model.simulate import RunResult
+from silkroute_sim.outputs.folder_report import folder_report
+from silkroute_sim.outputs.plots.run import all_run_plots
 from silkroute_sim.outputs.storage import (
     base_manifest,
     mark_complete,
@@ -106,13 +108,9 @@ def write_run(
         if tables.disruptions is not None:
             write_csv(tables.disruptions, folder / "disruptions.csv")
         if plots:
-            from silkroute_sim.outputs.plots.run import all_run_plots
-
             all_run_plots(result, tables, folder / "plots")
         write_json(manifest(result, warnings), folder / "manifest.json")
         if plots:  # the self-contained page: description, KPI table, plots embedded
-            from silkroute_sim.outputs.report import folder_report
-
             folder_report(folder)
         mark_complete(
             folder, {"kind": "run", "config_hash": result.config.config_hash(), "seed": result.seed}

@@ -110,6 +110,14 @@ def is_complete(folder: Path) -> bool:
     return (Path(folder) / MARKER).is_file()
 
 
+def folder_kind(folder: Path) -> str | None:
+    """``run``, ``replications``, ``comparison`` … from the completion marker (None if the
+    folder is not a complete silkroute result)."""
+    info = read_marker(folder) if is_complete(folder) else None
+    kind = info.get("kind") if info is not None else None
+    return str(kind) if kind else None
+
+
 def complete_folders(parent: Path) -> Iterator[Path]:
     """Complete result folders directly under ``parent`` (staging and hidden ones skipped)."""
     parent = Path(parent)

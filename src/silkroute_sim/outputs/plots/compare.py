@@ -12,21 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.kpis import CHARTED, KPI, entries
 from silkroute_sim.analysis.stats import student_t
-from silkroute_sim.experiments.replications import ReplicationResult
 from silkroute_sim.outputs.plots.run import COLORS, _plt, _save, _shade_warmup
+from silkroute_sim.outputs.replication_result import ReplicationResult
 
-#: (metric, title, scale, unit shown) of the KPI bar chart
-MAIN_KPIS: list[tuple[str, str, float, str]] = [
-    ("dispatched_t_per_day", "dispatched", 1.0, "t/day"),
-    ("trains_dispatched_per_day", "trains dispatched", 1.0, "trains/day"),
-    ("train_load_factor_mean", "train load factor", 100.0, "%"),
-    ("hub_dwell_h_mean", "hub dwell (mean)", 1.0, "h"),
-    ("hub_dwell_h_p95", "hub dwell (p95)", 1.0, "h"),
-    ("yard_teu_mean", "yard (mean)", 1.0, "TEU"),
-    ("crane_utilisation", "crane utilisation", 100.0, "%"),
-    ("door_to_door_d_median", "door to door (median)", 1.0, "d"),
-]
 SMOOTH_DAYS = 7
 
 
@@ -59,27 +49,31 @@ def _yerr(mean: float, low: float, high: float) -> tuple[float, float]:
 def kpi_bars(
     results: Sequence[ReplicationResult],
     path: Path,
-    kpis: Sequence[tuple[str, str, float, str]] = MAIN_KPIS,
+    kpis: Sequence[KPI] | None = None,
 ) -> Path:
-    """One panel per KPI, a bar per scenario with its confidence interval as error bar."""
+    """One panel per KPI (default: the catalogue's
+    :data:`~silkroute_sim.analysis.kpis.CHARTED`), a bar per scenario with its confidence
+    interval as error bar; fractions in per cent."""
+    kpis = entries(CHARTED) if kpis is None else kpis
     plt = _plt()
     cols = 4
     rows = math.ceil(len(kpis) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows + 0.6), squeeze=False)
     names = [rr.name for rr in results]
     x = np.arange(len(results))
-    for ax, (metric, title, scale, unit) in zip(axes.flat, kpis, strict=False):
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        scale = kpi.scale
         means, lows, highs = [], [], []
         for rr in results:
-            mean, low, high = _stat(rr, metric)
+            mean, low, high = _stat(rr, kpi.name)
             lo, hi = _yerr(mean, low, high)
             means.append(mean * scale if math.isfinite(mean) else 0.0)
             lows.append(lo * scale)
             highs.append(hi * scale)
         ax.bar(x, means, color=[_color(i) for i in range(len(results))], alpha=0.85)
         ax.errorbar(x, means, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, lw=1)
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel(unit)
+        ax.set_title(kpi.label, fontsize=10)
+        ax.set_ylabel(kpi.axis_unit)
         ax.set_xticks(x)
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
         top = max((m + h for m, h in zip(means, highs, strict=False)), default=0.0)

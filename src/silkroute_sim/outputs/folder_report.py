@@ -1,0 +1,281 @@
+"""The ``report.html`` of a finished result folder, built from its files alone.
+
+:func:`folder_report` reads a run, replication, comparison or sweep folder
+(``summary.csv`` or ``comparison.csv``, ``manifest.json``, ``plots/*.png``) and writes its
+page with :func:`silkroute_sim.outputs.report.write_report`; ``silkroute report`` calls it
+for a folder written earlier, and every writer of a folder calls it last.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from silkroute_sim.analysis.kpis import COMPARED, COMPARED_PER_NODE
+from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.outputs.report import (
+    REPORT_NAME,
+    fmt_number,
+    ordered_plots,
+    render_table,
+    write_report,
+)
+from silkroute_sim.outputs.sweep_report import write_sweep_report
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _report_kind(folder: Path, manifest: Mapping[str, Any]) -> str:
+    kind = manifest.get("kind")
+    if isinstance(kind, str) and kind:
+        return kind
+    if (folder / "comparison.csv").is_file():
+        return "comparison"
+    return "run"
+
+
+def folder_report(folder: Path, out: Path | None = None) -> Path:
+    """Build ``report.html`` for a run, replication, comparison or sweep folder from its files
+    (``summary.csv`` or ``comparison.csv``, ``manifest.json``, ``plots/*.png``)."""
+    folder = Path(folder)
+    manifest = _manifest(folder)
+    kind = _report_kind(folder, manifest)
+    out = Path(out) if out is not None else folder / REPORT_NAME
+    images = ordered_plots(folder / "plots")
+    try:
+        if kind == "comparison":
+            return _comparison_report(folder, manifest, images, out)
+        if kind == "replications":
+            return _replications_report(folder, manifest, images, out)
+        if kind == "run":
+            return _run_report(folder, manifest, images, out)
+        if kind == "sweep":
+            written = write_sweep_report(folder)
+            if written is not None and written.resolve() != out.resolve():
+                shutil.copyfile(written, out)
+            return out
+    except (OSError, ValueError, KeyError) as exc:
+        raise SilkrouteError(f"{folder}: cannot build the report ({exc})") from None
+    raise SilkrouteError(f"{folder}: no report for a {kind!r} folder yet")
+
+
+def _description(manifest: Mapping[str, Any]) -> str:
+    config = manifest.get("config")
+    if isinstance(config, dict) and config.get("description"):
+        return str(config["description"])
+    return str(manifest.get("description", ""))
+
+
+def _common_meta(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    days = manifest.get("simulated_days")
+    warm = manifest.get("warmup_days")
+    if days is not None:
+        meta["simulated days"] = f"{float(days):g} (of which {float(warm or 0):g} warm-up)"
+    if manifest.get("config_hash"):
+        meta["config hash"] = manifest["config_hash"]
+    return meta
+
+
+def _run_report(folder: Path, manifest: Mapping[str, Any], images: list[Path], out: Path) -> Path:
+    summary = pd.read_csv(folder / "summary.csv")
+    table = summary[["metric", "value", "unit"]].copy()
+    table["unit"] = table["unit"].fillna("")
+    name = manifest.get("name", folder.name)
+    meta = {"scenario": name, "seed": manifest.get("seed"), **_common_meta(manifest)}
+    if manifest.get("events") is not None:
+        meta["events processed"] = manifest.get("events")
+    return write_report(
+        out,
+        f"{name}: simulation run",
+        _description(manifest),
+        table,
+        images,
+        meta=meta,
+        warnings=list(manifest.get("warnings", [])),
+        table_note="One run, one seed: no confidence intervals (run with --reps for them).",
+    )
+
+
+def _replications_report(
+    folder: Path, manifest: Mapping[str, Any], images: list[Path], out: Path
+) -> Path:
+    summary = pd.read_csv(folder / "summary.csv")
+    level = float(manifest.get("ci", 0.95))
+    table = pd.DataFrame(
+        {
+            "metric": summary["metric"],
+            "mean": summary["mean"],
+            f"{level:.0%} CI low": summary["ci_low"],
+            f"{level:.0%} CI high": summary["ci_high"],
+            "n": summary["n"],
+            "unit": summary["unit"].fillna(""),
+        }
+    )
+    seeds = list(manifest.get("seeds", []))
+    name = manifest.get("name", folder.name)
+    meta: dict[str, Any] = {"scenario": name, "replications": len(seeds)}
+    if seeds:
+        meta["seeds"] = f"{seeds[0]} … {seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    meta.update(_common_meta(manifest))
+    suggested = manifest.get("warmup_suggested_days")
+    meta["suggested warm-up (Welch)"] = (
+        f"{suggested} days" if suggested is not None else "could not tell (run too short?)"
+    )
+    links = [
+        f'<li><a href="rep-{int(s)}/{REPORT_NAME}">seed {int(s)}</a></li>'
+        for s in seeds
+        if (folder / f"rep-{int(s)}" / REPORT_NAME).is_file()
+    ]
+    extra = (
+        '<section id="replications"><h2>Replications</h2>'
+        '<p class="note">Each replication is a complete run folder with its own report.</p>'
+        f"<ul>{''.join(links)}</ul></section>"
+        if links
+        else ""
+    )
+    return write_report(
+        out,
+        f"{name}: {len(seeds)} replications",
+        _description(manifest),
+        table,
+        images,
+        extra,
+        meta=meta,
+        warnings=list(manifest.get("warnings", [])),
+        table_note=f"Mean over replications with Student-t {level:.0%} confidence intervals; "
+        "each replication is measured after the warm-up.",
+    )
+
+
+def _interval(mean: Any, low: Any, high: Any) -> str:
+    text = fmt_number(_float(mean))
+    if math.isfinite(_float(low)) and math.isfinite(_float(high)):
+        text += f" [{fmt_number(_float(low))}, {fmt_number(_float(high))}]"
+    return text
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def key_metrics(metrics: Sequence[str]) -> list[str]:
+    """The metrics shown in a comparison's headline table, in the catalogue's order
+    (:data:`~silkroute_sim.analysis.kpis.COMPARED`, then the per-node ones)."""
+    chosen = [m for m in COMPARED if m in metrics]
+    for base in COMPARED_PER_NODE:
+        chosen.extend(m for m in metrics if m.startswith(f"{base}:"))
+    return chosen
+
+
+def comparison_table(comparison: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Headline table of a comparison: one row per key metric; per scenario its mean
+    ``[CI]`` and, after the base, the difference ``[CI]`` with ``*`` when significant."""
+    scenarios = list(dict.fromkeys(comparison["scenario"]))
+    metrics = key_metrics(list(dict.fromkeys(comparison["metric"])))
+    indexed = comparison.set_index(["scenario", "metric"])
+    rows = []
+    for metric in metrics:
+        unit = ""
+        row: dict[str, str] = {"metric": metric}
+        for i, scenario in enumerate(scenarios):
+            if (scenario, metric) not in indexed.index:
+                row[scenario] = "—"
+                continue
+            r = indexed.loc[(scenario, metric)]
+            unit = str(r["unit"]) if isinstance(r["unit"], str) else unit
+            row[scenario] = _interval(r["mean"], r["ci_low"], r["ci_high"])
+            if i > 0:
+                text = _interval(r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+                sig = r["significant"]
+                if isinstance(sig, str):
+                    sig = sig.strip().lower() == "true"
+                row[f"Δ {scenario}"] = text + (" *" if sig is True else "")
+        row["unit"] = unit
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _comparison_report(
+    folder: Path, manifest: Mapping[str, Any], images: list[Path], out: Path
+) -> Path:
+    comparison = pd.read_csv(folder / "comparison.csv")
+    level = float(manifest.get("ci", 0.95))
+    scenarios = manifest.get("scenarios") or [
+        {"name": n} for n in dict.fromkeys(comparison["scenario"])
+    ]
+    names = [str(s.get("name")) for s in scenarios]
+    base = names[0] if names else ""
+    seeds = list(scenarios[0].get("seeds", [])) if scenarios else []
+    paired = bool(manifest.get("paired", True))
+    description = (
+        f"{len(names)} scenarios compared over {len(seeds)} replications each"
+        + (f" (seeds {seeds[0]} … {seeds[-1]})" if len(seeds) > 1 else "")
+        + ". "
+        + (
+            "Every scenario ran with the same seeds, so replication k of each saw the same "
+            "demand and background trains (common random numbers); each difference from "
+            f"'{base}' is the mean of the per-seed differences with its paired Student-t "
+            "interval."
+            if paired
+            else "Some scenarios do not share seeds: their differences use Welch's unpaired "
+            "interval."
+        )
+    )
+    items = "".join(
+        f"<dt>{html.escape(str(s.get('name')))}</dt>"
+        f"<dd>{html.escape(' '.join(str(s.get('description') or '(no description)').split()))}"
+        "</dd>"
+        for s in scenarios
+    )
+    full = comparison.copy()
+    full["significant"] = full["significant"].map(
+        lambda v: "" if pd.isna(v) else ("yes" if str(v).lower() == "true" else "no")
+    )
+    full["unit"] = full["unit"].fillna("")
+    full["method"] = full["method"].fillna("")
+    extra = (
+        f'<section id="scenarios"><h2>Scenarios</h2><dl>{items}</dl></section>'
+        '<section id="full-table"><details><summary>All metrics (comparison.csv)</summary>'
+        f"{render_table(full, 'full')}</details></section>"
+    )
+    meta: dict[str, Any] = {
+        "base scenario": base,
+        "replications": len(seeds),
+        "confidence level": f"{level:.0%}",
+    }
+    first = scenarios[0] if scenarios else {}
+    if first.get("simulated_days") is not None:
+        meta["simulated days"] = (
+            f"{float(first['simulated_days']):g} "
+            f"(of which {float(first.get('warmup_days') or 0):g} warm-up)"
+        )
+    return write_report(
+        out,
+        "Comparison: " + " vs ".join(names),
+        description,
+        comparison_table(comparison, level),
+        images,
+        extra,
+        meta=meta,
+        warnings=list(manifest.get("warnings", [])),
+        table_title="Key indicators",
+        table_note=f"mean [{level:.0%} CI] per scenario; Δ: difference from '{base}' "
+        "[its CI]; * the difference is significant (its interval excludes 0).",
+    )

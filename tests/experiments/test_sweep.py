@@ -476,7 +476,7 @@ def test_a_failing_run_is_a_failed_row_and_is_retried_on_rerun(
     from click.testing import CliRunner
 
     import silkroute_sim.model.simulate as model
-    from silkroute_sim.cli.main import cli as silkroute
+    from silkroute_sim.cli.app import cli as silkroute
 
     real = model.simulate
 
@@ -586,7 +586,7 @@ def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Pat
 
 def test_dask_and_plotting_are_imported_only_when_asked_for() -> None:
     code = (
-        "import sys, silkroute_sim.cli.main, silkroute_sim.experiments.sweep\n"
+        "import sys, silkroute_sim.cli.app, silkroute_sim.experiments.sweep\n"
         "import silkroute_sim.experiments.executor\n"
         "heavy = [m for m in ('dask', 'distributed', 'matplotlib') if m in sys.modules]\n"
         "print(heavy)\n"

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.engine.monitors import LevelMonitor, step_integrals
-from silkroute_sim.model.disruptions import DisruptionWindow
+from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan

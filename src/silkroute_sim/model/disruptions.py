@@ -39,7 +39,6 @@ import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
@@ -57,7 +56,7 @@ from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.network import shortest_path
-from silkroute_sim.model.records import RunRecords
+from silkroute_sim.model.records import DisruptionLog, DisruptionWindow, RunRecords
 
 if TYPE_CHECKING:
     from silkroute_sim.model.corridor import Corridor, EdgeState, NodeState
@@ -67,33 +66,6 @@ if TYPE_CHECKING:
 Proc = Generator[simpy.Event, Any, None]
 WeightFn = Callable[[str, str, dict[str, float]], float]
 DAYS_PER_MONTH = 365 / 12
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class DisruptionWindow:
-    """One realised disruption: a scheduled window, a weather event or a breakdown."""
-
-    event_id: str
-    kind: str  # scheduled | weather | breakdown
-    target: str  # Khorgos, Dostyk<->Aktogay, hub.cranes, Khorgos[track 2] ...
-    effect: str
-    start_h: float
-    end_h: float
-    node: str | None = None
-    edges: tuple[tuple[str, str], ...] = ()
-    hub: str | None = None
-
-
-@dataclass
-class DisruptionLog:
-    """What the disruption processes append during a run (no pandas here)."""
-
-    windows: list[DisruptionWindow] = field(default_factory=list)
-    #: (train_id, event_id): the train was held by, or rerouted around, that event
-    hits: set[tuple[str, str]] = field(default_factory=set)
 
 
 # --------------------------------------------------------------------------- resources

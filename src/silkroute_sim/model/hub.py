@@ -24,7 +24,6 @@ from typing import Any
 import simpy
 
 from silkroute_sim.config.schema import (
-    CustomsConfig,
     ScenarioConfig,
 )
 from silkroute_sim.engine.monitors import LevelMonitor
@@ -41,6 +40,7 @@ from silkroute_sim.engine.resources import (
     Engine,
 )
 from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.model.customs import Customs
 from silkroute_sim.model.dispatch import Dispatcher
 from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Shipment, Train
@@ -51,25 +51,6 @@ from silkroute_sim.model.vehicles import Compound, ramp_loaders
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
 WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
-
-
-class Customs:
-    """Export clearance samplers for one flow of units (boxes, or vehicles): every unit
-    clears, a share is also held for inspection."""
-
-    __slots__ = ("clearance", "inspect_u", "inspection", "probability")
-
-    def __init__(self, streams: Streams, prefix: str, cfg: CustomsConfig) -> None:
-        self.clearance = streams.sampler(f"{prefix}.clearance", cfg.clearance_time)
-        self.inspection = streams.sampler(f"{prefix}.inspection", cfg.inspection_time)
-        self.inspect_u = streams.uniform(f"{prefix}.inspect")
-        self.probability = cfg.inspection_probability
-
-    def hold_h(self) -> float:
-        hold = self.clearance.draw()
-        if self.probability > 0 and self.inspect_u.draw() < self.probability:
-            hold += self.inspection.draw()
-        return hold
 
 
 class Hub:

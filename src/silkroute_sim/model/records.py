@@ -230,3 +230,27 @@ class RunRecords:
         for f in fields(self):
             setattr(self, f.name, f.default_factory())  # type: ignore[operator]
         return done
+
+
+@dataclass(frozen=True)
+class DisruptionWindow:
+    """One realised disruption: a scheduled window, a weather event or a breakdown."""
+
+    event_id: str
+    kind: str  # scheduled | weather | breakdown
+    target: str  # Khorgos, Dostyk<->Aktogay, hub.cranes, Khorgos[track 2] ...
+    effect: str
+    start_h: float
+    end_h: float
+    node: str | None = None
+    edges: tuple[tuple[str, str], ...] = ()
+    hub: str | None = None
+
+
+@dataclass
+class DisruptionLog:
+    """What the disruption processes append during a run (no pandas here)."""
+
+    windows: list[DisruptionWindow] = field(default_factory=list)
+    #: (train_id, event_id): the train was held by, or rerouted around, that event
+    hits: set[tuple[str, str]] = field(default_factory=set)

@@ -18,10 +18,10 @@ from silkroute_sim.engine.rng import Streams
 from silkroute_sim.model.corridor import Corridor
 from silkroute_sim.model.demand import Demand
 from silkroute_sim.model.dispatch import Dispatcher
-from silkroute_sim.model.disruptions import DisruptionLog, install
+from silkroute_sim.model.disruptions import install
 from silkroute_sim.model.hub import Hub
 from silkroute_sim.model.network import build_graph
-from silkroute_sim.model.records import RunRecords
+from silkroute_sim.model.records import DisruptionLog, RunRecords
 
 ProgressFn = Callable[[float, float], None]
 

@@ -25,6 +25,7 @@ import simpy
 from silkroute_sim.config.schema import CompoundConfig, ScenarioConfig
 from silkroute_sim.engine.pools import FastContainer, FastPool
 from silkroute_sim.engine.rng import Streams
+from silkroute_sim.model.customs import Customs
 from silkroute_sim.model.entities import Shipment
 from silkroute_sim.model.records import RunRecords
 
@@ -51,8 +52,6 @@ class Compound:
         self.ramps = FastPool(env, compound.ramps)
         self.ramps_per_train = compound.ramps_per_train
         self.gate_time = streams.sampler("hub.vehicles.gate", cfg.hub.gate.service_time)
-        from silkroute_sim.model.hub import Customs  # hub imports this module: import at use
-
         self.customs = Customs(streams, "hub.vehicles.customs", customs)
         self.drive_on = streams.sampler("hub.compound.drive_on", compound.drive_on_time)
         self.level = records.monitor("compound_units", "vehicles")

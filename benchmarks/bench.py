@@ -4,13 +4,14 @@ Usage::
 
     python benchmarks/bench.py            # full table (a few minutes)
     python benchmarks/bench.py --quick    # fewer repeats, no 10-year memory run
-    python benchmarks/bench.py --markdown benchmarks/results.md   # the default install
+    python benchmarks/bench.py --markdown benchmarks/results.md   # the installed build
     PYTHONPATH=src python benchmarks/bench.py --markdown benchmarks/results-pure.md
     python benchmarks/bench.py --instructions   # also count instructions (valgrind)
 
 It measures the build it imports (the table's first line says which): ``pip install .``
-installs the compiled build; ``PYTHONPATH=src`` or an editable install runs the source
-tree's pure Python.
+installs the pure-Python build, ``SILKROUTE_BUILD=compiled pip install .`` the compiled
+one; ``PYTHONPATH=src`` or an editable install runs the source tree's pure Python.
+``benchmarks/simulate_vs_simpy.py`` times only the year against the reference.
 
 Timings come in ``--repeats`` rounds (default 5); each round times the reference, one
 simulated year and the scaled runs back to back, each ratio is taken within its round,
@@ -219,8 +220,8 @@ def instruction_counts() -> dict[str, int]:
 
 #: how each build is installed (README: "Set-up")
 INSTALL = {
-    "compiled": "`pip install .`",
-    "pure": "`SILKROUTE_BUILD=pure pip install .` (or an editable install)",
+    "compiled": "`SILKROUTE_BUILD=compiled pip install .`",
+    "pure": "`pip install .` (or an editable install)",
 }
 
 

@@ -1,6 +1,6 @@
 """Pure-Python build against the compiled build, interleaved, with the SimPy reference.
 
-Usage, with the compiled build installed (``pip install .``, the default)::
+Usage, with the compiled build installed (``SILKROUTE_BUILD=compiled pip install .``)::
 
     python benchmarks/build_ab.py                      # 8 rounds
 

@@ -36,7 +36,8 @@ def simulate(*args: Any, **kwargs: Any) -> RunResult:
 
 
 def run_sweep(*args: Any, **kwargs: Any) -> Any:
-    """Run a sweep spec locally or on Dask (see :func:`silkroute_sim.experiments.sweep.run_sweep`)."""
+    """Run a sweep spec locally or on Dask (see
+    :func:`silkroute_sim.experiments.sweep.run_sweep`)."""
     from silkroute_sim.experiments.sweep import run_sweep as _run_sweep
 
     return _run_sweep(*args, **kwargs)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
 from silkroute_sim.config.cargo_rules import check_cargo
+from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
 Problem = tuple[str, str, object]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 HOT_MODULES = (
     "model.cargo",
     "model.corridor",
+    "model.customs",
     "model.demand",
     "model.dispatch",
     "model.entities",
@@ -28,6 +29,7 @@ HOT_MODULES = (
     "model.network",
     "model.records",
     "engine.clock",
+    "engine.pools",
     "engine.monitors",
     "engine.resources",
     "engine.rng",

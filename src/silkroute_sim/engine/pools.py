@@ -315,8 +315,11 @@ class AdjustableContainer(simpy.Container):
         put.callbacks.append(lambda _event: job())
 
     def _do_put(self, event: ContainerPut) -> bool | None:
-        if self.limit - self._level >= event.amount:
-            self._level += event.amount
+        level = self.level
+        if self.limit - level >= event.amount:
+            # SimPy's own field; mypyc cannot compile a write to an attribute a SimPy base
+            # class declares, so it is set by name
+            setattr(self, "_level", level + event.amount)  # noqa: B010
             event.succeed()
             return True
         return None

@@ -33,6 +33,7 @@ HOT_MODULES = (
     "engine.monitors",
     "engine.resources",
     "engine.rng",
+    "engine.tasks",
 )
 
 

@@ -4,8 +4,8 @@
   ``Environment`` — ties, interrupts, failures, conditions and repeated ``run(until)``.
 * Lazy customs (ready events only for units whose look can change something) must give
   the very same run as one ready event per unit (``tests/reference.py``).
-* Trains (background and service) as callback chains must give the very same run as trains
-  as SimPy processes (``corridor.CALLBACK_CHAINS = False``).
+* Trains (background and service) run as engine tasks must give the very same run as the
+  same generators run as SimPy processes (``tests/reference.py``), disruptions included.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from silkroute_sim.engine.resources import Clock, Engine, HeapClock, SlotClock, 
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw
-from ..reference import OneEventPerUnitDispatcher
+from ..reference import OneEventPerUnitDispatcher, as_process_from_here
 
 # ---------------------------------------------------------------- engine vs SimPy
 
@@ -357,17 +357,6 @@ CASES = {
 }
 
 
-def _with_and_without(
-    cfg: Any, monkeypatch: pytest.MonkeyPatch, owner: object, switch: str
-) -> tuple[Any, Any]:
-    """The run with ``owner.switch`` on (the default), and the reference run with it off."""
-    fast = simulate(cfg)
-    monkeypatch.setattr(owner, switch, False)
-    reference = simulate(cfg)
-    monkeypatch.setattr(owner, switch, True)
-    return fast, reference
-
-
 #: the reference dispatcher subclasses the model's: a compiled class cannot be subclassed
 #: from Python, so these tests run on the pure-Python build
 needs_pure_dispatch = pytest.mark.skipif(
@@ -471,8 +460,21 @@ def _background_raw(cv: float, customs: Any) -> dict[str, Any]:
     return raw
 
 
+#: the reference replaces the corridor's task starters: compiled callers would not see it
+needs_pure_corridor = pytest.mark.skipif(
+    "model.corridor" in compiled_modules(),
+    reason="compiled callers do not see a patched function; the pure build runs this",
+)
+
+
 def _both_corridors(cfg: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
-    return _with_and_without(cfg, monkeypatch, corridor_module, "CALLBACK_CHAINS")
+    """The run with trains as engine tasks, and the reference: the same generators run
+    as SimPy processes (timeouts, Initialize events, Process interrupts)."""
+    tasks = simulate(cfg)
+    with monkeypatch.context() as patch:
+        patch.setattr(corridor_module, "run_now", as_process_from_here)
+        processes = simulate(cfg)
+    return tasks, processes
 
 
 def _background_rows(result: Any) -> list[tuple[Any, ...]]:
@@ -485,6 +487,7 @@ def _background_rows(result: Any) -> list[tuple[Any, ...]]:
     ]
 
 
+@needs_pure_corridor
 @pytest.mark.parametrize(
     ("cv", "customs"),
     [
@@ -495,30 +498,64 @@ def _background_rows(result: Any) -> list[tuple[Any, ...]]:
         (0.5, {"dist": "gamma", "mean": "1 h", "cv": 0.5}),
     ],
 )
-def test_callback_chains_give_the_same_run_as_processes(
+def test_train_tasks_give_the_same_run_as_processes(
     cv: float, customs: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = _background_raw(cv, customs)
-    chained, processes = _both_corridors(validate_config(raw), monkeypatch)
-    _assert_same_run(chained, processes)
+    tasks, processes = _both_corridors(validate_config(raw), monkeypatch)
+    _assert_same_run(tasks, processes)
     pd.testing.assert_frame_equal(
-        node_events_frame(chained), node_events_frame(processes), check_exact=True
+        node_events_frame(tasks), node_events_frame(processes), check_exact=True
     )
-    assert _background_rows(chained) == _background_rows(processes)
-    assert sum(t.wait_h > 0 for t in chained.records.background_trains) >= 5  # they queue
-    border = chained.records.monitors["queue:Border"]
+    assert _background_rows(tasks) == _background_rows(processes)
+    assert sum(t.wait_h > 0 for t in tasks.records.background_trains) >= 5  # they queue
+    border = tasks.records.monitors["queue:Border"]
     assert border.arrays()[1].max() >= 2
 
 
-def test_callback_chains_on_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+@needs_pure_corridor
+def test_train_tasks_on_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = load_config("baseline", days=20, warmup_days=5)
-    chained, processes = _both_corridors(cfg, monkeypatch)
-    _assert_same_run(chained, processes)
+    tasks, processes = _both_corridors(cfg, monkeypatch)
+    _assert_same_run(tasks, processes)
     pd.testing.assert_frame_equal(
-        node_events_frame(chained), node_events_frame(processes), check_exact=True
+        node_events_frame(tasks), node_events_frame(processes), check_exact=True
     )
-    assert _background_rows(chained) == _background_rows(processes)
-    assert len(chained.records.background_trains) > 500
+    assert _background_rows(tasks) == _background_rows(processes)
+    assert len(tasks.records.background_trains) > 500
+
+
+@needs_pure_corridor
+@pytest.mark.parametrize("on_repair", ["resume", "redo"])
+def test_train_tasks_under_breakdowns_and_closures_give_the_same_run_as_processes(
+    on_repair: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Border tracks break down under the trains working on them (an interrupt into the
+    task) and the border closes for a day (trains wait, then go on): as processes."""
+    raw = _background_raw(1.0, {"dist": "exponential", "mean": "2 h"})
+    raw["disruptions"] = {
+        "scheduled": [{"id": "shut", "node": "Border", "effect": "close", "start": 60, "end": 84}],
+        "random": {
+            "breakdowns": [
+                {
+                    "node": "Border",
+                    "mtbf": {"dist": "exponential", "mean": "12 h"},
+                    "mttr": {"dist": "exponential", "mean": "2 h"},
+                    "on_repair": on_repair,
+                }
+            ]
+        },
+    }
+    tasks, processes = _both_corridors(validate_config(raw), monkeypatch)
+    _assert_same_run(tasks, processes)
+    pd.testing.assert_frame_equal(
+        node_events_frame(tasks), node_events_frame(processes), check_exact=True
+    )
+    assert _background_rows(tasks) == _background_rows(processes)
+    assert tasks.disruptions is not None
+    broke = [w for w in tasks.disruptions.windows if w.kind == "breakdown"]
+    assert len(broke) >= 5  # the tracks did break down, under way
+    assert tasks.disruptions.hits  # and the closure held trains
 
 
 def _branch_stop_raw() -> dict[str, Any]:
@@ -570,11 +607,12 @@ def _branch_stop_raw() -> dict[str, Any]:
     return raw
 
 
-def test_callback_chains_deliver_and_replan_at_a_stop_as_processes_do(
+@needs_pure_corridor
+def test_train_tasks_deliver_and_replan_at_a_stop_as_processes_do(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A service train delivers at a stop that is also a branching node, then plans its
-    way on from there: the callback chain must do both, in that order, as the process."""
+    way on from there: the task must do both, in that order, as the process."""
     plan = corridor_module.Corridor.plan
     ways_on: list[str] = []  # the next node of each plan made at the stop
 
@@ -585,17 +623,16 @@ def test_callback_chains_deliver_and_replan_at_a_stop_as_processes_do(
         return path
 
     monkeypatch.setattr(corridor_module.Corridor, "plan", watched)
-    chained, processes = _both_corridors(validate_config(_branch_stop_raw()), monkeypatch)
-    _assert_same_run(chained, processes)
+    tasks, processes = _both_corridors(validate_config(_branch_stop_raw()), monkeypatch)
+    _assert_same_run(tasks, processes)
     pd.testing.assert_frame_equal(
-        node_events_frame(chained), node_events_frame(processes), check_exact=True
+        node_events_frame(tasks), node_events_frame(processes), check_exact=True
     )
-    routes = {">".join(t.route) for t in chained.records.trains}
+    routes = {">".join(t.route) for t in tasks.records.trains}
     assert {"Hub>A>B1>T", "Hub>A>B2>T"} <= routes  # both ways on are taken
-    delivered_at_a = [s for s in chained.records.shipments if s.destination == "A"]
+    delivered_at_a = [s for s in tasks.records.shipments if s.destination == "A"]
     assert any(s.delivered_h == s.delivered_h for s in delivered_at_a)
-    if "model.corridor" not in compiled_modules():  # compiled callers do not see the patch
-        assert len(ways_on) > 50 and set(ways_on) == {"B1", "B2"}  # plans at A differ
+    assert len(ways_on) > 50 and set(ways_on) == {"B1", "B2"}  # plans at A differ
 
 
 # ---------------------------------------------------------------- end of a run

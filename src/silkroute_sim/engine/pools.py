@@ -206,7 +206,8 @@ class UnitPool(simpy.Resource):
         self.held_by: list[Request | None] = [None] * units
         self.down: list[bool] = [False] * units
         self.repaired: list[simpy.Event | None] = [None] * units
-        self.working: list[simpy.Process | None] = [None] * units
+        #: the process or task working with each unit (a breakdown interrupts it)
+        self.working: list[Any] = [None] * units
 
     @property
     def capacity(self) -> int:

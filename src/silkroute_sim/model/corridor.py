@@ -30,6 +30,7 @@ from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import FastPool, UnitPool, make_pool
 from silkroute_sim.engine.resources import Call, Engine
 from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.engine.tasks import TaskGen, run_now
 from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.hub import Hub, WorkFn
@@ -131,11 +132,6 @@ class EdgeState:
         self.next_slot_h = 0.0  # the earliest entry (line headway)
 
 
-#: trains run along the corridor as callback chains where nothing can stop them (False:
-#: as SimPy processes, the reference the tests compare with); read when a corridor is made
-CALLBACK_CHAINS = True
-
-
 class Corridor:
     """All corridor processes of one run."""
 
@@ -172,7 +168,6 @@ class Corridor:
                 self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
         self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
         self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
-        self.callback_chains = CALLBACK_CHAINS
 
     # -------------------------------------------------------------- routing
 
@@ -191,9 +186,8 @@ class Corridor:
 
     # -------------------------------------------------------------- movement
     #
-    # A train's steps, shared by the two ways a train moves: a SimPy process (any train
-    # while disruptions can stop it) and a chain of engine callbacks (:class:`_TrainRun`,
-    # where nothing can). Both take the same steps at the same times.
+    # A train's way is a task (:mod:`silkroute_sim.engine.tasks`): it yields the hours it
+    # waits or runs, and the events it waits for (a track, the end of a closure).
 
     def _slot_wait(self, spaced: EdgeState | NodeState) -> float:
         """Hours to wait for the next slot of an edge (its line headway: entries) or a
@@ -267,31 +261,29 @@ class Corridor:
                 train.box_count,
             )
 
-    def traverse(self, train: Train, u: str, v: str) -> Proc:
+    def traverse(self, train: Train, u: str, v: str) -> TaskGen:
         """Run along edge u → v (respecting its line headway)."""
-        env = self.env
         edge = self.edges[(u, v)]
         wait = self._slot_wait(edge)
         if wait > 0:
-            yield env.timeout(wait)
-        yield env.timeout(edge.run_h)
+            yield wait
+        yield edge.run_h
 
-    def visit(self, train: Train, prev: str | None, name: str) -> Proc:
+    def visit(self, train: Train, prev: str | None, name: str) -> TaskGen:
         """Processing at node ``name`` (queue for a track, formalities, gauge change)."""
         node = self.nodes[name]
         if node.tracks is None or node.queue is None:
             return
-        env = self.env
         arrived = self._queue_in(node)
         with node.tracks.request() as track:
             yield track
             wait = self._slot_wait(node)
             if wait > 0:
-                yield env.timeout(wait)
+                yield wait
             start = self.clock.now
             customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
             if node.work is None:
-                yield env.timeout(customs_h + gauge_h)
+                yield customs_h + gauge_h
             else:  # a track breakdown stops the work: the lost hours extend the last stage
                 lost_h = yield from node.work(track, customs_h + gauge_h)
                 if gauge_change:
@@ -300,12 +292,12 @@ class Corridor:
                     customs_h += lost_h
         self._record(train, node, arrived, start, customs_h, gauge_h, gauge_change)
 
-    def run(self, train: Train) -> Proc:
-        """A service train from the hub through its stops (the rest of its departure
-        process; where nothing can stop it, a callback chain of its own)."""
-        if self.guard is None and self.callback_chains:
-            _TrainRun(self, train, self.initial_path(train), list(train.stops))
-            return
+    def depart(self, train: Train) -> None:
+        """A service train leaves the hub: its way to its stops goes on by itself."""
+        run_now(self.env, self.run(train))
+
+    def run(self, train: Train) -> TaskGen:
+        """A service train from the hub through its stops."""
         remaining = list(train.stops)
         adaptive = self.route_policy.get(train.service) == "adaptive"
         path = self.initial_path(train)
@@ -366,8 +358,8 @@ class Corridor:
             )
         self.clock.start(_BackgroundSource, (self, name, stream, gap))
 
-    def run_background(self, train: Train, route: list[str]) -> Proc:
-        """A background train as a process (while disruptions may stop it)."""
+    def run_background(self, train: Train, route: list[str]) -> TaskGen:
+        """A background train from the first node of its route to the last."""
         guard = self.guard
         if guard is not None:
             yield from guard.hold_entry(train, route[0])
@@ -412,144 +404,6 @@ class _BackgroundSource:
         train.departed_h = clock.now
         corridor.records.background_trains.append(train)
         self._next()
-        if corridor.guard is not None or not corridor.callback_chains:
-            corridor.env.process(corridor.run_background(train, stream.route))
-            return
-        # nothing can stop it: a callback chain, started where SimPy would start a process
-        # (an urgent event now). This arrival is a normal event, so no urgent event is
-        # queued for now (each would have come first): the process's start would be next
-        _TrainRun(corridor, train, stream.route)
-
-
-class _TrainRun:
-    """A train's way along its route as a chain of engine callbacks, for runs where
-    nothing can stop it: the steps of :meth:`Corridor.visit` and :meth:`Corridor.traverse`,
-    at the same times and in the same order as the process would take them (it resumes
-    after waiting for a track with an event of its own, as a process does).
-
-    A background train (``remaining`` None) is processed at its first node, and arrives
-    at the last. A service train leaves the hub (``route[0]``) at once, delivers at each
-    of its ``remaining`` stops and arrives at the last; with adaptive routing it plans
-    its route again at each branching node, as :meth:`Corridor.run` does."""
-
-    __slots__ = (
-        "adaptive",
-        "arrived",
-        "corridor",
-        "customs_h",
-        "gauge_change",
-        "gauge_h",
-        "i",
-        "node",
-        "remaining",
-        "route",
-        "start",
-        "token",
-        "train",
-    )
-
-    def __init__(
-        self,
-        corridor: Corridor,
-        train: Train,
-        route: list[str],
-        remaining: list[str] | None = None,
-    ) -> None:
-        self.corridor = corridor
-        self.train = train
-        self.route = route
-        self.i = 0
-        self.remaining = remaining
-        if remaining is None:
-            self.adaptive = False
-            self._visit()
-        else:
-            self.adaptive = corridor.route_policy.get(train.service) == "adaptive"
-            self._leave()
-
-    def _visit(self) -> None:
-        """Queue for a track at ``route[i]`` (nodes without processing are passed)."""
-        corridor = self.corridor
-        node = corridor.nodes[self.route[self.i]]
-        if node.tracks is None or node.queue is None:
-            self._leave()
-            return
-        self.node = node
-        self.arrived = corridor._queue_in(node)
-        node.tracks.acquire(self._on_track)
-
-    def _on_track(self, token: Any, waited: bool) -> None:
-        self.token = token
-        if waited:  # a process would resume on an event of its own
-            self.corridor.clock.at(0.0, self._granted)
-        else:
-            self._granted(None)
-
-    def _granted(self, _call: Call | None) -> None:
-        wait = self.corridor._slot_wait(self.node)
-        if wait > 0:
-            self.corridor.clock.at(wait, self._begin)
-        else:
-            self._begin(None)
-
-    def _begin(self, _call: Call | None) -> None:
-        corridor = self.corridor
-        self.start = corridor.clock.now
-        prev = self.route[self.i - 1] if self.i else None
-        self.customs_h, self.gauge_h, self.gauge_change = corridor._begin(
-            self.node, self.train, prev
-        )
-        corridor.clock.at(self.customs_h + self.gauge_h, self._processed)
-
-    def _processed(self, _call: Call) -> None:
-        tracks = self.node.tracks
-        assert tracks is not None  # a train is processed only where there are tracks
-        tracks.release_unit(self.token)
-        self.corridor._record(
-            self.train,
-            self.node,
-            self.arrived,
-            self.start,
-            self.customs_h,
-            self.gauge_h,
-            self.gauge_change,
-        )
-        self._leave()
-
-    def _leave(self) -> None:
-        """Done at ``route[i]``: take the next edge, or arrive."""
-        route, i = self.route, self.i
-        corridor = self.corridor
-        train = self.train
-        if i:
-            train.route.append(route[i])
-        remaining = self.remaining
-        if remaining is None:
-            if i == len(route) - 1:
-                train.arrived_h = corridor.clock.now
-                return
-        elif i:  # a service train (as Corridor.run): deliver at a stop, re-plan at a branch
-            here = route[i]
-            if here == remaining[0]:
-                remaining.pop(0)
-                now = corridor.deliver(train, here)
-                if not remaining:
-                    train.arrived_h = now
-                    return
-            if self.adaptive and here in corridor.branching:
-                route = self.route = corridor.plan(train, here, remaining)
-                i = self.i = 0
-        edge = corridor.edges[(route[i], route[i + 1])]
-        wait = corridor._slot_wait(edge)
-        if wait > 0:
-            corridor.clock.at(wait, self._run_edge)
-        else:
-            self._run_edge(None)
-
-    def _run_edge(self, _call: Call | None) -> None:
-        edge = self.corridor.edges[(self.route[self.i], self.route[self.i + 1])]
-        self.corridor.clock.at(edge.run_h, self._at_next)
-
-    def _at_next(self, _call: Call) -> None:
-        self.i += 1
-        self._visit()
+        # started at once: where a new process would start, as this arrival is an event
+        # of normal priority and the last thing it does, nothing else could come between
+        run_now(corridor.env, corridor.run_background(train, stream.route))

@@ -102,7 +102,8 @@ class Hub:
         self.kg_delivered = 0
         self.kg_departed = 0
         self.dispatchers: dict[str, Dispatcher] = {}
-        self.on_departure: Callable[[Train], Proc] | None = None
+        #: what a train does once it has left (runs along the corridor)
+        self.on_departure: Callable[[Train], None] | None = None
         # disruption hooks (silkroute_sim.model.disruptions); neutral when none are configured
         self.gate_time_factor = 1.0
         self.move_time_factor = 1.0
@@ -271,7 +272,7 @@ class Hub:
             self.tracks_busy.add(env.now, -1)
         self.depart(train)
         if self.on_departure is not None:
-            yield from self.on_departure(train)
+            self.on_departure(train)
 
     def _loaded(self, box: Shipment) -> None:
         now = self.clock.now

@@ -98,7 +98,7 @@ def simulate(
     graph = build_graph(cfg.corridor)
     hub = Hub(env, cfg, streams, records)
     corridor = Corridor(env, cfg, graph, streams, records, hub)
-    hub.on_departure = corridor.run
+    hub.on_departure = corridor.depart
     for name, service in cfg.services.items():
         hub.dispatchers[name] = Dispatcher(env, hub, name, service)
     demand = Demand(cfg, streams, service_map(cfg))  # (class, destination) → service

@@ -7,7 +7,8 @@ layers inside their command functions: those pull in pandas, pydantic and numpy 
 second), which ``silkroute --help`` does not need.
 
 Exit codes: 0 ok; 2 bad config, bad usage or an output folder we may not touch (one
-line on stderr starting ``error:``); 1 anything else.
+line on stderr starting ``error:``); 128 + the signal when stopped (130 Ctrl-C, 143
+SIGTERM, 129 SIGHUP), after the worker processes are stopped; 1 anything else.
 """
 
 from __future__ import annotations
@@ -21,12 +22,24 @@ import click
 from silkroute_sim._version import __version__
 from silkroute_sim.buildinfo import build_kind
 from silkroute_sim.cli import compare, report, run, sweep, validate, verify
-from silkroute_sim.cli.common import build_notice, fail, one_line
+from silkroute_sim.cli.common import build_notice, fail, one_line, stop_message, stop_on_signals
 from silkroute_sim.config.errors import SilkrouteError
 
 
 class SilkrouteGroup(click.Group):
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # one-line usage errors, exit 2
+    def invoke(self, ctx: click.Context) -> Any:
+        # before click turns Ctrl-C into Abort ("aborted", exit 1, after a blank line)
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            message, code = stop_message(exc)
+            fail(message, code)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with stop_on_signals():
+            return self._main(*args, **kwargs)
+
+    def _main(self, *args: Any, **kwargs: Any) -> Any:  # one-line usage errors, exit 2
         kwargs["standalone_mode"] = False
         try:
             return super().main(*args, **kwargs)
@@ -36,7 +49,10 @@ class SilkrouteGroup(click.Group):
         except click.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             fail(f"{exc.format_message()}{hint}")
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C while click parsed
+                message, code = stop_message(exc.__cause__)
+                fail(message, code)
             fail("aborted", 1)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
@@ -44,8 +60,9 @@ class SilkrouteGroup(click.Group):
             fail(exc.format_message(), exc.exit_code)
         except SilkrouteError as exc:
             fail(one_line(str(exc)))
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except KeyboardInterrupt as exc:  # while parsing, before any command runs
+            message, code = stop_message(exc)
+            fail(message, code)
         except BrokenPipeError:
             sys.exit(1)
         except MemoryError:

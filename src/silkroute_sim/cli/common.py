@@ -8,7 +8,11 @@ Light imports only: ``silkroute --help`` loads this module.
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -28,6 +32,61 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr starting ``error:``, then exit with ``code``."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by SIGINT, SIGTERM or SIGHUP (:func:`stop_on_signals`).
+
+    A KeyboardInterrupt, so whatever cleans up after Ctrl-C cleans up after ``kill`` too:
+    the executor stops its worker processes as the exception passes through it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: what the one line says for each signal that stops a command
+_STOP_MESSAGES = {
+    "SIGINT": "interrupted",
+    "SIGTERM": "terminated (SIGTERM)",
+    "SIGHUP": "stopped: the terminal hung up (SIGHUP)",
+}
+
+
+def stop_message(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """The one line and the exit code (128 + the signal) for a stop: Ctrl-C gives 130,
+    ``kill`` (SIGTERM) 143, a closed terminal (SIGHUP) 129."""
+    signum = exc.signum if isinstance(exc, Stopped) else int(signal.SIGINT)
+    name = signal.Signals(signum).name
+    return _STOP_MESSAGES.get(name, f"stopped by {name}"), 128 + signum
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While the block runs, SIGINT, SIGTERM and SIGHUP (where it exists) raise
+    :class:`Stopped` in the main thread, once: a second signal while the command stops its
+    workers is ignored, so the clean-up is not cut short. The handlers in place before are
+    restored on exit. Does nothing outside the main thread (signals go to it only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    signums = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    stopping = False
+
+    def handler(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        raise Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in signums}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def one_line(text: str, limit: int = 1000) -> str:

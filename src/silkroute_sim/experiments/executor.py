@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from silkroute_sim.config.errors import SilkrouteError
@@ -76,28 +77,21 @@ class SerialExecutor(Executor):
 
 
 class LocalPoolExecutor(Executor):
-    """A pool of ``workers`` local processes (``spawn``: clean interpreters, no inherited
-    locks or threads), started as work comes and kept between calls until :meth:`close`.
-    A worker that dies (out of memory, killed) fails the runs it held; the pool is
-    restarted for the rest."""
+    """``workers`` local processes (``spawn``: clean interpreters, no inherited locks or
+    threads), started as work comes and kept between calls until :meth:`close`.
+
+    Each process holds one item at a time over its own pipe, so a process that dies (out
+    of memory, killed) fails only the run it held; a new process takes its place. Workers
+    start with Ctrl-C ignored (the terminal sends it to them too): this process stops
+    them, when the generator is closed early or an exception (Ctrl-C, ``kill``) passes
+    through it."""
 
     def __init__(self, workers: int) -> None:
         if workers < 1:
             raise ExecutorError(f"--workers must be at least 1 (got {workers})")
         self.workers = workers
         self.description = f"{workers} local processes"
-        self._pool: Any = None
-
-    def _new_pool(self) -> Any:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # spawned processes start on demand: a call with fewer items starts fewer
-        return ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_sigint,
-        )
+        self._processes: list[_Worker] = []
 
     def imap_unordered(
         self,
@@ -105,75 +99,187 @@ class LocalPoolExecutor(Executor):
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
     ) -> Generator[tuple[T, R | BaseException], None, None]:
-        from concurrent.futures import FIRST_COMPLETED, Future, wait
-        from concurrent.futures.process import BrokenProcessPool
+        from multiprocessing.connection import wait
 
-        if not items:
-            return
-        if self._pool is None:
-            self._pool = self._new_pool()
-        pending = iter(items)
-        in_flight: dict[Future[R], tuple[T, int]] = {}
-        generation = 0  # pools started so far - 1
-        results_by_pool = [0]  # none from a pool that broke = its workers cannot start
-
-        def submit_next() -> None:
-            nonlocal generation
-            for item in pending:
-                try:
-                    future = self._pool.submit(fn, item)
-                except BrokenProcessPool:  # a worker died earlier: a fresh pool for the rest
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool()
-                    generation += 1
-                    results_by_pool.append(0)
-                    future = self._pool.submit(fn, item)
-                in_flight[future] = (item, generation)
-                return
-
-        for _ in range(self.workers * 2):
-            submit_next()
-        finished = False
+        queue = deque(items)
+        held: list[tuple[T, R | BaseException]] = []  # deaths, until a run comes back
+        returned = finished = False
         try:
-            while in_flight:
-                done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                for future in done:
-                    item, pool = in_flight.pop(future)
-                    try:
-                        result: R | BaseException = future.result()
-                        results_by_pool[pool] += 1
-                    except BrokenProcessPool:
-                        if results_by_pool[pool] == 0:
-                            raise ExecutorError(
-                                "the worker processes died before finishing any run (out of "
-                                "memory? a Python script that runs simulations with workers "
-                                "> 1 needs an `if __name__ == '__main__':` guard: spawned "
-                                "workers import the script again)"
-                            ) from None
-                        result = ExecutorError("the worker process died (out of memory or killed?)")
-                    except Exception as exc:
-                        result = exc
-                    yield item, result
-                    submit_next()
+            while queue or any(w.busy for w in self._processes):
+                self._hand_out(fn, queue)
+                waitables: list[Any] = [w.conn for w in self._processes]
+                waitables += [w.process.sentinel for w in self._processes]
+                ready = set(wait(waitables))
+                for worker in list(self._processes):
+                    if worker.conn not in ready and worker.process.sentinel not in ready:
+                        continue
+                    for item, result in self._collect(worker):
+                        if not isinstance(result, _Died):
+                            returned = True
+                        held.append((item, result))
+                if returned:
+                    yield from _drain(held)
+            if held:  # every run this call handed out killed its process
+                raise ExecutorError(
+                    "the worker processes died before finishing any run (out of memory? "
+                    f"{held[0][1]})"
+                )
             finished = True
         finally:
             if not finished:  # interrupted, abandoned or broken: stop the workers now
                 self._terminate()
 
+    def _hand_out(self, fn: Callable[[T], R], queue: deque[T]) -> None:
+        """Start processes up to ``workers`` (no more than the work), give each idle one
+        an item."""
+        busy = sum(w.busy for w in self._processes)
+        while len(self._processes) < min(self.workers, busy + len(queue)):
+            self._processes.append(_Worker())
+        for worker in self._processes:
+            if worker.ready and not worker.busy and queue:
+                worker.give(fn, queue.popleft())
+
+    def _collect(self, worker: _Worker) -> list[tuple[Any, Any]]:
+        """The messages of a worker whose pipe or process is ready: its result, or its
+        item failed with :class:`_Died` when the process is gone."""
+        out: list[tuple[Any, Any]] = []
+        try:
+            while worker.conn.poll():
+                kind, payload = worker.conn.recv()
+                if kind == "ready":
+                    worker.ready = True
+                else:
+                    out.append((worker.item, payload))
+                    worker.busy = False
+            if worker.process.is_alive():
+                return out
+        except (EOFError, OSError):
+            pass
+        self._processes.remove(worker)
+        worker.stop(0)
+        if not worker.ready:
+            raise ExecutorError(
+                "a worker process died while starting (a Python script that runs "
+                "simulations with workers > 1 needs an `if __name__ == '__main__':` "
+                "guard: spawned workers import the script again)"
+            )
+        if worker.busy:
+            out.append((worker.item, _Died(worker.process.exitcode)))
+        return out
+
     def _terminate(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
+        workers, self._processes = self._processes, []
+        for worker in workers:
+            worker.process.terminate()
+        for worker in workers:
+            worker.stop(2.0)
 
     def close(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        workers, self._processes = self._processes, []
+        for worker in workers:
+            with suppress(OSError):
+                worker.conn.send(None)
+        for worker in workers:
+            worker.stop(5.0)
+
+
+class _Died(ExecutorError):
+    """The item's worker process died while running it (yielded as its result)."""
+
+    def __init__(self, exitcode: int | None) -> None:
+        if exitcode is not None and exitcode < 0:
+            how = f"killed by {_signal_name(-exitcode)}"
+        else:
+            how = f"exit code {exitcode}"
+        super().__init__(f"the worker process died ({how}: out of memory or killed?)")
+
+
+class _Worker:
+    """One spawned process and the parent's end of its pipe; holds at most one item."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child,), name="silkroute-worker", daemon=True
+        )
+        with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
+            self.process.start()
+        child.close()
+        self.ready = False
+        self.busy = False
+        self.item: Any = None
+
+    def give(self, fn: Callable[[Any], Any], item: Any) -> None:
+        self.item, self.busy = item, True
+        self.conn.send((fn, item))
+
+    def stop(self, wait_s: float) -> None:
+        """Wait up to ``wait_s`` for the process to end, then kill it; close the pipe."""
+        self.process.join(wait_s)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5.0)
+        self.conn.close()
+
+
+def _serve(conn: Any) -> None:
+    """A worker process: run ``fn(item)`` for each ``(fn, item)`` received, send back
+    ``("done", result or exception)``, until ``None`` or the pipe closes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn.send(("ready", None))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        fn, item = task
+        result: Any
+        try:
+            result = fn(item)
+        except Exception as exc:
+            result = exc
+        try:
+            conn.send(("done", result))
+        except Exception as exc:  # the result or exception does not pickle
+            conn.send(("done", ExecutorError(f"the result cannot be sent back: {_short(exc)}")))
+
+
+def _drain(held: list[tuple[T, R]]) -> Iterator[tuple[T, R]]:
+    while held:
+        yield held.pop(0)
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored in this process for the block (main thread only), so a process
+    started in it inherits SIG_IGN and Python keeps it ignored from its first line."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 class DaskExecutor(Executor):
@@ -257,13 +363,6 @@ class DaskExecutor(Executor):
         if client is not None:
             self.client = None
             client.close()
-
-
-def _ignore_sigint() -> None:
-    """Pool workers leave Ctrl-C to the sweep process, which stops them (no tracebacks)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _short(exc: BaseException) -> str:

@@ -16,13 +16,15 @@ from silkroute_sim.config.fields import (
     PositiveFloat,
     PositiveHours,
     StrictModel,
+    check_name,
 )
 
 HubResource = Literal["cranes", "gate", "loading_tracks", "yard"]
 EffectKind = Literal["close", "capacity", "speed", "processing_time"]
 #: absolute capacity keys of effect 'capacity' (which apply depends on the target)
 CAPACITY_KEYS = ("tracks", "trains_per_day", "cranes", "lanes", "teu")
-EventId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-]+$")]
+#: a disruption id: a name (it qualifies metric names, ``recovery_h:<id>``)
+EventId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_name)]
 
 
 class DisruptionTarget(StrictModel):

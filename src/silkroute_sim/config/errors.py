@@ -14,6 +14,8 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from silkroute_sim.config.fields import NAME_ERROR
+
 
 class SilkrouteError(Exception):
     """Base class for errors the CLI reports in one line."""
@@ -98,6 +100,8 @@ def _ctx_allowed(kind: str, ctx: dict[str, Any]) -> str | None:
         return "letters, digits, '_', '-' and '.' only"
     if kind == "union_tag_invalid":
         return f"one of {ctx.get('expected_tags')}"
+    if kind == NAME_ERROR:
+        return str(ctx.get("allowed"))
     return None
 
 

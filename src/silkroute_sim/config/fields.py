@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import types
+import unicodedata
 from typing import Annotated, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from silkroute_sim.config.distributions import Constant, Hours
 from silkroute_sim.config.units import parse_duration_h, parse_speed_kmh
@@ -31,7 +33,43 @@ Fraction = Annotated[float, BeforeValidator(_finite), Field(ge=0, le=1)]
 SpeedKmh = Annotated[float, BeforeValidator(parse_speed_kmh), Field(gt=0)]
 PositiveHours = Annotated[float, BeforeValidator(parse_duration_h), Field(gt=0)]
 NonNegHours = Annotated[float, BeforeValidator(parse_duration_h), Field(ge=0)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+#: punctuation a name may hold besides letters, digits and spaces
+NAME_PUNCTUATION = "-_.()'&+"
+#: the pydantic error type of a name that breaks the rule (errors.py words it)
+NAME_ERROR = "name_rule"
+#: what a name may hold, as error messages say it
+NAME_RULE = (
+    "letters (any script), digits, spaces and - _ . ( ) ' & + only; "
+    "not starting with '.' or a space, not ending with a space"
+)
+
+
+def _name_char_ok(ch: str) -> bool:
+    if ch == " " or ch in NAME_PUNCTUATION:
+        return True
+    # letters and digits of any script, and combining marks (a decomposed 'ó')
+    return unicodedata.category(ch)[0] in "LMN"
+
+
+def check_name(value: str) -> str:
+    """A name the project joins into paths, routes (``A>B``), metric names
+    (``kpi:Node``), train ids and CSV cells: refuse the characters that would split
+    or escape there (``> : , | / \\``, quotes, control characters, a leading ``.``)."""
+    if (
+        not all(_name_char_ok(ch) for ch in value)
+        or value.startswith((".", " "))
+        or value.endswith(" ")
+    ):
+        raise PydanticCustomError(
+            NAME_ERROR, "invalid name; allowed: {allowed}", {"allowed": NAME_RULE}
+        )
+    return value
+
+
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]
+#: a name that is also a folder under ``results/`` (a scenario's or a sweep's)
+FolderName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_name)]
 
 
 def _time_of_day_h(value: object) -> float:

@@ -43,7 +43,7 @@ from silkroute_sim.config.disruptions import (
     WeatherDisruption,
 )
 from silkroute_sim.config.distributions import Hours
-from silkroute_sim.config.fields import Name, StrictModel
+from silkroute_sim.config.fields import FolderName, Name, StrictModel
 from silkroute_sim.config.hub import CompoundConfig, CustomsConfig, HubConfig, InboundStreamConfig
 from silkroute_sim.config.services import FullPolicy, HybridPolicy, SchedulePolicy, ServiceConfig
 from silkroute_sim.config.simulation import DEFAULT_MAX_ENTITIES, SimulationConfig
@@ -97,7 +97,7 @@ def _drop_default_cargo_keys(data: dict[str, object]) -> None:
 
 
 class ScenarioConfig(StrictModel):
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-]+$")] = "scenario"
+    name: FolderName = "scenario"
     description: str = ""
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     demand: DemandConfig

@@ -25,6 +25,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from silkroute_sim.config.distributions import Normal, Triangular, Uniform
 from silkroute_sim.config.distributions import Number as DistNumber
 from silkroute_sim.config.errors import ConfigError, SilkrouteError, from_validation_error
+from silkroute_sim.config.fields import FolderName
 from silkroute_sim.config.loader import configs_dir, read_yaml
 from silkroute_sim.config.schema import StrictModel
 
@@ -130,7 +131,7 @@ class DesignSpec(StrictModel):
 
 
 class SweepSpec(StrictModel):
-    name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-]+$")] | None = None
+    name: FolderName | None = None
     description: str = ""
     base: str = Field(min_length=1, description="scenario file (relative to the spec) or name")
     fixed: dict[str, Any] = Field(default_factory=dict, alias="set")

@@ -14,7 +14,12 @@ from __future__ import annotations
 import math
 
 from silkroute_sim.config.distributions import Constant, Empirical, Triangular, Uniform
-from silkroute_sim.config.schema import CargoClassConfig, ScenarioConfig
+from silkroute_sim.config.schema import (
+    CargoClassConfig,
+    HybridPolicy,
+    ScenarioConfig,
+    SchedulePolicy,
+)
 
 Problem = tuple[str, str, object]
 
@@ -37,14 +42,78 @@ def units_per_day(cfg: ScenarioConfig) -> dict[str, float]:
 def trains_per_day(cfg: ScenarioConfig) -> float:
     """Background and inbound trains per day (and the inbound trains' boxes)."""
     background = sum(s.trains_per_day for s in cfg.corridor.background.values())
-    inbound = sum((s.trains_per_day or 0.0) * (s.boxes + 1) for s in cfg.hub.inbound.values())
+    inbound = 0.0
+    departures = outbound_trains_per_day(cfg) if cfg.hub.inbound else {}
+    for s in cfg.hub.inbound.values():
+        if s.trains_per_day is not None:
+            rate = s.trains_per_day
+        else:  # share_of_outbound inbound trains per departure of its services
+            names = s.services if s.services is not None else list(cfg.services)
+            rate = (s.share_of_outbound or 0.0) * sum(departures.get(n, 0.0) for n in names)
+        inbound += rate * (s.boxes + 1)
     return background + inbound
 
 
+def outbound_trains_per_day(cfg: ScenarioConfig) -> dict[str, float]:
+    """Expected departures per day of each service: its timetable's slots, or the
+    trains its cargo fills (by capacity or by tonnes, whichever binds first), plus
+    for ``hybrid`` at most one part-loaded train per ``max_wait``."""
+    from silkroute_sim.config.cargo_rules import service_map, unit_size, wagon_capacity
+
+    units = units_per_day(cfg)
+    load: dict[str, dict[str, float]] = {name: {} for name in cfg.services}
+    tonnes: dict[str, float] = dict.fromkeys(cfg.services, 0.0)
+    routed: dict[str, float] = dict.fromkeys(cfg.services, 0.0)
+    for (cname, dest), sname in service_map(cfg).items():
+        cls = cfg.demand.classes[cname]
+        share = cls.destinations[dest] / sum(cls.destinations.values())
+        rate = units[cname] * share
+        size = unit_size(cfg.wagon_types[cls.wagon_type], cls)
+        by_type = load[sname]
+        by_type[cls.wagon_type] = by_type.get(cls.wagon_type, 0.0) + rate * size
+        tonnes[sname] += rate * cls.payload_t.mean
+        routed[sname] += rate
+    out: dict[str, float] = {}
+    for sname, service in cfg.services.items():
+        policy = service.policy
+        if isinstance(policy, SchedulePolicy):
+            out[sname] = len(policy.departures) * len(policy.weekdays) / 7
+            continue
+        capacity = wagon_capacity(cfg.wagon_types, service)
+        fills = sum(v / capacity[w] for w, v in load[sname].items() if capacity.get(w))
+        trains = max(fills, tonnes[sname] / service.max_tonnes)
+        if isinstance(policy, HybridPolicy):
+            trains += min(routed[sname], 24.0 / policy.max_wait)
+        out[sname] = trains
+    return out
+
+
+def disruption_events(cfg: ScenarioConfig) -> dict[str, float]:
+    """Expected random disruption events over the run, by key path: each unit of a
+    breakdown target fails about once per ``mtbf + mttr`` (calendar hours, busy or
+    idle); weather comes at its monthly rates."""
+    run_h = cfg.simulation.days * 24.0
+    out: dict[str, float] = {}
+    for i, item in enumerate(cfg.disruptions.random.breakdowns):
+        if item.hub is not None:
+            units = cfg.hub.cranes.count
+        else:
+            node = cfg.corridor.nodes.get(item.node or "")
+            processing = node.processing if node is not None else None
+            units = processing.tracks if processing is not None else 1
+        cycle_h = item.mtbf.mean + item.mttr.mean
+        out[f"disruptions.random.breakdowns.{i}"] = units * run_h / cycle_h
+    for i, weather in enumerate(cfg.disruptions.random.weather):
+        per_year = sum(weather.events_per_month)  # a month is a twelfth of 365 days
+        out[f"disruptions.random.weather.{i}"] = per_year * cfg.simulation.days / 365
+    return out
+
+
 def expected_entities(cfg: ScenarioConfig) -> float:
-    """Shipments and trains a run of ``cfg`` is expected to create."""
+    """Shipments, trains and random disruption events a run of ``cfg`` is expected to
+    create."""
     per_day = sum(units_per_day(cfg).values()) + trains_per_day(cfg)
-    return per_day * cfg.simulation.days
+    return per_day * cfg.simulation.days + sum(disruption_events(cfg).values())
 
 
 def check_workload(cfg: ScenarioConfig) -> Problem | None:
@@ -66,17 +135,29 @@ def check_workload(cfg: ScenarioConfig) -> Problem | None:
     problem = _check_heaviest_unit(cfg)
     if problem:
         return problem
-    expected = expected_entities(cfg)
     limit = cfg.simulation.max_entities
+    for where, count in disruption_events(cfg).items():
+        if count > limit:
+            fix = "a longer mtbf" if ".breakdowns." in where else "lower events_per_month"
+            return (
+                where,
+                f"the run would see about {_count(count)} random disruption events over "
+                f"{cfg.simulation.days:,g} days, more than max_entities ({limit:,}), and "
+                f"keeps them all in memory; give {fix}, or raise simulation.max_entities",
+                None,
+            )
+    expected = expected_entities(cfg)
     if expected > limit:
         units = sum(units_per_day(cfg).values())
         trains = trains_per_day(cfg)
+        n_events = sum(disruption_events(cfg).values())
+        events = f" + {_count(n_events)} disruption events" if n_events >= 1 else ""
         return (
             "simulation",
             f"the run would create about {_count(expected)} shipments and trains "
             f"({_count(units)} units/day + {_count(trains)} other trains/day over "
-            f"{cfg.simulation.days:,g} days), more than max_entities ({limit:,}), and keeps "
-            "them all in memory; shorten simulation.days or lower the demand, or raise "
+            f"{cfg.simulation.days:,g} days{events}), more than max_entities ({limit:,}), "
+            "and keeps them all in memory; shorten simulation.days or lower the demand, or raise "
             "simulation.max_entities on a machine with the memory (about 2.5 GB a million)",
             None,
         )

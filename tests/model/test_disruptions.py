@@ -46,7 +46,7 @@ def _border_events(result: RunResult, train_index: int) -> list[tuple[str, float
     return [
         (e.kind, e.arrived_h, e.start_h, e.end_h)
         for e in result.records.node_events
-        if e.train_id == train.train_id and e.node == "Border"
+        if e.train_id == train.train_id and e.node == "Border" and e.kind != "held"
     ]
 
 

@@ -11,8 +11,11 @@ so normal day-to-day noise is not mistaken for a disruption (queues and stranded
 within half a train at least). Queues, backlog and stranded trains may be lower than
 before; throughput must be within the band on both sides. ``recovery_h`` counts whole days
 from the end of the disruption to the first day from which the three-day mean of every
-measure is back (fewer days at the end of the run); empty when that never happens in the
-run or when the event starts on the first day (no reference).
+measure is back (fewer days at the end of the run) *and stays back* for ``STAY_DAYS``
+days (or to the end of the run, when fewer remain): a measure that dips into its band and
+climbs out again has not recovered. Empty when that never happens in the run
+(``recovery_status`` "not recovered") or when the event starts on the first day or ends
+with the run ("no reference"); ``system_recovery_h`` and its status likewise.
 
 **Affected shipments**: for a hub target, the boxes at the hub during the window; on the
 corridor, the boxes on trains held by or rerouted around the event, or at the disrupted
@@ -39,6 +42,12 @@ from silkroute_sim.model.simulate import RunResult
 NAN = math.nan
 REFERENCE_DAYS = 7
 CONFIRM_DAYS = 3
+#: recovered on a day only if every measure stays back in its band from then on for this
+#: many days (or to the end of the run, when fewer remain)
+STAY_DAYS = 7
+RECOVERED = "recovered"
+NOT_RECOVERED = "not recovered"
+NO_REFERENCE = "no reference"
 TOLERANCE = 0.10
 
 COLUMNS = [
@@ -56,6 +65,8 @@ COLUMNS = [
     "backlog_t_max",
     "recovery_h",
     "system_recovery_h",
+    "recovery_status",
+    "system_recovery_status",
     "affected_shipments",
     "affected_delivered",
     "extra_door_to_door_d_mean",
@@ -114,18 +125,19 @@ class _Signal:
         return np.asarray(sums, dtype=float) / (np.diff(edges) / 24.0)
 
 
-def recovery_h(
+def back_in_band(
     signals: list[_Signal],
     dispatched: tuple[np.ndarray, np.ndarray],
     start_h: float,
     end_h: float,
     run_end_h: float,
-) -> float:
-    """Whole days (in hours) from ``end_h`` until every signal is back in its band."""
+) -> np.ndarray | None:
+    """Per whole day after ``end_h``: whether the three-day mean of every signal is in its
+    band. None when there is no reference (the event starts on day 0) or no day after."""
     ref_days = min(REFERENCE_DAYS, math.floor(start_h / 24 + 1e-9))
     post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
     if ref_days < 1 or post_days < 1:
-        return NAN
+        return None
     ref_edges = start_h - 24.0 * np.arange(ref_days, -1, -1)
     post_edges = end_h + 24.0 * np.arange(post_days + 1)
     back = np.ones(post_days, dtype=bool)
@@ -138,15 +150,56 @@ def recovery_h(
         spread = float(ref.std(ddof=1)) if ref.size > 1 else 0.0
         band = max(TOLERANCE * abs(level), 2 * spread, signal.floor)
         back &= (np.abs(ahead - level) if signal.two_sided else ahead - level) <= band + 1e-9
-    days = np.flatnonzero(back)
-    return 24.0 * float(days[0]) if days.size else NAN
+    return back
+
+
+def first_stable_day(back: np.ndarray, stay_days: int = STAY_DAYS) -> int | None:
+    """The first day from which ``back`` holds for ``stay_days`` days in a row (or every
+    day left in the run, when fewer remain); None when there is none: not recovered."""
+    for day in np.flatnonzero(back):
+        if back[day : day + stay_days].all():
+            return int(day)
+    return None
+
+
+def recovery(
+    signals: list[_Signal],
+    dispatched: tuple[np.ndarray, np.ndarray],
+    start_h: float,
+    end_h: float,
+    run_end_h: float,
+) -> tuple[float, str]:
+    """``(hours, status)``: whole days (in hours) from ``end_h`` until every signal is back
+    in its band and stays there (:func:`first_stable_day`). ``status`` is ``recovered``,
+    ``not recovered`` (hours NaN: never back for good within the run) or ``no reference``
+    (hours NaN: the event starts on day 0 or ends with the run)."""
+    back = back_in_band(signals, dispatched, start_h, end_h, run_end_h)
+    if back is None:
+        return NAN, NO_REFERENCE
+    day = first_stable_day(back)
+    if day is None:
+        return NAN, NOT_RECOVERED
+    return 24.0 * day, RECOVERED
+
+
+def recovery_h(
+    signals: list[_Signal],
+    dispatched: tuple[np.ndarray, np.ndarray],
+    start_h: float,
+    end_h: float,
+    run_end_h: float,
+) -> float:
+    """Whole days (in hours) from ``end_h`` until every signal is back in its band for
+    good (:func:`recovery`); NaN when not."""
+    return recovery(signals, dispatched, start_h, end_h, run_end_h)[0]
 
 
 # --------------------------------------------------------------------------- affected
 
 
 def _at_node(events: pd.DataFrame, node: str, t0: float, t1: float) -> set[str]:
-    at = events[(events["node"] == node) & (events["arrived_h"] < t1) & (events["end_h"] >= t0)]
+    left = events["end_h"].fillna(np.inf)  # censored: still there at the end of the run
+    at = events[(events["node"] == node) & (events["arrived_h"] < t1) & (left >= t0)]
     return set(at["train_id"])
 
 
@@ -259,19 +312,22 @@ class _RunLevels:
         ]
 
 
-def _recovery(
-    levels: _RunLevels, window: DisruptionWindow, run_end_h: float
-) -> tuple[float, float, float]:
-    """``(local recovery_h, system recovery_h, until_h)``: ``until_h`` is when the
-    disrupted element is back (the end of the run if never), within the run."""
-    here = recovery_h(
-        levels.local_signals(window), levels.dispatched, window.start_h, window.end_h, run_end_h
-    )
-    system = recovery_h(
-        levels.system_signals(), levels.dispatched, window.start_h, window.end_h, run_end_h
-    )
-    until = window.end_h + here if here == here else run_end_h
-    return here, system, min(max(until, window.end_h), run_end_h)
+@dataclass(frozen=True)
+class _Recovery:
+    here: float  # recovery_h
+    system: float  # system_recovery_h
+    until: float  # when the disrupted element is back (the end of the run if never)
+    here_status: str
+    system_status: str
+
+
+def _recovery(levels: _RunLevels, window: DisruptionWindow, run_end_h: float) -> _Recovery:
+    """Local and system recovery of ``window``, and when it ends, within the run."""
+    t0, t1 = window.start_h, window.end_h
+    here, here_status = recovery(levels.local_signals(window), levels.dispatched, t0, t1, run_end_h)
+    system, system_status = recovery(levels.system_signals(), levels.dispatched, t0, t1, run_end_h)
+    until = t1 + here if here == here else run_end_h
+    return _Recovery(here, system, min(max(until, t1), run_end_h), here_status, system_status)
 
 
 def _trains_hit(hits: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
@@ -307,14 +363,14 @@ def _backlog_before(backlog: _Step, start_h: float) -> float:
 
 def _event_row(
     window: DisruptionWindow,
-    recovery: tuple[float, float, float],
+    recovery: _Recovery,
     mask: pd.Series,
     levels: _RunLevels,
     shipments: pd.DataFrame,
     clean: pd.Series,
 ) -> tuple[object, ...]:
     """One row of :data:`COLUMNS` for ``window``."""
-    here, system, until = recovery
+    until = recovery.until
     t0 = window.start_h
     local_queues = levels.local_queues(window).values()
     hit = shipments[mask]
@@ -333,8 +389,10 @@ def _event_row(
         max((q.max(t0, until) for q in local_queues), default=NAN),
         _backlog_before(levels.backlog, t0),
         levels.backlog.max(t0, until),
-        here,
-        system,
+        recovery.here,
+        recovery.system,
+        recovery.here_status,
+        recovery.system_status,
         int(mask.sum()),
         int(hit["door_to_door_d"].notna().sum()),
         float(extra.mean()) if extra.notna().any() else NAN,
@@ -356,8 +414,8 @@ def disruptions_frame(
     hits = _trains_hit(log.hits)
     recoveries = [_recovery(levels, window, result.end_h) for window in windows]
     masks = [
-        affected_mask(window, until, shipments, trains, events, hits)
-        for window, (_, _, until) in zip(windows, recoveries, strict=True)
+        affected_mask(window, rec.until, shipments, trains, events, hits)
+        for window, rec in zip(windows, recoveries, strict=True)
     ]
     clean = _untouched(windows, masks, shipments, result.warmup_h)
     rows = [

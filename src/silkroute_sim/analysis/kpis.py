@@ -11,29 +11,69 @@ A metric measured per node, destination, cargo class or event is named
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 Better = Literal["higher", "lower", "neither"]
+
+#: a KPI's ``fmt``: an optional thousands comma, the decimals, ``f`` or ``%``, the unit
+_FMT = re.compile(r"\{:(,?)\.(\d+)([f%])\}(.*)")
+
+
+def _decimals_for(value: float, digits: int = 2) -> int:
+    """Decimals that show ``digits`` significant digits of ``value`` (capped at 12)."""
+    if not math.isfinite(value) or value == 0:
+        return 0
+    return min(digits - 1 - math.floor(math.log10(abs(value))), 12)
 
 
 @dataclass(frozen=True)
 class KPI:
     """One metric: ``name`` as in ``summary.csv``, a short ``label`` for people, its
     ``unit`` as written in ``summary.csv``, a ``fmt`` (a ``str.format`` pattern with the
-    unit people read, e.g. ``"{:.1f} h"``) and which direction is ``better``."""
+    unit people read, e.g. ``"{:.1f} h"``), which direction is ``better``, and the
+    physical ``lower`` bound of the quantity (0 for counts, times, tonnes, fractions; None
+    for one that may be negative): a confidence interval of the KPI is clipped at it. A
+    difference between scenarios is never bounded."""
 
     name: str
     label: str
     unit: str
     fmt: str
     better: Better
+    lower: float | None = 0.0
 
     def text(self, value: float | None) -> str:
         """``value`` formatted for a table, ``—`` when there is nothing to show."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "—"
         return self.fmt.format(value)
+
+    def text_digits(self, value: float, decimals: int) -> str:
+        """``value`` in this KPI's format with at least ``decimals`` decimals (of the
+        number shown: per cent for fractions)."""
+        match = _FMT.fullmatch(self.fmt)
+        if match is None:
+            return self.text(value)
+        comma, places, kind, unit = match.groups()
+        places = max(int(places), decimals)
+        return f"{{:{comma}.{places}{kind}}}{unit}".format(value)
+
+    def interval_texts(self, diff: float, half: float) -> tuple[str, str]:
+        """A difference and its half-width as ``("+0.031 t/day", "0.012 t/day")``: with
+        the decimals that show two significant digits of the half-width (of the
+        difference when the half-width is 0 or unknown), so a difference the interval
+        says is real never reads as 0."""
+        shown = self.scale
+        decimals = max(_decimals_for(half * shown), 0) if half > 0 else 0
+        if not (half > 0) and diff != 0:  # no interval: two digits of the difference
+            decimals = max(_decimals_for(diff * shown), 0)
+        text = self.text_digits(abs(diff), decimals)
+        if any(ch in "123456789" for ch in text):
+            text = ("+" if diff > 0 else "-") + text
+        width = self.text_digits(half, decimals) if math.isfinite(half) else ""
+        return text, width
 
     @property
     def scale(self) -> float:
@@ -84,7 +124,7 @@ CATALOGUE: dict[str, KPI] = {
         KPI("urumqi_trains_per_day", "Urumqi trains", "trains/day", "{:.2f} /day", "neither"),
         # the ledger
         KPI("backlog_t_end", "backlog at end", "t", "{:,.0f} t", "lower"),
-        KPI("conservation_error_t", "conservation error", "t", "{:.6f} t", "lower"),
+        KPI("conservation_error_t", "conservation error", "t", "{:.6f} t", "lower", None),
         # by cargo class (per class, class and destination, or member)
         KPI("demand_units_per_year", "demand (units)", "units/yr", "{:,.0f} /yr", "neither"),
         KPI("delivered_units_per_year", "delivered (units)", "units/yr", "{:,.0f} /yr", "higher"),
@@ -115,7 +155,7 @@ CATALOGUE: dict[str, KPI] = {
         KPI("system_recovery_h", "system recovery", "h", "{:.1f} h", "lower"),
         KPI("backlog_t_max", "backlog (max)", "t", "{:,.0f} t", "lower"),
         KPI("affected_shipments", "affected boxes", "boxes", "{:,.0f} boxes", "lower"),
-        KPI("extra_door_to_door_d_mean", "extra door to door", "d", "{:.2f} d", "lower"),
+        KPI("extra_door_to_door_d_mean", "extra door to door", "d", "{:.2f} d", "lower", None),
         KPI("weather_events", "weather events", "events", "{:,.0f}", "lower"),
         KPI("weather_hours", "weather hours", "h", "{:,.0f} h", "lower"),
         KPI("breakdown_events", "breakdowns", "events", "{:,.0f}", "lower"),
@@ -202,6 +242,12 @@ def label(metric: str) -> str:
         return metric
     _, _, qualifier = metric.partition(":")
     return f"{entry.label}, {qualifier.replace(':', ', ')}" if qualifier else entry.label
+
+
+def lower_bound(metric: str) -> float | None:
+    """The physical lower bound of ``metric`` (None: unbounded, or not catalogued)."""
+    entry = lookup(metric)
+    return None if entry is None else entry.lower
 
 
 def headline() -> list[KPI]:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from silkroute_sim.analysis.kpis import lower_bound
+
 
 def student_t(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom."""
@@ -16,11 +18,14 @@ def student_t(p: float, df: float) -> float:
 
 
 def mean_ci(
-    values: Sequence[float] | np.ndarray, level: float = 0.95
+    values: Sequence[float] | np.ndarray, level: float = 0.95, lower: float | None = None
 ) -> tuple[float, float, float, int]:
     """(mean, ci_low, ci_high, n) with a Student-t interval over independent values.
 
     NaN values are dropped. With n < 2 the interval is undefined and returned as NaN.
+    With a ``lower`` bound (a quantity that cannot be below it: a count, a time, tonnes)
+    the interval's ends are clipped at it: with few, skewed values the t-interval can
+    reach below a bound the quantity never crosses.
     """
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -31,7 +36,18 @@ def mean_ci(
     if n < 2:
         return mean, math.nan, math.nan, n
     half = student_t(0.5 + level / 2, n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half, n
+    low, high = mean - half, mean + half
+    if lower is not None:
+        low, high = max(low, lower), max(high, lower)
+    return mean, low, high, n
+
+
+def metric_ci(
+    metric: str, values: Sequence[float] | np.ndarray, level: float = 0.95
+) -> tuple[float, float, float, int]:
+    """:func:`mean_ci` of a KPI over replications, clipped at the quantity's physical
+    bound from the KPI catalogue (:func:`silkroute_sim.analysis.kpis.lower_bound`)."""
+    return mean_ci(values, level, lower_bound(metric))
 
 
 def ci_note(n: int, what: str = "replication") -> str | None:

@@ -83,6 +83,7 @@ NODE_EVENT_COLUMNS = [
     "wait_h",
     "background",
     "boxes",
+    "censored",
 ]
 
 
@@ -153,24 +154,38 @@ def trains_frame(result: RunResult) -> pd.DataFrame:
 
 
 def node_events_frame(result: RunResult) -> pd.DataFrame:
+    """One row per train and stage at a node; then, flagged ``censored``, the trains still
+    at a node when the run ended (queued, processing or held for a closure): their
+    ``end_h`` is empty, ``start_h`` too if they had not started, and ``wait_h`` is the
+    wait until the end of the run (a lower bound)."""
     log = result.records.node_events  # stored by column already
+    still = list(result.records.open_visits.values())
 
-    def floats(column: array[float]) -> np.ndarray:
-        return np.array(column, dtype=float)
+    def floats(column: array[float], more: int) -> np.ndarray:
+        return np.concatenate(
+            [np.array(column, dtype=float), [float(v[more]) for v in still]]  # type: ignore[arg-type]
+        )
 
-    arrived = floats(log.arrived_h)
-    start = floats(log.start_h)
+    arrived = floats(log.arrived_h, 3)
+    start = floats(log.start_h, 4)
+    end = np.concatenate([np.array(log.end_h, dtype=float), np.full(len(still), NAN)])
+    waited_to = np.where(np.isnan(start), result.end_h, start)
     return pd.DataFrame(
         {
-            "train_id": list(log.train_id),
-            "node": list(log.node),
-            "kind": list(log.kind),
+            "train_id": list(log.train_id) + [str(v[0]) for v in still],
+            "node": list(log.node) + [str(v[1]) for v in still],
+            "kind": list(log.kind) + [str(v[2]) for v in still],
             "arrived_h": arrived,
             "start_h": start,
-            "end_h": floats(log.end_h),
-            "wait_h": start - arrived,
-            "background": np.array(log.background, dtype=bool),
-            "boxes": np.array(log.boxes, dtype=np.int64),
+            "end_h": end,
+            "wait_h": waited_to - arrived,
+            "background": np.concatenate(
+                [np.array(log.background, dtype=bool), [bool(v[5]) for v in still]]
+            ).astype(bool),
+            "boxes": np.concatenate(
+                [np.array(log.boxes, dtype=np.int64), [int(v[6]) for v in still]]  # type: ignore[call-overload]
+            ).astype(np.int64),
+            "censored": np.arange(len(arrived)) >= len(log),
         },
         columns=NODE_EVENT_COLUMNS,
     )
@@ -236,21 +251,27 @@ def transit_legs(
 ) -> pd.DataFrame:
     """Door to door of each delivered shipment split into legs (days): hub dwell (gate to
     departure), rail running (moving on edges), corridor nodes (queueing and processing at
-    border and junction nodes before its stop) and terminal dwell (arrival to release)."""
+    border and junction nodes before its stop, and holds at nodes for a closure ahead)
+    and terminal dwell (arrival to release). A hold at a node comes after the train's
+    stage there: it counts for the stops after that node."""
     ev = events.loc[
-        (events["kind"] != "terminal") & (~events["background"]),
-        ["train_id", "node", "arrived_h", "end_h"],
+        (events["kind"] != "terminal") & (~events["background"]) & (~events["censored"]),
+        ["train_id", "node", "kind", "arrived_h", "end_h"],
     ]
-    node_h = (ev["end_h"] - ev["arrived_h"]).groupby([ev["train_id"], ev["node"]]).sum()
+    held = ev["kind"] == "held"
+    hours_of = ev["end_h"] - ev["arrived_h"]
+    node_h = hours_of.groupby([ev["train_id"], ev["node"], held.rename("held")]).sum()
     train_nodes = node_h.reset_index(name="hours")
     route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
     per_stop: dict[tuple[str, str], float] = {}
     for train_id, group in train_nodes.groupby("train_id"):
-        hours = dict(zip(group["node"], group["hours"], strict=True))
+        pairs = zip(group["node"], group["held"], strict=True)
+        hours = dict(zip(pairs, group["hours"], strict=True))
         total = 0.0
         for node in str(route_of.get(str(train_id), "")).split(">"):
-            total += hours.get(node, 0.0)
+            total += hours.get((node, False), 0.0)
             per_stop[(str(train_id), node)] = total
+            total += hours.get((node, True), 0.0)
     out = pd.DataFrame({"destination": shipments["destination"]})
     nodes_h = np.fromiter(
         (
@@ -341,7 +362,8 @@ def summary_frame(
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
     del released, legs
-    ev = events.loc[in_window(events["arrived_h"]), ["train_id", "node", "wait_h", "background"]]
+    queued = in_window(events["arrived_h"]) & (events["kind"] != "held") & ~events["censored"]
+    ev = events.loc[queued, ["train_id", "node", "wait_h", "background"]]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
     border_nodes = [
         n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"

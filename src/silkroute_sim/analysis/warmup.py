@@ -15,6 +15,14 @@ queues), so the first days are not typical of the steady state the KPIs describe
 * **MSER-5** (White 1997) as a second opinion: the truncation point of the 5-day batch means
   that minimises the marginal standard error of what is left.
 
+**Seasons are not a transient.** Demand follows weekday and seasonal factors: a January
+to March dip lowers throughput and the yard for months, which Welch's method would read
+as a start-up curve. Each series is therefore judged relative to the demand's own level:
+divided by the tonnes arriving per day (a centred moving average of ``2 * window + 1``
+days, scaled to a mean of 1), which carries the same seasons but starts at its steady
+rate, as arrivals have no start-up. What is left of a curve is what the empty (or full)
+start did: a yard that starts full, cranes that start missing, still show.
+
 Both work on the daily tables of finished runs; nothing here touches the model.
 """
 
@@ -30,6 +38,8 @@ import pandas as pd
 #: daily series the warm-up is judged on: throughput first, then the yard level
 DEFAULT_COLUMNS = ("tonnes_dispatched", "yard_teu_mean")
 DEFAULT_WINDOW = 7  # days: one weekly cycle of the demand's weekday factors
+#: the daily series that carries the demand's weekday and seasonal factors
+DEMAND_COLUMN = "tonnes_arrived"
 
 
 @dataclass(frozen=True)
@@ -152,11 +162,13 @@ def suggest_warmup(
     if not frames:
         return out
     m = min(len(d) for d in frames)
+    seasons = demand_level(frames, m, window)
     for column in columns:
         if not all(column in d.columns for d in frames):
             continue
-        stack = np.vstack([d[column].to_numpy(dtype=float)[:m] for d in frames])
-        mean_series = np.nanmean(stack, axis=0) if np.isfinite(stack).any() else stack[0]
+        mean_series = _mean_over(frames, column, m)
+        if seasons is not None and column != DEMAND_COLUMN:
+            mean_series = mean_series / seasons  # relative to the demand's own level
         day, level, band, smoothed, reason = welch_truncation(mean_series, window, rel_tol)
         out.append(
             WarmupSuggestion(
@@ -173,6 +185,30 @@ def suggest_warmup(
             )
         )
     return out
+
+
+def _mean_over(frames: Sequence[pd.DataFrame], column: str, m: int) -> np.ndarray:
+    """``column`` averaged over replications, day by day (the first ``m`` days)."""
+    stack = np.vstack([d[column].to_numpy(dtype=float)[:m] for d in frames])
+    return np.nanmean(stack, axis=0) if np.isfinite(stack).any() else stack[0]
+
+
+def demand_level(frames: Sequence[pd.DataFrame], m: int, window: int) -> np.ndarray | None:
+    """The demand's level day by day, scaled to a mean of 1: the tonnes arriving per day
+    (mean over replications), as a centred moving average of ``2 * window + 1`` days
+    (fewer at the ends). None without arrivals to go by."""
+    if window < 1 or not all(DEMAND_COLUMN in d.columns for d in frames):
+        return None
+    y = _mean_over(frames, DEMAND_COLUMN, m)
+    if y.size == 0 or not np.isfinite(y).all():
+        return None
+    csum = np.concatenate([[0.0], np.cumsum(y)])
+    idx = np.arange(y.size)
+    lo, hi = np.maximum(idx - window, 0), np.minimum(idx + window + 1, y.size)
+    level = (csum[hi] - csum[lo]) / (hi - lo)
+    if not (level > 0).all():
+        return None
+    return level / level.mean()
 
 
 def suggested_days(suggestions: Sequence[WarmupSuggestion]) -> int | None:

@@ -15,7 +15,6 @@ from silkroute_sim.cli.common import (
     echo_warnings,
     fail,
     progress_bar,
-    signed,
 )
 from silkroute_sim.cli.options import config_options, replication_options
 
@@ -51,9 +50,10 @@ def print_comparison(comparison: Comparison) -> None:
             if math.isnan(diff):
                 cells.append("—")
                 continue
-            text = signed(kpi, diff)
-            if math.isfinite(low) and math.isfinite(high):
-                text += f" ± {kpi.text((high - low) / 2)}"
+            half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
+            text, spread = kpi.interval_texts(diff, half)  # enough digits to show both
+            if spread:
+                text += f" ± {spread}"
             if row["significant"] is True:
                 text += " *"
             cells.append(text)

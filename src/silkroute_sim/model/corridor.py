@@ -152,6 +152,7 @@ class Corridor:
         self.hub = hub
         self.streams = streams
         touched = DisruptedResources.of(cfg)
+        records.window_h = (cfg.simulation.warmup_days * 24.0, cfg.simulation.days * 24.0)
         self.nodes = {
             name: NodeState(env, name, cfg, streams, records, touched) for name in graph.nodes
         }
@@ -199,13 +200,17 @@ class Corridor:
         spaced.next_slot_h = start + spaced.headway_h
         return start - now
 
-    def _queue_in(self, node: NodeState) -> float:
-        """A train joins ``node``'s queue for a track; returns the arrival time."""
+    def _queue_in(self, node: NodeState, train: Train, prev: str | None) -> tuple[float, int]:
+        """A train joins ``node``'s queue for a track; returns the arrival time and the
+        key of its open visit (written as censored if the run ends before it leaves)."""
         assert node.queue is not None
         arrived = self.clock.now
         node.waiting += 1
         node.queue.add(arrived, 1)
-        return arrived
+        gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm
+        kind = "customs" if node.has_customs else "gauge_change" if gauge_change else node.kind
+        key = self.records.open_visit(train, node.name, kind, arrived)
+        return arrived, key
 
     def _begin(self, node: NodeState, train: Train, prev: str | None) -> tuple[float, float, bool]:
         """Processing starts: the train leaves the queue. Returns the hours of formalities
@@ -274,13 +279,14 @@ class Corridor:
         node = self.nodes[name]
         if node.tracks is None or node.queue is None:
             return
-        arrived = self._queue_in(node)
+        arrived, key = self._queue_in(node, train, prev)
         with node.tracks.request() as track:
             yield track
             wait = self._slot_wait(node)
             if wait > 0:
                 yield wait
             start = self.clock.now
+            self.records.open_visits[key][4] = start
             customs_h, gauge_h, gauge_change = self._begin(node, train, prev)
             if node.work is None:
                 yield customs_h + gauge_h
@@ -290,6 +296,7 @@ class Corridor:
                     gauge_h += lost_h
                 else:
                     customs_h += lost_h
+        del self.records.open_visits[key]
         self._record(train, node, arrived, start, customs_h, gauge_h, gauge_change)
 
     def depart(self, train: Train) -> None:

@@ -225,6 +225,7 @@ class RouteGuard:
         self.stranded = records.monitor("stranded_trains", "trains")
         self.stranded_background = records.monitor("stranded_background_trains", "trains")
         self.log = DisruptionLog()
+        self.records = records
         self.holding = {
             name
             for name, state in corridor.nodes.items()
@@ -338,6 +339,7 @@ class RouteGuard:
             return path, i
         monitor = self.stranded_background if train.background else self.stranded
         waiting = False
+        held: int | None = None
         while True:
             node = path[i]
             if self.any_closed() and self._may_replan(train, node):
@@ -355,10 +357,31 @@ class RouteGuard:
             if not waiting:
                 waiting = True
                 monitor.add(self.env.now, 1)
+                # held at path[i] (a re-plan keeps path[i]); at the hub, before departure,
+                # the wait is hub dwell, on the loading track, not a corridor hold
+                held = None if origin else self._hold_begins(train, node)
             yield self.changed
         if waiting:
             monitor.add(self.env.now, -1)
+            if held is not None:
+                self._hold_ends(train, held)
         return path, i
+
+    def _hold_begins(self, train: Train, node: str) -> int:
+        """``train`` starts waiting at ``node`` for a closure: an open visit (censored
+        if the run ends first)."""
+        return self.records.open_visit(train, node, "held", self.env.now)
+
+    def _hold_ends(self, train: Train, key: int) -> None:
+        """The hold ends: a node event of kind ``held`` (its wait from arrival to start,
+        no processing), and the hours are the train's corridor wait, not rail running."""
+        _, node, _, arrived, *_ = self.records.open_visits.pop(key)
+        assert isinstance(node, str) and isinstance(arrived, float)
+        now = self.env.now
+        train.wait_h += now - arrived
+        self.records.node_events.add(
+            train.train_id, node, "held", arrived, now, now, train.background, train.box_count
+        )
 
     def hold_departure(self, train: Train) -> Proc:
         """At the hub, before departure: wait on the loading track while blocked."""
@@ -370,11 +393,13 @@ class RouteGuard:
         if node not in self.closed_nodes:
             return
         self.stranded_background.add(self.env.now, 1)
+        held = self._hold_begins(train, node)
         while node in self.closed_nodes:
             for event_id in self.closed_nodes[node]:
                 self.log.hits.add((train.train_id, event_id))
             yield self.changed
         self.stranded_background.add(self.env.now, -1)
+        self._hold_ends(train, held)
 
 
 # --------------------------------------------------------------------------- processes

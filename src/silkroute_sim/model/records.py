@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import operator
 import struct
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 
 from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.model.entities import Shipment, Train
+
+#: a node's queue at the end of the run, in trains, from which a growing queue is reported
+SATURATED_QUEUE = 3
 
 
 @dataclass(slots=True)
@@ -195,6 +200,29 @@ class RunRecords:
     monitors: dict[str, LevelMonitor] = field(default_factory=dict)
     cancelled_slots: list[tuple[str, float]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: trains at a node now (queued, processing, or held for a closure ahead), by key:
+    #: ``[train_id, node, kind, arrived_h, start_h (NaN until it starts), background,
+    #: boxes]``; those still there when the run ends are written as censored node events
+    open_visits: dict[int, list[object]] = field(default_factory=dict)
+    #: the observation window ``(warm-up, end)`` in hours, for the end-of-run checks
+    window_h: tuple[float, float] = (0.0, 0.0)
+    _next_visit: int = 0
+
+    def open_visit(self, train: Train, node: str, kind: str, arrived_h: float) -> int:
+        """``train`` is at ``node`` from ``arrived_h`` (its stage ``kind`` not started yet);
+        returns the key to close it with (``del open_visits[key]``)."""
+        key = self._next_visit
+        self._next_visit = key + 1
+        self.open_visits[key] = [
+            train.train_id,
+            node,
+            kind,
+            arrived_h,
+            math.nan,
+            train.background,
+            train.box_count,
+        ]
+        return key
 
     def compact(self) -> None:
         """Compact every monitor and the node events (between slices of a run, once a
@@ -217,6 +245,7 @@ class RunRecords:
         reference each other in cycles, which only the cyclic garbage collector frees,
         and they reference these records; handed over, the records go when the result
         goes, by reference counting — in a sweep worker, before the next run."""
+        warnings = self.warnings + self.saturation_warnings()  # before monitors freeze
         done = RunRecords(
             shipments=self.shipments,
             trains=self.trains,
@@ -225,11 +254,46 @@ class RunRecords:
             node_events=self.node_events,
             monitors={name: mon.frozen() for name, mon in self.monitors.items()},
             cancelled_slots=self.cancelled_slots,
-            warnings=self.warnings,
+            warnings=warnings,
+            open_visits=self.open_visits,
+            window_h=self.window_h,
         )
         for f in fields(self):
-            setattr(self, f.name, f.default_factory())  # type: ignore[operator]
+            if f.default_factory is not MISSING:
+                setattr(self, f.name, f.default_factory())
+            else:
+                setattr(self, f.name, f.default)
         return done
+
+    def saturation_warnings(self) -> list[str]:
+        """A warning per node whose queue grew through the observation window: arrivals
+        above its capacity, so its waits grow with the run's length (and the trains still
+        queued at the end are censored)."""
+        w0, w1 = self.window_h
+        if w1 - w0 < 48.0:
+            return []
+        waiting: dict[str, int] = {}
+        for visit in self.open_visits.values():
+            node = str(visit[1])
+            waiting[node] = waiting.get(node, 0) + 1
+        out = []
+        quarter = (w1 - w0) / 4
+        for name, mon in self.monitors.items():
+            if not name.startswith("queue:"):
+                continue
+            node = name.removeprefix("queue:")
+            means = [mon.mean(w0 + k * quarter, w0 + (k + 1) * quarter) for k in range(4)]
+            end_level = mon.level
+            if end_level >= SATURATED_QUEUE and all(
+                later > earlier + 0.5 for earlier, later in itertools.pairwise(means)
+            ):
+                out.append(
+                    f"{node} is saturated: its queue grew through the run, from "
+                    f"{means[0]:.1f} to {means[3]:.1f} trains on average (first and last "
+                    f"quarter) and {end_level:.0f} at the end; {waiting.get(node, 0)} trains "
+                    "still there at the end are censored in node_events.csv"
+                )
+        return out
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,57 @@ def test_the_run_limit_can_be_raised_on_purpose(tmp_path: Path) -> None:
     assert proc.stdout.startswith("ok: baseline")
 
 
+# --------------------------------------------------------------------------- names and runaways
+
+NAME_RULE_TEXT = "invalid value; allowed: letters (any script), digits, spaces and - _ . ( ) ' & +"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["validate", "--set", "name=.."], f"baseline.yaml: name: {NAME_RULE_TEXT}"),
+        (["validate", "--set", "name=."], f"baseline.yaml: name: {NAME_RULE_TEXT}"),
+        (
+            ["run", "--days", "5", "--warmup-days", "1", "--no-plots", "-q", "--set", "name=.."],
+            f"baseline.yaml: name: {NAME_RULE_TEXT}",
+        ),
+        (
+            [
+                "run",
+                "--set",
+                "disruptions.random.breakdowns=[{hub: cranes, mtbf: 0.001 s, mttr: 0.001 s}]",
+            ],
+            "disruptions.random.breakdowns.0: the run would see about 47.3 billion random "
+            "disruption events over 365 days, more than max_entities (5,000,000)",
+        ),
+    ],
+)
+def test_path_names_and_runaway_disruptions_are_refused_before_running(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    proc = silkroute(*args, cwd=tmp_path, timeout=120)
+    line = _error(proc)
+    assert expected in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_node_named_with_the_route_separator_is_refused(tmp_path: Path) -> None:
+    raw = tiny_raw()
+    nodes = raw["corridor"]["nodes"]
+    nodes["Bor>der"] = nodes.pop("Border")
+    raw["corridor"]["edges"][0]["to"] = "Bor>der"
+    raw["corridor"]["edges"][1]["from"] = "Bor>der"
+    cfg = tmp_path / "border.yaml"
+    cfg.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    for command in ("validate", "run"):
+        line = _error(silkroute(command, str(cfg), cwd=tmp_path))
+        assert line == (
+            f"error: {cfg}: corridor.nodes.Bor>der: {NAME_RULE_TEXT} only; not starting with "
+            "'.' or a space, not ending with a space (got 'Bor>der')"
+        )
+    assert [p.name for p in tmp_path.iterdir()] == ["border.yaml"]
+
+
 # --------------------------------------------------------------------------- machine and bugs
 
 

@@ -204,3 +204,48 @@ def test_sample_moments_match_theory(spec: dict) -> None:
         assert abs(x.var() - dist.variance) <= 4.5 * se_var
     else:
         assert x.var() == 0
+
+
+# --------------------------------------------------------------------------- workload: events
+
+
+def _refused(overrides: list[str]) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(Path(__file__).parents[2] / "configs" / "baseline.yaml", overrides)
+    return str(info.value)
+
+
+def test_a_breakdown_every_millisecond_is_refused_with_its_expected_count() -> None:
+    message = _refused(
+        ["disruptions.random.breakdowns=[{hub: cranes, mtbf: 0.001 s, mttr: 0.001 s}]"]
+    )
+    # 3 cranes x 8,760 h / (2 ms) = 47.3 billion failures
+    assert message.endswith(
+        "baseline.yaml: disruptions.random.breakdowns.0: the run would see about 47.3 billion "
+        "random disruption events over 365 days, more than max_entities (5,000,000), and keeps "
+        "them all in memory; give a longer mtbf, or raise simulation.max_entities"
+    )
+
+
+def test_weather_a_billion_times_a_month_is_refused() -> None:
+    months = "[" + ", ".join(["1e9"] * 12) + "]"
+    weather = f"[{{node: Khorgos, events_per_month: {months}, duration: 1 h}}]"
+    message = _refused([f"disruptions.random.weather={weather}"])
+    assert "disruptions.random.weather.0: the run would see about 12 billion random" in message
+    assert "lower events_per_month" in message
+
+
+def test_disruption_events_count_toward_max_entities() -> None:
+    breakdown = "disruptions.random.breakdowns=[{hub: cranes, mtbf: 1 h, mttr: 1 h}]"
+    # alone: 3 cranes x 8,760 h / 2 h = 13,140 failures, far under the limit
+    cfg = load_config(Path(__file__).parents[2] / "configs" / "baseline.yaml", [breakdown])
+    assert cfg.disruptions.random.breakdowns[0].mtbf.mean == 1.0
+    message = _refused([breakdown, "simulation.max_entities=90000"])
+    assert "+ 13,140 disruption events), more than max_entities (90,000)" in message
+
+
+def test_inbound_trains_tied_to_departures_count_toward_max_entities() -> None:
+    inbound = "hub.inbound.back={share_of_outbound: 10, boxes: 1000, dwell: 1 d}"
+    message = _refused([inbound])
+    assert message.startswith(f"{Path(__file__).parents[2] / 'configs' / 'baseline.yaml'}: ")
+    assert "other trains/day" in message and "more than max_entities (5,000,000)" in message

@@ -170,3 +170,23 @@ def test_a_name_is_refused_in_one_line_or_comes_back_unchanged(border: str, term
     assert got.keys() == expected.keys()
     for metric, value in got.items():
         assert value == pytest.approx(expected[metric], nan_ok=True), metric
+
+
+@pytest.mark.parametrize(("section", "stream"), [("background", "x"), ("inbound", "x")])
+def test_a_service_whose_train_ids_clash_with_a_stream_is_refused(
+    section: str, stream: str
+) -> None:
+    raw = tiny_raw()
+    prefix = "bg" if section == "background" else "in"
+    if section == "background":
+        raw["corridor"]["background"] = {stream: {"route": ["Border", "Term"], "trains_per_day": 1}}
+    else:
+        raw["hub"]["inbound"] = {stream: {"trains_per_day": 1, "boxes": 2, "dwell": "1 d"}}
+    where = "corridor.background" if section == "background" else "hub.inbound"
+    raw["services"] = {f"{prefix}-{stream}": raw["services"]["term"]}
+    assert _refusal(raw) == (
+        f"t.yaml: services.{prefix}-{stream}: its trains would share their ids with those of "
+        f"{where}.{stream} ({prefix}-{stream}-00001); rename the service"
+    )
+    raw["services"] = {f"{prefix}-{stream}2": raw["services"][f"{prefix}-{stream}"]}
+    assert validate_config(raw, "t.yaml").services

@@ -177,11 +177,32 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
     problem = _check_disruptions(cfg, adj)
     if problem:
         return problem
+    problem = _check_train_ids(cfg)
+    if problem:
+        return problem
     from silkroute_sim.config.workload import (
         check_workload,  # how much the run creates: bounded memory
     )
 
     return check_workload(cfg)
+
+
+def _check_train_ids(cfg: ScenarioConfig) -> Problem | None:
+    """Train ids are ``<service>-00001``, ``bg-<stream>-00001`` and ``in-<stream>-00001``
+    (the tables join on them): a service named ``bg-x`` beside a background stream ``x``
+    would give two trains one id."""
+    others = {f"bg-{name}": "corridor.background" for name in cfg.corridor.background}
+    others.update({f"in-{name}": "hub.inbound" for name in cfg.hub.inbound})
+    for sname in cfg.services:
+        if sname in others:
+            section, stream = others[sname], sname[3:]
+            return (
+                f"services.{sname}",
+                f"its trains would share their ids with those of {section}.{stream} "
+                f"({sname}-00001); rename the service",
+                None,
+            )
+    return None
 
 
 # --------------------------------------------------------------------------- disruptions

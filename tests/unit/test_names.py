@@ -190,3 +190,20 @@ def test_a_service_whose_train_ids_clash_with_a_stream_is_refused(
     )
     raw["services"] = {f"{prefix}-{stream}2": raw["services"][f"{prefix}-{stream}"]}
     assert validate_config(raw, "t.yaml").services
+
+
+@pytest.mark.parametrize("field", ["class", "group"])
+def test_a_class_or_group_named_like_a_node_is_refused(field: str) -> None:
+    raw = tiny_raw()
+    classes = raw["demand"]["classes"]
+    if field == "class":
+        classes["Term"] = classes.pop("containers")
+        where = "demand.classes.Term"
+    else:
+        classes["containers"]["group"] = "Border"
+        where = "demand.classes.containers.group"
+    name = "Term" if field == "class" else "Border"
+    assert _refusal(raw) == (
+        f"t.yaml: {where}: a cargo class or group cannot be named like a node ({name}): their "
+        "metrics would share names (door_to_door_d_median:<name>); rename it"
+    )

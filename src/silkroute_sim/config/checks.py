@@ -177,7 +177,7 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
     problem = _check_disruptions(cfg, adj)
     if problem:
         return problem
-    problem = _check_train_ids(cfg)
+    problem = _check_train_ids(cfg) or _check_qualifiers(cfg)
     if problem:
         return problem
     from silkroute_sim.config.workload import (
@@ -202,6 +202,22 @@ def _check_train_ids(cfg: ScenarioConfig) -> Problem | None:
                 f"({sname}-00001); rename the service",
                 None,
             )
+    return None
+
+
+def _check_qualifiers(cfg: ScenarioConfig) -> Problem | None:
+    """Metric names are qualified by a destination or a cargo class (or group) alike
+    (``door_to_door_d_median:Duisburg``, ``door_to_door_d_median:containers``): a class
+    named like a node would give two metrics one name."""
+    for cname, cls in cfg.demand.classes.items():
+        for where, name in ((cname, cname), (f"{cname}.group", cls.group)):
+            if name is not None and name in cfg.corridor.nodes:
+                return (
+                    f"demand.classes.{where}",
+                    f"a cargo class or group cannot be named like a node ({name}): their "
+                    "metrics would share names (door_to_door_d_median:<name>); rename it",
+                    None,
+                )
     return None
 
 

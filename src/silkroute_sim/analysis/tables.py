@@ -49,6 +49,8 @@ SHIPMENT_COLUMNS = [
     "train_id",
     "hub_dwell_h",
     "door_to_door_d",
+    "customs_h",
+    "terminal_dwell_h",
     *CLASS_SHIPMENT_COLUMNS,
 ]
 TRAIN_COLUMNS = [
@@ -117,6 +119,9 @@ def shipments_frame(result: RunResult) -> pd.DataFrame:
     df = pd.DataFrame(columns)
     df["hub_dwell_h"] = df["departed_h"] - df["arrived_h"]
     df["door_to_door_d"] = (df["delivered_h"] - df["arrived_h"]) / 24
+    # the unit's own customs hold and terminal dwell (drawn on arrival), once it has had them
+    df["customs_h"] = np.where(df["yard_in_h"].isna(), NAN, _floats(ships, "customs_h"))
+    df["terminal_dwell_h"] = np.where(np.isnan(delivered), NAN, _floats(ships, "terminal_dwell_h"))
     for column, values in shipment_class_columns(result).items():
         df[column] = values
     return df

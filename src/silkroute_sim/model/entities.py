@@ -16,15 +16,27 @@ class Shipment:
     yard (0 for a vehicle in the compound); ``size`` is the capacity it takes on its
     ``wagon_type`` (TEU on container wagons, a fraction of a wagon on wagons that carry
     units); ``ramp`` says it is driven on from the compound rather than craned.
+
+    Its own service times (hours) are drawn when it arrives, in arrival order (see
+    :meth:`silkroute_sim.model.hub.UnitFlow.draw`): ``gate_h`` (check-in), ``lift_in_h``
+    (crane move truck → yard; 0 for a vehicle), ``load_h`` (crane move yard → wagon, or
+    the drive on by ramp), ``customs_h`` (clearance and any inspection) and
+    ``terminal_dwell_h`` (at its destination terminal). Arrivals do not depend on the
+    hub, so with the same seed a unit gets the same draws in every scenario (common
+    random numbers), whatever order the hub then serves it in.
     """
 
     __slots__ = (
         "arrived_h",
         "cargo_class",
+        "customs_h",
         "delivered_h",
         "departed_h",
         "destination",
+        "gate_h",
         "kg",
+        "lift_in_h",
+        "load_h",
         "loaded_h",
         "origin",
         "ramp",
@@ -33,6 +45,7 @@ class Shipment:
         "shipment_id",
         "size",
         "terminal_arrived_h",
+        "terminal_dwell_h",
         "teu",
         "train_id",
         "unit",
@@ -77,6 +90,11 @@ class Shipment:
         self.terminal_arrived_h = NAN
         self.delivered_h = NAN
         self.train_id = ""
+        self.gate_h = 0.0
+        self.lift_in_h = 0.0
+        self.load_h = 0.0
+        self.customs_h = 0.0
+        self.terminal_dwell_h = 0.0
 
     @property
     def tonnes(self) -> float:

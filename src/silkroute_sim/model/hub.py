@@ -86,8 +86,14 @@ class Hub:
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)
         self.move_time = streams.sampler("hub.crane.move", hub.cranes.move_time)
+        self.load_time = streams.sampler("hub.crane.load", hub.cranes.move_time)
         self.customs = Customs(streams, "hub.customs", hub.customs)
-        self.formation = streams.sampler("hub.formation", hub.loading.formation_time)
+        # a stream per service: its k-th train gets the k-th draw, however the trains of
+        # other services interleave with it in a scenario
+        self.formation = {
+            name: streams.sampler(f"hub.formation.{name}", hub.loading.formation_time)
+            for name in cfg.services
+        }
         # time-weighted levels
         self.gate_queue = records.monitor("gate_queue", "trucks")
         self.yard_level = records.monitor("yard_teu", "TEU")
@@ -122,15 +128,32 @@ class Hub:
         self.inbound = None if not hub.inbound else Inbound(env, self, cfg, streams, records)
         # the per-unit callbacks, bound once for the whole run
         self._checked_in_cb = self._checked_in
-        self._in_yard_cb = self._in_yard
+        self._in_yard_cb = self.store_and_clear
         self._crane_done_cb = self._crane_done
-        self.box_flow = UnitFlow(None, None, self.yard_level, self.gate_time, True, self.customs)
+        dwell = terminal_dwell_samplers(cfg, streams)
+        self.box_flow = UnitFlow(
+            None,
+            None,
+            self.yard_level,
+            self.gate_time,
+            self.move_time,
+            self.load_time,
+            self.customs,
+            dwell,
+        )
         compound = self.compound
         self.vehicle_flow = (
             None
             if compound is None
             else UnitFlow(
-                compound.space, 1, compound.level, compound.gate_time, False, compound.customs
+                compound.space,
+                1,
+                compound.level,
+                compound.gate_time,
+                None,
+                compound.drive_on,
+                compound.customs,
+                dwell,
             )
         )
 
@@ -142,14 +165,15 @@ class Hub:
     # straight to the next job in line, so only the timed steps cost an engine event.
     # These per-unit callbacks read the engine's clock (``clock.now``, ``clock.at``)
     # rather than the ``now`` property and SimPy's ``timeout`` (one call less per read,
-    # no event object to build).
+    # no event object to build). Every time a unit takes is its own, drawn on arrival.
 
     def receive(self, unit: Shipment) -> None:
-        """A truck with ``unit`` joins the gate queue."""
+        """A truck with ``unit`` joins the gate queue (its own times drawn now)."""
         self.kg_arrived += unit.kg
         self.kg_gate += unit.kg
         self.records.shipments.append(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
+        flow.draw(unit)
         self.gate_queue.add(self.clock.now, 1)
         self.gate.acquire(lambda lane, _waited: self._at_lane(unit, flow, lane))
 
@@ -161,9 +185,7 @@ class Hub:
     def _check_in(self, unit: Shipment, flow: UnitFlow, amount: float, lane: Any) -> None:
         clock = self.clock
         flow.level.add(clock.now, amount)
-        clock.at(
-            flow.gate_time.draw() * self.gate_time_factor, self._checked_in_cb, (unit, flow), lane
-        )
+        clock.at(unit.gate_h * self.gate_time_factor, self._checked_in_cb, (unit, flow), lane)
 
     def _checked_in(self, call: Call) -> None:
         unit: Shipment
@@ -172,41 +194,35 @@ class Hub:
         self.gate.release_unit(call.token)
         self.gate_queue.add(self.clock.now, -1)
         if flow.craned:
-            self.crane_job(self._in_yard_cb, unit)
+            self.crane_job(self._in_yard_cb, unit, unit.lift_in_h)
         else:
-            self.store_and_clear(unit, flow.customs)
+            self.store_and_clear(unit)
 
-    def _in_yard(self, box: Shipment) -> None:
-        self.store_and_clear(box, self.customs)
-
-    def store_and_clear(self, unit: Shipment, customs: Customs) -> None:
-        """``unit`` is now stored (yard or compound): clear customs, then it is ready for
-        its service's next train."""
+    def store_and_clear(self, unit: Shipment) -> None:
+        """``unit`` is now stored (yard or compound): clear customs (its own hold), then
+        it is ready for its service's next train."""
         now = self.clock.now
         unit.yard_in_h = now
         self.kg_gate -= unit.kg
         self.kg_yard += unit.kg
-        hold = customs.hold_h()
+        hold = unit.customs_h
         if hold > 0:
             self.dispatchers[unit.service].hold(unit, now + hold)
         else:
             self.dispatchers[unit.service].ready_now(unit)
 
-    def crane_job(
-        self, done: Callable[[Any], object], arg: Any, move_time: Sampler | None = None
-    ) -> None:
-        """One crane move: wait for a free crane in the shared FIFO pool, lift, then call
-        ``done(arg)``. ``move_time``: a sampler of its own (inbound boxes), else
-        ``hub.crane.move``. Only a move that waits shows in the crane queue."""
+    def crane_job(self, done: Callable[[Any], object], arg: Any, lift_h: float) -> None:
+        """One crane move of ``lift_h`` hours (the unit's own, drawn before): wait for a
+        free crane in the shared FIFO pool, lift, then call ``done(arg)``. Only a move
+        that waits shows in the crane queue."""
         clock = self.clock
-        draw = (move_time or self.move_time).draw
 
         def start(crane: Any, waited: bool) -> None:
             now = clock.now
             if waited:
                 self.crane_queue.add(now, -1)
             self.cranes_busy.add(now, 1)
-            move_h = draw() * self.move_time_factor
+            move_h = lift_h * self.move_time_factor
             if self.crane_work is None:
                 clock.at(move_h, self._crane_done_cb, (done, arg), crane)
             else:  # breakdowns may interrupt the move: a process that can be interrupted
@@ -232,10 +248,10 @@ class Hub:
         self.cranes.release_unit(crane)
         done(arg)
 
-    def crane_move(self, move_time: Sampler | None = None) -> Proc:
-        """:meth:`crane_job` for a process: ``yield from hub.crane_move()``."""
+    def crane_move(self, lift_h: float) -> Proc:
+        """:meth:`crane_job` for a process: ``yield from hub.crane_move(lift_h)``."""
         lifted = self.env.event()
-        self.crane_job(lifted.succeed, None, move_time)
+        self.crane_job(lifted.succeed, None, lift_h)
         yield lifted
 
     # ------------------------------------------------------------------ trains
@@ -261,7 +277,7 @@ class Hub:
             if loaders:
                 yield env.all_of(loaders)
             train.loaded_h = env.now
-            formation = self.formation() * self.formation_time_factor
+            formation = self.formation[train.service].draw() * self.formation_time_factor
             if formation > 0:
                 yield env.timeout(formation)
             train.formed_h = env.now
@@ -292,24 +308,50 @@ class Hub:
         for listener in self.departure_listeners:  # e.g. return trains (inbound)
             listener(train)
 
-    def deliver(self, train: Train, stop: str, dwell: Sampler) -> None:
-        """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail."""
+    def deliver(self, train: Train, stop: str, dwell: Sampler | None = None) -> None:
+        """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail
+        after their terminal dwell. Each box brings its own, drawn on arrival from the
+        stop's ``terminal_dwell`` (common random numbers); ``dwell``, the stop's own
+        sampler that the corridor passes, is not drawn."""
         now = self.clock.now
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
-                box.delivered_h = now + dwell()
+                box.delivered_h = now + box.terminal_dwell_h
                 self.kg_on_train -= box.kg
                 self.kg_delivered += box.kg
+
+
+def terminal_dwell_samplers(cfg: ScenarioConfig, streams: Streams) -> dict[str, Sampler]:
+    """A terminal-dwell sampler per destination of the demand, on a stream of its own
+    (``shipment.<node>.terminal_dwell``) drawn once per unit, in arrival order."""
+    destinations = {d for cls in cfg.demand.classes.values() for d in cls.destinations}
+    return {
+        dest: streams.sampler(
+            f"shipment.{dest}.terminal_dwell", cfg.corridor.nodes[dest].terminal_dwell
+        )
+        for dest in sorted(destinations)
+    }
 
 
 class UnitFlow:
     """How one kind of unit goes from the gate to ready: the store that takes it
     (``None``: the hub's yard, looked up at use because disruptions may swap it), the
-    amount it takes there (``None``: its TEU), the store's level monitor, the check-in
-    time, whether a crane lifts it into the store, and the customs that clear it."""
+    amount it takes there (``None``: its TEU), the store's level monitor, and the
+    samplers of each unit's own times: check-in, the crane move into the store (``None``:
+    not craned), loading onto its wagon, customs, and the dwell at its terminal."""
 
-    __slots__ = ("amount", "craned", "customs", "gate_time", "level", "store")
+    __slots__ = (
+        "amount",
+        "craned",
+        "customs",
+        "gate_time",
+        "level",
+        "lift_in",
+        "load",
+        "store",
+        "terminal_dwell",
+    )
 
     def __init__(
         self,
@@ -317,15 +359,32 @@ class UnitFlow:
         amount: float | None,
         level: LevelMonitor,
         gate_time: Sampler,
-        craned: bool,
+        lift_in: Sampler | None,
+        load: Sampler,
         customs: Customs,
+        terminal_dwell: dict[str, Sampler],
     ) -> None:
         self.store = store
         self.amount = amount
         self.level = level
         self.gate_time = gate_time
-        self.craned = craned
+        self.lift_in = lift_in
+        self.craned = lift_in is not None
+        self.load = load
         self.customs = customs
+        self.terminal_dwell = terminal_dwell
+
+    def draw(self, unit: Shipment) -> None:
+        """Draw ``unit``'s own times, once, on arrival. Arrivals are the same in every
+        scenario run with the seed, so each unit gets the same times whatever order the
+        hub serves it in: a scenario changes only what it changes (common random
+        numbers). Each quantity has a stream of its own, used once per unit."""
+        unit.gate_h = self.gate_time.draw()
+        if self.lift_in is not None:
+            unit.lift_in_h = self.lift_in.draw()
+        unit.load_h = self.load.draw()
+        unit.customs_h = self.customs.hold_h()
+        unit.terminal_dwell_h = self.terminal_dwell[unit.destination].draw()
 
 
 class _Loading:
@@ -345,7 +404,8 @@ class _Loading:
 
     def _next(self) -> None:
         if self.pending:
-            self.hub.crane_job(self.lifted, self.pending.popleft())
+            box = self.pending.popleft()
+            self.hub.crane_job(self.lifted, box, box.load_h)
             return
         self.active -= 1
         if not self.active:

@@ -15,7 +15,9 @@ A hub's loading tracks and cranes serve trains in both directions. Each inbound 
 Arrivals are a renewal process (``trains_per_day``, ``interarrival_cv``) or tied to
 outbound departures (``share_of_outbound``: each departure of the listed services brings
 that many inbound trains on average, ``lag`` later). Every draw is on a ``hub.inbound.*``
-stream, so outbound cargo keeps its random numbers when inbound traffic is added.
+stream, so outbound cargo keeps its random numbers when inbound traffic is added. Each
+box's own times (its two crane moves and its dwell) are drawn when its train arrives, so
+a box keeps them whatever order the cranes then serve it in.
 
 Inbound boxes are not part of the outbound tonnes ledger; trains are recorded in
 ``records.inbound_trains`` and their yard share in the ``inbound_yard_teu`` monitor.
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from silkroute_sim.model.hub import Hub
 
 Proc = Generator[simpy.Event, Any, None]
+#: an inbound box's own times (hours): crane move wagon → yard, yard dwell, move → truck
+InboundBox = tuple[float, float, float]
 
 
 class _Stream:
@@ -135,6 +139,9 @@ class Inbound:
         train.box_count = stream.boxes
         train.teu = stream.boxes * stream.teu_per_box
         train.opened_h = env.now
+        # each box's own (move wagon → yard, yard dwell, move yard → truck), drawn now
+        move, dwell = stream.move.draw, stream.dwell.draw
+        pending = deque((move(), dwell(), move()) for _ in range(stream.boxes))
         self.records.inbound_trains.append(train)
         yield hub.yard.put(train.teu)  # space for all its boxes before it takes a track
         hub.yard_level.add(env.now, train.teu)
@@ -147,7 +154,6 @@ class Inbound:
             shunting = stream.shunting()
             if shunting > 0:
                 yield env.timeout(shunting)
-            pending = deque(range(stream.boxes))
             if hub.use_cranes:
                 unloaders = [
                     env.process(self._unloader(stream, pending))
@@ -155,26 +161,26 @@ class Inbound:
                 ]
                 yield env.all_of(unloaders)
             else:
-                for _ in range(stream.boxes):
-                    env.process(self._collect(stream))
+                for box in pending:
+                    env.process(self._collect(stream, box))
             train.loaded_h = env.now
             hub.tracks_busy.add(env.now, -1)
         train.departed_h = env.now
 
-    def _unloader(self, stream: _Stream, pending: deque[int]) -> Proc:
+    def _unloader(self, stream: _Stream, pending: deque[InboundBox]) -> Proc:
         while pending:
-            pending.popleft()
-            yield from self.hub.crane_move(stream.move)  # wagon → yard
-            self.env.process(self._collect(stream))
+            box = pending.popleft()
+            yield from self.hub.crane_move(box[0])  # wagon → yard
+            self.env.process(self._collect(stream, box))
 
-    def _collect(self, stream: _Stream) -> Proc:
+    def _collect(self, stream: _Stream, box: InboundBox) -> Proc:
         """A box's yard dwell, then the move yard → truck that frees its space."""
         env, hub = self.env, self.hub
-        dwell = stream.dwell()
+        _, dwell, move_out_h = box
         if dwell > 0:
             yield env.timeout(dwell)
         if hub.use_cranes:
-            yield from hub.crane_move(stream.move)
+            yield from hub.crane_move(move_out_h)
         hub.yard.get(stream.teu_per_box)
         hub.yard_level.add(env.now, -stream.teu_per_box)
         self.level.add(env.now, -stream.teu_per_box)

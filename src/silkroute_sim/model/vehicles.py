@@ -6,6 +6,8 @@ Vehicles (cargo classes handled by ``ramp``) never touch the TEU yard or a crane
   compound blocks the lane, as a full yard does — nothing is dropped), then is checked
   in (``hub.gate.service_time``) and parks.
 * Export customs as for boxes (``hub.customs``), on streams of its own.
+* Each vehicle's check-in, customs and drive-on times are its own, drawn on arrival
+  (:meth:`silkroute_sim.model.hub.UnitFlow.draw`), on the compound's streams.
 * When its train is on a loading track, each vehicle holds one ramp of the hub's pool
   for ``drive_on_time`` (driving on, lashing); a train uses up to ``ramps_per_train``
   ramps at once, in parallel with the cranes loading its boxes. The parking place is
@@ -72,7 +74,7 @@ def _drive_on(hub: Hub, compound: Compound, pending: deque[Shipment]) -> Proc:
         with compound.ramps.request() as ramp:
             yield ramp
             compound.ramps_busy.add(env.now, 1)
-            yield env.timeout(compound.drive_on())
+            yield env.timeout(unit.load_h)  # its own drive-on time, drawn on arrival
             compound.ramps_busy.add(env.now, -1)
         unit.loaded_h = env.now
         compound.space.get(1)  # immediate: the place was reserved at the gate

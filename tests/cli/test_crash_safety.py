@@ -345,7 +345,7 @@ def test_full_disk_is_one_error_line_and_no_folder(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_fsync(fd)
 
-    monkeypatch.setattr(io.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     cfg = _tiny_yaml(tmp_path / "t.yaml")
     out = tmp_path / "res"
     with pytest.raises(SystemExit) as exit_info:

@@ -257,5 +257,5 @@ def write_comparison(
         write_comparison_files(comparison, folder, plots, runs=keep_runs)
         holder.append(comparison)
 
-    folder = write_folder(Path(out), fill, force=force)
+    folder = write_folder(Path(out), fill, force=force, kind="comparison")
     return folder, holder[0]

@@ -184,5 +184,5 @@ def write_replications(
         write_replication_files(rr, folder, plots)
         holder.append(rr)
 
-    folder = write_folder(Path(out), fill, force=force)
+    folder = write_folder(Path(out), fill, force=force, kind="replications")
     return folder, holder[0]

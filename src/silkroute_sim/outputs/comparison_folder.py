@@ -115,5 +115,8 @@ def write_comparison_of_results(
 ) -> Path:
     """Write the comparison of finished runs (read back from their folders)."""
     return write_folder(
-        Path(out), lambda folder: write_comparison_files(comparison, folder, plots), force=force
+        Path(out),
+        lambda folder: write_comparison_files(comparison, folder, plots),
+        force=force,
+        kind="comparison",
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pandas as pd
 
 from silkroute_sim.analysis.kpis import COMPARED, COMPARED_PER_NODE
 from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.outputs.inplace import claim
 from silkroute_sim.outputs.report import (
     REPORT_NAME,
     fmt_number,
@@ -27,6 +27,7 @@ from silkroute_sim.outputs.report import (
     render_table,
     write_report,
 )
+from silkroute_sim.outputs.storage import atomic_write_text
 from silkroute_sim.outputs.sweep_report import write_sweep_report
 
 
@@ -65,7 +66,8 @@ def folder_report(folder: Path, out: Path | None = None) -> Path:
         if kind == "sweep":
             written = write_sweep_report(folder)
             if written is not None and written.resolve() != out.resolve():
-                shutil.copyfile(written, out)
+                page = written.read_text(encoding="utf-8")
+                atomic_write_text(claim(out.parent, out.name), page)
             return out
     except (OSError, ValueError, KeyError) as exc:
         raise SilkrouteError(f"{folder}: cannot build the report ({exc})") from None

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from silkroute_sim.outputs.inplace import claim
 from silkroute_sim.outputs.storage import atomic_write_text, package_version
 
 REPORT_NAME = "report.html"
@@ -239,11 +240,12 @@ def write_report(
     extra_html: str = "",
     **kwargs: Any,
 ) -> Path:
-    """Write a self-contained report page to ``path`` (atomically). ``images`` are embedded
+    """Write a self-contained report page to ``path`` (atomically, through the output
+    guard: a file the user put at ``path`` is refused, not replaced). ``images`` are embedded
     as base64; ``extra_html`` (already escaped, well-formed) goes after the KPI table.
     Keyword arguments: ``meta`` (a mapping shown as a small table), ``warnings``,
     ``table_title``, ``table_note``."""
-    path = Path(path)
+    path = claim(Path(path).parent, Path(path).name)  # never over a page the user wrote
     atomic_write_text(
         path, render_report(title, description, kpi_table, images, extra_html, **kwargs)
     )

@@ -116,5 +116,5 @@ def write_run(
             folder, {"kind": "run", "config_hash": result.config.config_hash(), "seed": result.seed}
         )
 
-    folder = write_folder(Path(out), fill, force=force)
+    folder = write_folder(Path(out), fill, force=force, kind="run")
     return folder, tables, warnings

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from silkroute_sim.analysis.stats import mean_ci
 from silkroute_sim.experiments.sweep.plan import Point, RunTask, SweepPlan
 from silkroute_sim.experiments.sweep.spec import cell_text
-from silkroute_sim.outputs.storage import is_complete
+from silkroute_sim.outputs.storage import is_complete, read_marker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +96,7 @@ def _run_row(
     for path, value in plan.points[task.point].values.items():
         row[path] = value
     row["seed"] = task.seed
-    if is_complete(folder):
+    if run_is_trusted(folder, task):
         summary = pd.read_csv(folder / "summary.csv", keep_default_na=True)
         values = dict(zip(summary["metric"], summary["value"].astype(float), strict=False))
         for metric, unit in zip(summary["metric"], summary["unit"], strict=False):
@@ -114,6 +114,25 @@ def _run_row(
     else:
         row.update(status="missing", error="not run yet", warnings="")
     return row
+
+
+def run_is_trusted(folder: Path, task: RunTask) -> bool:
+    """``folder`` holds ``task``'s complete run: its marker and its manifest both carry the
+    task's key as config hash and the task's seed (a run copied there from elsewhere, or
+    left by another spec, is not the point's result)."""
+    if not is_complete(folder):
+        return False
+    marker = read_marker(folder) or {}
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict):
+        return False
+    return all(
+        info.get("config_hash") == task.key and info.get("seed") == task.seed
+        for info in (marker, manifest)
+    )
 
 
 def _point_row(pt: Point, group: pd.DataFrame, kpis: list[str]) -> dict[str, Any]:

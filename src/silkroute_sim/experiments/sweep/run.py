@@ -13,13 +13,13 @@ them. So a local process pool and a Dask cluster (no shared disk needed) share o
 from __future__ import annotations
 
 import copy
-import json
 import os
 import socket
 import sys
 import tempfile
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,17 +35,22 @@ from silkroute_sim.experiments.sweep.collect import (
     RUNS_DIR,
     SweepResults,
     collect_results,
+    run_is_trusted,
 )
 from silkroute_sim.experiments.sweep.plan import RunTask, SweepPlan, plan_sweep, run_key, with_seed
 from silkroute_sim.experiments.sweep.spec import SweepError
+from silkroute_sim.outputs.inplace import claim, disown, record, write_ledger
 from silkroute_sim.outputs.plots.sweep import sweep_plots
 from silkroute_sim.outputs.run_folder import write_run
 from silkroute_sim.outputs.storage import (
     MARKER,
     base_manifest,
     check_output_target,
+    clean_leftovers,
     is_complete,
+    is_silkroute_folder,
     mark_complete,
+    owned_files,
     remove_path,
     write_csv,
     write_folder,
@@ -121,22 +126,6 @@ def execute_run(task: RunTask) -> RunOutcome:
 # --------------------------------------------------------------------------- output folder
 
 
-def _check_sweep_folder(out: Path) -> None:
-    check_output_target(out)
-    manifest = out / "manifest.json"
-    if not out.is_dir() or not any(out.iterdir()):
-        return
-    kind = None
-    if manifest.is_file():
-        try:
-            kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
-        except (OSError, ValueError, AttributeError):
-            kind = None
-    if kind != "sweep":
-        what = "a run folder" if (out / MARKER).is_file() else "not a sweep folder"
-        raise SweepError(f"{out}: is {what}; choose another --out")
-
-
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """One sweep process per folder: an advisory lock the kernel drops if we are killed."""
@@ -157,16 +146,16 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 def _clean_leftovers(out: Path) -> int:
-    """Remove staging folders and temporary files left by a killed sweep."""
-    removed = 0
-    for folder in (out, out / RUNS_DIR, out / FAILED_DIR):
-        if not folder.is_dir():
-            continue
-        for item in folder.iterdir():
-            if item.name.startswith(".") and (".tmp-" in item.name or ".old-" in item.name):
-                remove_path(item)
-                removed += 1
-    return removed
+    """Remove staging folders and temporary files left by a killed sweep (only ours: the
+    guard's names, of processes that are gone)."""
+    return sum(clean_leftovers(folder) for folder in (out, out / RUNS_DIR, out / FAILED_DIR))
+
+
+def _take_over(out: Path) -> None:
+    """Start writing the sweep folder in place: what silkroute owns there (the marker's
+    list, which is removed until the sweep is complete again) goes to the ledger."""
+    write_ledger(out, owned_files(out) | {LOCK_FILE}, kind="sweep")
+    (out / MARKER).unlink(missing_ok=True)
 
 
 def _sweep_manifest(plan: SweepPlan, **extra: Any) -> dict[str, Any]:
@@ -195,8 +184,9 @@ def _sweep_manifest(plan: SweepPlan, **extra: Any) -> dict[str, Any]:
 
 
 def pending_runs(plan: SweepPlan, out: Path) -> list[RunTask]:
-    """Runs of ``plan`` without a complete folder under ``out`` (failed ones included)."""
-    return [t for t in plan.runs if not is_complete(out / RUNS_DIR / t.key)]
+    """Runs of ``plan`` without their complete folder under ``out`` (failed ones included,
+    and a folder whose manifest has another config hash or seed than its key)."""
+    return [t for t in plan.runs if not run_is_trusted(out / RUNS_DIR / t.key, t)]
 
 
 def _store_run(out: Path, task: RunTask, outcome: RunOutcome) -> None:
@@ -211,8 +201,13 @@ def _store_run(out: Path, task: RunTask, outcome: RunOutcome) -> None:
             target.write_bytes(data)
         (folder / MARKER).write_bytes(files[MARKER])  # last: the folder is complete
 
-    write_folder(out / RUNS_DIR / task.key, fill)
-    (out / FAILED_DIR / f"{task.key}.json").unlink(missing_ok=True)
+    name = f"{RUNS_DIR}/{task.key}/"
+    if is_silkroute_folder(out / RUNS_DIR / task.key):  # ours, another run's: replaced
+        record(out, [name])
+    else:
+        claim(out, name)
+    write_folder(out / RUNS_DIR / task.key, fill, kind="run")
+    disown(out, [f"{FAILED_DIR}/{task.key}.json"])
 
 
 def _store_failure(out: Path, task: RunTask, error: str, detail: str, host: str) -> None:
@@ -226,7 +221,7 @@ def _store_failure(out: Path, task: RunTask, error: str, detail: str, host: str)
         "worker": host,
         "traceback": detail,
     }
-    write_json(record, out / FAILED_DIR / f"{task.key}.json")
+    write_json(record, claim(out, f"{FAILED_DIR}/{task.key}.json"))
 
 
 def _stale_runs(plan: SweepPlan, out: Path) -> int:
@@ -299,16 +294,17 @@ def run_sweep(
     the tables; ``failed`` counts runs that are not ok."""
     started = time.perf_counter()
     plan = spec if isinstance(spec, SweepPlan) else plan_sweep(spec)
-    target = Path(out) if out is not None else Path("results") / plan.name
-    _check_sweep_folder(target)
+    given = Path(out) if out is not None else Path("results") / plan.name
+    resolved = check_output_target(given, kind="sweep")
+    target = resolved if ".." in given.parts else given  # messages name the user's --out
     executor = make_executor(workers=workers, scheduler=scheduler, timeout_s=connect_timeout_s)
     try:
         target.mkdir(parents=True, exist_ok=True)
         with _locked(target):
+            _take_over(target)
             _clean_leftovers(target)
-            (target / MARKER).unlink(missing_ok=True)
             (target / RUNS_DIR).mkdir(exist_ok=True)
-            write_json(_sweep_manifest(plan, status="running"), target / "manifest.json")
+            write_json(_sweep_manifest(plan, status="running"), claim(target, "manifest.json"))
             done_before, ran = _run_pending(plan, target, executor, progress)
             outcome = _finish(plan, target, executor.description, plots, started, done_before, ran)
     finally:
@@ -357,21 +353,10 @@ def _finish(
     """Rebuild the tables, plots, manifest and report from the run folders, and mark the
     folder complete when every run is ok."""
     results = collect_results(plan, target)
-    write_csv(results.runs, target / "runs.csv")
-    write_csv(results.points, target / "points.csv")
+    write_csv(results.runs, claim(target, "runs.csv"))
+    write_csv(results.points, claim(target, "points.csv"))
     stale = _stale_runs(plan, target)
-    for old in (target / "plots").glob("*.png"):  # drawn from older tables
-        old.unlink()
-    figures: list[Path] = []
-    if plots:
-        figures = sweep_plots(
-            results.points,
-            plan.param_paths,
-            results.kpis,
-            results.units,
-            plan.design,
-            target / "plots",
-        )
+    figures = _replace_plots(plan, results, target, plots)
     n_failed = int((results.runs["status"] != "ok").sum())
     manifest = _sweep_manifest(
         plan,
@@ -384,10 +369,10 @@ def _finish(
         kpis=results.kpis,
         units=results.units,
     )
-    write_json(manifest, target / "manifest.json")
+    write_json(manifest, claim(target, "manifest.json"))
     report = write_sweep_report(target)
     if n_failed == 0:
-        mark_complete(target, {"kind": "sweep", "runs": len(plan.runs)})
+        mark_complete(target, {"kind": "sweep", "runs": len(plan.runs)}, owned_files(target))
     return SweepOutcome(
         out=target,
         plan=plan,
@@ -401,6 +386,31 @@ def _finish(
         report=report,
         stale_runs=stale,
     )
+
+
+def _replace_plots(plan: SweepPlan, results: SweepResults, target: Path, plots: bool) -> list[Path]:
+    """Draw the plots into a staging folder, then move each into ``plots/`` (refused,
+    before any is moved, where the user has a file of that name); silkroute's plots drawn
+    from older tables go, the user's own stay."""
+    stale = [n for n in owned_files(target) if n.startswith("plots/")]
+    if not plots:
+        disown(target, stale)
+        return []
+    staging = target / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        drawn = sweep_plots(
+            results.points, plan.param_paths, results.kpis, results.units, plan.design, staging
+        )
+        names = [f"plots/{p.name}" for p in drawn]
+        if names:
+            claim(target, *names)
+        disown(target, [n for n in stale if n not in names])
+        (target / "plots").mkdir(exist_ok=True)
+        for figure in drawn:
+            os.replace(figure, target / "plots" / figure.name)
+    finally:
+        remove_path(staging)
+    return [target / "plots" / p.name for p in drawn]
 
 
 def _task_key(task: RunTask) -> str:

@@ -203,4 +203,4 @@ def write_verify(result: VerifyResult, out: str | Path, force: bool = False) -> 
         write_json(manifest, folder / "manifest.json")
         mark_complete(folder, {"kind": "verify", "plan": result.plan.name, "ok": result.ok})
 
-    return write_folder(Path(out), fill, force=force)
+    return write_folder(Path(out), fill, force=force, kind="verify")

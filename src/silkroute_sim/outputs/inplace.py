@@ -1,0 +1,125 @@
+"""Writing inside a folder in place, through the output guard (:mod:`.guard`).
+
+A sweep's folder is written file by file so that it can be resumed; a report page is added
+to a finished result. Each file is *claimed* first: a file the user put there is never
+written over (the write is refused, naming it), and what silkroute writes is recorded in
+the folder's marker or ledger, so that a later run knows it as silkroute's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from silkroute_sim.outputs.guard import (
+    _LEFTOVER,
+    LEDGER,
+    OutputError,
+    _in_the_way,
+    _prefixes,
+    _read_json,
+    _safe_relative,
+    listed_files,
+    mark_complete,
+    owned_files,
+    read_marker,
+    remove_path,
+    write_ledger,
+)
+
+_REPORT_SIGNATURE = "<footer><p>Written by silkroute-sim"
+
+
+def _in_staging(folder: Path) -> bool:
+    """``folder`` is (inside) a staging folder: everything there is silkroute's."""
+    for item in (folder, *folder.parents):
+        match = _LEFTOVER.match(item.name)
+        if match is not None and match["kind"] == "tmp":
+            return True
+    return False
+
+
+def claim(folder: Path, *names: str) -> Path:
+    """Make ``folder/name`` silkroute's, for each of ``names``, before writing it in place
+    (a sweep's tables, a report page): refused, naming the first file the user put in the
+    way, before anything is recorded; otherwise recorded in the folder's marker or ledger.
+    Returns the path of the last name (the one to write, when there is one)."""
+    folder = Path(folder)
+    targets = [_checked(folder, name) for name in names]
+    if not _in_staging(folder):
+        owned = owned_files(folder)
+        record(folder, [n for n in names if n not in owned])
+    return targets[-1]
+
+
+def _checked(folder: Path, name: str) -> Path:
+    rel = _safe_relative(name)
+    if rel is None:
+        raise OutputError(f"{folder}/{name}: not a plain file name inside the folder")
+    target = folder / rel.rstrip("/")
+    if _in_staging(folder):
+        return target
+    if rel in owned_files(folder):
+        if any((folder / p).is_symlink() for p in _prefixes(rel)):
+            raise _in_the_way(str(folder / _prefixes(rel)[0]))
+        return target
+    exists = target.exists() or target.is_symlink()
+    if exists and not _standalone_report(folder, rel):
+        raise _in_the_way(str(target))
+    for prefix in _prefixes(rel):
+        above = folder / prefix
+        if above.is_symlink() or (above.exists() and not above.is_dir()):
+            raise _in_the_way(str(above))  # a link could lead our files out of the folder
+    return target
+
+
+def _standalone_report(folder: Path, rel: str) -> bool:
+    """A report page silkroute wrote (its footer says so) where ``report --out`` put it: in
+    a folder that is not a result (results list their pages)."""
+    if not rel.endswith(".html") or read_marker(folder) is not None:
+        return False
+    return not (folder / LEDGER).exists() and _our_report(folder / rel)
+
+
+def _our_report(path: Path) -> bool:
+    """A report page silkroute wrote (its footer says so)."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return _REPORT_SIGNATURE in fh.read(4_000_000)
+    except OSError:
+        return False
+
+
+def record(folder: Path, names: list[str]) -> None:
+    """Add ``names`` to what the folder's marker and ledger say silkroute owns."""
+    if not names:
+        return
+    info = read_marker(folder)
+    if info is not None:
+        listed = listed_files(info) or []
+        data = {k: v for k, v in info.items() if k != "files"}
+        mark_complete(folder, data, [*listed, *names])
+    ledger = _read_json(folder / LEDGER)
+    if ledger is not None:  # a folder without either is the user's: nothing to record
+        write_ledger(folder, [*(listed_files(ledger) or []), *names])
+
+
+def disown(folder: Path, names: Iterable[str]) -> None:
+    """Remove silkroute's files ``names`` from ``folder`` and from its ledger and marker
+    (names it does not own are left alone)."""
+    folder = Path(folder)
+    owned = owned_files(folder)
+    gone = [n for n in names if n in owned]
+    for name in gone:
+        remove_path(folder / name.rstrip("/"))
+    if not gone:
+        return
+    ledger = _read_json(folder / LEDGER)
+    if ledger is not None:
+        write_ledger(folder, set(listed_files(ledger) or []) - set(gone))
+    info = read_marker(folder)
+    if info is not None:
+        data = {k: v for k, v in info.items() if k != "files"}
+        mark_complete(folder, data, set(listed_files(info) or []) - set(gone))

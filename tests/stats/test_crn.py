@@ -3,6 +3,8 @@ a scenario that changes the hub (a fourth gantry) changes only what it changes."
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,8 +22,10 @@ HUB_DWELL_WIDTH_BEFORE_H = -1.983042 - -2.208156
 DOOR_TO_DOOR_MEDIAN_WIDTH_BEFORE_D = 0.04148424
 
 
-def _shipments(name: str) -> tuple[pd.DataFrame, dict[int, object]]:
-    result = simulate(load_config(name, days=60, warmup_days=10), seed=SEED)
+def _shipments(
+    name: str, overrides: tuple[str, ...] = (), days: float = 60
+) -> tuple[pd.DataFrame, dict[int, Any]]:
+    result = simulate(load_config(name, overrides, days=days, warmup_days=10), seed=SEED)
     units = {s.shipment_id: s for s in result.records.shipments}
     return shipments_frame(result).set_index("shipment_id"), units
 
@@ -53,6 +57,26 @@ def test_every_unit_keeps_its_draws_with_an_extra_gantry() -> None:
         other = gantry_units[sid]
         for attr in ("gate_h", "lift_in_h", "load_h", "customs_h", "terminal_dwell_h"):
             assert getattr(unit, attr) == getattr(other, attr), (sid, attr)
+
+
+def test_vehicles_keep_their_draws_with_more_ramps_and_cranes() -> None:
+    base, base_units = _shipments("scenarios/auto-exports", days=45)
+    more, more_units = _shipments(
+        "scenarios/auto-exports", ("hub.compound.ramps=3", "hub.cranes.count=4"), days=45
+    )
+    assert base.index.equals(more.index)
+    vehicles = [sid for sid, unit in base_units.items() if unit.ramp]
+    assert len(vehicles) > 500
+    # the compound's gate, customs and drive-on times are drawn for vehicles, on their
+    # own streams; boxes keep their crane moves
+    assert {base_units[sid].lift_in_h for sid in vehicles} == {0.0}
+    changed = 0
+    for sid, unit in base_units.items():
+        other = more_units[sid]
+        changed += unit.loaded_h != other.loaded_h
+        for attr in ("gate_h", "lift_in_h", "load_h", "customs_h", "terminal_dwell_h"):
+            assert getattr(unit, attr) == getattr(other, attr), (sid, attr)
+    assert changed > len(base_units) / 2  # the scenario does change when units are loaded
 
 
 @pytest.mark.slow

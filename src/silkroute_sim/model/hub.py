@@ -344,13 +344,13 @@ class UnitFlow:
     __slots__ = (
         "amount",
         "craned",
-        "customs",
-        "gate_time",
+        "draw_customs",
+        "draw_gate",
+        "draw_lift_in",
+        "draw_load",
+        "draw_terminal_dwell",
         "level",
-        "lift_in",
-        "load",
         "store",
-        "terminal_dwell",
     )
 
     def __init__(
@@ -367,24 +367,25 @@ class UnitFlow:
         self.store = store
         self.amount = amount
         self.level = level
-        self.gate_time = gate_time
-        self.lift_in = lift_in
         self.craned = lift_in is not None
-        self.load = load
-        self.customs = customs
-        self.terminal_dwell = terminal_dwell
+        # the draws, bound once (C-level callables where they can be)
+        self.draw_gate = gate_time.draw
+        self.draw_lift_in = None if lift_in is None else lift_in.draw
+        self.draw_load = load.draw
+        self.draw_customs = customs.hold_h
+        self.draw_terminal_dwell = {dest: s.draw for dest, s in terminal_dwell.items()}
 
     def draw(self, unit: Shipment) -> None:
         """Draw ``unit``'s own times, once, on arrival. Arrivals are the same in every
         scenario run with the seed, so each unit gets the same times whatever order the
         hub serves it in: a scenario changes only what it changes (common random
         numbers). Each quantity has a stream of its own, used once per unit."""
-        unit.gate_h = self.gate_time.draw()
-        if self.lift_in is not None:
-            unit.lift_in_h = self.lift_in.draw()
-        unit.load_h = self.load.draw()
-        unit.customs_h = self.customs.hold_h()
-        unit.terminal_dwell_h = self.terminal_dwell[unit.destination].draw()
+        unit.gate_h = self.draw_gate()
+        if self.draw_lift_in is not None:
+            unit.lift_in_h = self.draw_lift_in()
+        unit.load_h = self.draw_load()
+        unit.customs_h = self.draw_customs()
+        unit.terminal_dwell_h = self.draw_terminal_dwell[unit.destination]()
 
 
 class _Loading:

@@ -72,7 +72,6 @@ class NodeState:
         self.gauge_mm = node.gauge_mm
         proc = node.processing
         self.has_processing = proc is not None
-        self.dwell = streams.sampler(f"corridor.{name}.dwell", node.terminal_dwell)
         # a lean pool, or an adjustable one where disruptions touch the node
         self.tracks: FastPool | UnitPool | None = None
         self.headway_h = 0.0
@@ -331,7 +330,7 @@ class Corridor:
     def deliver(self, train: Train, stop: str) -> float:
         """A service train at one of its stops: its boxes for ``stop`` leave the rail,
         and the stop is logged as a terminal event. Returns the time."""
-        self.hub.deliver(train, stop, self.nodes[stop].dwell)
+        self.hub.deliver(train, stop)
         now = self.clock.now
         self.records.node_events.add(
             train.train_id, stop, "terminal", now, now, now, False, train.box_count

@@ -308,11 +308,10 @@ class Hub:
         for listener in self.departure_listeners:  # e.g. return trains (inbound)
             listener(train)
 
-    def deliver(self, train: Train, stop: str, dwell: Sampler | None = None) -> None:
+    def deliver(self, train: Train, stop: str) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail
         after their terminal dwell. Each box brings its own, drawn on arrival from the
-        stop's ``terminal_dwell`` (common random numbers); ``dwell``, the stop's own
-        sampler that the corridor passes, is not drawn."""
+        stop's ``terminal_dwell`` (common random numbers)."""
         now = self.clock.now
         for box in train.shipments:
             if box.destination == stop:

@@ -73,6 +73,19 @@ def test_intervals_of_non_negative_kpis_are_clipped_at_zero() -> None:
         assert c_low == 0.0
 
 
+def test_replicated_summaries_clip_intervals_at_zero() -> None:
+    """The summary.csv of replications (and a sweep's points) use the clipped interval:
+    a recovery time seen as 0, 0 and 900 h gets no negative lower end."""
+    from silkroute_sim.outputs.replication_result import combine_summaries
+
+    runs = [
+        pd.DataFrame({"metric": ["recovery_h:x"], "value": [v], "unit": ["h"]})
+        for v in (0.0, 0.0, 900.0)
+    ]
+    row = combine_summaries(runs).iloc[0]
+    assert row["ci_low"] == 0.0 and row["ci_high"] > 900.0
+
+
 def test_signed_quantities_keep_their_whole_interval() -> None:
     values = [-1.0, 0.5, -0.2, 0.1]
     for metric in ("extra_door_to_door_d_mean:khorgos", "conservation_error_t", "unknown_kpi"):

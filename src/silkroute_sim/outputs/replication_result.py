@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.analysis.stats import ci_note, mean_ci
+from silkroute_sim.analysis.stats import ci_note, metric_ci
 from silkroute_sim.analysis.warmup import (
     WarmupSuggestion,
     suggest_warmup,
@@ -102,7 +102,7 @@ def combine_summaries(summaries: Sequence[pd.DataFrame], ci: float = 0.95) -> pd
             values.setdefault(metric, []).append(float(value))
     rows = []
     for metric, unit in order.items():
-        mean, low, high, n = mean_ci(values[metric], ci)
+        mean, low, high, n = metric_ci(metric, values[metric], ci)
         rows.append((metric, mean, unit, mean, low, high, n))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.analysis.stats import metric_ci
 from silkroute_sim.experiments.sweep.plan import Point, RunTask, SweepPlan
 from silkroute_sim.experiments.sweep.spec import cell_text
 from silkroute_sim.outputs.storage import is_complete, read_marker
@@ -146,7 +146,7 @@ def _point_row(pt: Point, group: pd.DataFrame, kpis: list[str]) -> dict[str, Any
     saturated = ok["warnings"].astype(str).str.contains(SATURATION_TEXT, regex=False)
     row["saturated_share"] = float(saturated.mean()) if len(ok) else math.nan
     for k in kpis:
-        mean, low, high, _ = mean_ci(ok[k].to_numpy(dtype=float), CI_LEVEL)
+        mean, low, high, _ = metric_ci(k, ok[k].to_numpy(dtype=float), CI_LEVEL)
         row[f"{k}_mean"] = mean
         row[f"{k}_ci_low"] = low
         row[f"{k}_ci_high"] = high

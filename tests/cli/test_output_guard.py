@@ -388,3 +388,39 @@ def test_no_user_file_ever_changes_or_vanishes(
     if folder.is_dir() and io.is_complete(folder):
         listed = io.listed_files(io.read_marker(folder) or {}) or []
         assert not {f"out/{n}" for n in listed} & mine, "the marker lists a user's file"
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        (["run"], "comparison"),
+        (["run", "--reps", "2"], "comparison"),
+        (["compare", "--reps", "2"], "run"),
+    ],
+)
+def test_a_folder_of_another_kind_is_refused_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], kind: str
+) -> None:
+    """The early check knows the kind the command writes: no simulation is spent on a
+    result that would then be refused."""
+    from click.testing import CliRunner
+
+    import silkroute_sim.model.simulate as simulate_module
+    from silkroute_sim.cli.app import cli
+
+    out = tmp_path / "taken"
+    out.mkdir()
+    manifest = {"silkroute_version": "0.1.0", "kind": kind}
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    io.mark_complete(out, {"kind": kind}, ["manifest.json"])
+
+    def no_simulation(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("simulated before refusing the output folder")
+
+    monkeypatch.setattr(simulate_module, "simulate", no_simulation)
+    cfg = _tiny(tmp_path)
+    args = [*command[:1], str(cfg), *([str(cfg)] if command[0] == "compare" else [])]
+    args += [*command[1:], "--out", str(out), "-q", "--no-plots"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert f"is a {kind} folder written by silkroute" in result.output

@@ -101,7 +101,10 @@ def _default_out(names: list[str]) -> Path:
 @click.option(
     "--force",
     is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create.",
+    help="Write into an existing --out folder that silkroute did not create, or that "
+    "holds another kind of result. Only files silkroute wrote are replaced; if a "
+    "file of yours is where silkroute would write one, nothing is written and the "
+    "error names it.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def compare(
@@ -192,7 +195,7 @@ def _compare_configs(
     from silkroute_sim.outputs.storage import check_output_target
 
     target = out if out is not None else _default_out([c.name for c in configs])
-    check_output_target(target, force)
+    check_output_target(target, force, "comparison")
     build_notice(quiet)
     total_days = sum(c.simulation.days for c in configs)
     bar = progress_bar(not quiet, reps * total_days, f"compare ×{reps}")
@@ -240,7 +243,7 @@ def _compare_folders(
     target = out if out is not None else _default_out(comparison.names)
     if any(target.resolve() == f.resolve() for f in folders):
         fail(f"{target}: --out must not be one of the folders being compared")
-    check_output_target(target, force)
+    check_output_target(target, force, "comparison")
     folder = write_comparison_of_results(comparison, target, plots=plots, force=force)
     echo_warnings(comparison.warnings)
     if not quiet:

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 @click.option(
     "--force",
     is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create "
-    "(only silkroute's own files are replaced).",
+    help="Write into an existing --out folder that silkroute did not create, or that "
+    "holds another kind of result. Only files silkroute wrote are replaced; if a "
+    "file of yours is where silkroute would write one, nothing is written and the "
+    "error names it.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no KPI table.")
 @replication_options(
@@ -69,7 +71,8 @@ def run(
 
     cfg = load_config(config, overrides, days=days, warmup_days=warmup_days, seed=seed)
     target = out if out is not None else Path("results") / cfg.name
-    check_output_target(target, force)  # refuse before spending minutes on the run
+    kind = "run" if reps is None else "replications"
+    check_output_target(target, force, kind)  # refuse before spending minutes on the run
     build_notice(quiet)
     plots = not no_plots and cfg.outputs.plots
     if reps is None:

@@ -80,7 +80,10 @@ def print_table(result: VerifyResult) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create.",
+    help="Write into an existing --out folder that silkroute did not create, or that "
+    "holds another kind of result. Only files silkroute wrote are replaced; if a "
+    "file of yours is where silkroute would write one, nothing is written and the "
+    "error names it.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def verify(
@@ -122,7 +125,7 @@ def verify(
         fail(f"--seed must be >= 0 (got {seed})")
     if reps is not None and reps < 2:
         fail(f"--reps must be at least 2 for a confidence interval (got {reps})")
-    check_output_target(out, force)  # refuse before spending minutes on the runs
+    check_output_target(out, force, "verify")  # refuse before spending minutes on the runs
     build_notice(quiet)
     workers = default_jobs() if workers is None else workers_count(workers)
     which = part or "all"

@@ -158,3 +158,100 @@ def test_unreachable_scheduler_is_a_one_line_error(tmp_path: Path) -> None:
         run_sweep(spec, tmp_path / "out", scheduler=address, connect_timeout_s=1)
     assert "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [
+        ("tcp://localhost", "no port"),
+        ("foo", "no port"),
+        ("http://127.0.0.1:8786", "does not speak http://"),
+        ("tcp://:8786", "no host name"),
+        ("tcp://127.0.0.1:1", "Connection refused"),
+    ],
+)
+def test_a_bad_scheduler_address_is_one_line_at_once(
+    tmp_path: Path, address: str, says: str
+) -> None:
+    spec = _spec(tmp_path)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [PY, "-m", "silkroute_sim", "sweep", str(spec), "--scheduler", address, "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=15,  # before: a 20 s hang in Client.__del__ after the error line
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert says in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_port_where_no_scheduler_answers_is_an_error_within_the_timeout() -> None:
+    import threading
+
+    from silkroute_sim.experiments.executor import DaskExecutor
+
+    outcome: dict[str, Any] = {}
+
+    def connect(address: str) -> None:
+        try:
+            DaskExecutor(address, timeout_s=1).close()
+            outcome["connected"] = True
+        except ExecutorError as exc:
+            outcome["error"] = exc
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()  # accepts connections, never answers
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        connecting = threading.Thread(target=connect, args=(address,), daemon=True)
+        connecting.start()
+        connecting.join(20)  # before: Client() waited forever
+        assert not connecting.is_alive(), "no timeout on the scheduler's handshake"
+    assert "connected" not in outcome
+    assert "no answer within 1 s" in str(outcome["error"])
+
+
+def _nap(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def test_a_cluster_whose_workers_all_died_is_an_error_not_a_silent_wait() -> None:
+    import threading
+
+    from silkroute_sim.experiments.executor import DaskExecutor
+
+    cluster = distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address=None,
+        protocol="tcp",
+    )
+    outcome: dict[str, Any] = {}
+    try:
+        executor = DaskExecutor(cluster.scheduler_address, timeout_s=5, no_workers_s=1)
+
+        def consume() -> None:
+            try:
+                outcome["results"] = list(executor.imap_unordered(_nap, [0.1, 2.0, 2.0]))
+            except ExecutorError as exc:
+                outcome["error"] = exc
+
+        with executor:
+            threading.Timer(0.5, lambda: cluster.scale(0)).start()  # every worker gone
+            consumer = threading.Thread(target=consume, daemon=True)
+            consumer.start()
+            consumer.join(30)
+            assert not consumer.is_alive(), "the executor waits forever for workers"
+    finally:
+        cluster.close()
+    assert "results" not in outcome
+    message = str(outcome["error"])
+    assert "no workers for 1 s" in message and "dask worker" in message
+    assert "\n" not in message

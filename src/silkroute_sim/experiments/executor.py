@@ -11,6 +11,7 @@ sweeps). One executor serves a whole command: its workers are kept between calls
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
@@ -282,17 +283,101 @@ def _signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
+#: what Dask connects to; all but ``inproc`` (same process) need HOST:PORT
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+_ADDRESS_HELP = "a Dask scheduler address is tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786"
+
+
+def check_scheduler_address(address: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a Dask scheduler address (``HOST:PORT`` alone means
+    tcp, as in Dask), or an :class:`ExecutorError` saying what is wrong, before any
+    connection is tried (port None for ``inproc://``)."""
+    text = address.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    scheme = scheme.lower()
+    if scheme not in DASK_SCHEMES:
+        raise ExecutorError(
+            f"--scheduler {address!r}: Dask does not speak {scheme}:// ({_ADDRESS_HELP}; "
+            f"also {', '.join(s + '://' for s in DASK_SCHEMES[1:])})"
+        )
+    if scheme == "inproc":
+        return scheme, rest, None
+    host, colon, port_text = rest.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ExecutorError(f"--scheduler {address!r}: no port ({_ADDRESS_HELP})")
+    if not host or any(c in host for c in "/ \t@?#"):
+        raise ExecutorError(f"--scheduler {address!r}: no host name ({_ADDRESS_HELP})")
+    return scheme, host, int(port_text)
+
+
+def _probe(address: str, timeout_s: float) -> None:
+    """Ask the scheduler who it is, within ``timeout_s``: a bad address, an unknown host,
+    a closed port or a port where no Dask scheduler answers is one line, before Dask's
+    client is made (a client that fails to start can wait forever, or linger and print a
+    traceback at exit). Runs in a thread of its own, on its own event loop."""
+    import asyncio
+    import socket
+    import threading
+
+    from distributed.core import rpc
+
+    scheme, host, port = check_scheduler_address(address)
+    if port is not None and scheme != "ucx":  # a refused port or an unknown host at once
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or exc
+            raise ExecutorError(
+                f"cannot connect to the Dask scheduler at {address}: {reason} (is "
+                f"`dask scheduler` running there, on port {port}?)"
+            ) from None
+
+    async def identity() -> Any:
+        async with rpc(address, timeout=timeout_s) as scheduler:
+            return await asyncio.wait_for(scheduler.identity(), timeout_s)
+
+    outcome: dict[str, Any] = {}
+
+    def ask() -> None:
+        try:
+            outcome["identity"] = asyncio.run(identity())
+        except BaseException as exc:  # reported by the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=ask, name="silkroute-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 2)
+    if "identity" in outcome:
+        return
+    error = outcome.get("error")
+    reason = "no answer" if error is None or isinstance(error, TimeoutError) else _short(error)
+    raise ExecutorError(
+        f"cannot connect to the Dask scheduler at {address}: {reason} within "
+        f"{timeout_s:g} s (is it the port of a `dask scheduler`?)"
+    )
+
+
 class DaskExecutor(Executor):
     """Runs on an existing Dask distributed cluster: ``Client(address).submit`` per item,
-    collected with ``as_completed``. Workers need silkroute-sim installed (same version);
-    they need no shared disk, since results travel back to this process."""
+    collected as they complete. Workers need silkroute-sim installed (same version);
+    they need no shared disk, since results travel back to this process.
 
-    def __init__(self, address: str, timeout_s: float = 10.0) -> None:
+    The address is checked and its port tried before the client is made. While runs are
+    in flight and none completes, the scheduler is asked every few seconds how many
+    workers it has: none for ``no_workers_s`` seconds is an :class:`ExecutorError`."""
+
+    def __init__(self, address: str, timeout_s: float = 10.0, no_workers_s: float = 60.0) -> None:
+        check_scheduler_address(address)
         try:
             from distributed import Client
         except ImportError:
             raise ExecutorError(f"--scheduler needs Dask: {DASK_HINT}") from None
+        _probe(address, timeout_s)
         self.address = address
+        self.no_workers_s = no_workers_s
         self.client: Any = None
         try:
             self.client = Client(address, timeout=f"{timeout_s}s", set_as_default=False)
@@ -303,9 +388,10 @@ class DaskExecutor(Executor):
         try:
             self.client.wait_for_workers(1, timeout=timeout_s)
         except Exception:
-            self.client.close()
+            self.close()
             raise ExecutorError(
-                f"the Dask scheduler at {address} has no workers (waited {timeout_s:g} s)"
+                f"the Dask scheduler at {address} has no workers (waited {timeout_s:g} s; "
+                f"start some with `dask worker {address}`)"
             ) from None
         info = self.client.scheduler_info()
         workers = info.get("workers", {})
@@ -320,14 +406,14 @@ class DaskExecutor(Executor):
         items: Sequence[T],
         key: Callable[[T], str] | None = None,
     ) -> Generator[tuple[T, R | BaseException], None, None]:
-        from distributed import as_completed
-
         if not items:
             return
+        from distributed import as_completed
+
         token = uuid.uuid4().hex[:8]
         pending = iter(enumerate(items))
-        in_flight: dict[Any, tuple[Any, T]] = {}
-        futures = as_completed(loop=self.client.loop)
+        in_flight: dict[Any, T] = {}
+        done = as_completed(loop=self.client.loop)
 
         def submit_next() -> None:
             for i, item in pending:
@@ -335,34 +421,70 @@ class DaskExecutor(Executor):
                 future = self.client.submit(
                     fn, item, key=f"silkroute-{name}-{token}", pure=False, retries=0
                 )
-                in_flight[future.key] = (future, item)
-                futures.add(future)
+                in_flight[future] = item
+                done.add(future)
                 return
 
         for _ in range(max(32, 4 * self.threads)):
             submit_next()
         finished = False
         try:
-            for future in futures:
-                _, item = in_flight.pop(future.key)
-                result: R | BaseException
-                try:
-                    result = future.result()
-                except Exception as exc:
-                    result = exc
-                future.release()
-                yield item, result
-                submit_next()
+            while in_flight:
+                for future in self._next_done(done, len(in_flight)):
+                    item = in_flight.pop(future)
+                    result: R | BaseException
+                    try:
+                        result = future.result()
+                    except Exception as exc:
+                        result = exc
+                    future.release()
+                    yield item, result
+                    submit_next()
             finished = True
         finally:
             if not finished and self.client is not None:
-                self.client.cancel([f for f, _ in in_flight.values()])
+                with suppress(Exception):
+                    self.client.cancel(list(in_flight))
+
+    def _next_done(self, done: Any, waiting: int, poll_s: float = 2.0) -> list[Any]:
+        """The futures that ``done`` (an ``as_completed``) has ready, waiting for at least
+        one; an :class:`ExecutorError` once the cluster has had no worker for
+        ``no_workers_s`` seconds (asked every ``poll_s`` while nothing completes)."""
+        asked = time.monotonic()
+        no_workers_since: float | None = None
+        while not done.has_ready():
+            time.sleep(0.05)
+            now = time.monotonic()
+            if now - asked < poll_s:
+                continue
+            asked = now
+            if self._workers_now() > 0:
+                no_workers_since = None
+                continue
+            no_workers_since = no_workers_since if no_workers_since is not None else now
+            if now - no_workers_since >= self.no_workers_s:
+                raise ExecutorError(
+                    f"the Dask scheduler at {self.address} has had no workers for "
+                    f"{self.no_workers_s:g} s, with {waiting} run(s) waiting: start workers "
+                    f"(`dask worker {self.address}`) and rerun the same command to resume"
+                )
+        return list(done.next_batch(block=False))
+
+    def _workers_now(self) -> int:
+        try:
+            return len(self.client.nthreads())
+        except Exception as exc:
+            raise ExecutorError(
+                f"lost the Dask scheduler at {self.address}: {_short(exc)}; rerun the "
+                "same command to resume"
+            ) from None
 
     def close(self) -> None:
         client = getattr(self, "client", None)
         if client is not None:
             self.client = None
-            client.close()
+            with suppress(Exception):
+                client.close(timeout=5)
 
 
 def _short(exc: BaseException) -> str:

@@ -102,7 +102,7 @@ def test_a_train_still_queued_at_the_end_is_censored_with_its_wait_so_far() -> N
 
 
 def test_a_border_overloaded_for_the_whole_run_is_warned_about() -> None:
-    raw = _tiny(4.0)
+    raw = _tiny(16.0)
     raw["corridor"]["background"] = {
         "other": {"route": ["Border", "Term"], "trains_per_day": 36, "interarrival_cv": 0}
     }
@@ -111,8 +111,16 @@ def test_a_border_overloaded_for_the_whole_run_is_warned_about() -> None:
     assert any("censored" in w for w in warnings)
 
 
+def test_a_short_run_of_a_filling_corridor_gets_no_saturation_warning() -> None:
+    raw = _tiny(4.0)  # overloaded, but over four days a growing queue proves nothing
+    raw["corridor"]["background"] = {
+        "other": {"route": ["Border", "Term"], "trains_per_day": 36, "interarrival_cv": 0}
+    }
+    assert not any("saturated" in w for w in _run(raw).records.warnings)
+
+
 def test_a_border_below_capacity_gets_no_saturation_warning() -> None:
-    raw = _tiny(4.0)
+    raw = _tiny(16.0)
     raw["corridor"]["background"] = {
         "other": {"route": ["Border", "Term"], "trains_per_day": 12, "interarrival_cv": 0}
     }

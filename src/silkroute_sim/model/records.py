@@ -16,6 +16,9 @@ from silkroute_sim.model.entities import Shipment, Train
 
 #: a node's queue at the end of the run, in trains, from which a growing queue is reported
 SATURATED_QUEUE = 3
+#: the shortest observation over which a growing queue reads as saturation, not as the
+#: corridor filling up after an empty start (hours)
+SATURATION_MIN_WINDOW_H = 14 * 24.0
 
 
 @dataclass(slots=True)
@@ -268,9 +271,10 @@ class RunRecords:
     def saturation_warnings(self) -> list[str]:
         """A warning per node whose queue grew through the observation window: arrivals
         above its capacity, so its waits grow with the run's length (and the trains still
-        queued at the end are censored)."""
+        queued at the end are censored). Judged over two weeks or more only: in a shorter
+        run the queues of an empty corridor grow as it fills."""
         w0, w1 = self.window_h
-        if w1 - w0 < 48.0:
+        if w1 - w0 < SATURATION_MIN_WINDOW_H:
             return []
         waiting: dict[str, int] = {}
         for visit in self.open_visits.values():

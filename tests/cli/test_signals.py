@@ -137,3 +137,41 @@ def test_a_closed_terminal_stops_the_workers_too(tmp_path: Path) -> None:
     assert returncode == 129, err
     assert err.strip().splitlines() == ["error: stopped: the terminal hung up (SIGHUP)"]
     assert left == []
+
+
+def test_a_killed_worker_fails_only_its_own_run_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    import csv
+
+    _write_inputs(tmp_path)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    args = ["sweep", "spec.yaml", "--workers", "2", "--days", "2000", "--out", "sw"]
+    proc = subprocess.Popen(
+        [PY, "-m", "silkroute_sim", *args, "--no-plots", "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(_workers(proc.pid)) < 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.05)
+        time.sleep(2.0)  # both workers are simulating a run each
+        os.kill(_workers(proc.pid)[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+    assert proc.returncode == 1, err  # some runs failed
+    with open(tmp_path / "sw/runs.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    failed = [r for r in rows if r["status"] != "ok"]
+    assert len(rows) == 4 and len(failed) == 1  # before: both runs in flight failed
+    assert "died" in failed[0]["error"] and "SIGKILL" in failed[0]["error"]
+    assert "1 of 4 runs failed" in err

@@ -230,7 +230,7 @@ def test_a_cluster_whose_workers_all_died_is_an_error_not_a_silent_wait() -> Non
         n_workers=1,
         threads_per_worker=1,
         processes=False,
-        dashboard_address=None,
+        dashboard_address=":0",
         protocol="tcp",
     )
     outcome: dict[str, Any] = {}

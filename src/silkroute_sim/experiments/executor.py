@@ -121,9 +121,10 @@ class LocalPoolExecutor(Executor):
                 if returned:
                     yield from _drain(held)
             if held:  # every run this call handed out killed its process
+                died = held[0][1]
+                how = died.how if isinstance(died, _Died) else str(died)
                 raise ExecutorError(
-                    "the worker processes died before finishing any run (out of memory? "
-                    f"{held[0][1]})"
+                    f"the worker processes died before finishing any run ({how}: out of memory?)"
                 )
             finished = True
         finally:
@@ -192,7 +193,11 @@ class _Died(ExecutorError):
             how = f"killed by {_signal_name(-exitcode)}"
         else:
             how = f"exit code {exitcode}"
+        self.exitcode, self.how = exitcode, how
         super().__init__(f"the worker process died ({how}: out of memory or killed?)")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Died, (self.exitcode,)
 
 
 class _Worker:

@@ -64,24 +64,8 @@ class Hub:
         self.clock = env.clock
         self.node = hub.node
         self.records = records
-        # lean FIFO pools, adjustable ones where the run's disruptions touch them
         touched = DisruptedResources.of(cfg)
-        self.gate: FastPool | UnitPool = make_pool(
-            env, hub.gate.lanes, adjustable="gate" in touched.hub
-        )
-        self.cranes: FastPool | UnitPool = make_pool(
-            env,
-            hub.cranes.count,
-            adjustable="cranes" in touched.hub,
-            resume=touched.resume.get("hub.cranes", True),
-        )
-        self.crane_count = hub.cranes.count
-        self.yard: FastContainer | AdjustableContainer = make_container(
-            env, hub.yard.capacity_teu, adjustable="yard" in touched.hub
-        )
-        self.tracks: FastPool | UnitPool = make_pool(
-            env, hub.loading.tracks, adjustable="loading_tracks" in touched.hub
-        )
+        self._build_resources(cfg, touched)
         self.use_cranes = hub.loading.use_cranes
         self.cranes_per_train = hub.loading.cranes_per_train
         self.gate_time = streams.sampler("hub.gate", hub.gate.service_time)
@@ -130,6 +114,32 @@ class Hub:
         self._checked_in_cb = self._checked_in
         self._in_yard_cb = self.store_and_clear
         self._crane_done_cb = self._crane_done
+        self._build_flows(cfg, streams)
+
+    def _build_resources(self, cfg: ScenarioConfig, touched: DisruptedResources) -> None:
+        """Gate lanes, cranes, the yard and loading tracks: lean FIFO pools, adjustable
+        ones where the run's disruptions touch them."""
+        env, hub = self.env, cfg.hub
+        self.gate: FastPool | UnitPool = make_pool(
+            env, hub.gate.lanes, adjustable="gate" in touched.hub
+        )
+        self.cranes: FastPool | UnitPool = make_pool(
+            env,
+            hub.cranes.count,
+            adjustable="cranes" in touched.hub,
+            resume=touched.resume.get("hub.cranes", True),
+        )
+        self.crane_count = hub.cranes.count
+        self.yard: FastContainer | AdjustableContainer = make_container(
+            env, hub.yard.capacity_teu, adjustable="yard" in touched.hub
+        )
+        self.tracks: FastPool | UnitPool = make_pool(
+            env, hub.loading.tracks, adjustable="loading_tracks" in touched.hub
+        )
+
+    def _build_flows(self, cfg: ScenarioConfig, streams: Streams) -> None:
+        """How boxes (through the yard) and vehicles (through the compound) go from the
+        gate to ready: their stores, levels and the draws each unit takes on arrival."""
         dwell = terminal_dwell_samplers(cfg, streams)
         self.box_flow = UnitFlow(
             None,

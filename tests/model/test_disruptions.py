@@ -376,7 +376,11 @@ def test_both_crossings_closed_strand_trains_and_fill_the_yard() -> None:
     )
     # a 1,500 TEU yard (baseline 2,000) so that it fills within the 5-day window
     cfg = load_config(
-        "configs/baseline.yaml", [closures, "hub.yard.capacity_teu=1500"], days=35, warmup_days=10
+        # 50 days: recovery must last a week to count (it comes 8 days after the closures)
+        "configs/baseline.yaml",
+        [closures, "hub.yard.capacity_teu=1500"],
+        days=50,
+        warmup_days=10,
     )
     result = simulate(cfg)
     tables = Tables(result)
@@ -399,6 +403,7 @@ def test_both_crossings_closed_strand_trains_and_fill_the_yard() -> None:
         ledger.arrived_kg
     )
     assert math.isfinite(k["recovery_h:khorgos"])
+    assert row["recovery_status"] == "recovered"
 
 
 # --------------------------------------------------------------------------- weather

@@ -38,7 +38,7 @@ from silkroute_sim.model.network import expected_processing_h, shortest_path
 from silkroute_sim.model.records import RunRecords
 
 if TYPE_CHECKING:
-    from silkroute_sim.model.disruptions import RouteGuard
+    from silkroute_sim.model.routing import RouteGuard
 
 Proc = Generator[simpy.Event, Any, None]
 

@@ -1,8 +1,9 @@
 """Disruptions: scheduled windows, equipment breakdowns, weather, closures and rerouting.
 
 Nothing here runs unless the scenario has a ``disruptions:`` section; the model then
-calls :func:`install`, which swaps the affected resources for adjustable ones and
-starts the processes that apply and lift effects.
+calls :func:`install`, which finds the affected resources (built adjustable from the
+start, :mod:`silkroute_sim.model.disrupted`) and starts the processes that apply and lift
+effects. Closures and rerouting are :mod:`silkroute_sim.model.routing`.
 
 Effects and how overlapping ones compose (each target keeps the list of its active
 effects and recomputes its state whenever one starts or ends):
@@ -35,11 +36,10 @@ resumes with the time it had left (``on_repair: resume``) or starts over (``redo
 
 from __future__ import annotations
 
-import itertools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import simpy
@@ -55,12 +55,11 @@ from silkroute_sim.config.schema import (
 from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool
 from silkroute_sim.engine.rng import Sampler, Streams
-from silkroute_sim.model.network import shortest_path
 from silkroute_sim.model.records import DisruptionLog, DisruptionWindow, RunRecords
+from silkroute_sim.model.routing import RouteGuard
 
 if TYPE_CHECKING:
     from silkroute_sim.model.corridor import Corridor, EdgeState, NodeState
-    from silkroute_sim.model.entities import Train
     from silkroute_sim.model.hub import Hub
 
 Proc = Generator[simpy.Event, Any, None]
@@ -207,199 +206,6 @@ class HubControl(Control):
             assert isinstance(hub.tracks, UnitPool)
             hub.tracks.set_limit(limit)
             hub.formation_time_factor = time_factor
-
-
-# --------------------------------------------------------------------------- routing
-
-
-class RouteGuard:
-    """Closed nodes and edges, and what trains do about them (wait or re-plan)."""
-
-    def __init__(self, env: simpy.Environment, corridor: Corridor, records: RunRecords) -> None:
-        self.env = env
-        self.corridor = corridor
-        self.graph: nx.DiGraph = corridor.graph
-        self.closed_nodes: dict[str, list[str]] = {}
-        self.closed_edges: dict[tuple[str, str], list[str]] = {}
-        self.changed = env.event()
-        self.stranded = records.monitor("stranded_trains", "trains")
-        self.stranded_background = records.monitor("stranded_background_trains", "trains")
-        self.log = DisruptionLog()
-        self.records = records
-        self.holding = {
-            name
-            for name, state in corridor.nodes.items()
-            if state.tracks is not None or state.kind in ("hub", "terminal")
-        }
-
-    # -------------------------------------------------------------- state
-
-    def set_closed_node(self, name: str, event_ids: list[str]) -> None:
-        self._set(self.closed_nodes, name, event_ids)
-
-    def set_closed_edge(self, pair: tuple[str, str], event_ids: list[str]) -> None:
-        self._set(self.closed_edges, pair, event_ids)
-
-    def _set(self, table: dict[Any, list[str]], key: Any, event_ids: list[str]) -> None:
-        before = table.get(key, [])
-        if event_ids:
-            table[key] = list(event_ids)
-        else:
-            table.pop(key, None)
-        if bool(before) != bool(event_ids):
-            changed, self.changed = self.changed, self.env.event()
-            changed.succeed()
-
-    def any_closed(self) -> bool:
-        return bool(self.closed_nodes or self.closed_edges)
-
-    # -------------------------------------------------------------- planning
-
-    def _weight(
-        self, adaptive: bool, avoid: tuple[str, str] | None
-    ) -> Callable[[str, str, dict[str, float]], float | None]:
-        corridor = self.corridor
-        closed_nodes, closed_edges, edges = self.closed_nodes, self.closed_edges, corridor.edges
-
-        def weight(u: str, v: str, data: dict[str, float]) -> float | None:
-            if v in closed_nodes or (u, v) in closed_edges or (u, v) == avoid:
-                return None
-            base = corridor._adaptive_weight(u, v, data) if adaptive else data["expected_h"]
-            return base + (edges[(u, v)].run_h - data["run_h"])  # a slowed edge costs more
-
-        return weight
-
-    def plan(self, train: Train, start: str, stops: list[str]) -> list[str]:
-        """The route from ``start`` avoiding closed elements; the usual route when there is
-        no open one (the train then waits before the closure)."""
-        path = self._plan_open(train, start, stops, None)
-        if path is not None and not self.any_closed():
-            return path
-        corridor = self.corridor
-        adaptive = corridor.route_policy.get(train.service) == "adaptive"
-        weight = corridor._adaptive_weight if adaptive else "expected_h"
-        usual = shortest_path(self.graph, start, stops, weight)
-        if path is None:
-            return usual
-        if path != usual:  # rerouted around a closure
-            for event_id in self._closures_on(usual):
-                self.log.hits.add((train.train_id, event_id))
-        return path
-
-    def _plan_open(
-        self, train: Train, start: str, stops: list[str], came_from: str | None
-    ) -> list[str] | None:
-        adaptive = self.corridor.route_policy.get(train.service) == "adaptive"
-        avoid = (start, came_from) if came_from is not None else None
-        try:
-            weight = cast(WeightFn, self._weight(adaptive, avoid))  # None hides an edge
-            return shortest_path(self.graph, start, stops, weight)
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            return None
-
-    def _may_replan(self, train: Train, node: str) -> bool:
-        if train.background:
-            return False
-        if self.corridor.route_policy.get(train.service) not in ("adaptive", "shortest"):
-            return False
-        return node == train.origin or node in self.corridor.branching
-
-    def _blocked(self, path: list[str], i: int, origin: bool) -> list[str] | None:
-        """Ids of the closures on the stretch from ``path[i]`` to the next holding node."""
-        if origin and path[i] in self.closed_nodes:
-            return self.closed_nodes[path[i]]
-        for j in range(i + 1, len(path)):
-            ids = self.closed_edges.get((path[j - 1], path[j])) or self.closed_nodes.get(path[j])
-            if ids:
-                return ids
-            if path[j] in self.holding:
-                return None
-        return None
-
-    def _closures_on(self, path: list[str]) -> list[str]:
-        ids = [i for name in path[1:] for i in self.closed_nodes.get(name, [])]
-        for pair in itertools.pairwise(path):
-            ids += self.closed_edges.get(pair, [])
-        return ids
-
-    # -------------------------------------------------------------- waiting
-
-    def clear_ahead(
-        self,
-        train: Train,
-        path: list[str],
-        i: int,
-        stops: list[str],
-        *,
-        origin: bool = False,
-    ) -> Generator[simpy.Event, Any, tuple[list[str], int]]:
-        """Before leaving ``path[i]``: re-plan around closures where allowed, and wait
-        while the stretch ahead is closed. Returns the (possibly new) path and index."""
-        if not self.closed_nodes and not self.closed_edges:
-            return path, i
-        monitor = self.stranded_background if train.background else self.stranded
-        waiting = False
-        held: int | None = None
-        while True:
-            node = path[i]
-            if self.any_closed() and self._may_replan(train, node):
-                came_from = path[i - 1] if i > 0 else None
-                new = self._plan_open(train, node, stops, came_from)
-                if new is not None and new != path[i:]:
-                    for event_id in self._closures_on(path[i:]):
-                        self.log.hits.add((train.train_id, event_id))
-                    path, i = new, 0
-            blocking = self._blocked(path, i, origin)
-            if blocking is None:
-                break
-            for event_id in blocking:
-                self.log.hits.add((train.train_id, event_id))
-            if not waiting:
-                waiting = True
-                monitor.add(self.env.now, 1)
-                # held at path[i] (a re-plan keeps path[i]); at the hub, before departure,
-                # the wait is hub dwell, on the loading track, not a corridor hold
-                held = None if origin else self._hold_begins(train, node)
-            yield self.changed
-        if waiting:
-            monitor.add(self.env.now, -1)
-            if held is not None:
-                self._hold_ends(train, held)
-        return path, i
-
-    def _hold_begins(self, train: Train, node: str) -> int:
-        """``train`` starts waiting at ``node`` for a closure: an open visit (censored
-        if the run ends first)."""
-        return self.records.open_visit(train, node, "held", self.env.now)
-
-    def _hold_ends(self, train: Train, key: int) -> None:
-        """The hold ends: a node event of kind ``held`` (its wait from arrival to start,
-        no processing), and the hours are the train's corridor wait, not rail running."""
-        _, node, _, arrived, *_ = self.records.open_visits.pop(key)
-        assert isinstance(node, str) and isinstance(arrived, float)
-        now = self.env.now
-        train.wait_h += now - arrived
-        self.records.node_events.add(
-            train.train_id, node, "held", arrived, now, now, train.background, train.box_count
-        )
-
-    def hold_departure(self, train: Train) -> Proc:
-        """At the hub, before departure: wait on the loading track while blocked."""
-        path = self.corridor.initial_path(train)
-        yield from self.clear_ahead(train, path, 0, list(train.stops), origin=True)
-
-    def hold_entry(self, train: Train, node: str) -> Proc:
-        """A background train entering the model at ``node`` waits while it is closed."""
-        if node not in self.closed_nodes:
-            return
-        self.stranded_background.add(self.env.now, 1)
-        held = self._hold_begins(train, node)
-        while node in self.closed_nodes:
-            for event_id in self.closed_nodes[node]:
-                self.log.hits.add((train.train_id, event_id))
-            yield self.changed
-        self.stranded_background.add(self.env.now, -1)
-        self._hold_ends(train, held)
 
 
 # --------------------------------------------------------------------------- processes

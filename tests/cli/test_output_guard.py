@@ -390,6 +390,60 @@ def test_no_user_file_ever_changes_or_vanishes(
         assert not {f"out/{n}" for n in listed} & mine, "the marker lists a user's file"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    target=st.sampled_from(("absent", "user", "run", "sweep", "nested")),
+    users=st.lists(st.sampled_from(USER_NAMES), max_size=3, unique=True),
+    command=st.sampled_from(("run", "reps", "sweep")),
+    force=st.booleans(),
+    kill_after_s=st.floats(min_value=0.2, max_value=2.5),
+)
+def test_no_user_file_changes_when_a_command_is_killed_and_run_again(
+    made: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    target: str,
+    users: list[str],
+    command: str,
+    force: bool,
+    kill_after_s: float,
+) -> None:
+    """A command killed (SIGKILL) at a random moment, then run again to the end: no
+    file the user had is changed or removed, after the kill or after the rerun."""
+    import signal
+    import time
+
+    box = tmp_path_factory.mktemp("killed")
+    (box / "keep.txt").write_text("the user's")
+    out = _situation(box, made, target, users)
+    mine = {f"out/{n}" for n in users} | {"keep.txt"} if target != "absent" else {"keep.txt"}
+    if target in ("run", "sweep"):
+        mine = {f"out/{n}" for n in users if not (made[target] / n).exists()} | {"keep.txt"}
+    before = {k: v for k, v in _snapshot(box).items() if k in mine}
+    extra = ["--force"] if force else []
+    argv = {
+        "run": ["run", str(made["cfg"]), "--days", "40", "--warmup-days", "1", "-q"],
+        "reps": ["run", str(made["cfg"]), *FAST, "--reps", "4"],
+        "sweep": ["sweep", str(made["spec"]), "--workers", "1", "-q"],
+    }[command] + ["--out", out, *(extra if command != "sweep" else [])]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "silkroute_sim", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(kill_after_s)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    after_kill = _snapshot(box)
+    _run_cli(argv)  # again, to the end (or refused as before)
+    after = _snapshot(box)
+    for name, data in before.items():
+        assert after_kill.get(name) == data, f"killed {command} into {target}: {name} changed"
+        assert after.get(name) == data, f"{command} again into {target}: {name} changed"
+
+
 @pytest.mark.parametrize(
     ("command", "kind"),
     [

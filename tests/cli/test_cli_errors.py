@@ -103,11 +103,17 @@ NAME_RULE_TEXT = "invalid value; allowed: letters (any script), digits, spaces a
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["validate", "--set", "name=.."], f"baseline.yaml: name: {NAME_RULE_TEXT}"),
-        (["validate", "--set", "name=."], f"baseline.yaml: name: {NAME_RULE_TEXT}"),
+        (
+            ["validate", "--set", "name=.."],
+            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
+        ),
+        (
+            ["validate", "--set", "name=."],
+            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
+        ),
         (
             ["run", "--days", "5", "--warmup-days", "1", "--no-plots", "-q", "--set", "name=.."],
-            f"baseline.yaml: name: {NAME_RULE_TEXT}",
+            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
         ),
         (
             [

@@ -111,6 +111,18 @@ def test_overrides_and_cli_simulation_flags(tmp_path: Path) -> None:
     assert (cfg.simulation.days, cfg.simulation.seed) == (9, 3)
 
 
+def test_a_bad_value_from_set_is_blamed_on_the_set(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.yaml", tiny_raw())
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["hub.cranes.count=0"])
+    assert str(info.value).startswith(f"{path} (value from --set): hub.cranes.count:")
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["count"] = 0
+    with pytest.raises(ConfigError) as info:  # the file's own value: the file alone
+        load_config(_write(tmp_path / "u.yaml", raw))
+    assert "--set" not in str(info.value)
+
+
 def _error(raw: dict) -> str:
     with pytest.raises(ConfigError) as info:
         validate_config(raw, "x.yaml")
@@ -221,7 +233,8 @@ def test_a_breakdown_every_millisecond_is_refused_with_its_expected_count() -> N
     )
     # 3 cranes x 8,760 h / (2 ms) = 47.3 billion failures
     assert message.endswith(
-        "baseline.yaml: disruptions.random.breakdowns.0: the run would see about 47.3 billion "
+        "baseline.yaml (value from --set): disruptions.random.breakdowns.0: the run would "
+        "see about 47.3 billion "
         "random disruption events over 365 days, more than max_entities (5,000,000), and keeps "
         "them all in memory; give a longer mtbf, or raise simulation.max_entities"
     )

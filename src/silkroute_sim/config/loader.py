@@ -385,9 +385,11 @@ def load_config(
     file_path = default_config_path() if path is None else resolve_config_path(path)
     data = load_raw(file_path)
     data.setdefault("name", _name_from_stem(file_path.stem))
+    set_paths = []
     for text in overrides:
         parts, value = parse_override(text)
         apply_override(data, parts, value, str(file_path))
+        set_paths.append(".".join(str(p) for p in parts))
     sim = data.get("simulation")
     if any(v is not None for v in (days, warmup_days, seed)):
         if sim is None:
@@ -396,7 +398,19 @@ def load_config(
             for key, value in (("days", days), ("warmup_days", warmup_days), ("seed", seed)):
                 if value is not None:
                     sim[key] = value
-    return validate_config(data, str(file_path))
+    try:
+        return validate_config(data, str(file_path))
+    except ConfigError as exc:
+        raise _blame_override(exc, set_paths) from None
+
+
+def _blame_override(exc: ConfigError, set_paths: list[str]) -> ConfigError:
+    """An error at a key that ``--set`` wrote names the ``--set``, not only the file."""
+    for key in set_paths:
+        if exc.path == key or exc.path.startswith(key + "."):
+            file = f"{exc.file} (value from --set)" if exc.file else "--set"
+            return ConfigError(file, exc.path, exc.message, exc.value, has_value=exc.has_value)
+    return exc
 
 
 def _name_from_stem(stem: str) -> str:

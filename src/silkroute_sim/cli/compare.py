@@ -16,7 +16,7 @@ from silkroute_sim.cli.common import (
     fail,
     progress_bar,
 )
-from silkroute_sim.cli.options import config_options, replication_options
+from silkroute_sim.cli.options import config_options, force_option, replication_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,14 +98,7 @@ def _default_out(names: list[str]) -> Path:
     is_flag=True,
     help="Also keep every run's folder under OUT/runs/<scenario>/rep-<seed>/.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create, or that "
-    "holds another kind of result. Only files silkroute wrote are replaced; if a "
-    "file of yours is where silkroute would write one, nothing is written and the "
-    "error names it.",
-)
+@force_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def compare(
     inputs: tuple[str, ...],

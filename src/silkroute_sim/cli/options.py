@@ -30,6 +30,17 @@ def workers_option(default: int | None, default_text: str) -> Callable[[F], F]:
     )
 
 
+#: ``--force`` on every command that writes a result folder
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Write into an existing --out folder that silkroute did not create, or that "
+    "holds another kind of result. Only files silkroute wrote are replaced; if a "
+    "file of yours is where silkroute would write one, nothing is written and the "
+    "error names it.",
+)
+
+
 def config_options(func: F) -> F:
     """``--set``, ``--seed``, ``--warmup-days`` and ``--days``: how a scenario is adjusted
     after loading (``run`` and ``compare``)."""

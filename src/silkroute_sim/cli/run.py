@@ -15,7 +15,7 @@ from silkroute_sim.cli.common import (
     print_kpis_ci,
     progress_bar,
 )
-from silkroute_sim.cli.options import config_options, replication_options
+from silkroute_sim.cli.options import config_options, force_option, replication_options
 
 if TYPE_CHECKING:
     from silkroute_sim.config.schema import ScenarioConfig
@@ -31,14 +31,7 @@ if TYPE_CHECKING:
     help="Result folder (default: results/<scenario-name>).",
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create, or that "
-    "holds another kind of result. Only files silkroute wrote are replaced; if a "
-    "file of yours is where silkroute would write one, nothing is written and the "
-    "error names it.",
-)
+@force_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no KPI table.")
 @replication_options(
     "Replications: run seeds SEED … SEED+N-1; each goes to OUT/rep-<seed>/ and "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from silkroute_sim.cli.common import build_notice, fail, progress_bar, workers_count
-from silkroute_sim.cli.options import workers_option
+from silkroute_sim.cli.options import force_option, workers_option
 
 if TYPE_CHECKING:
     from silkroute_sim.experiments.verify import Check, VerifyResult
@@ -77,14 +77,7 @@ def print_table(result: VerifyResult) -> None:
     show_default=True,
     help="Folder for verify.csv, verify.md and manifest.json.",
 )
-@click.option(
-    "--force",
-    is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create, or that "
-    "holds another kind of result. Only files silkroute wrote are replaced; if a "
-    "file of yours is where silkroute would write one, nothing is written and the "
-    "error names it.",
-)
+@force_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 def verify(
     quick: bool,

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
+from silkroute_sim.analysis.kpis import HEADLINE
 from silkroute_sim.config.distributions import Normal, Triangular, Uniform
 from silkroute_sim.config.distributions import Number as DistNumber
 from silkroute_sim.config.errors import ConfigError, SilkrouteError, from_validation_error
@@ -29,21 +30,8 @@ from silkroute_sim.config.fields import FolderName
 from silkroute_sim.config.loader import configs_dir, read_yaml
 from silkroute_sim.config.schema import StrictModel
 
-#: KPIs collected when a spec gives no ``outputs:``
-DEFAULT_OUTPUTS: tuple[str, ...] = (
-    "demand_t_per_day",
-    "dispatched_t_per_day",
-    "delivered_t_per_day",
-    "trains_dispatched_per_day",
-    "train_load_factor_mean",
-    "hub_dwell_h_mean",
-    "hub_dwell_h_p95",
-    "yard_teu_mean",
-    "crane_utilisation",
-    "door_to_door_d_median",
-    "backlog_t_end",
-    "conservation_error_t",
-)
+#: KPIs collected when a spec gives no ``outputs:``: the headline KPIs
+DEFAULT_OUTPUTS: tuple[str, ...] = HEADLINE
 MAX_POINTS = 100_000
 MAX_RUNS = 1_000_000
 MAX_SEED = 2**63 - 1

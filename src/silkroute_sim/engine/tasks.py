@@ -57,7 +57,9 @@ class Task:
         while True:
             try:
                 if error is None:
-                    target = gen.send(value)
+                    # most resumes carry no value (a timed wait): next() is the
+                    # iterator slot, a plain call where the generator is compiled
+                    target = next(gen) if value is None else gen.send(value)
                 else:
                     thrown, error = error, None
                     target = gen.throw(thrown)

@@ -26,23 +26,53 @@ Inbound boxes are not part of the outbound tonnes ledger; trains are recorded in
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
 
 import simpy
 
 from silkroute_sim.config.distributions import Exponential, Gamma
 from silkroute_sim.config.schema import InboundStreamConfig, ScenarioConfig
+from silkroute_sim.engine.monitors import LevelMonitor
+from silkroute_sim.engine.pools import AdjustableContainer, FastContainer, FastPool, UnitPool
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.records import RunRecords
 
-if TYPE_CHECKING:
-    from silkroute_sim.model.hub import Hub
-
 Proc = Generator[simpy.Event, Any, None]
 #: an inbound box's own times (hours): crane move wagon → yard, yard dwell, move → truck
 InboundBox = tuple[float, float, float]
+
+
+class InboundHub(Protocol):
+    """What inbound trains need of the hub: where they arrive, its loading tracks and
+    cranes, its yard, and word of each departure (return trains follow departures)."""
+
+    @property
+    def node(self) -> str: ...
+
+    @property
+    def departure_listeners(self) -> list[Callable[[Train], None]]: ...
+
+    @property
+    def yard(self) -> FastContainer | AdjustableContainer: ...
+
+    @property
+    def yard_level(self) -> LevelMonitor: ...
+
+    @property
+    def tracks(self) -> FastPool | UnitPool: ...
+
+    @property
+    def tracks_busy(self) -> LevelMonitor: ...
+
+    @property
+    def use_cranes(self) -> bool: ...
+
+    @property
+    def cranes_per_train(self) -> int: ...
+
+    def crane_move(self, lift_h: float) -> Generator[simpy.Event, Any, None]: ...
 
 
 class _Stream:
@@ -85,7 +115,7 @@ class Inbound:
     def __init__(
         self,
         env: simpy.Environment,
-        hub: Hub,
+        hub: InboundHub,
         cfg: ScenarioConfig,
         streams: Streams,
         records: RunRecords,

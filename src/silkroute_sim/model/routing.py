@@ -11,27 +11,48 @@ Background trains obey the same closures on their fixed routes.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Generator, Mapping, Set
+from typing import Any, Protocol, cast
 
 import networkx as nx
 import simpy
 
+from silkroute_sim.model.entities import Train
 from silkroute_sim.model.network import shortest_path
 from silkroute_sim.model.records import DisruptionLog, RunRecords
-
-if TYPE_CHECKING:
-    from silkroute_sim.model.corridor import Corridor
-    from silkroute_sim.model.entities import Train
 
 Proc = Generator[simpy.Event, Any, None]
 WeightFn = Callable[[str, str, dict[str, float]], float]
 
 
+class CorridorView(Protocol):
+    """What the guard reads of the corridor: its graph, nodes and edges, how each service
+    is routed, where trains may re-plan, and how a departing train's route is planned."""
+
+    @property
+    def graph(self) -> nx.DiGraph: ...
+
+    @property
+    def nodes(self) -> Mapping[str, Any]: ...
+
+    @property
+    def edges(self) -> Mapping[tuple[str, str], Any]: ...
+
+    @property
+    def route_policy(self) -> Mapping[str, str]: ...
+
+    @property
+    def branching(self) -> Set[str]: ...
+
+    def _adaptive_weight(self, u: str, v: str, data: dict[str, float]) -> float: ...
+
+    def initial_path(self, train: Train) -> list[str]: ...
+
+
 class RouteGuard:
     """Closed nodes and edges, and what trains do about them (wait or re-plan)."""
 
-    def __init__(self, env: simpy.Environment, corridor: Corridor, records: RunRecords) -> None:
+    def __init__(self, env: simpy.Environment, corridor: CorridorView, records: RunRecords) -> None:
         self.env = env
         self.corridor = corridor
         self.graph: nx.DiGraph = corridor.graph

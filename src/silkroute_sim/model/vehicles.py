@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import simpy
 
@@ -30,9 +30,6 @@ from silkroute_sim.engine.rng import Streams
 from silkroute_sim.model.customs import Customs
 from silkroute_sim.model.entities import Shipment
 from silkroute_sim.model.records import RunRecords
-
-if TYPE_CHECKING:
-    from silkroute_sim.model.hub import Hub
 
 Proc = Generator[simpy.Event, Any, None]
 
@@ -60,14 +57,24 @@ class Compound:
         self.ramps_busy = records.monitor("ramps_busy", "ramps")
 
 
-def ramp_loaders(hub: Hub, compound: Compound, units: list[Shipment]) -> list[simpy.Process]:
+class LedgerHub(Protocol):
+    """What loading vehicles needs of the hub: its engine and its conservation ledger."""
+
+    kg_yard: int
+    kg_on_train: int
+
+    @property
+    def env(self) -> simpy.Environment: ...
+
+
+def ramp_loaders(hub: LedgerHub, compound: Compound, units: list[Shipment]) -> list[simpy.Process]:
     """Processes that drive ``units`` onto their train, up to ``ramps_per_train`` at once."""
     pending = deque(units)
     count = min(compound.ramps_per_train, len(pending))
     return [hub.env.process(_drive_on(hub, compound, pending)) for _ in range(count)]
 
 
-def _drive_on(hub: Hub, compound: Compound, pending: deque[Shipment]) -> Proc:
+def _drive_on(hub: LedgerHub, compound: Compound, pending: deque[Shipment]) -> Proc:
     env = hub.env
     while pending:
         unit = pending.popleft()

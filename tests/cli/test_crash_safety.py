@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import random
@@ -330,22 +329,13 @@ def test_read_only_folder_is_a_clear_error(tmp_path: Path) -> None:
         parent.chmod(0o755)
 
 
+@pytest.mark.usefixtures("full_disk")
 def test_full_disk_is_one_error_line_and_no_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """ENOSPC while writing a CSV: the CLI says so in one line, exit 2, nothing left."""
     import silkroute_sim.cli.app as cli
 
-    real_fsync = os.fsync
-    calls = {"n": 0}
-
-    def fsync(fd: int) -> None:
-        calls["n"] += 1
-        if calls["n"] >= 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
     cfg = _tiny_yaml(tmp_path / "t.yaml")
     out = tmp_path / "res"
     with pytest.raises(SystemExit) as exit_info:

@@ -8,10 +8,8 @@ disk naming --out (12a); and a property test over random targets and commands.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -259,21 +257,12 @@ def test_case7_resume_reruns_a_run_folder_whose_hash_is_not_its_key(tmp_path: Pa
 # --------------------------------------------------------------------------- case 12a
 
 
+@pytest.mark.usefixtures("full_disk")
 def test_case12a_a_full_disk_names_the_out_folder_not_the_staging_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import silkroute_sim.cli.app as cli
 
-    real_fsync = os.fsync
-    calls = {"n": 0}
-
-    def fsync(fd: int) -> None:
-        calls["n"] += 1
-        if calls["n"] >= 3:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
     cfg = _tiny(tmp_path)
     out = tmp_path / "res"
     argv = ["run", str(cfg), "--out", str(out), "--reps", "2", *FAST]

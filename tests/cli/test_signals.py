@@ -66,29 +66,34 @@ def _workers(pid: int) -> list[int]:
     return found
 
 
+def _wait_for_two_workers(proc: subprocess.Popen[str]) -> None:
+    """Until the command's two workers exist, then 2 s more: they have imported the
+    package and are simulating a run each."""
+    deadline = time.monotonic() + 30
+    while len(_workers(proc.pid)) < 2:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    time.sleep(2.0)
+
+
 def _stop_with(
     args: list[str], cwd: Path, signum: int, whole_group: bool
 ) -> tuple[int, str, list[int]]:
     """Start ``silkroute ARGS``, wait for its two workers to run, send ``signum`` (to the
     whole group, as a terminal does, or to the command alone, as ``kill`` does). Returns
     the exit code, stderr and what is left of the group 5 s after the exit."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
         [PY, "-m", "silkroute_sim", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while len(_workers(proc.pid)) < 2:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.05)
-        time.sleep(2.0)  # the workers have imported the package and are simulating
+        _wait_for_two_workers(proc)
         if whole_group:
             os.killpg(proc.pid, signum)
         else:
@@ -143,7 +148,6 @@ def test_a_killed_worker_fails_only_its_own_run_and_the_sweep_goes_on(tmp_path: 
     import csv
 
     _write_inputs(tmp_path)
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     args = ["sweep", "spec.yaml", "--workers", "2", "--days", "2000", "--out", "sw"]
     proc = subprocess.Popen(
         [PY, "-m", "silkroute_sim", *args, "--no-plots", "-q"],
@@ -151,16 +155,11 @@ def test_a_killed_worker_fails_only_its_own_run_and_the_sweep_goes_on(tmp_path: 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while len(_workers(proc.pid)) < 2:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.05)
-        time.sleep(2.0)  # both workers are simulating a run each
+        _wait_for_two_workers(proc)
         os.kill(_workers(proc.pid)[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
     finally:

@@ -161,9 +161,7 @@ class Clock(ABC):
     def moment(self, t: float) -> Moment:
         """The place an event scheduled now for time ``t`` (hours) would take: after
         every event already due at ``t``."""
-        eid = self.eid
-        self.eid = eid + 1
-        return (t, eid)
+        return (t, self.next_id())
 
     def has_passed(self, moment: Moment) -> bool:
         """Whether a wake-up at ``moment`` would have run before the event running now."""

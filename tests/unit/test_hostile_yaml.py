@@ -223,7 +223,8 @@ def test_exponent_without_a_dot_is_a_number() -> None:
 
 def test_an_odd_file_name_gives_a_valid_scenario_name(tmp_path: Path) -> None:
     text = (CONFIGS / "baseline.yaml").read_text(encoding="utf-8")
-    text = text.replace("extends: corridor.yaml", f"extends: {CONFIGS / 'corridor.yaml'}")
+    parents = ", ".join(str(CONFIGS / f) for f in ("corridor.yaml", "costs.yaml", "modes.yaml"))
+    text = text.replace("extends: [corridor.yaml, costs.yaml, modes.yaml]", f"extends: [{parents}]")
     text = text.replace("name: baseline\n", "")
     cfg = tmp_path / "my scenario (v2).yaml"
     cfg.write_text(text, encoding="utf-8")

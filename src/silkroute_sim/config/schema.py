@@ -34,6 +34,7 @@ from silkroute_sim.config.corridor import (
     NodeConfig,
     ProcessingConfig,
 )
+from silkroute_sim.config.costs import CostsConfig, EmissionsConfig
 from silkroute_sim.config.disruptions import (
     BreakdownConfig,
     DisruptionEffect,
@@ -45,6 +46,7 @@ from silkroute_sim.config.disruptions import (
 from silkroute_sim.config.distributions import Hours
 from silkroute_sim.config.fields import FolderName, Name, StrictModel
 from silkroute_sim.config.hub import CompoundConfig, CustomsConfig, HubConfig, InboundStreamConfig
+from silkroute_sim.config.modes import ModesConfig
 from silkroute_sim.config.services import FullPolicy, HybridPolicy, SchedulePolicy, ServiceConfig
 from silkroute_sim.config.simulation import DEFAULT_MAX_ENTITIES, SimulationConfig
 
@@ -106,6 +108,9 @@ class ScenarioConfig(StrictModel):
     corridor: CorridorConfig
     outputs: OutputConfig = Field(default_factory=OutputConfig)
     disruptions: DisruptionsConfig = Field(default_factory=DisruptionsConfig)
+    costs: CostsConfig = Field(default_factory=CostsConfig)
+    emissions: EmissionsConfig = Field(default_factory=EmissionsConfig)
+    modes: ModesConfig = Field(default_factory=ModesConfig)
     wagon_types: Annotated[dict[Name, WagonTypeConfig], AfterValidator(with_container_wagon)] = (
         Field(default_factory=default_wagon_types, max_length=100)
     )
@@ -124,6 +129,13 @@ class ScenarioConfig(StrictModel):
         if isinstance(sim, dict) and sim.get("max_entities") == DEFAULT_MAX_ENTITIES:
             del sim["max_entities"]  # a memory guard at its default: keeps older hashes
         _drop_default_cargo_keys(data)
+        for section, model in (
+            ("costs", CostsConfig),
+            ("emissions", EmissionsConfig),
+            ("modes", ModesConfig),
+        ):
+            if data.get(section) == model().model_dump(mode="json", by_alias=True):
+                del data[section]  # at its default: configs written before it keep their hash
         return data
 
     def config_hash(self) -> str:
@@ -138,17 +150,20 @@ __all__ = [
     "CargoClassConfig",
     "CompoundConfig",
     "CorridorConfig",
+    "CostsConfig",
     "CustomsConfig",
     "DemandConfig",
     "DisruptionEffect",
     "DisruptionTarget",
     "DisruptionsConfig",
     "EdgeConfig",
+    "EmissionsConfig",
     "FullPolicy",
     "Hours",
     "HubConfig",
     "HybridPolicy",
     "InboundStreamConfig",
+    "ModesConfig",
     "NodeConfig",
     "OriginConfig",
     "ProcessingConfig",

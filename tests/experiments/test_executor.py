@@ -12,6 +12,8 @@ import pytest
 
 from silkroute_sim.experiments.executor import ExecutorError, LocalPoolExecutor
 
+from ..conftest import tiny_raw
+
 
 def _slow_square_or_killed(x: int) -> int:
     """Item 1 kills its own process while item 0 (1 s) is still running on the other."""
@@ -64,3 +66,101 @@ def test_closing_the_results_early_stops_the_workers_at_once() -> None:
         assert pool._processes == []
     finally:
         pool.close()
+
+
+# --------------------------------------------------------------------------- the API's pool
+
+
+def _tiny_cfg(days: int = 12):  # type: ignore[no-untyped-def]
+    from silkroute_sim.config.loader import validate_config
+
+    raw = tiny_raw(simulation={"days": days, "warmup_days": 2, "seed": 3})
+    return validate_config(raw, "tiny")
+
+
+def _alive(pid: int) -> bool:
+    """A live process (not a zombie waiting for its parent) with this id."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_the_api_keeps_its_workers_between_calls_and_matches_a_serial_run() -> None:
+    from silkroute_sim.experiments import executor
+    from silkroute_sim.experiments.replications import run_replications
+
+    cfg = _tiny_cfg()
+    serial = run_replications(cfg, 4, workers=1)
+    first = run_replications(cfg, 4, workers=2)
+    pool = executor._shared
+    assert pool is not None
+    pids = [w.process.pid for w in pool._processes]
+    second = run_replications(cfg, 4, workers=2)
+    assert len(pids) == 2 and [w.process.pid for w in pool._processes] == pids
+    for rr in (first, second):  # same seeds: the same numbers whichever process ran them
+        assert rr.summary.to_csv() == serial.summary.to_csv()
+        assert rr.values().to_csv() == serial.values().to_csv()
+    executor.close_shared_pool()
+    assert executor._shared is None
+    assert not any(_alive(pid) for pid in pids if pid is not None)
+
+
+_SCRIPT = """
+import sys, threading, time
+from silkroute_sim.config.loader import validate_config
+from silkroute_sim.experiments import executor
+from silkroute_sim.experiments.replications import run_replications
+
+if __name__ == "__main__":
+    cfg = validate_config({raw!r}, "tiny")
+    run_replications(cfg, 2, workers=2)
+    pool = executor._shared
+    if sys.argv[1] == "busy":  # both workers in the middle of a long item when killed
+        work = lambda: list(pool.imap_unordered(time.sleep, [60.0, 60.0]))
+        threading.Thread(target=work, daemon=True).start()
+        while sum(w.busy for w in pool._processes) < 2:
+            time.sleep(0.05)
+    print(*[w.process.pid for w in pool._processes], flush=True)
+    if sys.argv[1] == "busy":
+        time.sleep(60)
+"""
+
+
+def _wait_gone(pids: list[int], within_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("end", ["exit", "sigkill"])
+def test_a_script_leaves_no_worker_behind(tmp_path: Path, end: str) -> None:
+    """A script that ends without closing the pool, or is killed with SIGKILL (no atexit
+    runs) while its workers are busy, leaves no worker process: each watches its parent
+    and ends with it."""
+    import subprocess
+
+    raw = tiny_raw(simulation={"days": 3, "warmup_days": 1, "seed": 1})
+    script = tmp_path / "script.py"
+    script.write_text(_SCRIPT.format(raw=raw), encoding="utf-8")
+    mode = "busy" if end == "sigkill" else "exit"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), mode], stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+        if end == "sigkill":
+            proc.kill()
+        assert proc.wait(timeout=30) in (0, -signal.SIGKILL)
+        assert _wait_gone(pids)
+    finally:
+        proc.kill()
+        proc.wait()

@@ -5,12 +5,16 @@ list of items in, ``(item, result or exception)`` pairs out, in the order they f
 a sweep writes each run as soon as it is done, and replications put theirs back in seed
 order. Only a bounded window of items is in flight at a time (memory stays flat for long
 sweeps). One executor serves a whole command: its workers are kept between calls
-(:func:`use_executor`). Dask is imported only when asked for.
+(:func:`use_executor`); the Python API keeps one pool for the whole session
+(:func:`shared_pool`), so a second ``run_replications(..., workers=2)`` starts no process.
+Dask is imported only when asked for.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -118,8 +122,8 @@ class LocalPoolExecutor(Executor):
                         if not isinstance(result, _Died):
                             returned = True
                         held.append((item, result))
-                if returned:
-                    yield from _drain(held)
+                while returned and held:
+                    yield held.pop(0)
             if held:  # every run this call handed out killed its process
                 died = held[0][1]
                 how = died.how if isinstance(died, _Died) else str(died)
@@ -169,6 +173,20 @@ class LocalPoolExecutor(Executor):
             out.append((worker.item, _Died(worker.process.exitcode)))
         return out
 
+    def resize(self, workers: int) -> None:
+        """Run at most ``workers`` items at a time from now on; idle processes beyond
+        that are stopped (the others are kept)."""
+        if workers < 1:
+            raise ExecutorError(f"--workers must be at least 1 (got {workers})")
+        self.workers = workers
+        self.description = f"{workers} local processes"
+        idle = [w for w in self._processes if not w.busy]
+        for worker in idle[: max(0, len(self._processes) - workers)]:
+            self._processes.remove(worker)
+            with suppress(OSError):
+                worker.conn.send(None)
+            worker.stop(5.0)
+
     def _terminate(self) -> None:
         workers, self._processes = self._processes, []
         for worker in workers:
@@ -190,7 +208,10 @@ class _Died(ExecutorError):
 
     def __init__(self, exitcode: int | None) -> None:
         if exitcode is not None and exitcode < 0:
-            how = f"killed by {_signal_name(-exitcode)}"
+            import signal
+
+            names = {int(s): s.name for s in signal.Signals}
+            how = f"killed by {names.get(-exitcode, f'signal {-exitcode}')}"
         else:
             how = f"exit code {exitcode}"
         self.exitcode, self.how = exitcode, how
@@ -237,6 +258,7 @@ def _serve(conn: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     conn.send(("ready", None))
     while True:
         try:
@@ -253,13 +275,29 @@ def _serve(conn: Any) -> None:
             result = exc
         try:
             conn.send(("done", result))
+        except OSError:  # the parent is gone
+            return
         except Exception as exc:  # the result or exception does not pickle
             conn.send(("done", ExecutorError(f"the result cannot be sent back: {_short(exc)}")))
 
 
-def _drain(held: list[tuple[T, R]]) -> Iterator[tuple[T, R]]:
-    while held:
-        yield held.pop(0)
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started it is gone (killed with
+    SIGKILL, or a script that exits without closing its pool): a thread waits on the
+    parent's sentinel, so no orphan keeps simulating after its parent."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:  # pragma: no cover - not spawned
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="silkroute-parent-watch", daemon=True).start()
 
 
 @contextmanager
@@ -277,15 +315,6 @@ def _sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def _signal_name(signum: int) -> str:
-    import signal
-
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
 
 
 #: what Dask connects to; all but ``inproc`` (same process) need HOST:PORT
@@ -517,15 +546,54 @@ def make_executor(
     return SerialExecutor() if n == 1 else LocalPoolExecutor(n)
 
 
+_shared: LocalPoolExecutor | None = None
+_shared_lock = threading.Lock()
+atexit.register(lambda: close_shared_pool())
+
+
+def shared_pool(workers: int) -> LocalPoolExecutor:
+    """The local process pool the Python API keeps for the whole session, resized to
+    ``workers``: a second ``run_replications(..., workers=2)`` finds its processes
+    started and their modules imported. Closed at interpreter exit
+    (:func:`close_shared_pool`); its workers also end by themselves when this process
+    dies."""
+    global _shared
+    if _shared is None:
+        _shared = LocalPoolExecutor(workers)
+    else:
+        _shared.resize(workers)
+    return _shared
+
+
+def close_shared_pool() -> None:
+    """Stop the shared pool's processes (idempotent; a later call starts new ones)."""
+    global _shared
+    pool, _shared = _shared, None
+    if pool is not None:
+        pool.close()
+
+
 @contextmanager
 def use_executor(executor: Executor | None, workers: int, items: int) -> Iterator[Executor]:
-    """``executor`` when the caller passes one (it stays open: the caller closes it), else a
-    new one of ``workers`` processes, no more than ``items`` and at least 1, closed on exit.
+    """``executor`` when the caller passes one (it stays open: the caller closes it); else,
+    for ``workers`` (no more than ``items``) of 1, this process; else the
+    :func:`shared_pool` at that size, kept open for the next call. A second thread that
+    asks while the shared pool is busy gets a pool of its own, closed on exit.
 
     API functions take an optional executor this way, so a command that runs several
-    batches starts its worker processes once."""
+    batches starts its worker processes once, and so does a Python session."""
     if executor is not None:
         yield executor
         return
-    with make_executor(max(1, min(workers, items))) as made:
-        yield made
+    n = max(1, min(workers, items))
+    if n == 1:
+        yield SerialExecutor()
+        return
+    if not _shared_lock.acquire(blocking=False):
+        with LocalPoolExecutor(n) as own:
+            yield own
+        return
+    try:
+        yield shared_pool(n)
+    finally:
+        _shared_lock.release()

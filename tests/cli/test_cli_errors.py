@@ -56,10 +56,23 @@ def _tiny(path: Path, **sections: Any) -> Path:
         (["run", "--days", "nan"], "simulation.days: must be a finite number (got nan)"),
         (["run", "--days", "1e400"], "simulation.days: must be a finite number (got inf)"),
         (["run", "--seed", "-1"], "simulation.seed: invalid value; allowed: a value >= 0"),
-        (["run", "--set", "hub.cranes.cout=4"], "unknown key 'cout' (did you mean 'count'?)"),
-        (["run", "--set", "hub.cranes.count=yes"], "hub.cranes.count: expected a number, not"),
+        (
+            ["run", "--set", "hub.cranes.cout=4"],
+            "--set hub.cranes.cout=4: unknown key 'cout' under hub.cranes (did you mean 'count'?)",
+        ),
+        (["run", "--set", "hub.cranes.count=yes"], "--set hub.cranes.count=yes: expected a number"),
         (["run", "--set", "corridor.edges.x.km=5"], "corridor.edges.x: expected a list index"),
         (["run", "nowhere.yaml"], "error: nowhere.yaml: file not found"),
+        (
+            ["run", "khorgos-closed"],
+            "error: khorgos-closed: file not found, and no packaged config has that name "
+            "(did you mean 'khorgos-closed-7d'?); packaged configs: baseline, ",
+        ),
+        (
+            ["validate", "--set", "demand.tonnes_per_dy=5000"],
+            "error: --set demand.tonnes_per_dy=5000: unknown key 'tonnes_per_dy' under demand "
+            "(did you mean 'tonnes_per_day'?); allowed keys: tonnes_per_day, ",
+        ),
         (["validate", "--set", "simulation.days=36500"], "more than max_entities (5,000,000)"),
         (
             [
@@ -95,6 +108,13 @@ def test_the_run_limit_can_be_raised_on_purpose(tmp_path: Path) -> None:
     assert proc.stdout.startswith("ok: baseline")
 
 
+def test_packaged_scenarios_run_by_name_from_any_folder(tmp_path: Path) -> None:
+    proc = silkroute("validate", "khorgos-closed-7d", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("ok: khorgos-closed-7d (config hash ")
+    assert list(tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- names and runaways
 
 NAME_RULE_TEXT = "invalid value; allowed: letters (any script), digits, spaces and - _ . ( ) ' & +"
@@ -105,15 +125,15 @@ NAME_RULE_TEXT = "invalid value; allowed: letters (any script), digits, spaces a
     [
         (
             ["validate", "--set", "name=.."],
-            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
+            f"error: --set name=..: {NAME_RULE_TEXT}",
         ),
         (
             ["validate", "--set", "name=."],
-            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
+            f"error: --set name=.: {NAME_RULE_TEXT}",
         ),
         (
             ["run", "--days", "5", "--warmup-days", "1", "--no-plots", "-q", "--set", "name=.."],
-            f"baseline.yaml (value from --set): name: {NAME_RULE_TEXT}",
+            f"error: --set name=..: {NAME_RULE_TEXT}",
         ),
         (
             [

@@ -115,7 +115,9 @@ def test_a_bad_value_from_set_is_blamed_on_the_set(tmp_path: Path) -> None:
     path = _write(tmp_path / "t.yaml", tiny_raw())
     with pytest.raises(ConfigError) as info:
         load_config(path, ["hub.cranes.count=0"])
-    assert str(info.value).startswith(f"{path} (value from --set): hub.cranes.count:")
+    assert (
+        str(info.value) == "--set hub.cranes.count=0: invalid value; allowed: a value >= 1 (got 0)"
+    )
     raw = tiny_raw()
     raw["hub"]["cranes"]["count"] = 0
     with pytest.raises(ConfigError) as info:  # the file's own value: the file alone
@@ -233,7 +235,8 @@ def test_a_breakdown_every_millisecond_is_refused_with_its_expected_count() -> N
     )
     # 3 cranes x 8,760 h / (2 ms) = 47.3 billion failures
     assert message.endswith(
-        "baseline.yaml (value from --set): disruptions.random.breakdowns.0: the run would "
+        "--set disruptions.random.breakdowns=[{hub: cranes, mtbf: 0.001 s, mttr: 0.001 s}]: "
+        "disruptions.random.breakdowns.0: the run would "
         "see about 47.3 billion "
         "random disruption events over 365 days, more than max_entities (5,000,000), and keeps "
         "them all in memory; give a longer mtbf, or raise simulation.max_entities"
@@ -262,3 +265,109 @@ def test_inbound_trains_tied_to_departures_count_toward_max_entities() -> None:
     message = _refused([inbound])
     assert message.startswith(f"{Path(__file__).parents[2] / 'configs' / 'baseline.yaml'}: ")
     assert "other trains/day" in message and "more than max_entities (5,000,000)" in message
+
+
+# ----------------------------------------------------------------- names and packaged configs
+
+
+def test_a_child_without_a_name_is_named_after_its_own_file(tmp_path: Path) -> None:
+    _write(tmp_path / "base.yaml", tiny_raw())  # name: tiny
+    _write(tmp_path / "more cranes.yaml", {"extends": "base.yaml", "hub": {"cranes": {"count": 2}}})
+    _write(tmp_path / "named.yaml", {"extends": "more cranes.yaml", "name": "mine"})
+    _write(tmp_path / "grandchild.yaml", {"extends": "named.yaml"})
+    assert load_config(tmp_path / "base.yaml").name == "tiny"
+    assert load_config(tmp_path / "more cranes.yaml").name == "more-cranes"
+    assert load_config(tmp_path / "named.yaml").name == "mine"
+    assert load_config(tmp_path / "grandchild.yaml").name == "grandchild"
+    # a child's own `set:` may still name it
+    _write(tmp_path / "set.yaml", {"extends": "base.yaml", "set": {"name": "by-set"}})
+    assert load_config(tmp_path / "set.yaml").name == "by-set"
+
+
+@pytest.mark.parametrize(
+    ("given", "name"),
+    [
+        ("baseline", "baseline"),
+        ("baseline.yaml", "baseline"),
+        ("configs/baseline.yaml", "baseline"),
+        ("khorgos-closed-7d", "khorgos-closed-7d"),
+        ("scenarios/khorgos-closed-7d", "khorgos-closed-7d"),
+        ("configs/scenarios/auto-exports.yaml", "auto-exports"),
+    ],
+)
+def test_packaged_configs_load_by_name_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str, name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config(given).name == name
+
+
+def test_a_file_in_the_folder_wins_over_a_packaged_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path / "baseline.yaml", tiny_raw())
+    assert load_config("baseline.yaml").name == "tiny"
+    assert load_config("baseline").name == "baseline"  # no file called "baseline" here
+
+
+def test_an_unknown_name_lists_the_packaged_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_config("khorgos-closed-7days")
+    text = str(info.value)
+    assert text.startswith(
+        "khorgos-closed-7days: file not found, and no packaged config has that name "
+        "(did you mean 'khorgos-closed-7d'?); packaged configs: baseline, alashankou-gales, "
+    )
+    assert "auto-exports" in text and "\n" not in text
+    assert "corridor" not in text  # fragments that baseline extends are not scenarios
+
+
+# --------------------------------------------------------------------------- --set is blamed
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        (
+            "demand.tonnes_per_dy=5000",
+            "--set demand.tonnes_per_dy=5000: unknown key 'tonnes_per_dy' under demand "
+            "(did you mean 'tonnes_per_day'?); allowed keys: tonnes_per_day, arrivals, ",
+        ),
+        (  # the key it created, not the one it set, is unknown
+            "hub.crane.count=3",
+            "--set hub.crane.count=3: unknown key 'crane' under hub (did you mean 'cranes'?)",
+        ),
+        ("nosuch=1", "--set nosuch=1: unknown key 'nosuch' at the top level; allowed keys: "),
+        (
+            "demand.tonnes_per_day=lots",
+            "--set demand.tonnes_per_day=lots: invalid value; allowed: a number (got 'lots')",
+        ),
+        (  # an error inside the value keeps its path
+            "hub.cranes={count: 0, move_time: 6 min}",
+            "--set hub.cranes={count: 0, move_time: 6 min}: hub.cranes.count: invalid value",
+        ),
+        (
+            "corridor.edges[from=Hub,to=Border].speed=fast",
+            "--set corridor.edges[from=Hub,to=Border].speed=fast: not a speed",
+        ),
+    ],
+)
+def test_set_mistakes_name_the_set_option(tmp_path: Path, override: str, expected: str) -> None:
+    path = _write(tmp_path / "t.yaml", tiny_raw())
+    with pytest.raises(ConfigError) as info:
+        load_config(path, [override])
+    assert str(info.value).startswith(expected), str(info.value)
+    assert str(path) not in str(info.value)
+
+
+def test_a_mistake_in_the_file_is_blamed_on_the_file_beside_a_set(tmp_path: Path) -> None:
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["cout"] = 4
+    path = _write(tmp_path / "t.yaml", raw)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ["hub.cranes.count=2", "demand.tonnes_per_day=50"])
+    assert str(info.value).startswith(f"{path}: hub.cranes.cout: unknown key 'cout'")

@@ -8,6 +8,7 @@ extending file wins, lists and scalars are replaced. Cycles are errors.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -46,14 +47,52 @@ def default_config_path() -> Path:
 
 
 def resolve_config_path(name: str | os.PathLike[str]) -> Path:
-    """A path as given, or a packaged config by name (``baseline``, ``scenarios/x``)."""
+    """A path as given, else a packaged config by name, from any folder: ``baseline``,
+    ``khorgos-closed-7d`` (a scenario), ``scenarios/khorgos-closed-7d``, or the repository's
+    own path ``configs/baseline.yaml`` (the package ships that folder). A name found
+    nowhere comes back as given (:func:`load_config` then lists the packaged names)."""
     path = Path(name)
-    if path.exists():
+    if path.exists() or path.is_absolute():
         return path
-    for candidate in (configs_dir() / path, configs_dir() / path.with_suffix(".yaml")):
-        if candidate.is_file():
-            return candidate
+    relative = [path]
+    if len(path.parts) > 1 and path.parts[0] == "configs":
+        relative.append(Path(*path.parts[1:]))
+    root = configs_dir()
+    for rel in relative:
+        for folder in (root, root / "scenarios"):
+            for candidate in (folder / rel, folder / f"{rel}.yaml"):
+                if candidate.is_file():
+                    return candidate
     return path
+
+
+def packaged_names() -> list[str]:
+    """The scenarios shipped with the package, by the names :func:`resolve_config_path`
+    takes: the complete configs at the top (a ``name:`` of their own; the corridor, cost
+    and mode fragments that ``baseline`` extends are left out), then ``scenarios/``."""
+    root = configs_dir()
+    top = []
+    for file in sorted(root.glob("*.yaml")):
+        try:
+            if "name" in read_yaml(file):
+                top.append(file.stem)
+        except ConfigError:
+            continue
+    return top + [file.stem for file in sorted((root / "scenarios").glob("*.yaml"))]
+
+
+def _not_found(name: str | os.PathLike[str]) -> ConfigError:
+    """``x.yaml: file not found, and no packaged config is called that; packaged: …``."""
+    names = packaged_names()
+    stem = Path(name).stem
+    hint = difflib.get_close_matches(stem, names, n=1, cutoff=0.6)
+    did = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return ConfigError(
+        str(name),
+        "",
+        f"file not found, and no packaged config has that name{did}; "
+        f"packaged configs: {', '.join(names)}",
+    )
 
 
 def _count_nodes(data: Any, seen: dict[int, int], budget: list[int]) -> None:
@@ -239,6 +278,9 @@ def load_raw(
         if not parent_path.is_file():
             raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
         merged = deep_merge(merged, load_raw(parent_path, (*_stack, real), reads))
+    # a parent's name is not inherited: a child without its own is named after its file
+    # (else `extends: baseline.yaml` would write to, and overwrite, results/baseline)
+    merged.pop("name", None)
     return _apply_sets(deep_merge(merged, data), sets or {}, path)
 
 
@@ -324,9 +366,12 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return parts, value
 
 
-def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
-    """Set ``value`` at the dotted path, creating mappings as needed."""
+def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: str) -> list[str]:
+    """Set ``value`` at the dotted path, creating mappings as needed. Returns the path
+    as validation errors name it: list items by their index (a ``[key=value]``
+    selector and a negative index resolved)."""
     node: Any = data
+    resolved: list[str] = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         where = ".".join(parts[: i + 1])
@@ -339,6 +384,7 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: s
             if not isinstance(node, list):
                 raise ConfigError(source, where, "a [key=value] selector needs a list")
             index = _select(node, selector, source, where)
+            resolved += [key, str(index)] if key else [str(index)]
             if last:
                 node[index] = value
             else:
@@ -353,12 +399,14 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: s
                 raise ConfigError(
                     source, where, f"list index out of range (list has {len(node)} items)"
                 )
-            index = int(part)
+            index = int(part) % len(node)
+            resolved.append(str(index))
             if last:
                 node[index] = value
             else:
                 node = node[index]
         elif isinstance(node, dict):
+            resolved.append(part)
             if last:
                 node[part] = value
             else:
@@ -371,6 +419,7 @@ def apply_override(data: dict[str, Any], parts: list[str], value: Any, source: s
                 ".".join(parts[:i]),
                 f"is a value, not a section; cannot set {'.'.join(parts)}",
             )
+    return resolved
 
 
 def load_config(
@@ -381,15 +430,24 @@ def load_config(
     warmup_days: float | None = None,
     seed: int | None = None,
 ) -> ScenarioConfig:
-    """Load, merge, override and validate a scenario. Raises :class:`ConfigError`."""
+    """Load, merge, override and validate a scenario. Raises :class:`ConfigError`.
+
+    ``path`` is a YAML file or a packaged config's name (``"baseline"``,
+    ``"khorgos-closed-7d"``, ``"configs/baseline.yaml"``: they work from any folder;
+    None is the baseline). ``overrides`` are ``KEY.PATH=VALUE`` texts as given to
+    ``--set``; ``days``, ``warmup_days`` and ``seed`` replace the ``simulation`` values."""
     file_path = default_config_path() if path is None else resolve_config_path(path)
+    if path is not None and not file_path.exists():
+        raise _not_found(path)
     data = load_raw(file_path)
     data.setdefault("name", _name_from_stem(file_path.stem))
-    set_paths = []
-    for text in overrides:
+    texts = list(overrides)
+    before = copy.deepcopy(data) if texts else data
+    applied: list[tuple[str, list[str]]] = []  # (the --set option, the path it wrote)
+    for text in texts:
         parts, value = parse_override(text)
-        apply_override(data, parts, value, str(file_path))
-        set_paths.append(".".join(str(p) for p in parts))
+        option = f"--set {_shorten(text)}"
+        applied.append((option, apply_override(data, parts, value, option)))
     sim = data.get("simulation")
     if any(v is not None for v in (days, warmup_days, seed)):
         if sim is None:
@@ -401,15 +459,47 @@ def load_config(
     try:
         return validate_config(data, str(file_path))
     except ConfigError as exc:
-        raise _blame_override(exc, set_paths) from None
+        raise _blame_override(exc, applied, before) from None
 
 
-def _blame_override(exc: ConfigError, set_paths: list[str]) -> ConfigError:
-    """An error at a key that ``--set`` wrote names the ``--set``, not only the file."""
-    for key in set_paths:
-        if exc.path == key or exc.path.startswith(key + "."):
-            file = f"{exc.file} (value from --set)" if exc.file else "--set"
-            return ConfigError(file, exc.path, exc.message, exc.value, has_value=exc.has_value)
+def _shorten(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _has_path(data: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True
+
+
+def _blame_override(
+    exc: ConfigError, applied: list[tuple[str, list[str]]], before: dict[str, Any]
+) -> ConfigError:
+    """An error in what a ``--set`` wrote names that ``--set``, not the file: the value
+    it set or something inside it, or a key it created (``--set demand.tonnes_per_dy=5000``:
+    ``unknown key 'tonnes_per_dy' under demand``). ``before``: the config before any
+    ``--set``."""
+    error = exc.path.split(".") if exc.path else []
+    for option, key in reversed(applied):  # the last --set to write a key wins
+        inside = error[: len(key)] == key
+        created = key[: len(error)] == error and not _has_path(before, error)
+        if not (inside or created):
+            continue
+        message, path = exc.message, exc.path
+        if len(error) <= len(key):  # the option names the key; no need to repeat it
+            path = ""
+            found = re.match(r"unknown key '[^']*'", message)
+            if found:
+                parent = ".".join(error[:-1])
+                where = f" under {parent}" if parent else " at the top level"
+                message = message[: found.end()] + where + message[found.end() :]
+        return ConfigError(option, path, message, exc.value, has_value=exc.has_value)
     return exc
 
 

@@ -152,8 +152,14 @@ def test_no_disruption_timeline_is_the_reference() -> None:
 @pytest.mark.parametrize(("on_repair", "yard_in"), [("resume", 3.0), ("redo", 3.05)])
 def test_crane_breakdown_mid_lift_exact_delay(on_repair: str, yard_in: float) -> None:
     # the only crane fails 2.45 h into the run, half-way through the first box's 0.1 h
-    # lift (2.4-2.5), and is repaired after exactly 0.5 h
-    breakdown = {"hub": "cranes", "mtbf": "2.45 h", "mttr": "0.5 h", "on_repair": on_repair}
+    # lift (2.4-2.5), and is repaired after exactly 0.5 h (fixed times are written so: a
+    # bare mtbf/mttr is an exponential mean)
+    breakdown = {
+        "hub": "cranes",
+        "mtbf": {"dist": "constant", "value": "2.45 h"},
+        "mttr": {"dist": "constant", "value": "0.5 h"},
+        "on_repair": on_repair,
+    }
     result = _run(_tiny(random={"breakdowns": [breakdown]}))
     ships = result.records.shipments
     assert ships[0].yard_in_h == pytest.approx(yard_in)  # 2.95 + 0.05 left, or + 0.1 anew
@@ -169,7 +175,11 @@ def test_crane_breakdown_mid_lift_exact_delay(on_repair: str, yard_in: float) ->
 def test_crane_breakdown_while_idle_delays_the_next_box_by_the_rest_of_the_repair() -> None:
     # fails idle at 4.5, repaired at 5.0: box 2 (arrived 4.8) waits 0.2 h, then every
     # later move of the first train shifts by 0.2 h
-    breakdown = {"hub": "cranes", "mtbf": "4.5 h", "mttr": "0.5 h"}
+    breakdown = {
+        "hub": "cranes",
+        "mtbf": {"dist": "constant", "value": "4.5 h"},
+        "mttr": {"dist": "constant", "value": "0.5 h"},
+    }
     result = _run(_tiny(random={"breakdowns": [breakdown]}))
     ships = result.records.shipments
     assert ships[0].yard_in_h == pytest.approx(2.5)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from silkroute_sim.config.distributions import TimeDist
+from silkroute_sim.config.distributions import MeanTimeDist, TimeDist
 from silkroute_sim.config.fields import (
     Name,
     NonNegFloat,
@@ -120,6 +120,8 @@ def _positive_mean(value: TimeDist) -> TimeDist:
 
 
 PositiveTimeDist = Annotated[TimeDist, AfterValidator(_positive_mean)]
+#: ``mtbf`` / ``mttr``: a bare value is an exponential mean (the reliability convention)
+PositiveMeanTimeDist = Annotated[MeanTimeDist, AfterValidator(_positive_mean)]
 
 
 class WeatherDisruption(DisruptionEffect):
@@ -135,11 +137,14 @@ class WeatherDisruption(DisruptionEffect):
 class BreakdownConfig(DisruptionTarget):
     """Random failures of each unit of equipment: every hub crane (``hub: cranes``) or
     every processing track of a ``node`` fails after an up time drawn from ``mtbf`` and
-    is repaired after ``mttr``. The work in hand is resumed or redone (``on_repair``)."""
+    is repaired after ``mttr``, each unit from its own random streams. A bare value is
+    the mean of an exponential (``mtbf: 400 h``); a fixed time is written as a
+    distribution (``{dist: constant, value: 400 h}``). The work in hand is resumed or
+    redone (``on_repair``)."""
 
     id: EventId | None = None
-    mtbf: PositiveTimeDist
-    mttr: PositiveTimeDist
+    mtbf: PositiveMeanTimeDist
+    mttr: PositiveMeanTimeDist
     on_repair: Literal["resume", "redo"] = "resume"
 
     @model_validator(mode="after")

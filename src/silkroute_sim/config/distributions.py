@@ -6,7 +6,10 @@ from a :class:`numpy.random.Generator`. Two families share one implementation:
 time distributions (values are durations: ``"40 s"``, ``"2 h"``, bare numbers are
 hours) and quantity distributions (plain numbers, e.g. tonnes).
 
-A bare scalar where a distribution is expected means ``constant``.
+A bare scalar where a distribution is expected means ``constant`` — except for the up
+and repair times of breakdowns (:data:`MeanTimeDist`: ``mtbf``, ``mttr``), where it means
+an exponential with that mean, the reliability convention; a constant is written
+``{dist: constant, value: 400 h}`` there.
 """
 
 from __future__ import annotations
@@ -347,23 +350,35 @@ def _shorthand(value: Any) -> Any:
     return {"dist": "constant", "value": value}
 
 
-TimeDist = Annotated[
-    Annotated[
-        Union[  # noqa: UP007 - pydantic needs a Union for the discriminator
-            Constant[Hours],
-            Exponential[Hours],
-            Uniform[Hours],
-            Triangular[Hours],
-            Normal[Hours],
-            LogNormal[Hours],
-            Gamma[Hours],
-            Empirical[Hours],
-        ],
-        Field(discriminator="dist"),
+def _exponential_shorthand(value: Any) -> Any:
+    """A bare scalar means an exponential with that mean; a mapping as for any other."""
+    if isinstance(value, dict | _Dist):
+        return _shorthand(value)
+    return {"dist": "exponential", "mean": value}
+
+
+_TimeUnion = Annotated[
+    Union[  # noqa: UP007 - pydantic needs a Union for the discriminator
+        Constant[Hours],
+        Exponential[Hours],
+        Uniform[Hours],
+        Triangular[Hours],
+        Normal[Hours],
+        LogNormal[Hours],
+        Gamma[Hours],
+        Empirical[Hours],
     ],
-    BeforeValidator(_shorthand),
+    Field(discriminator="dist"),
 ]
-"""A distribution of durations, in hours."""
+
+TimeDist = Annotated[_TimeUnion, BeforeValidator(_shorthand)]
+"""A distribution of durations, in hours (a bare value: a constant)."""
+
+MeanTimeDist = Annotated[_TimeUnion, BeforeValidator(_exponential_shorthand)]
+"""A distribution of durations, in hours, whose bare value is an exponential mean: the
+time between failures and the time to repair (``mtbf: 400 h`` means exponential up times
+with mean 400 h, as reliability figures are quoted; failures then come as a Poisson
+process, not on a clock)."""
 
 QuantityDist = Annotated[
     Annotated[

@@ -1,0 +1,186 @@
+"""The animation as an MP4 video, where ffmpeg is installed.
+
+The same data as the HTML page (:func:`silkroute_sim.outputs.animation.animation_data`),
+drawn with matplotlib frame by frame and piped to ffmpeg (H.264, 1280×720, 24 frames a
+second). A frame every ``step`` hours, with ``step`` chosen so that the video lasts about
+20 seconds however long the run (at least one frame an hour). The video is written to a
+temporary name beside the target and renamed when ffmpeg has finished, through the output
+guard: a file the user put at the target is refused, not replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from typing import Any
+
+from silkroute_sim.outputs.animation import AnimationData, AnimationError, animation_data
+from silkroute_sim.outputs.inplace import claim
+
+FPS = 24
+MAX_FRAMES = 480
+SIZE = (1280, 720)
+
+
+def ffmpeg_missing() -> str | None:
+    """One line saying that ffmpeg is missing, or None when it is on PATH."""
+    if shutil.which("ffmpeg"):
+        return None
+    return (
+        "ffmpeg is not installed (not found on PATH), so no MP4 can be written; write the "
+        "HTML animation instead (--out FILE.html) or install ffmpeg (apt-get install ffmpeg)"
+    )
+
+
+def _route_xy(route: list[Any], nodes: list[list[Any]], km: float) -> tuple[float, float]:
+    ids, kms = route
+    if km <= kms[0]:
+        return float(nodes[ids[0]][2]), float(nodes[ids[0]][3])
+    for i in range(len(kms) - 1):
+        if km <= kms[i + 1]:
+            span = kms[i + 1] - kms[i]
+            f = (km - kms[i]) / span if span > 0 else 1.0
+            (x0, y0), (x1, y1) = nodes[ids[i]][2:4], nodes[ids[i + 1]][2:4]
+            return x0 + f * (x1 - x0), y0 + f * (y1 - y0)
+    return float(nodes[ids[-1]][2]), float(nodes[ids[-1]][3])
+
+
+def train_positions(data: dict[str, Any], t: float) -> list[tuple[float, float, int]]:
+    """(x, y, service) of every train on the map at hour ``t`` (service -1: background);
+    the page's script computes the same."""
+    out = []
+    nodes = data["map"]["nodes"]
+    for tr in data["trains"]:
+        times, kms = tr[2::2], tr[3::2]
+        if not times or t < times[0] or t > times[-1]:
+            continue
+        hi = next(i for i, v in enumerate(times) if v >= t)
+        lo = max(hi - 1, 0) if times[hi] > t else hi
+        t0, t1, k0, k1 = times[lo], times[hi], kms[lo], kms[hi]
+        km = k0 + (k1 - k0) * (t - t0) / (t1 - t0) if t1 > t0 else k1
+        x, y = _route_xy(data["routes"][tr[0]], nodes, km)
+        out.append((x, y, int(tr[1])))
+    return out
+
+
+def _static_map(ax: Any, data: dict[str, Any]) -> None:
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
+
+    m = data["map"]
+    for d in m["basemap"]:
+        verts, codes = [], []
+        for ring in d.strip("Z").split("ZM"):
+            pts = [tuple(map(float, p.split())) for p in ring.lstrip("M").split("L")]
+            verts += [*pts, pts[0]]
+            codes += [MPath.MOVETO] + [MPath.LINETO] * (len(pts) - 1) + [MPath.CLOSEPOLY]
+        ax.add_patch(PathPatch(MPath(verts, codes), fc="#fbfaf6", ec="#b9c2cb", lw=0.5))
+    nodes = m["nodes"]
+    for a, b in m["edges"]:
+        ax.plot([nodes[a][2], nodes[b][2]], [nodes[a][3], nodes[b][3]], c="#8796a5", lw=1.2)
+    style = {"hub": ("#0072B2", 60), "border": ("#ffffff", 30), "terminal": ("#1d2b3a", 30)}
+    for (name, kind, x, y), side in zip(nodes, m["labels"], strict=False):
+        colour, size = style.get(kind, ("#8796a5", 10))
+        ax.scatter([x], [y], s=size, c=colour, edgecolors="#1d2b3a", linewidths=0.6, zorder=4)
+        dx = {"e": 7, "w": -7, "ne": 5, "se": 5, "nw": -5, "sw": -5}.get(side, 0)
+        dy = {"n": -9, "s": 13, "ne": -7, "nw": -7, "se": 12, "sw": 12}.get(side, 3)
+        ha = "left" if dx > 0 else "right" if dx < 0 else "center"
+        ax.text(
+            x + dx,
+            y + dy,
+            name,
+            fontsize=7 if kind != "junction" else 6,
+            ha=ha,
+            va="center",
+            color="#1d2b3a" if kind != "junction" else "#5a6b7d",
+            zorder=5,
+        )
+    ax.set_xlim(0, m["width"])
+    ax.set_ylim(m["height"], 0)
+    ax.set_aspect("equal")
+    ax.set_facecolor("#eef4f8")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _frames(data: dict[str, Any], out: Any) -> None:
+    """Draw every frame and write its RGBA bytes to ``out`` (ffmpeg's stdin)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(SIZE[0] / 100, SIZE[1] / 100), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.01, 0.08, 0.98, 0.84))
+    _static_map(ax, data)
+    colours = [c for _, c in data["services"]]
+    trains = ax.scatter([], [], s=22, zorder=6, edgecolors="white", linewidths=0.5)
+    nodes, q = data["map"]["nodes"], data["queues"]
+    bars = [
+        ax.text(
+            nodes[i][2],
+            nodes[i][3] - 9,
+            "",
+            color="#D55E00",
+            fontsize=8,
+            fontweight="bold",
+            ha="center",
+            zorder=7,
+        )
+        for i in q["nodes"]
+    ]
+    title = fig.text(0.01, 0.95, "", fontsize=13, fontweight="bold", color="#1d2b3a")
+    footer = fig.text(0.01, 0.03, "", fontsize=10, color="#1d2b3a")
+    step = max(1.0, math.ceil(data["end_h"] / MAX_FRAMES))
+    hub = data["hub"]
+    for k in range(int(data["end_h"] // step) + 1):
+        t = k * step
+        pos = train_positions(data, t)
+        trains.set_offsets([(x, y) for x, y, _ in pos] or [(math.nan, math.nan)])
+        trains.set_facecolor([colours[s] if s >= 0 else "#9aa5b1" for _, _, s in pos] or ["w"])
+        trains.set_sizes([26 if s >= 0 else 10 for _, _, s in pos] or [0])
+        j = min(round(t / q["step_h"]), len(q["waiting"][0]) - 1) if q["nodes"] else 0
+        for bar, waiting in zip(bars, q["waiting"], strict=False):
+            bar.set_text(f"{waiting[j]} waiting" if waiting[j] else "")
+        title.set_text(f"{data['name']}: day {t / 24:.1f}")
+        yard = ""
+        if hub is not None:
+            day = min(int(t // 24), len(hub["yard_teu_mean"]) - 1)
+            yard = f"yard {hub['yard_teu_mean'][day]:,.0f} TEU · "
+        moving = sum(1 for p in pos if p[2] >= 0)
+        footer.set_text(f"{yard}{moving} trains on the corridor · grey: background trains")
+        canvas.draw()
+        out.write(memoryview(canvas.buffer_rgba()))
+
+
+def write_video(folder: Path, out: Path) -> tuple[Path, AnimationData]:
+    """Render the run in ``folder`` to the MP4 file ``out``."""
+    anim = animation_data(Path(folder))
+    target = claim(out.parent, out.name)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    command = [
+        "ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba",
+        "-s", f"{SIZE[0]}x{SIZE[1]}", "-r", str(FPS), "-i", "-", "-c:v", "libx264",
+        "-pix_fmt", "yuv420p", "-f", "mp4", str(tmp),
+    ]  # fmt: skip
+    try:
+        with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+            assert proc.stdin is not None
+            try:
+                _frames(anim.data, proc.stdin)
+            except BrokenPipeError:  # ffmpeg stopped early: its own message says why
+                pass
+            finally:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+            error = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        if proc.returncode != 0:
+            raise AnimationError(f"{out}: ffmpeg failed: {' '.join(error.split())[:300]}")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out, anim

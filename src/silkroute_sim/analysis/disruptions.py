@@ -23,6 +23,14 @@ node (edge) while the event lasted. Their extra door-to-door time is measured ag
 the mean door-to-door time to the same destination of the boxes that no scheduled or
 weather disruption touched (breakdowns are part of normal operations) and that were not
 in the system between the start of the event and its recovery.
+
+**Extra cost and CO2e** (docs/costs.md): the affected boxes delivered in the run against
+the same reference, per FEU and destination: what they paid more on the route (rail tariff,
+border, gauge-change and handling fees of the route their train took: a reroute), in
+holding (storage at the hub and the terminal, the train's holds on the corridor) and in
+inventory carrying cost (longer door to door); ``extra_cost_share`` is their mean logistics
+cost per FEU over the reference's, less 1; ``extra_cost_usd`` and ``extra_co2_kg`` the
+totals over the affected boxes.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS
 from silkroute_sim.engine.monitors import LevelMonitor, step_integrals
 from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
@@ -70,6 +79,17 @@ COLUMNS = [
     "affected_shipments",
     "affected_delivered",
     "extra_door_to_door_d_mean",
+]
+#: disruptions.csv columns after :data:`COLUMNS`: what the event added in cost and CO2e
+COST_COLUMNS = [
+    "extra_cost_usd_per_feu_mean",
+    "extra_reroute_usd_per_feu_mean",
+    "extra_holding_usd_per_feu_mean",
+    "extra_inventory_usd_per_feu_mean",
+    "extra_cost_share",
+    "extra_cost_usd",
+    "extra_co2_kg_per_feu_mean",
+    "extra_co2_kg",
 ]
 
 
@@ -237,14 +257,62 @@ def affected_mask(
     return shipments["train_id"].isin(train_ids)
 
 
+def _outside(shipments: pd.DataFrame, start_h: float, until_h: float) -> pd.Series:
+    """The boxes not in the system between ``start_h`` and ``until_h``."""
+    return (shipments["delivered_h"] < start_h) | (shipments["arrived_h"] >= until_h)
+
+
 def _reference_d2d(
     shipments: pd.DataFrame, clean: pd.Series, start_h: float, until_h: float
 ) -> pd.Series:
     """Mean door-to-door days per destination of the untouched boxes that were not in
     the system between ``start_h`` and ``until_h``."""
-    outside = (shipments["delivered_h"] < start_h) | (shipments["arrived_h"] >= until_h)
-    sel = shipments[clean & outside]
+    sel = shipments[clean & _outside(shipments, start_h, until_h)]
     return sel.groupby("destination")["door_to_door_d"].mean()
+
+
+def cost_per_feu(parts: pd.DataFrame) -> pd.DataFrame:
+    """Per delivered box and FEU: logistics cost, its route, holding and inventory parts
+    (USD) and CO2e (kg); NaN for units and for shipments not delivered."""
+    feu = parts["feu"].where(parts["is_box"])
+    route = parts[list(ROUTE_PARTS)].sum(axis=1, min_count=1) - parts["subsidy_usd"]
+    return pd.DataFrame(
+        {
+            "cost": parts["logistics_cost_usd"] / feu,
+            "reroute": route / feu,
+            "holding": parts[list(HOLDING_PARTS)].sum(axis=1, min_count=1) / feu,
+            "inventory": parts["inventory_cost_usd"] / feu,
+            "co2": parts["co2_kg"] / feu,
+            "feu": feu,
+        }
+    )
+
+
+def extra_costs(
+    per_feu: pd.DataFrame, destination: pd.Series, hit: pd.Series, reference: pd.Series
+) -> tuple[float, ...]:
+    """The :data:`COST_COLUMNS` of one event: the delivered boxes of ``hit`` against the
+    mean per destination of the boxes of ``reference`` (both boolean masks)."""
+    columns = ["cost", "reroute", "holding", "inventory", "co2"]
+    ref = per_feu[reference].groupby(destination[reference])[columns].mean()
+    hit = hit & per_feu["cost"].notna() & destination.isin(ref.index)
+    if not hit.any():
+        return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
+    mine = per_feu.loc[hit, columns]
+    base = ref.reindex(destination[hit]).set_axis(mine.index)
+    extra = mine - base
+    feu = per_feu.loc[hit, "feu"]
+    share = float(mine["cost"].mean() / base["cost"].mean() - 1) if base["cost"].mean() else NAN
+    return (
+        float(extra["cost"].mean()),
+        float(extra["reroute"].mean()),
+        float(extra["holding"].mean()),
+        float(extra["inventory"].mean()),
+        share,
+        float((extra["cost"] * feu).sum()),
+        float(extra["co2"].mean()),
+        float((extra["co2"] * feu).sum()),
+    )
 
 
 # --------------------------------------------------------------------------- tables
@@ -368,8 +436,10 @@ def _event_row(
     levels: _RunLevels,
     shipments: pd.DataFrame,
     clean: pd.Series,
+    per_feu: pd.DataFrame | None,
 ) -> tuple[object, ...]:
-    """One row of :data:`COLUMNS` for ``window``."""
+    """One row of :data:`COLUMNS` (and :data:`COST_COLUMNS` with ``per_feu``, the
+    costs per FEU of :func:`cost_per_feu`) for ``window``."""
     until = recovery.until
     t0 = window.start_h
     local_queues = levels.local_queues(window).values()
@@ -396,6 +466,12 @@ def _event_row(
         int(mask.sum()),
         int(hit["door_to_door_d"].notna().sum()),
         float(extra.mean()) if extra.notna().any() else NAN,
+    ) + (
+        ()
+        if per_feu is None
+        else extra_costs(
+            per_feu, shipments["destination"], mask, clean & _outside(shipments, t0, until)
+        )
     )
 
 
@@ -404,8 +480,11 @@ def disruptions_frame(
     shipments: pd.DataFrame,
     trains: pd.DataFrame,
     events: pd.DataFrame,
+    costs: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
-    """One row per realised disruption event (None when the scenario has none)."""
+    """One row per realised disruption event (None when the scenario has none); with
+    ``costs`` (the cost parts of :func:`~silkroute_sim.analysis.costs.cost_parts`), the
+    extra cost and CO2e of :data:`COST_COLUMNS` too."""
     log = result.disruptions
     if log is None:
         return None
@@ -418,11 +497,12 @@ def disruptions_frame(
         for window, rec in zip(windows, recoveries, strict=True)
     ]
     clean = _untouched(windows, masks, shipments, result.warmup_h)
+    per_feu = None if costs is None else cost_per_feu(costs)
     rows = [
-        _event_row(window, recovery, mask, levels, shipments, clean)
+        _event_row(window, recovery, mask, levels, shipments, clean, per_feu)
         for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
     ]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=COLUMNS if costs is None else COLUMNS + COST_COLUMNS)
 
 
 def summary_rows(result: RunResult, frame: pd.DataFrame) -> list[tuple[str, float, str]]:
@@ -452,8 +532,13 @@ def summary_rows(result: RunResult, frame: pd.DataFrame) -> list[tuple[str, floa
             ("backlog_t_max", "t"),
             ("affected_shipments", "boxes"),
             ("extra_door_to_door_d_mean", "d"),
+            ("extra_cost_usd_per_feu_mean", "USD/FEU"),
+            ("extra_cost_share", "fraction"),
+            ("extra_cost_usd", "USD"),
+            ("extra_co2_kg", "kg"),
         ):
-            rows.append((f"{column}:{eid}", float(row[column]), unit))
+            if column in row.index:
+                rows.append((f"{column}:{eid}", float(row[column]), unit))
     random_groups = [(w.id or "", "weather") for w in cfg.random.weather]
     random_groups += [(b.id or "", "breakdown") for b in cfg.random.breakdowns]
     for gid, kind in random_groups:

@@ -21,6 +21,12 @@ from silkroute_sim.analysis.by_class import (
     class_summary_rows,
     shipment_class_columns,
 )
+from silkroute_sim.analysis.costs import (
+    COST_SHIPMENT_COLUMNS,
+    cost_parts,
+    cost_summary_rows,
+    train_cost_columns,
+)
 from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.network import route_km
@@ -52,6 +58,7 @@ SHIPMENT_COLUMNS = [
     "customs_h",
     "terminal_dwell_h",
     *CLASS_SHIPMENT_COLUMNS,
+    *COST_SHIPMENT_COLUMNS,  # added by Tables, from the run's cost parts
 ]
 TRAIN_COLUMNS = [
     "train_id",
@@ -74,7 +81,7 @@ TRAIN_COLUMNS = [
     "arrived_h",
     "corridor_wait_h",
     "transit_d",
-]
+]  # then COST_TRAIN_COLUMNS, added by Tables from the run's cost parts
 NODE_EVENT_COLUMNS = [
     "train_id",
     "node",
@@ -397,10 +404,24 @@ class Tables:
         self.shipments = shipments_frame(result)
         self.trains = trains_frame(result)
         self.node_events = node_events_frame(result)
+        #: every cost and CO2e part of each shipment (analysis/costs.py)
+        self.cost_parts = cost_parts(result, self.shipments, self.trains, self.node_events)
+        for column in COST_SHIPMENT_COLUMNS:
+            self.shipments[column] = self.cost_parts[column]
+        ids = self.shipments["train_id"]
+        for column, values in train_cost_columns(self.trains, self.cost_parts, ids).items():
+            self.trains[column] = values
         self.daily = daily_frame(result, self.shipments, self.trains)
         self.summary = summary_frame(result, self.shipments, self.trains, self.node_events)
+        costs = pd.DataFrame(
+            cost_summary_rows(result, self.shipments, self.cost_parts),
+            columns=self.summary.columns,
+        )
+        self.summary = pd.concat([self.summary, costs], ignore_index=True)
         #: one row per disruption event; None when the scenario has no disruptions
-        self.disruptions = disruptions_frame(result, self.shipments, self.trains, self.node_events)
+        self.disruptions = disruptions_frame(
+            result, self.shipments, self.trains, self.node_events, self.cost_parts
+        )
         if self.disruptions is not None:
             rows = pd.DataFrame(
                 summary_rows(result, self.disruptions), columns=self.summary.columns

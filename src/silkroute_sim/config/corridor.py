@@ -4,9 +4,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from silkroute_sim.config.distributions import TimeDist
 from silkroute_sim.config.fields import (
@@ -20,6 +27,45 @@ from silkroute_sim.config.fields import (
 )
 
 NodeKind = Literal["hub", "junction", "border", "terminal"]
+
+#: the officially assigned ISO 3166-1 alpha-2 country codes (249)
+ISO_COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
+    BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO
+    DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU
+    GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW
+    KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU
+    MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW
+    PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF
+    TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA
+    ZM ZW""".split()  # noqa: SIM905 (a table of 249 codes reads best as one)
+)
+
+
+def _country_code(value: str) -> str:
+    if value not in ISO_COUNTRIES:
+        raise ValueError(
+            f"{value!r} is not an ISO 3166-1 alpha-2 country code (two capital letters, "
+            "e.g. CN, KZ, RU, BY, PL, DE)"
+        )
+    return value
+
+
+#: a country as ISO 3166-1 alpha-2 (``CN``, ``KZ``): the national network of a node or
+#: of the kilometres of an edge, which sets its rail tariff and its traction emissions
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+
+
+def _dump_without_none(
+    model: Any, handler: SerializerFunctionWrapHandler, keys: tuple[str, ...]
+) -> dict[str, Any]:
+    """``model``'s dump without ``keys`` left at None: optional fields added later keep the
+    resolved config (and the hash) of configs written before them."""
+    data: dict[str, Any] = handler(model)
+    for key in keys:
+        if data.get(key, 0) is None:
+            del data[key]
+    return data
 
 
 class GaugeChangeConfig(StrictModel):
@@ -51,6 +97,13 @@ class NodeConfig(StrictModel):
         default_factory=zero_hours,
         description="at a terminal: from train arrival until the cargo is released",
     )
+    country: CountryCode | None = Field(
+        None, description="ISO 3166-1 alpha-2 code of the national network the node is on"
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _dump_without_none(self, handler, ("country",))
 
 
 class EdgeConfig(StrictModel):
@@ -60,6 +113,27 @@ class EdgeConfig(StrictModel):
     speed: SpeedKmh
     line_capacity_trains_per_day: PositiveFloat | None = Field(None, le=10_000)
     both_ways: bool = True
+    countries: dict[CountryCode, PositiveFloat] | None = Field(
+        None,
+        max_length=20,
+        description="km of the edge on each national network (summing to km); without it "
+        "an edge between two countries is split half and half",
+    )
+
+    @model_validator(mode="after")
+    def _countries_sum_to_km(self) -> EdgeConfig:
+        if self.countries is not None:
+            total = sum(self.countries.values())
+            if not math.isclose(total, self.km, rel_tol=1e-6, abs_tol=1e-6):
+                raise ValueError(
+                    f"countries of {self.source}–{self.target} sum to {total:g} km, "
+                    f"not to the edge's km ({self.km:g})"
+                )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _dump_without_none(self, handler, ("countries",))
 
 
 class BackgroundStreamConfig(StrictModel):

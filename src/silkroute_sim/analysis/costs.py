@@ -1,0 +1,350 @@
+"""Cost and CO2e of each shipment and train, by segment, from a run's tables.
+
+A pure function of the run's records and tables, like every metric (docs/costs.md):
+
+- **Freight** (what the shipper pays the carriers): the truck to the hub, handling at the
+  hub, the rail tariff per FEU-km of each national network along the route the box's train
+  actually took (``trains.csv`` route, up to the box's stop), a fee at each border station
+  and each gauge change passed, handling at the destination, storage beyond free time at
+  the hub (gate to departure) and at the destination terminal (arrival to release), the
+  train's holds on the corridor (``held`` rows of ``node_events.csv`` before the box's
+  stop) shared among the boxes on board, less any subsidy.
+- **Inventory**: cargo value × carrying rate × door-to-door days / 365.
+- **CO2e** (well to wheel, GLEC style): traction per gross tonne-km of the train (wagon
+  tare of its whole capacity, box tare, cargo) on each segment, by the network's electric
+  share and grid intensity or diesel, times the empty-running factor, shared among the
+  boxes on board by their tonnes; handling per lift (hub, gauge changes, destination); the
+  truck to the hub. ``tkm`` counts the cargo tonnes over the truck and rail kilometres.
+
+Only delivered shipments (released within the run) are costed; the others get NaN. A box
+counts ``teu / 2`` FEU; a unit on a wagon that carries units (a car) counts its share of
+the wagon times ``costs.wagon_feu_equivalent``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+
+from silkroute_sim.config.costs import StorageTariff, TractionConfig
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.schema import ScenarioConfig
+from silkroute_sim.model.simulate import RunResult
+
+NAN = math.nan
+DAYS_PER_YEAR = 365.0
+
+#: appended to shipments.csv (the modal comparison reads these names)
+COST_SHIPMENT_COLUMNS = [
+    "freight_cost_usd",
+    "inventory_cost_usd",
+    "logistics_cost_usd",
+    "co2_kg",
+    "tkm",
+]
+#: appended to trains.csv: the sums over the train's delivered shipments
+COST_TRAIN_COLUMNS = ["freight_cost_usd", "co2_kg"]
+#: the freight parts that follow the route (the rest is holding or subsidy)
+ROUTE_PARTS = (
+    "truck_usd",
+    "hub_handling_usd",
+    "rail_usd",
+    "border_usd",
+    "gauge_change_usd",
+    "destination_handling_usd",
+)
+HOLDING_PARTS = ("hub_storage_usd", "destination_storage_usd", "train_hold_usd")
+
+
+def storage_cost_per_teu(tariff: StorageTariff, days: np.ndarray) -> np.ndarray:
+    """USD per TEU of storing a box ``days`` days under ``tariff`` (NaN stays NaN): each
+    tier's rate over the days between its start and the next tier's, plus the one-off fee
+    when anything is charged."""
+    days = np.asarray(days, dtype=float)
+    cost = np.zeros_like(days)
+    tiers = tariff.tiers
+    for tier, nxt in zip(tiers, [*tiers[1:], None], strict=True):
+        end = math.inf if nxt is None else nxt.after_days
+        charged = np.clip(days, tier.after_days, end) - tier.after_days
+        cost += charged * tier.usd_per_teu_day
+    if tiers:
+        cost += np.where(days > tiers[0].after_days, tariff.one_off_usd_per_box, 0.0)
+    return np.where(np.isnan(days), NAN, cost)
+
+
+def edge_countries(cfg: ScenarioConfig) -> dict[tuple[str, str], dict[str, float]]:
+    """km on each national network of each directed edge (``""``: no country given). An
+    edge without ``countries`` between two countries is split half and half."""
+    out: dict[tuple[str, str], dict[str, float]] = {}
+    nodes = cfg.corridor.nodes
+    for edge in cfg.corridor.edges:
+        if edge.countries is not None:
+            split = dict(edge.countries)
+        else:
+            a = nodes[edge.source].country or ""
+            b = nodes[edge.target].country or ""
+            split = {a: edge.km} if a == b else {a: edge.km / 2, b: edge.km / 2}
+        out[(edge.source, edge.target)] = split
+        if edge.both_ways:
+            out[(edge.target, edge.source)] = split
+    return out
+
+
+def traction_g_per_gross_tkm(cfg: ScenarioConfig, traction: TractionConfig) -> float:
+    """Well-to-wheel g CO2e per gross tonne-km on a network, before empty running."""
+    em = cfg.emissions
+    electric = em.electric_kwh_per_gross_tkm * traction.grid_g_per_kwh * (1 + em.grid_losses)
+    diesel = em.diesel_l_per_gross_tkm * em.diesel_kg_per_l_wtw * 1000
+    return traction.electric_share * electric + (1 - traction.electric_share) * diesel
+
+
+@dataclass(frozen=True)
+class _Network:
+    """Per-km rates of the config, looked up by country."""
+
+    cfg: ScenarioConfig
+    split: dict[tuple[str, str], dict[str, float]]
+
+    def usd_per_feu_km(self, country: str) -> float:
+        costs = self.cfg.costs
+        return costs.rail_usd_per_feu_km.get(country, costs.rail_other_usd_per_feu_km)
+
+    def g_per_gross_tkm(self, country: str) -> float:
+        em = self.cfg.emissions
+        return traction_g_per_gross_tkm(self.cfg, em.traction.get(country, em.traction_other))
+
+    def segment(self, a: str, b: str) -> tuple[float, float, float]:
+        """(km, USD per FEU, g CO2e per gross tonne) of the hop ``a → b``."""
+        split = self.split[(a, b)]
+        usd = sum(km * self.usd_per_feu_km(c) for c, km in split.items())
+        grams = sum(km * self.g_per_gross_tkm(c) for c, km in split.items())
+        return sum(split.values()), usd, grams
+
+
+def _stop_rows(
+    net: _Network,
+    train_id: str,
+    route: list[str],
+    onboard: Mapping[str, tuple[float, float]],
+    holds: Iterable[tuple[str, float]],
+    capacity_feu: float,
+) -> list[tuple[object, ...]]:
+    """Per stop of one train: (train_id, stop, rail km, rail USD per FEU, border stations,
+    gauge changes, traction kg per tonne of cargo, hold USD per FEU). ``onboard`` gives
+    each stop's (FEU, tonnes) of delivered boxes; ``holds`` the (node, hours) held;
+    ``capacity_feu`` the FEU slots of the wagons it hauls (their tare runs full or not)."""
+    cfg = net.cfg
+    nodes = cfg.corridor.nodes
+    em, costs = cfg.emissions, cfg.costs
+    index = {stop: route.index(stop) for stop in onboard if stop in route}
+    held_at: dict[int, float] = {}
+    for node, hours in holds:
+        if node in route:
+            i = route.index(node)
+            held_at[i] = held_at.get(i, 0.0) + max(hours - costs.train_hold_free_h, 0.0)
+    rows: list[tuple[object, ...]] = []
+    for stop, last in index.items():
+        km = usd = kg_per_t = hold = 0.0
+        borders = gauges = 0
+        for i, (a, b) in enumerate(pairwise(route[: last + 1])):
+            feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
+            net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
+            hop_km, hop_usd, hop_g = net.segment(a, b)
+            km += hop_km
+            usd += hop_usd
+            gross_t = capacity_feu * em.wagon_tare_t_per_feu + feu * em.box_tare_t_per_feu + net_t
+            if net_t > 0:
+                kg_per_t += hop_g * gross_t / net_t * em.empty_running_factor / 1000
+            borders += i > 0 and nodes[a].kind == "border"
+            gauges += nodes[a].gauge_mm != nodes[b].gauge_mm
+            if i in held_at and feu > 0:
+                hold += held_at[i] * costs.train_hold_usd_per_h / feu
+        rows.append((train_id, stop, km, usd, borders, gauges, kg_per_t, hold))
+    return rows
+
+
+def feu_of(result: RunResult) -> np.ndarray:
+    """FEU each shipment is charged as (see the module docstring)."""
+    cfg = result.config
+    unit_wagon = _unit_wagons(cfg)
+    factor = cfg.costs.wagon_feu_equivalent
+    return np.fromiter(
+        (
+            s.size * factor if s.wagon_type in unit_wagon else s.teu / 2
+            for s in result.records.shipments
+        ),
+        dtype=float,
+        count=len(result.records.shipments),
+    )
+
+
+def _per_stop(
+    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per (train_id, destination) of the delivered shipments."""
+    net = _Network(result.config, edge_countries(result.config))
+    done = shipments[shipments["delivered_h"].notna()]
+    loads = done.groupby(["train_id", "destination"])[["feu", "tonnes"]].sum()
+    onboard: dict[str, dict[str, tuple[float, float]]] = {}
+    for (train_id, dest), feu, tonnes in zip(
+        loads.index, loads["feu"], loads["tonnes"], strict=True
+    ):
+        onboard.setdefault(str(train_id), {})[str(dest)] = (float(feu), float(tonnes))
+    held = events[(events["kind"] == "held") & ~events["censored"] & ~events["background"]]
+    holds: dict[str, list[tuple[str, float]]] = {}
+    for train_id, node, hours in zip(held["train_id"], held["node"], held["wait_h"], strict=True):
+        holds.setdefault(str(train_id), []).append((str(node), float(hours)))
+    routes = dict(zip(trains["train_id"], trains["route"], strict=True))
+    slots = {t.train_id: t.capacity_teu / 2 for t in result.records.trains}
+    rows: list[tuple[object, ...]] = []
+    for train_id, stops in onboard.items():
+        route = str(routes[train_id]).split(">")
+        rows += _stop_rows(net, train_id, route, stops, holds.get(train_id, []), slots[train_id])
+    columns = ["train_id", "destination", "rail_km", "rail_usd_per_feu", "borders"]
+    columns += ["gauge_changes", "traction_kg_per_t", "hold_usd_per_feu"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _subsidy_ends_h(cfg: ScenarioConfig) -> float:
+    ends = cfg.costs.subsidy.ends
+    if ends is None:
+        return math.inf
+    if cfg.simulation.start_date is None:
+        raise ConfigError(
+            None,
+            "costs.subsidy.ends",
+            "a subsidy end date needs simulation.start_date (the date of day 0)",
+            ends.isoformat(),
+            has_value=True,
+        )
+    return cfg.simulation.date_h(ends)
+
+
+def cost_parts(
+    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+) -> pd.DataFrame:
+    """Every cost and CO2e part of every shipment (same index as ``shipments``): the
+    freight parts (``*_usd``), ``subsidy_usd`` (positive, deducted), ``inventory_usd``,
+    ``traction_kg``, ``handling_kg``, ``truck_kg``, ``rail_km``, ``feu`` and the columns
+    of :data:`COST_SHIPMENT_COLUMNS`. NaN for shipments not delivered."""
+    cfg = result.config
+    costs, em = cfg.costs, cfg.emissions
+    ships = shipments[["train_id", "destination", "tonnes", "teu", "cargo_class"]].copy()
+    ships["feu"] = feu_of(result)
+    ships["delivered_h"] = shipments["delivered_h"]
+    stops = _per_stop(result, ships, trains, events)
+    merged = ships.merge(stops, on=["train_id", "destination"], how="left")
+    merged.index = shipments.index
+    done = shipments["delivered_h"].notna()
+    feu, tonnes = merged["feu"].where(done), merged["tonnes"].where(done)
+    unit_wagons = _unit_wagons(cfg)
+    is_box = pd.Series(
+        [s.wagon_type not in unit_wagons for s in result.records.shipments],
+        index=shipments.index,
+    )
+    out = pd.DataFrame(index=shipments.index)
+    out["feu"] = feu
+    out["rail_km"] = merged["rail_km"].where(done)
+    out["truck_usd"] = costs.truck_to_hub_usd_per_feu * feu
+    out["hub_handling_usd"] = costs.hub_handling_usd_per_feu * feu
+    out["rail_usd"] = merged["rail_usd_per_feu"] * feu
+    out["border_usd"] = costs.border_fee_usd_per_feu * merged["borders"] * feu
+    out["gauge_change_usd"] = costs.gauge_change_usd_per_feu * merged["gauge_changes"] * feu
+    by_node = shipments["destination"].map(costs.destination_handling_by_node)
+    out["destination_handling_usd"] = (
+        by_node.fillna(costs.destination_handling_usd_per_feu).astype(float) * feu
+    )
+    hub_days = (shipments["departed_h"] - shipments["arrived_h"]).where(done) / 24
+    term_days = (shipments["delivered_h"] - shipments["terminal_arrived_h"]) / 24
+    out["hub_storage_usd"] = storage_cost_per_teu(costs.hub_storage, hub_days.to_numpy()) * 2 * feu
+    out["destination_storage_usd"] = (
+        storage_cost_per_teu(costs.destination_storage, term_days.to_numpy()) * 2 * feu
+    )
+    out["train_hold_usd"] = merged["hold_usd_per_feu"] * feu
+    before_end = shipments["departed_h"] < _subsidy_ends_h(cfg)
+    cap = costs.subsidy.max_share * out["rail_usd"]
+    subsidy = np.minimum(costs.subsidy.usd_per_feu * feu, cap)
+    out["subsidy_usd"] = subsidy.where(before_end, 0.0).where(done)
+    freight = out[[*ROUTE_PARTS, *HOLDING_PARTS]].sum(axis=1, min_count=1) - out["subsidy_usd"]
+    value = shipments["value_usd"].astype(float)
+    value = value.where(value.notna(), costs.cargo_value_usd_per_feu * feu)
+    rate = shipments["cargo_class"].map(costs.carrying_rate_by_class)
+    rate = rate.fillna(costs.carrying_rate_per_year).astype(float)
+    out["inventory_usd"] = value * rate * shipments["door_to_door_d"] / DAYS_PER_YEAR
+    out["traction_kg"] = merged["traction_kg_per_t"] * tonnes
+    lifts = em.hub_lifts + em.gauge_change_lifts * merged["gauge_changes"] + em.destination_lifts
+    out["handling_kg"] = (em.handling_kg_per_lift * lifts * feu).where(is_box, 0.0).where(done)
+    out["truck_kg"] = em.truck_km_to_hub * tonnes * em.truck_g_per_tkm / 1000
+    out["freight_cost_usd"] = freight.where(done)
+    out["inventory_cost_usd"] = out["inventory_usd"].where(done)
+    out["logistics_cost_usd"] = out["freight_cost_usd"] + out["inventory_cost_usd"]
+    out["co2_kg"] = out["traction_kg"] + out["handling_kg"] + out["truck_kg"]
+    out["tkm"] = tonnes * (out["rail_km"] + em.truck_km_to_hub)
+    out["is_box"] = is_box
+    return out
+
+
+def _unit_wagons(cfg: ScenarioConfig) -> set[str]:
+    return {n for n, w in cfg.wagon_types.items() if w.carries == "units"}
+
+
+def train_cost_columns(
+    trains: pd.DataFrame, parts: pd.DataFrame, train_ids: pd.Series
+) -> dict[str, np.ndarray]:
+    """The :data:`COST_TRAIN_COLUMNS` of ``trains``: sums over each train's delivered
+    shipments (empty for a train with none)."""
+    grouped = parts[["freight_cost_usd", "co2_kg"]].groupby(train_ids).sum(min_count=1)
+    return {
+        column: trains["train_id"].map(grouped[column]).astype(float).to_numpy()
+        for column in COST_TRAIN_COLUMNS
+    }
+
+
+def per_feu(parts: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` per FEU of each box (NaN for units and for shipments not delivered)."""
+    return (parts[column] / parts["feu"]).where(parts["is_box"])
+
+
+def cost_summary_rows(
+    result: RunResult, shipments: pd.DataFrame, parts: pd.DataFrame
+) -> list[tuple[str, float, str]]:
+    """``summary.csv`` rows over the boxes released in the observation window: per
+    destination the mean freight, logistics, rail tariff, holding and inventory cost per
+    FEU, CO2e per FEU and per tonne-km (total CO2e over total tonne-km); then yearly
+    totals of all shipments released in the window."""
+    w0, w1 = result.warmup_h, result.end_h
+    released = (shipments["delivered_h"] >= w0) & (shipments["delivered_h"] < w1)
+    sel = parts[released]
+    dest = shipments.loc[released, "destination"]
+    holding = sel[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
+    per_box = {
+        "freight_cost_usd_per_feu_mean": (per_feu(sel, "freight_cost_usd"), "USD/FEU"),
+        "logistics_cost_usd_per_feu_mean": (per_feu(sel, "logistics_cost_usd"), "USD/FEU"),
+        "rail_tariff_usd_per_feu_mean": (per_feu(sel, "rail_usd"), "USD/FEU"),
+        "holding_cost_usd_per_feu_mean": ((holding / sel["feu"]).where(sel["is_box"]), "USD/FEU"),
+        "inventory_cost_usd_per_feu_mean": (per_feu(sel, "inventory_cost_usd"), "USD/FEU"),
+        "co2_kg_per_feu_mean": (per_feu(sel, "co2_kg"), "kg/FEU"),
+    }
+    rows: list[tuple[str, float, str]] = []
+    for name in result.config.services_destinations():
+        at = (dest == name) & sel["is_box"]
+        for metric, (values, unit) in per_box.items():
+            v = values[at].dropna()
+            rows.append((f"{metric}:{name}", float(v.mean()) if len(v) else NAN, unit))
+        co2, tkm = sel.loc[at, "co2_kg"].sum(), sel.loc[at, "tkm"].sum()
+        rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
+    years = (w1 - w0) / 24 / DAYS_PER_YEAR
+    for metric, column, scale, unit in (
+        ("freight_cost_usd_per_year", "freight_cost_usd", 1.0, "USD/yr"),
+        ("inventory_cost_usd_per_year", "inventory_cost_usd", 1.0, "USD/yr"),
+        ("logistics_cost_usd_per_year", "logistics_cost_usd", 1.0, "USD/yr"),
+        ("subsidy_usd_per_year", "subsidy_usd", 1.0, "USD/yr"),
+        ("co2_t_per_year", "co2_kg", 1e-3, "t/yr"),
+    ):
+        rows.append((metric, float(sel[column].sum()) * scale / years, unit))
+    return rows

@@ -68,8 +68,8 @@ def storage_cost_per_teu(tariff: StorageTariff, days: np.ndarray) -> np.ndarray:
     days = np.asarray(days, dtype=float)
     cost = np.zeros_like(days)
     tiers = tariff.tiers
-    for tier, nxt in zip(tiers, [*tiers[1:], None], strict=True):
-        end = math.inf if nxt is None else nxt.after_days
+    ends = [tier.after_days for tier in tiers[1:]] + [math.inf] * bool(tiers)
+    for tier, end in zip(tiers, ends, strict=True):
         charged = np.clip(days, tier.after_days, end) - tier.after_days
         cost += charged * tier.usd_per_teu_day
     if tiers:
@@ -248,7 +248,7 @@ def cost_parts(
         index=shipments.index,
     )
     out = pd.DataFrame(index=shipments.index)
-    out["feu"] = feu
+    out["feu"] = merged["feu"]  # every shipment's, delivered or not
     out["rail_km"] = merged["rail_km"].where(done)
     out["truck_usd"] = costs.truck_to_hub_usd_per_feu * feu
     out["hub_handling_usd"] = costs.hub_handling_usd_per_feu * feu
@@ -339,6 +339,7 @@ def cost_summary_rows(
         co2, tkm = sel.loc[at, "co2_kg"].sum(), sel.loc[at, "tkm"].sum()
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
+    arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)
     for metric, column, scale, unit in (
         ("freight_cost_usd_per_year", "freight_cost_usd", 1.0, "USD/yr"),
         ("inventory_cost_usd_per_year", "inventory_cost_usd", 1.0, "USD/yr"),
@@ -346,5 +347,28 @@ def cost_summary_rows(
         ("subsidy_usd_per_year", "subsidy_usd", 1.0, "USD/yr"),
         ("co2_t_per_year", "co2_kg", 1e-3, "t/yr"),
     ):
-        rows.append((metric, float(sel[column].sum()) * scale / years, unit))
+        total = yearly_total(parts, shipments, column, released, arrived)
+        rows.append((metric, total * scale / years, unit))
     return rows
+
+
+def yearly_total(
+    parts: pd.DataFrame,
+    shipments: pd.DataFrame,
+    column: str,
+    released: pd.Series,
+    arrived: pd.Series,
+) -> float:
+    """``column`` summed over the demand of the window: per destination and cargo class,
+    its mean per FEU over the shipments released in the window times the FEU that arrived
+    in it. Scenarios on common random numbers then differ by what a box costs, not by how
+    many boxes happen to be released before the run ends. A group with demand and no
+    release makes the total NaN (its cost is unknown)."""
+    keys = [shipments["destination"], shipments["cargo_class"]]
+    per = (
+        (parts.loc[released, column] / parts.loc[released, "feu"])
+        .groupby([k[released] for k in keys])
+        .mean()
+    )
+    demand = parts.loc[arrived, "feu"].groupby([k[arrived] for k in keys]).sum()
+    return float((demand * per.reindex(demand.index)).sum(skipna=False)) if len(demand) else NAN

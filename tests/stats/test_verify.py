@@ -124,6 +124,26 @@ def test_published_table_covers_the_facts_and_explains_every_miss(
     assert rows["hub_handled"]["status"] == "pass"
 
 
+def test_published_costs_on_the_one_year_baseline(quick_rows: list[dict[str, str]]) -> None:
+    """Issue 22 on the suite's one-year runs: rail's freight and CO2e per FEU to Duisburg
+    and the sea and air rows of the modal comparison inside their published ranges."""
+    rows = {r["name"]: r for r in quick_rows if r["group"] == "published"}
+    plan = v.make_plan(quick=True)
+    for name in (
+        "rail_cost_duisburg",
+        "rail_co2_feu_duisburg",
+        "rail_co2_tkm_duisburg",
+        "sea_cost_duisburg",
+        "sea_co2_feu_duisburg",
+        "air_cost_duisburg",
+        "air_co2_feu_duisburg",
+    ):
+        row = rows[name]
+        assert row["status"] == "pass", row
+        assert int(row["n"]) == plan.baseline_reps, row
+    assert rows["breakeven_sea_duisburg"]["status"] in ("pass", "explained")
+
+
 def test_report_shows_the_table(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     _, out = quick_run
     text = (out / "verify.md").read_text(encoding="utf-8")

@@ -7,10 +7,12 @@ worker processes."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from silkroute_sim.analysis.modes import modes_frame
 from silkroute_sim.analysis.tables import Tables, kpis, node_events_frame, processing_nodes
 from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.experiments.verify.cases import (
@@ -27,6 +29,32 @@ from silkroute_sim.experiments.verify.estimators import (
     yard_little,
 )
 from silkroute_sim.model.simulate import RunResult, simulate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+#: the columns of modes.csv a published target may read, as
+#: ``modes:<mode>:<column>:<destination>:<cargo class>``
+MODES_TARGET_COLUMNS = (
+    "door_to_door_d_median",
+    "freight_cost_usd_per_feu",
+    "logistics_cost_usd_per_feu",
+    "co2_kg_per_feu",
+    "co2_g_per_tkm",
+    "breakeven_usd_per_feu_day",
+    "breakeven_value_usd_per_kg",
+)
+
+
+def modes_metrics(modes: pd.DataFrame) -> dict[str, float]:
+    """The rows of a run's modal comparison (``modes.csv``) as flat metrics."""
+    out: dict[str, float] = {}
+    for row in modes.to_dict("records"):
+        where = f"{row['destination']}:{row['cargo_class']}"
+        for column in MODES_TARGET_COLUMNS:
+            out[f"modes:{row['mode']}:{column}:{where}"] = float(row[column])
+    return out
 
 
 def _simulate_raw(raw: dict[str, Any], seed: int) -> RunResult:
@@ -118,11 +146,13 @@ def deterministic_replication(seed: int, raw: dict[str, Any] | None = None) -> d
     }
 
 
-def baseline_replication(days: float, warmup_days: float, seed: int) -> dict[str, float]:
-    """One baseline run reduced to the numbers the validation targets and the baseline
-    Little checks need (everything measured after the warm-up)."""
-
-    cfg = load_config(None, days=days, warmup_days=warmup_days)
+def baseline_replication(
+    days: float, warmup_days: float, seed: int, overrides: Sequence[str] = ()
+) -> dict[str, float]:
+    """One baseline run (changed by ``--set``-style ``overrides``, for tests) reduced to
+    the numbers the validation targets and the baseline Little checks need (everything
+    measured after the warm-up), the modal comparison's rows included."""
+    cfg = load_config(None, overrides, days=days, warmup_days=warmup_days)
     result = simulate(cfg, seed=seed)
     tables = Tables(result)
     out: dict[str, float] = {
@@ -182,4 +212,5 @@ def baseline_replication(days: float, warmup_days: float, seed: int) -> dict[str
         out[f"little:{node}:rel_error"] = sample.rel_error
         out[f"little:{node}:window_d"] = sample.window_h / 24.0
     out["conservation_error_t"] = abs(result.ledger.conservation_error_t)
+    out.update(modes_metrics(modes_frame(result, tables)))
     return out

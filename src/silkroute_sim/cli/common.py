@@ -11,13 +11,13 @@ import math
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from silkroute_sim.analysis.kpis import KPI, headline
+from silkroute_sim.analysis.kpis import HEADLINE, KPI, base_name, headline, label, lookup
 from silkroute_sim.buildinfo import build_note
 from silkroute_sim.experiments.executor import Executor, default_workers, make_executor
 
@@ -94,10 +94,22 @@ def one_line(text: str, limit: int = 1000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def stderr_is_terminal() -> bool:
+    """Whether stderr is a terminal: progress bars are drawn only then. Redirected to a
+    log or a pipe (CI, ``nohup``, ``2> run.log``) a bar would write its ``\\r`` frames
+    into the file, so it is left out, as pip and tqdm (``disable=None``) do; the
+    command's own lines (warnings, the KPI table, where the results are) still come."""
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except (AttributeError, ValueError):  # a replaced or closed stream
+        return False
+
+
 def progress_bar(enabled: bool, total: float, desc: str, unit: str = "day") -> Any:
-    """A tqdm bar on stderr that appears only for work longer than ~2 s (None when not
-    ``enabled``); counts simulated days, or runs with ``unit="run"``."""
-    if not enabled:
+    """A tqdm bar on stderr that appears only for work longer than ~2 s and only when
+    stderr is a terminal (:func:`stderr_is_terminal`); None when not ``enabled`` or not
+    on a terminal. Counts simulated days, or runs with ``unit="run"``."""
+    if not enabled or not stderr_is_terminal():
         return None
     from tqdm import tqdm
 
@@ -148,31 +160,138 @@ def command_executor(workers: int, runs: int) -> Executor:
 # --------------------------------------------------------------------------- KPI tables
 
 
-def _table(title: str, cells: list[tuple[KPI, str]]) -> None:
+#: the sections that follow the headline when a run measured them: a title and the
+#: catalogue's base names in the order shown. A metric shows unqualified (if it is not a
+#: headline KPI) and with one qualifier (an event, a cargo class, a destination), grouped
+#: by qualifier; deeper breakdowns (class and destination) stay in summary.csv.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "disruptions",
+        (
+            "recovery_h",
+            "system_recovery_h",
+            "stranded_trains_max",
+            "stranded_trains_mean",
+            "stranded_background_trains_max",
+            "cranes_down_mean",
+            "backlog_t_max",
+            "affected_shipments",
+            "extra_door_to_door_d_mean",
+            "weather_events",
+            "weather_hours",
+            "recovery_h_max",
+            "breakdown_events",
+            "breakdown_hours",
+        ),
+    ),
+    (
+        "cargo classes",
+        (
+            "delivered_units_per_year",
+            "export_value_usd_per_year",
+            "hub_dwell_h_mean",
+            "wagon_utilisation",
+            "compound_occupancy",
+            "ramp_utilisation",
+        ),
+    ),
+    (
+        "cost and CO2",
+        (
+            "freight_cost_usd_per_year",
+            "co2_t_per_year",
+            "freight_cost_usd_per_feu_mean",
+            "logistics_cost_usd_per_feu_mean",
+            "co2_kg_per_feu_mean",
+        ),
+    ),
+)
+
+
+def _one_class(metrics: list[str]) -> bool:
+    """Only one cargo class (the baseline's containers): its class rows say nothing
+    the headline does not."""
+    classes = {m.split(":")[1] for m in metrics if m.startswith("demand_units_per_year:")}
+    export = any(m.startswith("export_value_usd_per_year") for m in metrics)
+    return len(classes) <= 1 and not export
+
+
+def sections(metrics: list[str]) -> list[tuple[str, list[str]]]:
+    """The sections of :data:`SECTIONS` that ``metrics`` (a summary's metric names, in
+    its order) has rows for, each with the metrics to show: the scenario's disruptions,
+    its cargo classes (when there is more than one), its cost and CO2."""
+    out: list[tuple[str, list[str]]] = []
+    for title, bases in SECTIONS:
+        if title == "cargo classes" and _one_class(metrics):
+            continue
+        order = {base: i for i, base in enumerate(bases)}
+        plain = [m for m in metrics if m in order and m not in HEADLINE]
+        qualified: dict[str, list[str]] = {}
+        for metric in metrics:
+            base, _, qualifier = metric.partition(":")
+            if base in order and qualifier and ":" not in qualifier:
+                qualified.setdefault(qualifier, []).append(metric)
+        shown = sorted(plain, key=lambda m: order[m])
+        for group in qualified.values():
+            shown += sorted(group, key=lambda m: order[base_name(m)])
+        if shown:
+            out.append((title, shown))
+    return out
+
+
+def _kpi(metric: str) -> KPI:
+    """The catalogue's entry of ``metric``, or a plain one naming it (a KPI the
+    catalogue does not describe yet is shown rather than hidden)."""
+    entry = lookup(metric)
+    return entry if entry is not None else KPI(metric, metric, "", "{:,.4g}", "neither")
+
+
+def _print_table(
+    title: str,
+    headline_cells: list[tuple[str, str]],
+    metrics: list[str],
+    cell: Callable[[str], str],
+) -> None:
+    """The headline rows, then each section that ``metrics`` has under its title; each
+    block's labels aligned (the headline block looks the same for every scenario)."""
     click.echo(title)
     width = max(len(k.label) for k in headline())
-    for kpi, text in cells:
-        click.echo(f"  {kpi.label:<{width}}  {text}")
+    for text, value in headline_cells:
+        click.echo(f"  {text:<{width}}  {value}")
+    for section, shown in sections(metrics):
+        rows = [(label(m), cell(m)) for m in shown]
+        width = max(len(text) for text, _ in rows)
+        click.echo(f"  {section}:")
+        for text, value in rows:
+            click.echo(f"    {text:<{width}}  {value}")
 
 
 def print_kpis(values: dict[str, float], title: str) -> None:
-    """The headline KPIs of one run."""
-    _table(title, [(k, k.text(values.get(k.name, math.nan))) for k in headline()])
+    """The headline KPIs of one run, then the scenario's own: its disruptions, cargo
+    classes, cost and CO2 when it measured them (:func:`sections`)."""
+
+    def cell(metric: str) -> str:
+        return _kpi(metric).text(values.get(metric, math.nan))
+
+    headline_cells = [(k.label, cell(k.name)) for k in headline()]
+    _print_table(title, headline_cells, list(values), cell)
 
 
 def print_kpis_ci(summary: pd.DataFrame, title: str) -> None:
-    """The headline KPIs over replications: the mean ± the half-width of its interval."""
+    """The KPIs of :func:`print_kpis` over replications: the mean ± the half-width of
+    its interval."""
     rows = summary.set_index("metric")
-    cells = []
-    for kpi in headline():
-        if kpi.name not in rows.index:
-            continue
-        mean, low, high = (float(rows.loc[kpi.name, c]) for c in ("mean", "ci_low", "ci_high"))
+
+    def cell(metric: str) -> str:
+        kpi = _kpi(metric)
+        mean, low, high = (float(rows.loc[metric, c]) for c in ("mean", "ci_low", "ci_high"))
         text = kpi.text(mean)
         if not math.isnan(mean) and math.isfinite(low) and math.isfinite(high):
             text += f"  ± {kpi.fmt.format((high - low) / 2)}"
-        cells.append((kpi, text))
-    _table(title, cells)
+        return text
+
+    headline_cells = [(k.label, cell(k.name)) for k in headline() if k.name in rows.index]
+    _print_table(title, headline_cells, list(summary["metric"]), cell)
 
 
 def signed(kpi: KPI, value: float) -> str:

@@ -253,6 +253,7 @@ COMPARED: tuple[str, ...] = (
     "door_to_door_d_p90",
     "backlog_t_end",
     "freight_cost_usd_per_year",
+    "inventory_cost_usd_per_year",
     "logistics_cost_usd_per_year",
     "co2_t_per_year",
 )

@@ -1,0 +1,82 @@
+"""What a 13-day Belarus – Poland closure costs the boxes it holds (docs/costs.md).
+
+Małaszewicze closed for 13 days (the Polish side of the Brest crossing; docs/disruptions.md):
+every westbound train to Łódź, Hamburg and Duisburg waits at Brest, Moscow or the hub until
+it reopens, then queues behind the background trains at 16 trains a day. The affected boxes'
+logistics cost per FEU is measured against the same destinations' boxes the closure did not
+touch (``disruptions.csv``); the tolerance is the Student-t interval over replications.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from silkroute_sim.analysis.stats import mean_ci
+from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.model.simulate import simulate
+
+from ..conftest import CONFIGS
+
+CLOSURE = (
+    "disruptions.scheduled=[{id: by-pl, node: Małaszewicze, effect: close, start: 15 d, "
+    "duration: 13 d}]"
+)
+SEEDS = range(1, 5)
+PARTS = [
+    "extra_reroute_usd_per_feu_mean",
+    "extra_holding_usd_per_feu_mean",
+    "extra_inventory_usd_per_feu_mean",
+]
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, float]]:
+    out = []
+    for seed in SEEDS:
+        cfg = load_config(CONFIGS / "baseline.yaml", [CLOSURE], days=50, warmup_days=5, seed=seed)
+        tables = Tables(simulate(cfg))
+        frame = tables.disruptions
+        assert frame is not None and list(frame["id"]) == ["by-pl"]
+        row = frame.iloc[0].to_dict()
+        summary = dict(zip(tables.summary["metric"], tables.summary["value"], strict=True))
+        row["summary_share"] = summary["extra_cost_share:by-pl"]
+        out.append(row)
+    return out
+
+
+def _ci(rows: list[dict[str, float]], column: str) -> tuple[float, float, float]:
+    mean, low, high, n = mean_ci([row[column] for row in rows])
+    assert n == len(SEEDS)
+    return mean, low, high
+
+
+def test_closure_raises_the_cost_per_feu_of_the_held_boxes_by_a_measurable_share(rows) -> None:
+    mean, low, high = _ci(rows, "extra_cost_share")
+    # about +9 % (USD 600–700 on about USD 7,500 per FEU); the interval excludes 0 by far
+    assert low > 0.03, (mean, low, high)
+    assert high < 0.5, (mean, low, high)
+    assert all(row["affected_delivered"] > 500 for row in rows)
+    assert [row["summary_share"] for row in rows] == [row["extra_cost_share"] for row in rows]
+    _, cost_low, _ = _ci(rows, "extra_cost_usd_per_feu_mean")
+    assert cost_low > 200  # USD per FEU
+    _, total_low, _ = _ci(rows, "extra_cost_usd")
+    assert total_low > 0
+
+
+def test_closure_cost_comes_from_holding_and_inventory(rows) -> None:
+    """No other way into the EU in the baseline graph: the trains wait. The extra is the
+    trains' holds on the corridor (USD 125 per train-hour) and the inventory carrying cost
+    of about 12 more days door to door; the parts add up to the total."""
+    for row in rows:
+        assert sum(row[p] for p in PARTS) == pytest.approx(row["extra_cost_usd_per_feu_mean"])
+    _, hold_low, _ = _ci(rows, "extra_holding_usd_per_feu_mean")
+    inv_mean, inv_low, _ = _ci(rows, "extra_inventory_usd_per_feu_mean")
+    assert hold_low > 100 and inv_low > 200
+    # inventory: USD 100,000 x 12 %/yr x the extra days (the reference's mix per destination)
+    d2d, _, _ = _ci(rows, "extra_door_to_door_d_mean")
+    assert inv_mean == pytest.approx(100_000 * 0.12 * d2d / 365, rel=0.05)
+    cost = np.mean([row["extra_cost_usd_per_feu_mean"] for row in rows])
+    reroute = np.mean([row["extra_reroute_usd_per_feu_mean"] for row in rows])
+    assert abs(reroute) < 0.5 * cost  # route choice moves a little; the wait is the cost

@@ -118,15 +118,15 @@ def _breakeven_text(rows: pd.DataFrame) -> str:
         value = row["breakeven_usd_per_feu_day"]
         if side == "above" and np.isfinite(value):
             cargo = row["breakeven_value_usd_per_feu"]
-            worth = f" (cargo ≥ USD {cargo:,.0f}/FEU)" if np.isfinite(cargo) else ""
-            lines.append(f"{row['destination']}: above USD {value:,.0f} per FEU-day{worth}")
+            worth = f", cargo ≥ USD {cargo / 1000:,.0f}k/FEU" if np.isfinite(cargo) else ""
+            lines.append(f"{row['destination']}: > USD {value:,.0f}/FEU-day{worth}")
         elif side == "always":
-            lines.append(f"{row['destination']}: always (rail cheaper and faster)")
+            lines.append(f"{row['destination']}: always (cheaper and faster)")
         elif side == "never":
-            lines.append(f"{row['destination']}: never (rail dearer and slower)")
+            lines.append(f"{row['destination']}: never (dearer and slower)")
     if not lines:
         return ""
-    return "rail beats sea when time is worth\n" + "\n".join(lines)
+    return "rail beats sea when a day in transit is worth\n" + "\n".join(lines)
 
 
 def _class_title(rows: pd.DataFrame, cls: str) -> str:
@@ -206,12 +206,12 @@ def modes_plot(
         if text:
             axes[r][0].text(
                 0.98,
-                0.98,
+                0.02,
                 text,
                 transform=axes[r][0].transAxes,
                 ha="right",
                 multialignment="left",
-                va="top",
+                va="bottom",
                 fontsize=7,
                 bbox={"boxstyle": "round", "fc": "white", "ec": "0.7", "alpha": 0.9},
             )

@@ -17,7 +17,9 @@ import click
 def validate(config: str | None, overrides: tuple[str, ...]) -> None:
     """Check a scenario file (schema, units, references, corridor graph) without running.
 
-    Prints 'ok' or one 'error:' line naming the file, key path, value and what is allowed.
+    CONFIG is a YAML file or the name of a packaged scenario (baseline, khorgos-closed-7d,
+    …; default: baseline). Prints 'ok' or one 'error:' line naming the file (or the --set
+    option), key path, value and what is allowed; an unknown name lists the packaged ones.
     """
     from silkroute_sim.config.loader import load_config
 

@@ -232,15 +232,23 @@ def _network(corridor: Mapping[str, Any]) -> _Network:
     return _Network(names, {n: i for i, n in enumerate(names)}, kinds, legs)
 
 
-def _stops(events: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """Per node: (first arrival, last end) of one train; end NaN while still there."""
-    grouped = events.groupby("node", sort=False).agg(
-        arrived=("arrived_h", "min"), end=("end_h", "max"), open=("end_h", lambda s: s.isna().any())
+def _stops(events: pd.DataFrame) -> dict[str, dict[str, tuple[float, float]]]:
+    """Per train, per node: (first arrival, last end); end NaN while it is still there
+    when the run ended. In node order of the events (a train's route order)."""
+    grouped = (
+        events.assign(open=events["end_h"].isna())
+        .groupby(["train_id", "node"], sort=False)
+        .agg(arrived=("arrived_h", "min"), end=("end_h", "max"), open=("open", "any"))
     )
-    return {
-        str(node): (float(row.arrived), math.nan if row.open else float(row.end))
-        for node, row in grouped.iterrows()
-    }
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    keys = grouped.index.tolist()
+    columns = (grouped["arrived"].tolist(), grouped["end"].tolist(), grouped["open"].tolist())
+    for (train_id, node), arrived, end, still in zip(keys, *columns, strict=True):
+        out.setdefault(str(train_id), {})[str(node)] = (
+            float(arrived),
+            math.nan if still else float(end),
+        )
+    return out
 
 
 def _schedule(
@@ -299,7 +307,7 @@ def _service_trains(
     """One row per departed service train: [route, service, t0, km0, …]."""
     services = sorted(str(s) for s in trains["service"].dropna().unique())
     service_index = {s: i for i, s in enumerate(services)}
-    by_train = {str(k): g for k, g in events.groupby("train_id", sort=False)}
+    by_train = _stops(events)
     rows = []
     columns = (
         trains["train_id"].astype(str).tolist(),
@@ -314,8 +322,7 @@ def _service_trains(
         route = route_text.split(">")
         if any(node not in net.index for node in route):
             continue
-        group = by_train.get(train_id)
-        stops = _stops(group) if group is not None else {}
+        stops = by_train.get(train_id, {})
         points = _schedule(net, route, (departed_h, 0.0), stops, end_h, arrived_h)
         rows.append([net.route(route)[0], service_index[service], *points])
     return rows, services
@@ -326,13 +333,13 @@ def _background_trains(
 ) -> list[list[Any]]:
     """One row per background train: [route, -1, t0, km0, …]."""
     rows = []
-    for train_id, group in events.groupby("train_id", sort=False):
-        stream = str(train_id).removeprefix("bg-").rsplit("-", 1)[0]
+    for train_id, stops in _stops(events).items():
+        stream = train_id.removeprefix("bg-").rsplit("-", 1)[0]
         config = streams.get(stream) or {}
-        route = [str(n) for n in config.get("route") or group["node"].unique()]
+        route = [str(n) for n in config.get("route") or list(stops)]
         if any(node not in net.index for node in route):
             continue
-        points = _schedule(net, route, None, _stops(group), end_h)
+        points = _schedule(net, route, None, stops, end_h)
         if points:
             rows.append([net.route(route)[0], -1, *points])
     return rows
@@ -341,9 +348,7 @@ def _background_trains(
 # --------------------------------------------------------------------------- queues, yard
 
 
-def _queues(
-    net: _Network, events: pd.DataFrame, end_h: float
-) -> tuple[list[int], list[list[int]], list[list[int]]]:
+def _queues(net: _Network, events: pd.DataFrame, end_h: float) -> dict[str, Any]:
     """Per node that makes trains wait (a border, or any node where one waited): the
     trains waiting and the trains being processed at every QUEUE_STEP_H."""
     import numpy as np
@@ -363,7 +368,30 @@ def _queues(
         nodes.append(net.index[name])
         waiting.append([int(v) for v in n_arrived - n_started])
         served.append([int(v) for v in n_started - n_ended])
-    return nodes, waiting, served
+    return {
+        "step_h": QUEUE_STEP_H,
+        "daily": False,
+        "nodes": nodes,
+        "waiting": waiting,
+        "served": served,
+    }
+
+
+def _daily_queues(net: _Network, daily: pd.DataFrame | None) -> dict[str, Any]:
+    """Without node_events.csv: the mean number of trains queueing at each border per
+    day, from daily.csv's ``border_queue_mean:<node>`` columns."""
+    prefix = "border_queue_mean:"
+    nodes, waiting = [], []
+    for column in daily.columns if daily is not None else ():
+        name = str(column).removeprefix(prefix)
+        if not str(column).startswith(prefix) or name not in net.index:
+            continue
+        assert daily is not None
+        series = [round(float(v), 1) for v in daily[column].fillna(0.0)]
+        if net.kinds[name] == "border" or any(series):
+            nodes.append(net.index[name])
+            waiting.append(series)
+    return {"step_h": 24.0, "daily": True, "nodes": nodes, "waiting": waiting, "served": None}
 
 
 def _hub(daily: pd.DataFrame | None, config: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -429,9 +457,9 @@ def animation_data(folder: Path) -> AnimationData:
     if events is not None:
         background = events[events["background"].astype(bool)]
         rows += _background_trains(net, background, corridor.get("background") or {}, end_h)
-        queue_nodes, waiting, served = _queues(net, events, end_h)
+        queues = _queues(net, events, end_h)
     else:
-        queue_nodes, waiting, served = [], [], []
+        queues = _daily_queues(net, daily)
     hub = _hub(daily, config)
     if hub is None:
         missing.append("daily.csv")
@@ -446,12 +474,7 @@ def animation_data(folder: Path) -> AnimationData:
         "routes": [[[net.index[n] for n in key], net.route(key)[1]] for key, _ in routes],
         "services": [[s, PALETTE[i % len(PALETTE)]] for i, s in enumerate(services)],
         "trains": rows,
-        "queues": {
-            "step_h": QUEUE_STEP_H,
-            "nodes": queue_nodes,
-            "waiting": waiting,
-            "served": served,
-        },
+        "queues": queues,
         "hub": hub,
         "missing": missing,
         "version": package_version(),
@@ -467,7 +490,7 @@ def missing_line(folder: Path, missing: Sequence[str]) -> str | None:
     if "trains.csv" in missing or "node_events.csv" in missing:
         what.append("no trains move")
     if "node_events.csv" in missing:
-        what.append("no border queues")
+        what.append("border queues as daily means from daily.csv")
     if "daily.csv" in missing:
         what.append("no yard level")
     return (

@@ -40,7 +40,7 @@ p.missing { background: #fff4e0; border-left: 4px solid #E69F00; padding: 0.4rem
 .panel table { border-collapse: collapse; width: 100%; }
 .panel td, .panel th { padding: 0.15rem 0.3rem; border-bottom: 1px solid var(--line);
   text-align: left; }
-.panel td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.panel td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .gauge { height: 0.8rem; background: #e6ecf1; border-radius: 3px; overflow: hidden; }
 .gauge > div { height: 100%; background: #009E73; width: 0; }
 .timeline svg { display: block; width: 100%; height: auto; cursor: pointer; }
@@ -170,21 +170,23 @@ SCRIPT = r"""
     return tr;
   });
   function drawQueues(t) {
-    const k = Math.min(Math.round(t / Q.step_h), (Q.waiting[0] || []).length - 1);
+    const at = Q.daily ? Math.floor(t / Q.step_h) : Math.round(t / Q.step_h);
+    const k = Math.min(at, (Q.waiting[0] || []).length - 1);
     let total = 0;
     Q.nodes.forEach((_, j) => {
-      const w = k >= 0 ? Q.waiting[j][k] : 0, s = k >= 0 ? Q.served[j][k] : 0;
+      const w = k >= 0 ? Q.waiting[j][k] : 0;
+      const s = Q.served && k >= 0 ? String(Q.served[j][k]) : "–";
       total += w;
       const h = Math.min(70, 3 * w);
       const b = qbars[j];
       b.bar.setAttribute("y", (b.y - 7 - h).toFixed(1));
       b.bar.setAttribute("height", h.toFixed(1));
       b.text.setAttribute("y", (b.y - 10 - h).toFixed(1));
-      b.text.textContent = w > 0 ? String(w) : "";
-      qrows[j].children[1].textContent = String(w);
-      qrows[j].children[2].textContent = String(s);
+      b.text.textContent = w > 0 ? fmt(w, 1) : "";
+      qrows[j].children[1].textContent = fmt(w, 1);
+      qrows[j].children[2].textContent = s;
     });
-    return total;
+    return Math.round(total * 10) / 10;
   }
   const H = D.hub;
   let hubBar = null;
@@ -239,8 +241,9 @@ SCRIPT = r"""
   }
   if (Q.nodes.length) {
     const total = Q.waiting[0].map((_, k) => Q.waiting.reduce((s, w) => s + w[k], 0));
-    line(total, Q.step_h, 0, Math.max(1, ...total), "#D55E00",
-      ["trains waiting at borders (max " + Math.max(...total) + ")", 24]);
+    line(total, Q.step_h, Q.daily ? Q.step_h / 2 : 0, Math.max(1, ...total), "#D55E00",
+      ["trains waiting at borders" + (Q.daily ? ", daily mean" : "") + " (max " +
+       fmt(Math.max(...total), 1) + ")", 24]);
   }
   if (H) {
     line(H.yard_teu_mean, 24, 12, yardMax, "#009E73",
@@ -278,7 +281,7 @@ SCRIPT = r"""
     const waiting = drawQueues(now);
     drawHub(now);
     el("on-corridor").textContent = String(moving);
-    el("waiting").textContent = String(waiting);
+    el("waiting").textContent = fmt(waiting, 1);
     cursor.setAttribute("x1", tx(now).toFixed(1));
     cursor.setAttribute("x2", tx(now).toFixed(1));
     document.body.dataset.hour = now.toFixed(2);

@@ -143,9 +143,10 @@ def _frames(data: dict[str, Any], out: Any) -> None:
         trains.set_offsets([(x, y) for x, y, _ in pos] or [(math.nan, math.nan)])
         trains.set_facecolor([colours[s] if s >= 0 else "#9aa5b1" for _, _, s in pos] or ["w"])
         trains.set_sizes([26 if s >= 0 else 10 for _, _, s in pos] or [0])
-        j = min(round(t / q["step_h"]), len(q["waiting"][0]) - 1) if q["nodes"] else 0
+        at = int(t // q["step_h"]) if q["daily"] else round(t / q["step_h"])
+        j = min(at, len(q["waiting"][0]) - 1) if q["nodes"] else 0
         for bar, waiting in zip(bars, q["waiting"], strict=False):
-            bar.set_text(f"{waiting[j]} waiting" if waiting[j] else "")
+            bar.set_text(f"{waiting[j]:.3g} waiting" if waiting[j] else "")
         title.set_text(f"{data['name']}: day {t / 24:.1f}")
         yard = ""
         if hub is not None:

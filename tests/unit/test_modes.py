@@ -331,3 +331,11 @@ def test_units_without_teu_count_only_with_an_feu_column() -> None:
     assert frame.iloc[0]["freight_cost_usd_per_feu"] == pytest.approx(
         (a["freight_cost_usd"] / 0.5).mean()
     )
+
+
+def test_modes_any() -> None:
+    assert not ModesConfig().any()
+    assert not _modes(A={}).any()
+    assert _modes(A={"air": AIR}).any()
+    assert ModesConfig.model_validate({"default": {"sea": SEA}}).any()
+    assert load_config(None).modes.any()

@@ -412,3 +412,9 @@ def modes_frame(result: RunResult, tables: Tables) -> pd.DataFrame:
         class_costs(config),
         (result.warmup_h, result.end_h),
     )
+
+
+def modes_table(result: RunResult, tables: Tables) -> pd.DataFrame | None:
+    """:func:`modes_frame`, or None when the config compares no alternative (a run
+    folder then has no ``modes.csv``)."""
+    return modes_frame(result, tables) if result.config.modes.any() else None

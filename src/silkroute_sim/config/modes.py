@@ -160,6 +160,11 @@ class ModesConfig(StrictModel):
     )
     destinations: dict[Name, Alternatives] = Field(default_factory=dict, max_length=1000)
 
+    def any(self) -> bool:
+        """Whether any destination has a sea or air alternative to compare."""
+        sections = [self.default, *self.destinations.values()]
+        return any(a is not None and (a.sea or a.air) for a in sections)
+
     def for_destination(self, destination: str) -> Alternatives | None:
         """The alternatives configured for ``destination`` (its own, else the default)."""
         return self.destinations.get(destination, self.default)

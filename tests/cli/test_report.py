@@ -1,8 +1,10 @@
-"""report.html: one valid, self-contained page with the KPI table and every plot."""
+"""report.html: one valid, self-contained page with contents, every plot before the tables,
+readable names and one way of writing a confidence interval."""
 
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,10 +15,11 @@ import matplotlib
 import pandas as pd
 import pytest
 
+from silkroute_sim.analysis.kpis import HEADLINE, label
 from silkroute_sim.experiments.compare import compare_results
 from silkroute_sim.outputs.comparison_folder import write_comparison_of_results
 from silkroute_sim.outputs.replications_folder import load_replications
-from silkroute_sim.outputs.report import fmt_number, write_report
+from silkroute_sim.outputs.report import ci_text, kpi_text, write_report
 
 matplotlib.use("Agg")
 
@@ -91,10 +94,37 @@ def embedded_pngs(parser: StrictHTML) -> list[bytes]:
     return out
 
 
-def kpi_rows(root: ET.Element) -> list[list[str]]:
-    table = root.find(".//section[@id='kpis']/table")
+def kpi_rows(root: ET.Element, path: str = "div/table") -> list[list[str]]:
+    """The rows of the page's key table (``path`` under its section: the headline table,
+    or ``details/div/table`` for every indicator)."""
+    table = root.find(f".//section[@id='kpis']/{path}")
     assert table is not None
     return [[(td.text or "") for td in tr.findall("td")] for tr in table.findall("tbody/tr")]
+
+
+#: the one way a report writes an interval: value, then (low to high)
+CI = re.compile(r"^[^()\[\]]+ \(−?[\d,.]+%? to −?[\d,.]+%?\)( \*)?$")
+
+
+def check_structure(root: ET.Element) -> None:
+    """Contents that lead somewhere, plots before tables, every table in its own scroll
+    box, and no interval written as ``[a, b]``."""
+    nav = root.find(".//nav[@id='contents']")
+    assert nav is not None
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    targets = [str(a.get("href"))[1:] for a in nav.iter("a")]
+    assert targets and set(targets) <= ids
+    sections = [s.get("id") for s in root.iter("section")]
+    if "plots" in sections:
+        assert sections.index("plots") < sections.index("kpis")
+    for parent in root.iter():
+        for child in parent:
+            if child.tag == "table" and "meta" not in str(child.get("class")):
+                assert parent.tag == "div" and parent.get("class") == "scroll"
+    cells = [td.text or "" for td in root.iter("td")]
+    assert not any(re.search(r"\[[−\d]", c) for c in cells)
+    intervals = [c for c in cells if re.search(r"\([−\d][^()]* to [^()]*\)", c)]
+    assert all(CI.match(c) for c in intervals), [c for c in intervals if not CI.match(c)][:3]
 
 
 @pytest.fixture(scope="module")
@@ -124,11 +154,14 @@ def test_run_report_is_valid_and_has_every_plot_and_kpi(folders) -> None:
     figures = root.findall(".//figure")
     assert {f.get("id") for f in figures} == {f"plot-{p.stem}" for p in plots}
     assert all((f.findtext("figcaption") or "").strip() for f in figures)
+    check_structure(root)
     summary = pd.read_csv(folder / "summary.csv")
-    rows = kpi_rows(root)
-    assert [r[0] for r in rows] == list(summary["metric"])
+    rows = kpi_rows(root, "details/div/table")
+    assert [r[-1] for r in rows] == list(summary["metric"])  # raw names in the last column
+    assert [r[0] for r in rows] == [label(m) for m in summary["metric"]]
     dwell = summary.set_index("metric").loc["hub_dwell_h_mean", "value"]
-    assert dict((r[0], r[1]) for r in rows)["hub_dwell_h_mean"] == fmt_number(float(dwell))
+    assert {r[-1]: r[1] for r in rows}["hub_dwell_h_mean"] == kpi_text("hub_dwell_h_mean", dwell)
+    assert [r[-1] for r in kpi_rows(root)] == [m for m in HEADLINE if m in set(summary["metric"])]
     text = (folder / "report.html").read_text(encoding="utf-8")
     assert "Urumqi international land port" in text  # the scenario description
 
@@ -139,10 +172,17 @@ def test_replication_report_has_intervals_plots_and_links(folders) -> None:
     plots = sorted((folder / "plots").glob("*.png"))
     assert {p.stem for p in plots} >= {"throughput_reps", "door_to_door_ecdf", "border_waits"}
     assert sorted(embedded_pngs(parser)) == sorted(p.read_bytes() for p in plots)
-    header = [th.text for th in root.findall(".//section[@id='kpis']/table/thead/tr/th")]
-    assert header == ["metric", "mean", "95% CI low", "95% CI high", "n", "unit"]
-    summary = pd.read_csv(folder / "summary.csv")
-    assert [r[0] for r in kpi_rows(root)] == list(summary["metric"])
+    check_structure(root)
+    header = [th.text for th in root.findall(".//section[@id='kpis']/div/table/thead/tr/th")]
+    assert header == ["indicator", "mean (95% CI)", "n", "metric"]
+    summary = pd.read_csv(folder / "summary.csv").set_index("metric")
+    rows = kpi_rows(root, "details/div/table")
+    assert [r[-1] for r in rows] == list(summary.index)
+    dwell = summary.loc["hub_dwell_h_mean"]
+    assert {r[-1]: r[1] for r in rows}["hub_dwell_h_mean"] == ci_text(
+        "hub_dwell_h_mean", dwell["mean"], dwell["ci_low"], dwell["ci_high"]
+    )
+    assert " to " in {r[-1]: r[1] for r in rows}["hub_dwell_h_mean"]
     links = [a.get("href") for a in root.findall(".//section[@id='replications']//a")]
     assert links == [f"rep-{s}/report.html" for s in (20180101, 20180102)]
     for link in links:
@@ -158,11 +198,18 @@ def test_comparison_report_and_regeneration(folders, tmp_path) -> None:
     page = folder / "report.html"
     root, parser = check_page(page)
     plots = sorted((folder / "plots").glob("*.png"))
-    assert len(plots) == 4
+    assert {p.stem for p in plots} == {
+        "differences",
+        "per_replication",
+        "throughput",
+        "door_to_door_ecdf",
+        "border_waits",
+    }
     assert sorted(embedded_pngs(parser)) == sorted(p.read_bytes() for p in plots)
-    header = [th.text for th in root.findall(".//section[@id='kpis']/table/thead/tr/th")]
-    assert header == ["metric", "baseline", "single", "Δ single", "unit"]
-    full = root.find(".//section[@id='full-table']//table")
+    check_structure(root)
+    header = [th.text for th in root.findall(".//section[@id='kpis']/div/table/thead/tr/th")]
+    assert header == ["indicator", "baseline", "single", "Δ single", "metric"]
+    full = root.find(".//section[@id='full-table']/details/div/table")
     assert full is not None and len(full.findall("tbody/tr")) == len(comparison.table)
     # `silkroute report` rebuilds the same page from the folder's files
     before = page.read_bytes()
@@ -218,6 +265,7 @@ def test_write_report_escapes_text_and_embeds_images(tmp_path) -> None:
     assert root.find(".//script") is None
     assert embedded_pngs(parser) == [image.read_bytes()]
     assert kpi_rows(root) == [["a<b", "1,235", "yes"], ["c & d", "—", "—"]]
+    check_structure(root)
     assert root.find(".//section[@id='extra']") is not None
     assert root.find(".//section[@id='warnings']//li").text == "careful <here>"
 
@@ -244,4 +292,8 @@ def test_report_command_rebuilds_a_sweep_report(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.lstrip().lower().startswith("<!doctype html")
-    assert "hub.cranes.count" in html
+    assert "hub.cranes.count" in html  # the raw path, in the sweep's facts
+    root, _ = check_page(out / "report.html")
+    check_structure(root)
+    header = [th.text for th in root.findall(".//section[@id='kpis']/div/table/thead/tr/th")]
+    assert "Gantry cranes" in header and "Hub dwell (mean) (h)" in header

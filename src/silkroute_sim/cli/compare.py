@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from silkroute_sim.analysis.kpis import headline
+from silkroute_sim.analysis.kpis import KPI, headline
 from silkroute_sim.cli.common import (
     build_notice,
     command_executor,
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 
 def print_comparison(comparison: Comparison) -> None:
-    """Headline KPIs: base mean, then per scenario the difference ± half-width, * if
-    significant."""
+    """Headline KPIs under column headers: the base's mean, then per scenario its
+    difference from the base ± the half-width of its interval, * if significant;
+    fractions' differences in percentage points (pp)."""
     table = comparison.table
     names = comparison.names
     click.echo(
@@ -35,30 +36,68 @@ def print_comparison(comparison: Comparison) -> None:
         f"{comparison.ci:.0%} CI, differences vs {names[0]}"
         + (" (paired, common random numbers)" if _all_paired(table) else "")
     )
-    width = max(len(k.label) for k in headline())
+    header = ["KPI", f"{names[0]} (mean)"] + [f"{n} − {names[0]}" for n in names[1:]]
+    rows = [header]
     for kpi in headline():
         sel = table[table["metric"] == kpi.name]
         if sel.empty:
             continue
-        cells = [kpi.text(_float(sel.iloc[0]["mean"]))]
+        cells = [kpi.label, kpi.text(_float(sel.iloc[0]["mean"]))]
         for _, row in sel.iloc[1:].iterrows():
-            diff, low, high = (
-                float(row["diff"]),
-                float(row["diff_ci_low"]),
-                float(row["diff_ci_high"]),
+            cells.append(
+                difference_cell(
+                    kpi,
+                    float(row["diff"]),
+                    float(row["diff_ci_low"]),
+                    float(row["diff_ci_high"]),
+                    row["significant"] is True,
+                )
             )
-            if math.isnan(diff):
-                cells.append("—")
-                continue
-            half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
-            text, spread = kpi.interval_texts(diff, half)  # enough digits to show both
-            if spread:
-                text += f" ± {spread}"
-            if row["significant"] is True:
-                text += " *"
-            cells.append(text)
-        click.echo(f"  {kpi.label:<{width}}  " + "  |  ".join(cells))
-    click.echo("  (* significant: the interval of the difference excludes 0)")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(header))]
+    for j, cells in enumerate(rows):
+        line = "  ".join(
+            c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(cells)
+        )
+        click.echo("  " + line.rstrip())
+        if j == 0:
+            click.echo("  " + "  ".join("-" * w for w in widths))
+    click.echo(
+        f"  (± half-width of the {comparison.ci:.0%} interval; * significant: the interval "
+        "excludes 0; pp: percentage points)"
+    )
+
+
+def difference_cell(kpi: KPI, diff: float, low: float, high: float, significant: bool) -> str:
+    """``-1.95 h ± 0.42 h *``; a fraction's difference in percentage points:
+    ``-17.4 pp ± 0.31 pp``."""
+    if math.isnan(diff):
+        return "—"
+    half = (high - low) / 2 if math.isfinite(low) and math.isfinite(high) else math.nan
+    if kpi.unit == "fraction":
+        pp, half_pp = _noise_free(diff * 100), _noise_free(half * 100)
+        decimals = max(_decimals_for(half_pp), 0) if half_pp > 0 else 0
+        if not (half_pp > 0) and pp != 0:
+            decimals = max(_decimals_for(pp), 0)
+        text = f"{pp:+.{decimals}f} pp" if pp != 0 else f"{0:.{decimals}f} pp"
+        spread = f"{half_pp:.{decimals}f} pp" if math.isfinite(half_pp) else ""
+    else:
+        text, spread = kpi.interval_texts(diff, half)  # enough digits to show both
+    if spread:
+        text += f" ± {spread}"
+    return text + (" *" if significant else "")
+
+
+def _noise_free(value: float) -> float:
+    """0 for a rounding residue (|value| < 1e-9 percentage points), else ``value``."""
+    return 0.0 if math.isfinite(value) and abs(value) < 1e-9 else value
+
+
+def _decimals_for(value: float) -> int:
+    """Decimals that show two significant digits of ``value`` (0 to 12)."""
+    if not math.isfinite(value) or value == 0:
+        return 0
+    return min(1 - math.floor(math.log10(abs(value))), 12)
 
 
 def _float(value: object) -> float:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from silkroute_sim.analysis.kpis import COMPARED, COMPARED_PER_NODE
+from silkroute_sim.analysis.kpis import COMPARED, COMPARED_PER_NODE, HEADLINE, label
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.outputs.inplace import claim
 from silkroute_sim.outputs.report import (
     REPORT_NAME,
-    fmt_number,
+    ci_text,
+    difference_text,
+    kpi_text,
     ordered_plots,
     render_table,
     write_report,
@@ -92,10 +93,35 @@ def _common_meta(manifest: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def _all_table(table: pd.DataFrame, what: str) -> str:
+    """Every row of a folder's table, folded under a summary line (the headline table
+    above it holds the few a reader looks for first)."""
+    return (
+        f'<details id="all-indicators"><summary>All {len(table)} {what}</summary>'
+        f"{render_table(table, 'full')}</details>"
+    )
+
+
+def _headline_first(metrics: Sequence[str]) -> list[str]:
+    """The headline KPIs present in ``metrics``, in the catalogue's order."""
+    present = set(metrics)
+    return [m for m in HEADLINE if m in present]
+
+
 def _run_report(folder: Path, manifest: Mapping[str, Any], images: list[Path], out: Path) -> Path:
     summary = pd.read_csv(folder / "summary.csv")
-    table = summary[["metric", "value", "unit"]].copy()
-    table["unit"] = table["unit"].fillna("")
+    units = summary["unit"].fillna("").astype(str)
+    table = pd.DataFrame(
+        {
+            "indicator": [label(m) for m in summary["metric"]],
+            "value": [
+                kpi_text(m, v, u)
+                for m, v, u in zip(summary["metric"], summary["value"], units, strict=True)
+            ],
+            "metric": summary["metric"],
+        }
+    )
+    key = table.set_index("metric").loc[_headline_first(list(summary["metric"]))].reset_index()
     name = manifest.get("name", folder.name)
     meta = {"scenario": name, "seed": manifest.get("seed"), **_common_meta(manifest)}
     if manifest.get("events") is not None:
@@ -104,11 +130,14 @@ def _run_report(folder: Path, manifest: Mapping[str, Any], images: list[Path], o
         out,
         f"{name}: simulation run",
         _description(manifest),
-        table,
+        key[["indicator", "value", "metric"]],
         images,
         meta=meta,
         warnings=list(manifest.get("warnings", [])),
-        table_note="One run, one seed: no confidence intervals (run with --reps for them).",
+        table_title="Key indicators",
+        table_note="One run, one seed: no confidence intervals (run with --reps for them). "
+        "metric: the name in summary.csv.",
+        after_table=_all_table(table, "indicators (summary.csv)"),
     )
 
 
@@ -117,16 +146,27 @@ def _replications_report(
 ) -> Path:
     summary = pd.read_csv(folder / "summary.csv")
     level = float(manifest.get("ci", 0.95))
+    units = summary["unit"].fillna("").astype(str)
     table = pd.DataFrame(
         {
-            "metric": summary["metric"],
-            "mean": summary["mean"],
-            f"{level:.0%} CI low": summary["ci_low"],
-            f"{level:.0%} CI high": summary["ci_high"],
+            "indicator": [label(m) for m in summary["metric"]],
+            f"mean ({level:.0%} CI)": [
+                ci_text(m, mean, lo, hi, u)
+                for m, mean, lo, hi, u in zip(
+                    summary["metric"],
+                    summary["mean"],
+                    summary["ci_low"],
+                    summary["ci_high"],
+                    units,
+                    strict=True,
+                )
+            ],
             "n": summary["n"],
-            "unit": summary["unit"].fillna(""),
+            "metric": summary["metric"],
         }
     )
+    key = table.set_index("metric").loc[_headline_first(list(summary["metric"]))].reset_index()
+    key = key[list(table.columns)]
     seeds = list(manifest.get("seeds", []))
     name = manifest.get("name", folder.name)
     meta: dict[str, Any] = {"scenario": name, "replications": len(seeds)}
@@ -153,28 +193,16 @@ def _replications_report(
         out,
         f"{name}: {len(seeds)} replications",
         _description(manifest),
-        table,
+        key,
         images,
         extra,
         meta=meta,
         warnings=list(manifest.get("warnings", [])),
-        table_note=f"Mean over replications with Student-t {level:.0%} confidence intervals; "
-        "each replication is measured after the warm-up.",
+        table_title="Key indicators",
+        table_note=f"Mean over replications (its Student-t {level:.0%} confidence interval); "
+        "each replication is measured after the warm-up. metric: the name in summary.csv.",
+        after_table=_all_table(table, "indicators (summary.csv)"),
     )
-
-
-def _interval(mean: Any, low: Any, high: Any) -> str:
-    text = fmt_number(_float(mean))
-    if math.isfinite(_float(low)) and math.isfinite(_float(high)):
-        text += f" [{fmt_number(_float(low))}, {fmt_number(_float(high))}]"
-    return text
-
-
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def key_metrics(metrics: Sequence[str]) -> list[str]:
@@ -187,29 +215,29 @@ def key_metrics(metrics: Sequence[str]) -> list[str]:
 
 
 def comparison_table(comparison: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Headline table of a comparison: one row per key metric; per scenario its mean
-    ``[CI]`` and, after the base, the difference ``[CI]`` with ``*`` when significant."""
+    """Headline table of a comparison: one row per key metric, labelled from the KPI
+    catalogue; per scenario its mean (CI) and, after the base, the difference (CI) with
+    ``*`` when significant; the metric's name last."""
     scenarios = list(dict.fromkeys(comparison["scenario"]))
     metrics = key_metrics(list(dict.fromkeys(comparison["metric"])))
     indexed = comparison.set_index(["scenario", "metric"])
     rows = []
     for metric in metrics:
-        unit = ""
-        row: dict[str, str] = {"metric": metric}
+        row: dict[str, str] = {"indicator": label(metric)}
         for i, scenario in enumerate(scenarios):
             if (scenario, metric) not in indexed.index:
                 row[scenario] = "—"
                 continue
             r = indexed.loc[(scenario, metric)]
-            unit = str(r["unit"]) if isinstance(r["unit"], str) else unit
-            row[scenario] = _interval(r["mean"], r["ci_low"], r["ci_high"])
+            unit = str(r["unit"]) if isinstance(r["unit"], str) else ""
+            row[scenario] = ci_text(metric, r["mean"], r["ci_low"], r["ci_high"], unit)
             if i > 0:
-                text = _interval(r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+                text = difference_text(metric, r["diff"], r["diff_ci_low"], r["diff_ci_high"])
                 sig = r["significant"]
                 if isinstance(sig, str):
                     sig = sig.strip().lower() == "true"
                 row[f"Δ {scenario}"] = text + (" *" if sig is True else "")
-        row["unit"] = unit
+        row["metric"] = metric
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -278,6 +306,7 @@ def _comparison_report(
         meta=meta,
         warnings=list(manifest.get("warnings", [])),
         table_title="Key indicators",
-        table_note=f"mean [{level:.0%} CI] per scenario; Δ: difference from '{base}' "
-        "[its CI]; * the difference is significant (its interval excludes 0).",
+        table_note=f"Mean ({level:.0%} CI) per scenario; Δ: difference from '{base}' (its "
+        "CI), fractions in percentage points (pp); * the difference is significant (its "
+        "interval excludes 0).",
     )

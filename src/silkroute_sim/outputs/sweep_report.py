@@ -1,9 +1,12 @@
 """The report page of a sweep folder, built from its files alone.
 
-``report.html`` shows the sweep's description (manifest.json), the run counts (runs.csv),
-one row per parameter point with the mean and 95 % confidence interval of each KPI
-(points.csv) and every figure in ``plots/``. It needs nothing from the process that ran the
-sweep, so ``silkroute report`` rebuilds it for any finished or interrupted sweep folder.
+``report.html`` shows the sweep's description (manifest.json), the run counts (runs.csv), a
+curated set of figures (:func:`curated`: saturation, throughput against the demand line,
+backlog, dwell, door to door, crane utilisation) with every other figure in ``plots/``
+linked, then one row per parameter point with the mean and 95 % confidence interval of
+each KPI (points.csv), labelled from the KPI catalogue, in a box that scrolls by itself.
+It needs nothing from the process that ran the sweep, so ``silkroute report`` rebuilds it
+for any finished or interrupted sweep folder.
 """
 
 from __future__ import annotations
@@ -14,8 +17,26 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from silkroute_sim.analysis.kpis import lookup
 from silkroute_sim.config.errors import SilkrouteError
-from silkroute_sim.outputs.report import write_report
+from silkroute_sim.outputs.plots.sweep import (
+    DEMAND_PATH,
+    kpi_axis_label,
+    parameter_label,
+    slug,
+)
+from silkroute_sim.outputs.report import ci_text, write_report
+
+#: the KPIs whose figures a sweep's report shows first, in order (the rest are linked)
+CURATED_KPIS = (
+    "dispatched_t_per_day",
+    "backlog_t_end",
+    "hub_dwell_h_mean",
+    "door_to_door_d_median",
+    "crane_utilisation",
+)
+#: how many figures the report embeds at most
+MAX_SHOWN = 6
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,19 +58,67 @@ def write_sweep_report(folder: str | os.PathLike[str]) -> Path:
     failed = int((runs["status"] != "ok").sum())
     meta = _meta(manifest, folder.name, len(points), len(runs), failed)
     figures = sorted((folder / "plots").glob("*.png"))
-    figures.sort(key=lambda p: not p.name.startswith("heatmap--saturated"))  # stable
+    shown, linked = curated(figures, list(manifest.get("parameters", [])))
     description = (manifest.get("spec") or {}).get("description", "")
     return write_report(
         folder / "report.html",
         f"Sweep: {meta['sweep']}",
         str(description or ""),
         points_table(points, manifest),
-        figures,
+        shown,
         meta=meta,
         table_title="Points: mean and 95% confidence interval over replications",
         table_note="One row per parameter point; runs.csv has one row per run, "
         "points.csv the same figures as numbers.",
+        captions={p.stem: figure_caption(p.stem) for p in figures},
+        titles={p.stem: figure_title(p.stem) for p in figures},
+        more_plots=linked,
     )
+
+
+def curated(figures: list[Path], params: list[str]) -> tuple[list[Path], list[Path]]:
+    """(shown, linked): the saturation heatmap, then each of :data:`CURATED_KPIS` against
+    the demand (or the first parameter), filled up with the other figures in name order to
+    :data:`MAX_SHOWN`; the rest linked."""
+    by_stem = {p.stem: p for p in figures}
+    main = DEMAND_PATH if DEMAND_PATH in params else (params[0] if params else "")
+    wanted = ["heatmap--saturated_share"] + [f"{slug(k)}--{slug(main)}" for k in CURATED_KPIS]
+    shown = [by_stem[w] for w in wanted if w in by_stem][:MAX_SHOWN]
+    shown += [p for p in figures if p not in shown][: MAX_SHOWN - len(shown)]
+    return shown, [p for p in figures if p not in shown]
+
+
+def _split(stem: str) -> tuple[str, str]:
+    kpi, _, param = stem.partition("--")
+    return kpi, param
+
+
+def figure_title(stem: str) -> str:
+    """``Backlog at end vs demand`` for ``backlog_t_end--demand.tonnes_per_day``."""
+    kpi, param = _split(stem)
+    if kpi == "heatmap":
+        return f"{kpi_axis_label(param).split(' (')[0]}: heatmap"
+    return (
+        f"{kpi_axis_label(kpi).split(' (')[0]} vs {parameter_label(param).split(' (')[0].lower()}"
+    )
+
+
+def figure_caption(stem: str) -> str:
+    """A sentence under a sweep figure."""
+    kpi, param = _split(stem)
+    if kpi == "heatmap" and param == "saturated_share":
+        return (
+            "Share of runs whose backlog kept growing (the hub saturated), per point of the grid."
+        )
+    if kpi == "heatmap":
+        return f"{figure_title(stem)}: the mean over runs at each point of the grid."
+    text = f"{figure_title(stem)}: point means with their 95% confidence band"
+    if param == "demand.tonnes_per_day":
+        text += "; dotted: the 3,600 t/day the hub is stated to handle"
+        entry = lookup(kpi)
+        if entry is not None and entry.unit == "t/day":
+            text += "; dashed: the demand that arrived (the gap below it is the shortfall)"
+    return text + "."
 
 
 def points_table(points: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame:
@@ -66,7 +135,7 @@ def points_table(points: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame
     ]
     table = pd.DataFrame({"point": points["point"]})
     for path in params:
-        table[path] = points[path].astype(str)
+        table[parameter_label(path)] = points[path].astype(str)
     table["runs ok"] = points["n"]
     if bool((points["n_failed"] > 0).any()):
         table["failed"] = points["n_failed"]
@@ -75,10 +144,8 @@ def points_table(points: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame
             lambda v: "" if not math.isfinite(v) else f"{v:.0%}"
         )
     for kpi in kpis:
-        unit = units.get(kpi, "")
-        label = f"{kpi} [{unit}]" if unit and unit != "nan" else kpi
-        table[label] = [
-            _interval(m, lo, hi)
+        table[kpi_axis_label(kpi, units.get(kpi, ""))] = [
+            ci_text(kpi, m, lo, hi, units.get(kpi, ""))
             for m, lo, hi in zip(
                 points[f"{kpi}_mean"],
                 points[f"{kpi}_ci_low"],
@@ -108,13 +175,3 @@ def _meta(
     if manifest.get("overrides"):
         meta["overrides"] = ", ".join(manifest["overrides"])
     return meta
-
-
-def _interval(mean: float, low: float, high: float) -> str:
-    if not math.isfinite(mean):
-        return ""
-    digits = 0 if abs(mean) >= 100 else 3 if abs(mean) < 1 else 2
-    text = f"{mean:,.{digits}f}"
-    if math.isfinite(low) and math.isfinite(high):
-        text += f" ({low:,.{digits}f} to {high:,.{digits}f})"
-    return text

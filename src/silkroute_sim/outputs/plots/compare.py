@@ -1,4 +1,5 @@
-"""Plots over replications and scenarios: KPI bars with confidence intervals, daily
+"""Plots over replications and scenarios: the differences from the base (a forest plot,
+:mod:`silkroute_sim.outputs.plots.differences`), each replication's values, daily
 throughput overlaid, door-to-door ECDFs overlaid, border waits side by side, and the
 warm-up check. Imported lazily (matplotlib); each function writes one PNG, returns its path.
 """
@@ -12,9 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.analysis.kpis import CHARTED, KPI, entries
 from silkroute_sim.analysis.stats import student_t
-from silkroute_sim.outputs.plots.run import COLORS, _plt, _save, _shade_warmup
+from silkroute_sim.outputs.plots.differences import differences, paired_table, per_replication
+from silkroute_sim.outputs.plots.run import _shade_warmup
+from silkroute_sim.outputs.plots.style import COLORS
+from silkroute_sim.outputs.plots.style import pyplot as _plt
+from silkroute_sim.outputs.plots.style import save as _save
 from silkroute_sim.outputs.replication_result import ReplicationResult
 
 SMOOTH_DAYS = 7
@@ -44,46 +48,6 @@ def _yerr(mean: float, low: float, high: float) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(mean)):
         return 0.0, 0.0
     return max(mean - low, 0.0), max(high - mean, 0.0)
-
-
-def kpi_bars(
-    results: Sequence[ReplicationResult],
-    path: Path,
-    kpis: Sequence[KPI] | None = None,
-) -> Path:
-    """One panel per KPI (default: the catalogue's
-    :data:`~silkroute_sim.analysis.kpis.CHARTED`), a bar per scenario with its confidence
-    interval as error bar; fractions in per cent."""
-    kpis = entries(CHARTED) if kpis is None else kpis
-    plt = _plt()
-    cols = 4
-    rows = math.ceil(len(kpis) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows + 0.6), squeeze=False)
-    names = [rr.name for rr in results]
-    x = np.arange(len(results))
-    for ax, kpi in zip(axes.flat, kpis, strict=False):
-        scale = kpi.scale
-        means, lows, highs = [], [], []
-        for rr in results:
-            mean, low, high = _stat(rr, kpi.name)
-            lo, hi = _yerr(mean, low, high)
-            means.append(mean * scale if math.isfinite(mean) else 0.0)
-            lows.append(lo * scale)
-            highs.append(hi * scale)
-        ax.bar(x, means, color=[_color(i) for i in range(len(results))], alpha=0.85)
-        ax.errorbar(x, means, yerr=[lows, highs], fmt="none", ecolor="black", capsize=4, lw=1)
-        ax.set_title(kpi.label, fontsize=10)
-        ax.set_ylabel(kpi.axis_unit)
-        ax.set_xticks(x)
-        ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
-        top = max((m + h for m, h in zip(means, highs, strict=False)), default=0.0)
-        if top > 0:
-            ax.set_ylim(0, top * 1.12)
-    for ax in list(axes.flat)[len(kpis) :]:
-        ax.set_visible(False)
-    level = f"{results[0].ci:.0%}" if results else ""
-    fig.suptitle(f"Key indicators, mean over replications with {level} confidence intervals")
-    return _save(fig, path)
 
 
 def _daily_matrix(rr: ReplicationResult, column: str) -> np.ndarray:
@@ -260,11 +224,19 @@ def replication_plots(rr: ReplicationResult, folder: Path) -> list[Path]:
     return out
 
 
-def comparison_plots(results: Sequence[ReplicationResult], folder: Path) -> list[Path]:
-    """The plots of a comparison, scenarios overlaid or side by side."""
+def comparison_plots(
+    results: Sequence[ReplicationResult], folder: Path, table: pd.DataFrame | None = None
+) -> list[Path]:
+    """The plots of a comparison: the differences from the base (``table``: the comparison
+    table, ``comparison.csv``; computed from ``results`` when not given), each
+    replication's values, and the scenarios overlaid or side by side."""
     folder.mkdir(parents=True, exist_ok=True)
+    ci = results[0].ci if results else 0.95
+    if table is None:
+        table = paired_table(results, ci)
     return [
-        kpi_bars(results, folder / "kpis.png"),
+        differences(table, folder / "differences.png", ci),
+        per_replication(results, folder / "per_replication.png"),
         daily_throughput(results, folder / "throughput.png"),
         door_to_door_ecdf(results, folder / "door_to_door_ecdf.png"),
         border_waits(results, folder / "border_waits.png"),

@@ -1,6 +1,8 @@
 """Figures for one run: the pictures a planner pastes into a report.
 
 Imported lazily (matplotlib is heavy); every function writes one PNG and returns its path.
+Colours come from :mod:`silkroute_sim.outputs.plots.style` (Okabe–Ito); the corridor map
+is in :mod:`silkroute_sim.outputs.plots.corridor_map`.
 """
 
 from __future__ import annotations
@@ -16,51 +18,11 @@ import pandas as pd
 from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
+from silkroute_sim.outputs.plots.corridor_map import corridor_map
+from silkroute_sim.outputs.plots.style import COLORS, pyplot, save
 
-DPI = 130
-COLORS = [
-    "#1f4e79",
-    "#c0504d",
-    "#4f8a3c",
-    "#d08c1b",
-    "#6a4c93",
-    "#2a9d8f",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#17becf",
-]
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
-        {
-            "figure.figsize": (9, 4.8),
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "font.size": 10,
-            "axes.titlesize": 12,
-            "axes.titleweight": "bold",
-            "svg.hashsalt": "silkroute",
-        }
-    )
-    return plt
-
-
-def _save(fig: Any, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+_plt = pyplot
+_save = save
 
 
 def _shade_warmup(ax: Any, warmup_d: float) -> None:
@@ -202,8 +164,9 @@ def border_queues(result: RunResult, path: Path) -> Path:
 
 def _train_timelines(
     result: RunResult, events: pd.DataFrame, trains: pd.DataFrame
-) -> list[tuple[str, list[float], list[float]]]:
-    """(service, times_d, km) per train: arrive/leave each node along its route."""
+) -> list[tuple[str, list[float], list[float], list[tuple[str, float]]]]:
+    """(service, times_d, km, stations) per train: arrive/leave each node along its route;
+    ``stations`` are the (node, km from Urumqi) it passes."""
     graph = result.graph
     by_train: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for tid, node, arr, end in zip(
@@ -223,30 +186,98 @@ def _train_timelines(
             node_times[node] = (min(a, arr), max(e, end))
         t, km = float(departed), 0.0
         xs, ys = [t / 24], [0.0]
+        stations = [(route[0], 0.0)]
         for u, v in itertools.pairwise(route):
             t += graph.edges[u, v]["run_h"]
             km += graph.edges[u, v]["km"]
             arr, end = node_times.get(v, (t, t))
             xs += [arr / 24, end / 24]
             ys += [km, km]
+            stations.append((v, km))
             t = max(t, end)
-        lines.append((str(service), xs, ys))
+        lines.append((str(service), xs, ys, stations))
     return lines
 
 
+def station_ticks(stations: list[tuple[str, float]], min_gap_km: float) -> list[tuple[float, str]]:
+    """Ticks of the distance axis: each (node, km) once, nodes closer than ``min_gap_km``
+    sharing one tick (``Dostyk / Alashankou``) so no two names print over each other."""
+    unique = sorted({(round(km, 1), node) for node, km in stations})
+    groups: list[list[tuple[float, str]]] = []
+    for km, node in unique:
+        if groups and km - groups[-1][0][0] < min_gap_km:
+            if node not in [n for _, n in groups[-1]]:
+                groups[-1].append((km, node))
+        else:
+            groups.append([(km, node)])
+    return [
+        (sum(k for k, _ in g) / len(g), " / ".join(dict.fromkeys(n for _, n in g))) for g in groups
+    ]
+
+
+def _background_segments(
+    events: pd.DataFrame, km_of: dict[str, list[float]], t0_h: float, t1_h: float
+) -> list[list[tuple[float, float]]]:
+    """Background trains at the shared nodes: arrival to end of processing, at the node's
+    distance(s) from Urumqi, within [t0_h, t1_h]."""
+    if "background" not in events:
+        return []
+    bg = events[(events["background"].astype(bool)) & (events["end_h"] >= t0_h)]
+    bg = bg[bg["arrived_h"] <= t1_h]
+    segments = []
+    for node, arr, end in zip(bg["node"], bg["arrived_h"], bg["end_h"], strict=True):
+        for km in km_of.get(str(node), []):
+            segments.append([(arr / 24, km), (end / 24, km)])
+    return segments
+
+
 def string_line(
-    result: RunResult, events: pd.DataFrame, trains: pd.DataFrame, path: Path, sample: int
+    result: RunResult,
+    events: pd.DataFrame,
+    trains: pd.DataFrame,
+    path: Path,
+    sample: int,
+    background: bool = False,
 ) -> Path:
+    """Time–distance diagram of the first ``sample`` trains after the warm-up, the stations
+    named on the right-hand distance axis; with ``background``, the background trains held
+    at the shared border crossings as grey bars (arrival to end of processing)."""
+    from matplotlib.collections import LineCollection
+
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    fig, ax = plt.subplots(figsize=(10.5, 6))
     after = trains[trains["departed_h"] >= result.warmup_h]
     after = after.iloc[:sample]
     services = list(result.config.services)
     color = {s: COLORS[i % len(COLORS)] for i, s in enumerate(services)}
     seen: set[str] = set()
-    for service, xs, ys in _train_timelines(result, events, after):
+    stations: list[tuple[str, float]] = []
+    t0, t1 = np.inf, -np.inf
+    for service, xs, ys, passed in _train_timelines(result, events, after):
         ax.plot(xs, ys, color=color[service], lw=1, label=service if service not in seen else None)
         seen.add(service)
+        stations += passed
+        t0, t1 = min(t0, xs[0]), max(t1, xs[-1])
+    if background and stations:
+        km_of: dict[str, list[float]] = defaultdict(list)
+        for node, km in set(stations):
+            km_of[node].append(km)
+        segments = _background_segments(events, km_of, t0 * 24, t1 * 24)
+        if segments:
+            ax.add_collection(
+                LineCollection(segments, colors="0.45", linewidths=3, alpha=0.35, zorder=0)
+            )
+            ax.plot([], [], color="0.45", lw=3, alpha=0.35, label="background trains at nodes")
+    if stations:
+        top = max(km for _, km in stations)
+        ticks = station_ticks(stations, min_gap_km=top / 45)
+        for km, _ in ticks:
+            ax.axhline(km, color="0.85", lw=0.6, zorder=0)
+        right = ax.twinx()
+        right.set_ylim(ax.get_ylim())
+        right.set_yticks([km for km, _ in ticks], [name for _, name in ticks], fontsize=7.5)
+        right.grid(False)
+        right.spines["right"].set_visible(True)
     ax.set(
         title=f"Time–distance diagram ({len(after)} trains after warm-up; flat = stopped)",
         xlabel="simulated day",
@@ -254,119 +285,6 @@ def string_line(
     )
     if seen:
         ax.legend(fontsize=8, loc="upper left")
-    return _save(fig, path)
-
-
-def corridor_map(
-    result: RunResult,
-    shipments: pd.DataFrame,
-    trains: pd.DataFrame,
-    events: pd.DataFrame,
-    path: Path,
-) -> Path:
-    plt = _plt()
-    graph = result.graph
-    fig, ax = plt.subplots(figsize=(11, 5.8))
-    tonnes: dict[tuple[str, str], float] = defaultdict(float)
-    unload = shipments.groupby(["train_id", "destination"])["tonnes"].sum().to_dict()
-    for train_id, route_text, train_tonnes in zip(
-        trains["train_id"], trains["route"], trains["tonnes"], strict=True
-    ):
-        route = str(route_text).split(">")
-        onboard = float(train_tonnes)
-        for u, v in itertools.pairwise(route):
-            key = (min(u, v), max(u, v))
-            tonnes[key] += onboard
-            onboard -= unload.get((train_id, v), 0.0)
-    days = max(result.end_h / 24, 1e-9)
-    top = max(tonnes.values(), default=1.0) / days
-    waits = (
-        events[events["arrived_h"] >= result.warmup_h]
-        .drop_duplicates(["train_id", "node"])
-        .groupby("node")["wait_h"]
-        .mean()
-    )
-    vmax = max([float(w) for w in waits] + [1.0])
-
-    def draw(axis: Any, label_size: float, names: list[str]) -> Any:
-        for u, v in sorted({(min(a, b), max(a, b)) for a, b in graph.edges}):
-            x = [graph.nodes[u]["lon"], graph.nodes[v]["lon"]]
-            y = [graph.nodes[u]["lat"], graph.nodes[v]["lat"]]
-            flow = tonnes.get((u, v), 0.0) / days
-            axis.plot(x, y, color="0.75", lw=1, zorder=1)
-            if flow > 0:
-                axis.plot(
-                    x,
-                    y,
-                    color=COLORS[0],
-                    lw=0.8 + 9 * flow / top,
-                    alpha=0.75,
-                    zorder=2,
-                    solid_capstyle="round",
-                )
-        lon = [graph.nodes[n]["lon"] for n in names]
-        lat = [graph.nodes[n]["lat"] for n in names]
-        wait = [float(waits.get(n, 0.0)) for n in names]
-        sc = axis.scatter(
-            lon, lat, c=wait, cmap="YlOrRd", s=60, edgecolor="k", zorder=3, vmin=0, vmax=vmax
-        )
-        for n, x, y in zip(names, lon, lat, strict=True):
-            # a border node's label goes on the side away from its partner across the line
-            partners = [
-                m
-                for m in graph.successors(n)
-                if graph.nodes[m]["kind"] == "border" and graph.nodes[n]["kind"] == "border"
-            ]
-            left = bool(partners) and x < graph.nodes[partners[0]]["lon"]
-            axis.annotate(
-                n,
-                (x, y),
-                textcoords="offset points",
-                xytext=(-7, 2) if left else (7, -6),
-                ha="right" if left else "left",
-                fontsize=label_size,
-            )
-        return sc
-
-    # the Xinjiang crossings and the Polish border sit close together: zoom them in insets
-    zooms = [
-        ((79.8, 83.4, 43.9, 45.6), "Xinjiang crossings"),
-        ((22.9, 24.3, 51.85, 52.3), "Brest / Małaszewicze"),
-    ]
-    crowded = {
-        n
-        for n in graph.nodes
-        for (x0, x1, y0, y1), _ in zooms
-        if x0 <= graph.nodes[n]["lon"] <= x1 and y0 <= graph.nodes[n]["lat"] <= y1
-    }
-    main_labels = [n for n in graph.nodes if n not in crowded or graph.nodes[n]["kind"] == "hub"]
-    sc = draw(ax, 8, list(graph.nodes))
-    for text in list(ax.texts):
-        if text.get_text() not in main_labels:
-            text.remove()
-    fig.colorbar(sc, ax=ax, label="mean wait at node (h), all trains", shrink=0.8)
-    for i, ((x0, x1, y0, y1), title) in enumerate(zooms):
-        inset = ax.inset_axes((0.02 + 0.30 * i, 0.02, 0.28, 0.36))
-        draw(inset, 6.5, [n for n in graph.nodes if n in crowded])
-        inset.set_xlim(x0, x1)
-        inset.set_ylim(y0, y1)
-        inset.set_xticks([])
-        inset.set_yticks([])
-        inset.set_title(title, fontsize=7.5)
-        inset.grid(False)
-        ax.indicate_inset_zoom(inset, edgecolor="0.5")
-    for width, label in (
-        (0.8 + 9 * 0.25, f"{top * 0.25:,.0f} t/day"),
-        (0.8 + 9, f"{top:,.0f} t/day"),
-    ):
-        ax.plot([], [], color=COLORS[0], lw=width, label=label)
-    ax.legend(title="Urumqi cargo carried", fontsize=8, loc="upper right")
-    ax.set(
-        title="Corridor: Urumqi cargo flows and mean waits at nodes",
-        xlabel="longitude (°E)",
-        ylabel="latitude (°N)",
-    )
-    ax.set_ylim(30, 58)
     return _save(fig, path)
 
 
@@ -433,6 +351,7 @@ def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
             tables.trains,
             folder / "string_line.png",
             result.config.outputs.string_line_trains,
+            background=bool(getattr(result.config.outputs, "string_line_background", False)),
         ),
         corridor_map(
             result, tables.shipments, tables.trains, tables.node_events, folder / "corridor_map.png"

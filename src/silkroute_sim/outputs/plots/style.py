@@ -45,6 +45,7 @@ def color(i: int) -> str:
 def pyplot() -> Any:
     """matplotlib.pyplot on the Agg backend with the project's settings."""
     import matplotlib
+    from cycler import cycler
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -56,7 +57,7 @@ def pyplot() -> Any:
             "grid.alpha": 0.3,
             "axes.spines.top": False,
             "axes.spines.right": False,
-            "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+            "axes.prop_cycle": cycler(color=COLORS),
             "font.size": 10,
             "axes.titlesize": 12,
             "axes.titleweight": "bold",

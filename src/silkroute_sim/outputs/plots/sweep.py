@@ -2,10 +2,18 @@
 
 For a grid or zip design each KPI is drawn against each parameter as lines of point means
 with their confidence band, one line per combination of the other parameters (up to
-:data:`MAX_LINES`; beyond that, points with error bars). For a Latin hypercube, the
-points are scattered with error bars. A two-parameter grid also gets one heatmap per KPI.
-Where the swept parameter is the demand in t/day, t/day KPIs get the ``y = demand`` line:
-the gap between it and the dispatched line is the hub's shortfall. Imported lazily.
+:data:`MAX_LINES`; beyond that, points with error bars). For a Latin hypercube, the points
+are scattered with error bars. A two-parameter grid also gets one heatmap per KPI.
+
+Axes and titles read as words with units: KPIs are labelled from the KPI catalogue
+(:mod:`silkroute_sim.analysis.kpis`), parameters from :data:`PARAMETER_LABELS` or from
+their dotted path (``hub.cranes.count`` → "Cranes: count"). Bands are clipped to what the
+quantity can take (the catalogue's ``lower``, 100 % for a share) and left out where a
+point has fewer than :data:`MIN_BAND_N` runs (the legend says so). Where the swept
+parameter is the demand in t/day, t/day KPIs get the demand that arrived drawn on top
+(the gap to the dispatched line is the hub's shortfall) and the 3,600 t/day the hub is
+stated to handle; a KPI that measures a swept input (the demand against the demand) is
+not drawn against it. Imported lazily.
 """
 
 from __future__ import annotations
@@ -20,7 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.outputs.plots.run import COLORS, _plt, _save
+from silkroute_sim.analysis.kpis import label as kpi_label
+from silkroute_sim.analysis.kpis import lookup
+from silkroute_sim.outputs.plots.style import BLACK, GREY, SEQUENTIAL, VERMILLION, color
+from silkroute_sim.outputs.plots.style import pyplot as _plt
+from silkroute_sim.outputs.plots.style import save as _save
 
 MAX_LINES = 10
 DEMAND_PATH = "demand.tonnes_per_day"
@@ -28,12 +40,94 @@ DEMAND_PATH = "demand.tonnes_per_day"
 ARRIVED = "demand_t_per_day"
 #: KPIs that are checks, not results: kept in runs.csv, not plotted
 NOT_PLOTTED = {"conservation_error_t"}
+#: a KPI that measures a swept input, by the input's path: never drawn against it
+MEASURES_INPUT = {ARRIVED: DEMAND_PATH}
+#: the daily tonnes the Urumqi hub is stated to handle (corridor facts [1])
+STATED_CAPACITY_T_PER_DAY = 3600.0
+#: fewest runs at a point for a confidence band (two give an interval, but a useless one)
+MIN_BAND_N = 3
+#: labels of the parameters sweeps usually vary, with their units
+PARAMETER_LABELS = {
+    "demand.tonnes_per_day": "Demand (t/day)",
+    "hub.cranes.count": "Gantry cranes",
+    "hub.loading.tracks": "Loading tracks",
+    "hub.yard.capacity_teu": "Yard capacity (TEU)",
+    "hub.gate.lanes": "Gate lanes",
+    "hub.loading.cranes_per_train": "Cranes per train",
+    "hub.customs.inspection_probability": "Customs inspection share",
+}
+#: unit suffixes of config names and how people write them
+_SUFFIX_UNITS = (
+    ("_tonnes_per_day", "t/day"),
+    ("_per_day", "/day"),
+    ("_teu", "TEU"),
+    ("_km_h", "km/h"),
+    ("_km", "km"),
+    ("_mm", "mm"),
+    ("_h", "h"),
+    ("_d", "d"),
+    ("_t", "t"),
+)
 
 
 def slug(text: str) -> str:
     """A file-name-safe ASCII form of a KPI or parameter name."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text).strip("_") or "x"
+
+
+def parameter_label(path: str) -> str:
+    """A swept parameter for people: ``Demand (t/day)`` for ``demand.tonnes_per_day``; an
+    unknown dotted path reads from its last two names with the unit its suffix gives
+    (``corridor.nodes.Brest.tracks`` → "Brest: tracks")."""
+    if path in PARAMETER_LABELS:
+        return PARAMETER_LABELS[path]
+    parts = path.split(".")
+    last = "_" + parts[-1]
+    unit = ""
+    for suffix, name in _SUFFIX_UNITS:
+        if last.endswith(suffix) and last != suffix:
+            last, unit = last[: -len(suffix)], name
+            break
+    words = last.strip("_").replace("_", " ")
+    text = f"{parts[-2].replace('_', ' ')}: {words}" if len(parts) > 1 else words
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({unit})" if unit else text
+
+
+def kpi_axis_label(kpi: str, unit: str = "") -> str:
+    """A KPI's axis label from the catalogue: ``Hub dwell (mean) (h)``, fractions in %."""
+    entry = lookup(kpi)
+    if kpi == "saturated_share":
+        return "Runs saturated (%)"
+    name = kpi_label(kpi) if entry is not None else kpi.replace("_", " ")
+    shown = entry.axis_unit if entry is not None else unit
+    name = name[:1].upper() + name[1:]
+    return f"{name} ({shown})" if shown and shown != "nan" else name
+
+
+def _scale(kpi: str) -> float:
+    entry = lookup(kpi)
+    return entry.scale if entry is not None else 100.0 if kpi == "saturated_share" else 1.0
+
+
+def _bounds(kpi: str) -> tuple[float, float]:
+    """What the quantity can take, in plotted units: (lower, upper)."""
+    entry = lookup(kpi)
+    if kpi == "saturated_share" or (entry is not None and entry.unit == "fraction"):
+        return 0.0, 100.0
+    if entry is None or entry.lower is None:
+        return -math.inf, math.inf
+    return entry.lower, math.inf
+
+
+def plotted_pairs(kpis: Sequence[str], params: Sequence[str]) -> list[tuple[str, str]]:
+    """The (kpi, parameter) figures a sweep draws: every KPI against every parameter except
+    a KPI measuring that very input (:data:`MEASURES_INPUT`) and the checks
+    (:data:`NOT_PLOTTED`)."""
+    return [
+        (k, p) for k in kpis if k not in NOT_PLOTTED for p in params if MEASURES_INPUT.get(k) != p
+    ]
 
 
 def _numeric(values: pd.Series) -> pd.Series | None:
@@ -51,13 +145,86 @@ def _axis(points: pd.DataFrame, param: str) -> tuple[np.ndarray, list[str] | Non
     return np.array([where[str(v)] for v in points[param]], dtype=float), labels
 
 
-def _short(path: str) -> str:
-    """The last two segments of a dotted path: ``cranes.count``, ``demand.tonnes_per_day``."""
-    return ".".join(path.split(".")[-2:])
+def _band(points: pd.DataFrame, kpi: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, low, high) in plotted units, the interval clipped to the quantity's bounds and
+    NaN where the point has fewer than :data:`MIN_BAND_N` runs."""
+    scale = _scale(kpi)
+    mean = points[f"{kpi}_mean"].to_numpy(dtype=float) * scale
+    low = points[f"{kpi}_ci_low"].to_numpy(dtype=float) * scale
+    high = points[f"{kpi}_ci_high"].to_numpy(dtype=float) * scale
+    lo_bound, hi_bound = _bounds(kpi)
+    low, high = np.clip(low, lo_bound, hi_bound), np.clip(high, lo_bound, hi_bound)
+    if "n" in points:
+        few = points["n"].to_numpy(dtype=float) < MIN_BAND_N
+        low, high = np.where(few, np.nan, low), np.where(few, np.nan, high)
+    return mean, low, high
 
 
-def _label(name: str, unit: str) -> str:
-    return f"{name} [{unit}]" if unit and unit != "nan" else name
+def _groups(points: pd.DataFrame, params: list[str], param: str, design: str) -> list[Any]:
+    others = [p for p in params if p != param]
+    if design == "lhs":
+        return []
+    if not others:
+        return [("", np.ones(len(points), dtype=bool))]
+    keys = points[others].astype(str).agg(", ".join, axis=1)
+    names = list(dict.fromkeys(keys))
+    if len(names) > MAX_LINES:
+        return []
+    firsts = points[others].drop_duplicates().astype(str)
+    labels = {
+        ", ".join(row): ", ".join(_value_label(o, v) for o, v in zip(others, row, strict=True))
+        for row in firsts.itertuples(index=False)
+    }
+    return [(labels.get(n, n), (keys == n).to_numpy()) for n in names]
+
+
+def _value_label(path: str, value: Any) -> str:
+    """``Demand = 2,400 t/day``, ``Gantry cranes = 3``."""
+    name = parameter_label(path)
+    unit = ""
+    if name.endswith(")") and " (" in name:
+        name, unit = name[:-1].rsplit(" (", 1)
+    try:
+        number = float(value)
+        text = f"{number:,.0f}" if number.is_integer() else f"{number:,g}"
+    except (TypeError, ValueError):
+        text = str(value)
+    return f"{name} = {text}" + (f" {unit}" if unit else "")
+
+
+def _references(ax: Any, points: pd.DataFrame, x_all: np.ndarray, param: str, kpi: str) -> None:
+    """The demand that arrived (on top of the lines, where the x axis is the demand), the
+    stated capacity, and 100 % for a share."""
+    entry = lookup(kpi)
+    unit = entry.unit if entry is not None else ""
+    on_demand = param == DEMAND_PATH
+    if on_demand:
+        ax.axvline(STATED_CAPACITY_T_PER_DAY, color=VERMILLION, ls=":", lw=1.4, zorder=4)
+        ax.annotate(
+            "3,600 t/day\nstated capacity",
+            (STATED_CAPACITY_T_PER_DAY, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            va="top",
+            fontsize=7.5,
+            color=VERMILLION,
+        )
+    if unit == "t/day" and on_demand and kpi != ARRIVED:
+        if f"{ARRIVED}_mean" in points:  # what arrived (seasons, weekdays) beats the nominal
+            arrived = (
+                pd.DataFrame({"x": x_all, "y": points[f"{ARRIVED}_mean"].to_numpy(dtype=float)})
+                .groupby("x")["y"]
+                .mean()
+            )
+            xs, ys = arrived.index.to_numpy(dtype=float), arrived.to_numpy()
+            label = "demand (arrived)"
+        else:
+            xs = np.unique(x_all[np.isfinite(x_all)])
+            ys, label = xs, "y = demand"
+        ax.plot(xs, ys, ls=(0, (4, 2)), color=BLACK, lw=1.6, zorder=5, label=label)
+    if unit == "fraction" or kpi == "saturated_share":
+        ax.axhline(100, color=GREY, ls="--", lw=1, zorder=1)
 
 
 def kpi_vs_parameter(
@@ -69,59 +236,49 @@ def kpi_vs_parameter(
     design: str,
     path: Path,
 ) -> Path:
+    """One KPI against one swept parameter (see the module's docstring)."""
     plt = _plt()
     fig, ax = plt.subplots()
     x_all, labels = _axis(points, param)
-    mean = points[f"{kpi}_mean"].to_numpy(dtype=float)
-    low = points[f"{kpi}_ci_low"].to_numpy(dtype=float)
-    high = points[f"{kpi}_ci_high"].to_numpy(dtype=float)
-    others = [p for p in params if p != param]
-    groups: list[tuple[str, np.ndarray]] = []
-    if design != "lhs":
-        if others:
-            keys = points[others].astype(str).agg(", ".join, axis=1)
-            names = list(dict.fromkeys(keys))
-            if len(names) <= MAX_LINES:
-                short = ", ".join(_short(o) for o in others)
-                groups = [(f"{short} = {n}", (keys == n).to_numpy()) for n in names]
-        else:
-            groups = [("", np.ones(len(points), dtype=bool))]
+    mean, low, high = _band(points, kpi)
+    groups = _groups(points, params, param, design)
+    few = "n" in points and bool((points["n"] < MIN_BAND_N).any())
     if groups:
         for i, (name, mask) in enumerate(groups):
             order = np.argsort(x_all[mask], kind="stable")
             x, y = x_all[mask][order], mean[mask][order]
             lo, hi = low[mask][order], high[mask][order]
-            color = COLORS[i % len(COLORS)]
-            ax.plot(x, y, "o-", color=color, lw=1.8, ms=4, label=name or "mean")
+            ax.plot(x, y, "o-", color=color(i), lw=1.8, ms=4, label=name or "mean", zorder=3)
             band = np.isfinite(lo) & np.isfinite(hi)
             if band.any():
-                ax.fill_between(x, lo, hi, where=band, color=color, alpha=0.18, lw=0)
-        if any(np.isfinite(low)):
+                ax.fill_between(x, lo, hi, where=band, color=color(i), alpha=0.18, lw=0)
+        if np.isfinite(low).any():
             ax.plot([], [], color="0.6", lw=6, alpha=0.4, label="95% CI")
     else:
         err = np.vstack([mean - low, high - mean])
         err = np.where(np.isfinite(err), err, 0.0)
-        ax.errorbar(x_all, mean, yerr=err, fmt="o", color=COLORS[0], ms=4, capsize=2, lw=1)
-    if param == DEMAND_PATH and unit == "t/day" and labels is None and kpi != ARRIVED:
-        if f"{ARRIVED}_mean" in points:  # what arrived (seasons, weekdays) beats the nominal
-            arrived = (
-                pd.DataFrame({"x": x_all, "y": points[f"{ARRIVED}_mean"].to_numpy(dtype=float)})
-                .groupby("x")["y"]
-                .mean()
-            )
-            ax.plot(arrived.index, arrived.to_numpy(), "--", color="0.4", lw=1, label="demand")
-        else:
-            lo_x, hi_x = float(np.nanmin(x_all)), float(np.nanmax(x_all))
-            ax.plot([lo_x, hi_x], [lo_x, hi_x], "--", color="0.4", lw=1, label="y = demand")
+        ax.errorbar(x_all, mean, yerr=err, fmt="o", color=color(0), ms=4, capsize=2, lw=1)
+    if few:
+        ax.plot([], [], " ", label=f"no CI where a point has < {MIN_BAND_N} runs")
+    if labels is None:
+        _references(ax, points, x_all, param, kpi)
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
     else:
         ticks = np.unique(x_all[np.isfinite(x_all)])
         if design != "lhs" and len(ticks) <= 16:
             ax.set_xticks(ticks, [_fmt_tick(float(t)) for t in ticks])
-    ax.set_xlabel(param)
-    ax.set_ylabel(_label(kpi, unit))
-    ax.set_title(f"{kpi} vs {_short(param)}")
+    lo_bound, _ = _bounds(kpi)
+    if lo_bound == 0 and np.nanmin(np.append(mean, 0)) >= 0:
+        ax.set_ylim(bottom=0)
+    if np.nanmax(np.abs(np.append(mean, 0))) >= 1000:
+        from matplotlib.ticker import StrMethodFormatter
+
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    ax.set_xlabel(parameter_label(param))
+    ax.set_ylabel(kpi_axis_label(kpi, unit))
+    title = kpi_axis_label(kpi, unit).split(" (")[0]
+    ax.set_title(f"{title} vs {parameter_label(param).split(' (')[0].lower()}")
     if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
@@ -132,7 +289,8 @@ def heatmap(
 ) -> Path | None:
     """Point means on the grid of two parameters (rows: the second, columns: the first)."""
     col_param, row_param = params
-    table = points.pivot_table(
+    scaled = points.assign(**{f"{kpi}_mean": points[f"{kpi}_mean"] * _scale(kpi)})
+    table = scaled.pivot_table(
         index=row_param, columns=col_param, values=f"{kpi}_mean", aggfunc="first", sort=False
     )
     if table.empty:
@@ -145,11 +303,11 @@ def heatmap(
     fig, ax = plt.subplots(
         figsize=(max(5.5, 1.0 + 0.9 * len(cols)), max(3.5, 1.2 + 0.5 * len(rows)))
     )
-    image = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="viridis", origin="lower")
+    image = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap=SEQUENTIAL, origin="lower")
     ax.set_xticks(range(len(cols)), [_fmt_tick(c) for c in cols])
     ax.set_yticks(range(len(rows)), [_fmt_tick(r) for r in rows])
-    ax.set_xlabel(col_param)
-    ax.set_ylabel(row_param)
+    ax.set_xlabel(parameter_label(col_param))
+    ax.set_ylabel(parameter_label(row_param))
     ax.grid(False)
     finite = data[np.isfinite(data)]
     mid = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
@@ -166,8 +324,8 @@ def heatmap(
                 fontsize=7,
                 color="white" if value < mid else "black",
             )
-    fig.colorbar(image, ax=ax, label=_label(kpi, unit))
-    ax.set_title(f"{kpi} (mean)")
+    fig.colorbar(image, ax=ax, label=kpi_axis_label(kpi, unit))
+    ax.set_title(f"{kpi_axis_label(kpi, unit).split(' (')[0]} (mean over runs)")
     return _save(fig, path)
 
 
@@ -180,7 +338,9 @@ def _sorted_labels(values: list[Any]) -> list[Any]:
 
 def _fmt_tick(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
+        return f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     return str(value)
 
 
@@ -195,8 +355,8 @@ def sweep_plots(
     """Write every sweep figure into ``folder``; returns their paths.
 
     ``points`` is the sweep's points table (points.csv: the parameter columns ``params``,
-    ``saturated_share`` and ``<kpi>_mean``, ``_ci_low``, ``_ci_high`` for each of ``kpis``),
-    ``units`` the KPIs' units and ``design`` ``grid``, ``zip`` or ``lhs``."""
+    ``n``, ``saturated_share`` and ``<kpi>_mean``, ``_ci_low``, ``_ci_high`` for each of
+    ``kpis``), ``units`` the KPIs' units and ``design`` ``grid``, ``zip`` or ``lhs``."""
     points = points.copy()
     params = list(params)
     kpis = [k for k in kpis if k not in NOT_PLOTTED]
@@ -211,14 +371,15 @@ def sweep_plots(
         return []
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    pairs = plotted_pairs(kpis, params)
     for kpi in kpis:
         if points[f"{kpi}_mean"].isna().all():
             continue
         unit = units.get(kpi, "")
-        for param in params:
+        for param in (p for k, p in pairs if k == kpi):
             path = folder / f"{slug(kpi)}--{slug(param)}.png"
             written.append(kpi_vs_parameter(points, params, param, kpi, unit, design, path))
-        if design == "grid" and len(params) == 2:
+        if design == "grid" and len(params) == 2 and kpi != ARRIVED:
             hm = heatmap(points, params, kpi, unit, folder / f"heatmap--{slug(kpi)}.png")
             if hm is not None:
                 written.append(hm)

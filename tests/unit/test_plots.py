@@ -1,0 +1,247 @@
+"""The plots' numbers and words: the forest plot draws the comparison's paired intervals,
+sweep figures are labelled from the KPI catalogue, bands stay inside what a quantity can
+take, no input is drawn against itself, labels on the map do not overprint each other.
+Built from small hand-made tables: no simulation runs here."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from silkroute_sim.analysis.kpis import CATALOGUE, label
+from silkroute_sim.experiments.compare import comparison_frame
+from silkroute_sim.outputs.plots import differences as diff_plots
+from silkroute_sim.outputs.plots import sweep as sweep_plots
+from silkroute_sim.outputs.plots.corridor_map import countries, place_labels
+from silkroute_sim.outputs.plots.run import station_ticks
+from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
+from silkroute_sim.outputs.replication_result import RepOutput, collect
+from silkroute_sim.outputs.report import ci_text, difference_text
+
+matplotlib.use("Agg")
+
+SEEDS = [11, 12, 13, 14]
+METRICS = {
+    "hub_dwell_h_mean": ("h", [30.0, 32.0, 29.0, 31.0], [-2.0, -2.4, -1.8, -2.1]),
+    "crane_utilisation": ("fraction", [0.70, 0.72, 0.69, 0.71], [-0.17, -0.18, -0.17, -0.175]),
+    "dispatched_t_per_day": ("t/day", [3300.0, 3250.0, 3280.0, 3310.0], [5.0, -8.0, 2.0, 1.0]),
+    "door_to_door_d_median": ("d", [8.9, 9.0, 8.8, 8.9], [0.2, 0.3, 0.25, 0.22]),
+    "border_wait_h_mean:Dostyk": ("h", [1.0, 1.2, 0.9, 1.1], [0.0, 0.0, 0.0, 0.0]),
+}
+
+
+def _scenario(name: str, shift: bool) -> Any:
+    outputs = []
+    for i, seed in enumerate(SEEDS):
+        rows = [
+            (metric, base[i] + (delta[i] if shift else 0.0), unit)
+            for metric, (unit, base, delta) in METRICS.items()
+        ]
+        summary = pd.DataFrame(rows, columns=["metric", "value", "unit"])
+        outputs.append(RepOutput(seed, summary, pd.DataFrame(), np.array([8.0, 9.0, 10.0])))
+    return collect({"name": name, "simulation": {"days": 30, "warmup_days": 5}}, outputs, 0.95)
+
+
+@pytest.fixture(scope="module")
+def results() -> list[Any]:
+    return [_scenario("base", False), _scenario("other", True)]
+
+
+def test_forest_plot_draws_the_paired_intervals_of_the_comparison(results, tmp_path) -> None:
+    table = comparison_frame(results)
+    rows = diff_plots.forest_rows(table, "other").set_index("metric")
+    other = table[table["scenario"] == "other"].set_index("metric")
+    for metric in ("hub_dwell_h_mean", "crane_utilisation", "dispatched_t_per_day"):
+        for column in ("diff", "diff_ci_low", "diff_ci_high"):
+            assert rows.loc[metric, column] == pytest.approx(other.loc[metric, column], rel=1e-12)
+        base = float(table.set_index(["scenario", "metric"]).loc[("base", metric), "mean"])
+        assert rows.loc[metric, "rel"] == pytest.approx(100 * other.loc[metric, "diff"] / base)
+        assert rows.loc[metric, "label"] == label(metric)
+    # the fallback the plots compute without a table gives the same intervals
+    fallback = diff_plots.paired_table(results).set_index(["scenario", "metric"])
+    for metric in METRICS:
+        for column in ("diff", "diff_ci_low", "diff_ci_high"):
+            got, want = fallback.loc[("other", metric), column], other.loc[metric, column]
+            assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want, rel=1e-12)
+    # better / worse by the catalogue's direction; 0 inside the interval: not significant
+    assert rows.loc["hub_dwell_h_mean", "verdict"] == "better"  # lower is better
+    assert rows.loc["door_to_door_d_median", "verdict"] == "worse"
+    assert rows.loc["dispatched_t_per_day", "verdict"] == "not significant"
+    assert rows.loc["crane_utilisation", "verdict"] == "changed"  # no better direction
+    assert rows.loc["border_wait_h_mean:Dostyk", "verdict"] == "not significant"
+    assert list(dict.fromkeys(rows["group"])) == ["Throughput", "Hub", "Door to door", "Borders"]
+
+
+def test_forest_plot_draws_each_interval_in_its_colour(results, monkeypatch, tmp_path) -> None:
+    figures: list[Any] = []
+    monkeypatch.setattr(diff_plots, "save", lambda fig, path, rect=None: figures.append(fig))
+    table = comparison_frame(results)
+    diff_plots.differences(table, tmp_path / "d.png")
+    ax = figures[0].axes[0]
+    rows = diff_plots.forest_rows(table, "other")
+    drawn = {
+        round(float(np.mean(line.get_ydata())), 6): line
+        for line in ax.get_lines()
+        if len(line.get_xdata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]
+    }
+    ticks = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
+    for r in rows.itertuples(index=False):
+        line = drawn[round(float(ticks[r.label]), 6)]
+        assert list(line.get_xdata()) == pytest.approx([r.rel_low, r.rel_high])
+        want = {"better": BETTER, "worse": WORSE}.get(r.verdict)
+        if r.verdict == "not significant":
+            want = NOT_SIGNIFICANT
+        if want is not None:
+            assert matplotlib.colors.same_color(line.get_color(), want)
+    assert any(line.get_xdata()[0] == 0 for line in ax.get_lines())  # the zero line
+    pyplot().close("all")
+
+
+def test_one_interval_format_and_percentage_points() -> None:
+    assert ci_text("door_to_door_d_median", 9.1, 8.9, 9.3) == "9.1 d (8.9 to 9.3)"
+    assert ci_text("crane_utilisation", 0.696, 0.691, 0.701) == "69.6% (69.1 to 70.1)"
+    assert ci_text("hub_dwell_h_mean", 28.1, math.nan, math.nan) == "28.1 h"
+    assert difference_text("crane_utilisation", 0.012, 0.004, 0.020) == "+1.20 pp (0.40 to 2.00)"
+    assert difference_text("crane_utilisation", 0.012, 0.0, 0.024) == "+1.2 pp (0.0 to 2.4)"
+    assert difference_text("hub_dwell_h_mean", -1.95, -2.38, -1.53) == "−1.95 h (−2.38 to −1.53)"
+
+
+def _points(n: int) -> pd.DataFrame:
+    demand = [2400.0, 3600.0, 4800.0] * 2
+    cranes = [2, 2, 2, 3, 3, 3]
+    frame = pd.DataFrame(
+        {"point": range(6), "demand.tonnes_per_day": demand, "hub.cranes.count": cranes}
+    )
+    frame["n"] = n
+    frame["n_failed"] = 0
+    frame["saturated_share"] = 0.0
+    for kpi, mean, half in (
+        ("demand_t_per_day", np.array(demand), 10.0),
+        ("dispatched_t_per_day", np.minimum(demand, 3500.0), 40.0),
+        ("backlog_t_end", np.array([5.0, 10.0, 9000.0, 4.0, 8.0, 60.0]), 50.0),
+        ("crane_utilisation", np.array([0.6, 0.9, 0.99, 0.4, 0.6, 0.8]), 0.05),
+    ):
+        frame[f"{kpi}_mean"] = mean
+        frame[f"{kpi}_ci_low"] = mean - half  # a t-interval that reaches below 0
+        frame[f"{kpi}_ci_high"] = mean + half
+    return frame
+
+
+def _capture(monkeypatch) -> list[Any]:
+    figures: list[Any] = []
+    monkeypatch.setattr(sweep_plots, "_save", lambda fig, path: figures.append(fig) or path)
+    return figures
+
+
+def test_sweep_plots_are_labelled_from_the_catalogue(monkeypatch, tmp_path) -> None:
+    figures = _capture(monkeypatch)
+    params = ["demand.tonnes_per_day", "hub.cranes.count"]
+    sweep_plots.kpi_vs_parameter(
+        _points(3), params, params[0], "backlog_t_end", "t", "grid", tmp_path / "a.png"
+    )
+    ax = figures[0].axes[0]
+    entry = CATALOGUE["backlog_t_end"]
+    assert ax.get_ylabel() == f"{entry.label[0].upper()}{entry.label[1:]} ({entry.unit})"
+    assert ax.get_xlabel() == "Demand (t/day)"
+    assert ax.get_title() == "Backlog at end vs demand"
+    assert "backlog_t_end" not in ax.get_title() and "." not in ax.get_xlabel()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Gantry cranes = 2" in legend
+    # the stated capacity, as a vertical line at 3,600 t/day
+    assert any(
+        np.array_equal(np.asarray(line.get_xdata(), dtype=float), [3600.0, 3600.0])
+        for line in ax.get_lines()
+    )
+    assert sweep_plots.parameter_label("corridor.nodes.Brest.service_time_h") == (
+        "Brest: service time (h)"
+    )
+    pyplot().close("all")
+
+
+def test_sweep_bands_are_clipped_and_left_out_with_few_runs(monkeypatch, tmp_path) -> None:
+    figures = _capture(monkeypatch)
+    params = ["demand.tonnes_per_day", "hub.cranes.count"]
+    for n in (3, 2):
+        for kpi in ("backlog_t_end", "crane_utilisation"):
+            sweep_plots.kpi_vs_parameter(
+                _points(n), params, params[0], kpi, "", "grid", tmp_path / "a.png"
+            )
+    clipped = [figures[0], figures[1]]
+    for fig, top in zip(clipped, (math.inf, 100.0), strict=True):
+        bands = [c for c in fig.axes[0].collections if len(c.get_paths())]
+        assert bands
+        ys = np.concatenate([p.vertices[:, 1] for c in bands for p in c.get_paths()])
+        assert ys.min() >= 0.0 and ys.max() <= top
+    for fig in figures[2:]:  # n = 2: no band, and the legend says why
+        assert not [c for c in fig.axes[0].collections if len(c.get_paths())]
+        legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        assert any("< 3 runs" in text for text in legend)
+    pyplot().close("all")
+
+
+def test_sweep_never_draws_an_input_against_itself(monkeypatch, tmp_path) -> None:
+    _capture(monkeypatch)
+    points = _points(3)
+    kpis = ["demand_t_per_day", "dispatched_t_per_day", "conservation_error_t"]
+    params = ["demand.tonnes_per_day", "hub.cranes.count"]
+    names = {
+        p.name
+        for p in sweep_plots.sweep_plots(points, params, kpis, {}, "grid", tmp_path / "plots")
+    }
+    assert "demand_t_per_day--demand.tonnes_per_day.png" not in names
+    assert "demand_t_per_day--hub.cranes.count.png" in names
+    assert "dispatched_t_per_day--demand.tonnes_per_day.png" in names
+    assert not any(n.startswith("conservation_error_t") for n in names)
+    pyplot().close("all")
+
+
+def test_demand_line_is_drawn_on_top(monkeypatch, tmp_path) -> None:
+    figures = _capture(monkeypatch)
+    params = ["demand.tonnes_per_day", "hub.cranes.count"]
+    sweep_plots.kpi_vs_parameter(
+        _points(3), params, params[0], "dispatched_t_per_day", "t/day", "grid", tmp_path / "a"
+    )
+    lines = figures[0].axes[0].get_lines()
+    demand = next(line for line in lines if line.get_label() == "demand (arrived)")
+    data = [line for line in lines if line.get_label().startswith("Gantry cranes")]
+    assert demand.get_zorder() > max(line.get_zorder() for line in data)
+    assert list(demand.get_ydata()) == pytest.approx([2400.0, 3600.0, 4800.0])
+    pyplot().close("all")
+
+
+def test_station_names_share_a_tick_when_close() -> None:
+    ticks = station_ticks(
+        [("Urumqi", 0.0), ("Dostyk", 470.0), ("Alashankou", 478.0), ("Almaty", 1020.0)], 50
+    )
+    assert [name for _, name in ticks] == ["Urumqi", "Dostyk / Alashankou", "Almaty"]
+
+
+def test_map_labels_do_not_overprint(tmp_path) -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    lon, lat = [21.0, 21.2, 21.1, 30.0], [52.2, 52.25, 52.1, 55.0]
+    ax.scatter(lon, lat)
+    ax.set_xlim(15, 35)
+    ax.set_ylim(45, 58)
+    fig.canvas.draw()
+    texts = place_labels(ax, ["Warsaw", "Łódź", "Małaszewicze", "Moscow"], lon, lat, 8)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+    plt.close(fig)
+
+
+def test_basemap_ships_with_the_package() -> None:
+    names = {c["name"] for c in countries()}
+    assert {"China", "Kazakhstan", "Russia", "Belarus", "Poland", "Germany"} <= names
+    data = Path(__file__).resolve().parents[2] / "src/silkroute_sim/outputs/data/countries.json"
+    assert data.stat().st_size < 300_000
+    assert len(set(COLORS)) == len(COLORS) and COLORS[0] == "#0072B2"  # Okabe–Ito

@@ -1,10 +1,11 @@
 """What a 13-day Belarus – Poland closure costs the boxes it holds (docs/costs.md).
 
-Małaszewicze closed for 13 days (the Polish side of the Brest crossing; docs/disruptions.md):
-every westbound train to Łódź, Hamburg and Duisburg waits at Brest, Moscow or the hub until
-it reopens, then queues behind the background trains at 16 trains a day. The affected boxes'
-logistics cost per FEU is measured against the same destinations' boxes the closure did not
-touch (``disruptions.csv``); the tolerance is the Student-t interval over replications.
+Małaszewicze (the Polish side of the Brest crossing) closed for 13 days
+(configs/scenarios/belarus-poland-closed-13d.yaml; docs/disruptions.md): every westbound
+train to Łódź, Hamburg and Duisburg waits at Brest, Moscow or the hub until it reopens,
+then queues behind the background trains at 16 trains a day. The affected boxes' logistics
+cost per FEU is measured against the same destinations' boxes the closure did not touch
+(``disruptions.csv``); the tolerance is the Student-t interval over replications.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS
 
-CLOSURE = (
-    "disruptions.scheduled=[{id: by-pl, node: Małaszewicze, effect: close, start: 15 d, "
-    "duration: 13 d}]"
-)
+SCENARIO = CONFIGS / "scenarios" / "belarus-poland-closed-13d.yaml"
+EVENT = "belarus-poland-closed"
+#: the closure moved to day 15 of a 50-day run (5 warm-up) so the held boxes arrive in it
+EARLIER = f"disruptions.scheduled[id={EVENT}].start=15 d"
 SEEDS = range(1, 5)
 PARTS = [
     "extra_reroute_usd_per_feu_mean",
@@ -35,13 +36,13 @@ PARTS = [
 def rows() -> list[dict[str, float]]:
     out = []
     for seed in SEEDS:
-        cfg = load_config(CONFIGS / "baseline.yaml", [CLOSURE], days=50, warmup_days=5, seed=seed)
+        cfg = load_config(SCENARIO, [EARLIER], days=50, warmup_days=5, seed=seed)
         tables = Tables(simulate(cfg))
         frame = tables.disruptions
-        assert frame is not None and list(frame["id"]) == ["by-pl"]
+        assert frame is not None and list(frame["id"]) == [EVENT]
         row = frame.iloc[0].to_dict()
         summary = dict(zip(tables.summary["metric"], tables.summary["value"], strict=True))
-        row["summary_share"] = summary["extra_cost_share:by-pl"]
+        row["summary_share"] = summary[f"extra_cost_share:{EVENT}"]
         out.append(row)
     return out
 

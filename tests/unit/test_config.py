@@ -371,3 +371,12 @@ def test_a_mistake_in_the_file_is_blamed_on_the_file_beside_a_set(tmp_path: Path
     with pytest.raises(ConfigError) as info:
         load_config(path, ["hub.cranes.count=2", "demand.tonnes_per_day=50"])
     assert str(info.value).startswith(f"{path}: hub.cranes.cout: unknown key 'cout'")
+
+
+def test_a_packaged_name_never_leaves_the_configs_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("../pyproject.toml", "scenarios/../baseline"):
+        with pytest.raises(ConfigError, match="file not found, and no packaged config"):
+            load_config(name)

@@ -52,8 +52,8 @@ def resolve_config_path(name: str | os.PathLike[str]) -> Path:
     own path ``configs/baseline.yaml`` (the package ships that folder). A name found
     nowhere comes back as given (:func:`load_config` then lists the packaged names)."""
     path = Path(name)
-    if path.exists() or path.is_absolute():
-        return path
+    if path.exists() or path.is_absolute() or ".." in path.parts:
+        return path  # a packaged name never leaves the configs folder
     relative = [path]
     if len(path.parts) > 1 and path.parts[0] == "configs":
         relative.append(Path(*path.parts[1:]))

@@ -70,7 +70,17 @@ def test_baseline_meets_the_published_costs(baseline: dict[str, float]) -> None:
     assert sea < rail < air
     co2 = baseline["modes:rail:co2_kg_per_feu:Duisburg:containers"]
     assert co2 < baseline["modes:sea:co2_kg_per_feu:Duisburg:containers"]
+    # modes.csv's rail rows are the summary's boxes: same window, same per-FEU means
     assert co2 == pytest.approx(baseline["co2_kg_per_feu_mean:Duisburg"])
+    assert baseline["modes:rail:freight_cost_usd_per_feu:Duisburg:containers"] == pytest.approx(
+        rail
+    )
+    assert baseline["modes:rail:logistics_cost_usd_per_feu:Duisburg:containers"] == pytest.approx(
+        baseline["logistics_cost_usd_per_feu_mean:Duisburg"]
+    )
+    assert baseline["modes:rail:door_to_door_d_median:Duisburg:containers"] == pytest.approx(
+        baseline["door_to_door_d_median:Duisburg"]
+    )
 
 
 def test_a_wrong_rail_tariff_fails() -> None:

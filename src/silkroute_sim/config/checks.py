@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from silkroute_sim.config.cargo_rules import check_cargo
+from silkroute_sim.config.modes import check_modes
 from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
 Problem = tuple[str, str, object]
@@ -175,6 +176,9 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
         if problem:
             return problem
     problem = _check_disruptions(cfg, adj)
+    if problem:
+        return problem
+    problem = check_modes(cfg.modes, cfg.services_destinations())
     if problem:
         return problem
     problem = _check_train_ids(cfg) or _check_qualifiers(cfg)

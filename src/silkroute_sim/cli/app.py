@@ -21,7 +21,7 @@ import click
 
 from silkroute_sim._version import __version__
 from silkroute_sim.buildinfo import build_kind
-from silkroute_sim.cli import animate, compare, report, run, sweep, validate, verify
+from silkroute_sim.cli import animate, compare, optimize, report, run, sweep, validate, verify
 from silkroute_sim.cli.common import build_notice, fail, one_line, stop_message, stop_on_signals
 from silkroute_sim.config.errors import SilkrouteError
 
@@ -126,6 +126,7 @@ for _command in (
     sweep.sweep,
     verify.verify,
     animate.animate,
+    optimize.optimize,
 ):
     cli.add_command(_command)
 

@@ -1,0 +1,274 @@
+"""Capacity optimisation (issue 25): the optimiser against a full grid, resumed after
+SIGKILL, on a Dask cluster, and its best.yaml re-run against the constraints.
+
+The problems are the baseline hub at 5,000 t/day over 10 days (3 of warm-up): cranes ×
+loading tracks, with a constraint on the 95th-percentile hub dwell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from silkroute_sim.config.errors import ConfigError
+from silkroute_sim.config.loader import load_config, resolve_config_path
+from silkroute_sim.experiments.executor import make_executor
+from silkroute_sim.experiments.optimize import OptimizeOutcome, optimize, plan_optimization
+from silkroute_sim.experiments.replications import run_replications
+from silkroute_sim.experiments.sweep.collect import SATURATION_TEXT
+
+from .test_sweep_dask import dask_scheduler  # noqa: F401 - the cluster fixture
+
+PY = sys.executable
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+CRANE_USD, TRACK_USD = 1_000_000, 400_000
+GRID_LIMIT_H = 43.0
+CRANES, TRACKS = range(2, 8), range(1, 7)
+
+
+def _spec(root: Path, name: str, **fields: Any) -> Path:
+    spec: dict[str, Any] = {
+        "name": name,
+        "base": str(resolve_config_path("baseline")),
+        "set": {
+            "simulation.days": 10,
+            "simulation.warmup_days": 3,
+            "demand.tonnes_per_day": 5000,
+        },
+        "seed": 1,
+        "batch": 4,
+        **fields,
+    }
+    path = root / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _variable(low: int, high: int, usd: float) -> dict[str, Any]:
+    return {
+        "low": low,
+        "high": high,
+        "monotone": True,
+        "cost": {"capex_usd_per_unit": usd, "life_years": 1, "rate": 0},
+    }
+
+
+def _grid_spec(root: Path) -> Path:
+    return _spec(
+        root,
+        "grid",
+        variables={
+            "hub.cranes.count": _variable(CRANES[0], CRANES[-1], CRANE_USD),
+            "hub.loading.tracks": _variable(TRACKS[0], TRACKS[-1], TRACK_USD),
+        },
+        constraints=[f"hub_dwell_h_p95 <= {GRID_LIMIT_H}"],
+        reps=3,
+        trials=24,
+        sampler={"startup_trials": 4},
+        final={"top_k": 2, "reps": 2},
+    )
+
+
+def _small_spec(root: Path) -> Path:
+    """Two reps per trial and eight more in the final round: best.yaml's ten seeds."""
+    return _spec(
+        root,
+        "small",
+        variables={
+            "hub.cranes.count": _variable(3, 6, CRANE_USD),
+            "hub.loading.tracks": _variable(2, 4, TRACK_USD),
+        },
+        objective={"terms": [{"kpi": "hub_dwell_h_mean", "weight": 10_000}]},
+        constraints=["hub_dwell_h_p95 <= 48", "no saturation"],
+        reps=2,
+        trials=8,
+        final={"top_k": 2, "reps": 8},
+    )
+
+
+def _cost(cranes: int, tracks: int) -> float:
+    return float(cranes * CRANE_USD + tracks * TRACK_USD)
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
+    """Every cranes × tracks point with the optimiser's seeds: cost, p95 dwell and its
+    upper confidence bound (run_replications' own statistics)."""
+    root = tmp_path_factory.mktemp("grid")
+    spec = _grid_spec(root)
+    rows = []
+    with make_executor(2) as executor:
+        for cranes in CRANES:
+            for tracks in TRACKS:
+                cfg = load_config(
+                    resolve_config_path("baseline"),
+                    [
+                        "simulation.days=10",
+                        "simulation.warmup_days=3",
+                        "demand.tonnes_per_day=5000",
+                        f"hub.cranes.count={cranes}",
+                        f"hub.loading.tracks={tracks}",
+                    ],
+                )
+                rr = run_replications(cfg, 3, seeds=[1, 2, 3], executor=executor)
+                row = rr.summary.set_index("metric").loc["hub_dwell_h_p95"]
+                rows.append(
+                    {
+                        "cranes": cranes,
+                        "tracks": tracks,
+                        "cost": _cost(cranes, tracks),
+                        "dwell_ci_high": float(row["ci_high"]),
+                    }
+                )
+    return pd.DataFrame(rows), spec
+
+
+@pytest.fixture(scope="module")
+def small_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, OptimizeOutcome]:
+    root = tmp_path_factory.mktemp("small")
+    spec = _small_spec(root)
+    return spec, optimize(spec, root / "reference", workers=1, plots=False)
+
+
+def test_optimiser_finds_the_grid_optimum_with_a_third_of_the_runs(
+    grid: tuple[pd.DataFrame, Path], tmp_path: Path
+) -> None:
+    table, spec = grid
+    feasible = table[table["dwell_ci_high"] <= GRID_LIMIT_H]
+    assert 0 < len(feasible) < len(table)  # the constraint binds somewhere
+    optimum = feasible.sort_values(["cost", "cranes"]).iloc[0]
+    assert optimum["cost"] > table["cost"].min()  # not the cheapest corner
+    outcome = optimize(spec, tmp_path / "opt", workers=2, plots=True)
+    best = outcome.best_params
+    assert best is not None
+    found = _cost(best["hub.cranes.count"], best["hub.loading.tracks"])
+    # the objective is the capacity cost alone (no spread): inside the grid optimum's CI
+    # means the same cost
+    assert found == optimum["cost"], (best, optimum.to_dict())
+    grid_runs = len(table) * 3
+    assert outcome.simulations <= grid_runs / 3, (outcome.simulations, grid_runs)
+    files = {p.name for p in (tmp_path / "opt").iterdir()}
+    assert {"study.db", "trials.csv", "best.yaml", "report.html", "manifest.json"} <= files
+    assert (tmp_path / "opt" / "plots" / "convergence.png").is_file()
+    page = (tmp_path / "opt" / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page and "http" not in page.split("<footer>")[0]
+    cfg = load_config(tmp_path / "opt" / "best.yaml")
+    assert cfg.hub.cranes.count == best["hub.cranes.count"]
+
+
+def _finished(db: Path) -> tuple[int, int]:
+    """(finished trials, running trials) in a study database, read while it is written."""
+    if not db.is_file():
+        return 0, 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as con:
+            states = [s for (s,) in con.execute("SELECT state FROM trials")]
+    except sqlite3.Error:
+        return 0, 0
+    running = sum(s == "RUNNING" for s in states)
+    return len(states) - running, running
+
+
+def test_sigkill_then_the_same_command_resumes_to_the_same_answer(
+    small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
+) -> None:
+    spec, reference = small_reference
+    command = [PY, "-m", "silkroute_sim", "optimize", str(spec), "--out", "opt", "-j", "1"]
+    proc = subprocess.Popen(
+        [*command, "--quiet", "--no-plots"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            finished, running = _finished(tmp_path / "opt" / "study.db")
+            if finished >= 4 and running > 0:  # the second batch is being run
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the optimisation ended before it could be killed"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finished, running = _finished(tmp_path / "opt" / "study.db")
+    assert running > 0 and finished < 8
+    done = subprocess.run(
+        [*command, "--quiet", "--no-plots"], cwd=tmp_path, capture_output=True, text=True, env=ENV
+    )
+    assert done.returncode == 0, done.stderr
+    ours = tmp_path / "opt"
+    theirs = reference.out
+    assert (ours / "best.yaml").read_text() == (theirs / "best.yaml").read_text()
+    assert (ours / "trials.csv").read_text() == (theirs / "trials.csv").read_text()
+
+
+def test_on_a_dask_cluster_the_answer_is_the_same(
+    small_reference: tuple[Path, OptimizeOutcome],
+    dask_scheduler: str,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    spec, reference = small_reference
+    outcome = optimize(spec, tmp_path / "dask", scheduler=dask_scheduler, plots=False)
+    assert "Dask" in outcome.executor
+    assert outcome.best_params == reference.best_params
+    for name in ("best.yaml", "trials.csv", "candidates.csv"):
+        assert (tmp_path / "dask" / name).read_text() == (reference.out / name).read_text()
+
+
+def test_best_yaml_rerun_with_ten_reps_meets_every_constraint_inside_its_ci(
+    small_reference: tuple[Path, OptimizeOutcome],
+) -> None:
+    _, reference = small_reference
+    cfg = load_config(reference.out / "best.yaml")
+    rr = run_replications(cfg, 10)  # what `silkroute run best.yaml --reps 10` runs
+    dwell = rr.summary.set_index("metric").loc["hub_dwell_h_p95"]
+    assert int(dwell["n"]) == 10 and float(dwell["ci_high"]) <= 48
+    assert not any(SATURATION_TEXT in w for rep in rr.reps for w in rep.warnings)
+
+
+def test_bad_specs_give_one_line_naming_the_key(tmp_path: Path) -> None:
+    cases = [
+        ({"variables": {"hub.cranes.count": {"low": 4, "high": 2}}}, "variables.hub.cranes.count"),
+        (
+            {
+                "variables": {"hub.cranes.count": {"low": 2, "high": 4}},
+                "constraints": ["dwell < 4"],
+            },
+            "constraints.0",
+        ),
+        (
+            {"variables": {"hub.cranes.count": {"low": 2, "high": 4}}, "constraints": ["x ~ 4"]},
+            "constraints.0",
+        ),
+        ({"variables": {"hub.cranes.count": {"low": 0, "high": 4}}}, "variables.hub.cranes.count"),
+        ({"variables": {"hub.cranes.count": {"low": 2, "high": 4}}, "reps": 1}, "reps"),
+        ({"variabels": {}}, "variabels"),
+    ]
+    for fields, key in cases:
+        spec = _spec(tmp_path, "bad", **fields)
+        with pytest.raises(ConfigError) as info:
+            plan_optimization(spec)
+        text = str(info.value)
+        assert "\n" not in text and str(spec) in text and key in text, text
+    result = subprocess.run(
+        [PY, "-m", "silkroute_sim", "optimize", str(spec), "--out", "never"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    assert result.returncode == 2 and "variabels" in result.stderr
+    assert not (tmp_path / "never").exists()

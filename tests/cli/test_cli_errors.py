@@ -53,9 +53,10 @@ def _tiny(path: Path, **sections: Any) -> Path:
         (["run", "--days", "three"], "error: Invalid value for '--days': 'three' is not a valid"),
         (["run", "--set"], "error: Option '--set' requires an argument."),
         (["run", "--set", "hub.cranes"], "error: --set: hub.cranes: expected KEY.PATH=VALUE"),
-        (["run", "--days", "nan"], "simulation.days: must be a finite number (got nan)"),
-        (["run", "--days", "1e400"], "simulation.days: must be a finite number (got inf)"),
-        (["run", "--seed", "-1"], "simulation.seed: invalid value; allowed: a value >= 0"),
+        (["run", "--days", "nan"], "error: --days nan: must be a finite number (got nan)"),
+        (["run", "--days", "1e400"], "error: --days inf: must be a finite number (got inf)"),
+        (["run", "--days", "-3"], "error: --days -3: invalid value; allowed: a value > 0"),
+        (["run", "--seed", "-1"], "error: --seed -1: invalid value; allowed: a value >= 0"),
         (
             ["run", "--set", "hub.cranes.cout=4"],
             "--set hub.cranes.cout=4: unknown key 'cout' under hub.cranes (did you mean 'count'?)",

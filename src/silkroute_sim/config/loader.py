@@ -456,6 +456,9 @@ def load_config(
             for key, value in (("days", days), ("warmup_days", warmup_days), ("seed", seed)):
                 if value is not None:
                     sim[key] = value
+                    shown = f"{value:g}" if isinstance(value, float) else value
+                    option = f"--{key.replace('_', '-')} {shown}"
+                    applied.append((option, ["simulation", key]))
     try:
         return validate_config(data, str(file_path))
     except ConfigError as exc:
@@ -481,10 +484,10 @@ def _has_path(data: Any, parts: list[str]) -> bool:
 def _blame_override(
     exc: ConfigError, applied: list[tuple[str, list[str]]], before: dict[str, Any]
 ) -> ConfigError:
-    """An error in what a ``--set`` wrote names that ``--set``, not the file: the value
-    it set or something inside it, or a key it created (``--set demand.tonnes_per_dy=5000``:
-    ``unknown key 'tonnes_per_dy' under demand``). ``before``: the config before any
-    ``--set``."""
+    """An error in what a ``--set`` (or ``--days``, ``--warmup-days``, ``--seed``) wrote
+    names that option, not the file: the value it set or something inside it, or a key it
+    created (``--set demand.tonnes_per_dy=5000``: ``unknown key 'tonnes_per_dy' under
+    demand``). ``before``: the config before any of them."""
     error = exc.path.split(".") if exc.path else []
     for option, key in reversed(applied):  # the last --set to write a key wins
         inside = error[: len(key)] == key

@@ -33,10 +33,11 @@ p.missing { background: #fff4e0; border-left: 4px solid #E69F00; padding: 0.4rem
 #clock { font-variant-numeric: tabular-nums; font-weight: 600; min-width: 13rem; }
 .stage { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: 0.6rem;
   align-items: flex-start; }
-.mapbox { flex: 3 1 36rem; min-width: 0; overflow-x: auto; border: 1px solid var(--line);
+.mapbox { flex: 1 1 100%; min-width: 0; overflow-x: auto; border: 1px solid var(--line);
   border-radius: 4px; background: #eef4f8; }
 .mapbox svg { display: block; width: 100%; min-width: 600px; height: auto; }
-.panel { flex: 1 1 15rem; min-width: 0; font-size: 0.9rem; }
+.panel { flex: 1 1 100%; display: flex; flex-wrap: wrap; gap: 0 2rem; font-size: 0.9rem; }
+.panel > div { flex: 1 1 17rem; min-width: 0; }
 .panel table { border-collapse: collapse; width: 100%; }
 .panel td, .panel th { padding: 0.15rem 0.3rem; border-bottom: 1px solid var(--line);
   text-align: left; }
@@ -226,28 +227,29 @@ SCRIPT = r"""
   }
 
   // ----------------------------------------------------------------- timeline
-  const TL = el("timeline"), TW = 1000, TH = 110, PAD = 18;
+  const TL = el("timeline"), TW = 1000, TH = 110, PAD = 18, TOP = 16;
   const tx = (t) => (t / D.end_h) * TW;
   if (D.warmup_h > 0) {
-    svgEl("rect", {x: 0, y: 0, width: tx(D.warmup_h), height: TH - PAD, fill: "#eef1f4"}, TL);
+    svgEl("rect", {x: 0, y: TOP, width: tx(D.warmup_h), height: TH - PAD - TOP,
+      fill: "#eef1f4"}, TL);
   }
   function line(values, step, offset, top, colour, label) {
     const max = Math.max(top, 1e-9);
     const pts = values.map((v, i) => tx(offset + i * step).toFixed(1) + "," +
-      ((TH - PAD) * (1 - Math.min(1, v / max)) + 1).toFixed(1));
+      (TOP + (TH - PAD - TOP) * (1 - Math.min(1, v / max))).toFixed(1));
     if (pts.length) svgEl("polyline", {points: pts.join(" "), fill: "none", stroke: colour,
       "stroke-width": 1.5}, TL);
-    svgEl("text", {x: 4, y: label[1], "font-size": 11, fill: colour}, TL).textContent = label[0];
+    svgEl("text", {x: label[1], y: 11, "font-size": 11, fill: colour}, TL).textContent = label[0];
   }
   if (Q.nodes.length) {
     const total = Q.waiting[0].map((_, k) => Q.waiting.reduce((s, w) => s + w[k], 0));
     line(total, Q.step_h, Q.daily ? Q.step_h / 2 : 0, Math.max(1, ...total), "#D55E00",
       ["trains waiting at borders" + (Q.daily ? ", daily mean" : "") + " (max " +
-       fmt(Math.max(...total), 1) + ")", 24]);
+       fmt(Math.max(...total), 1) + ")", 330]);
   }
   if (H) {
     line(H.yard_teu_mean, 24, 12, yardMax, "#009E73",
-      ["yard TEU (top: " + fmt(yardMax) + ")", 12]);
+      ["yard TEU (top: " + fmt(yardMax) + ")", 4]);
   }
   const days = D.end_h / 24, tick = days > 120 ? 30 : days > 40 ? 10 : days > 15 ? 5 : 1;
   for (let d = 0; d <= days; d += tick) {
@@ -349,6 +351,7 @@ crossings are trains waiting there; the bar beside the hub is its yard level.</p
  aria-label="corridor map with the trains"></svg>
 </div>
 <div class="panel">
+<div>
 <h2>Hub</h2>
 <table><tbody>
 <tr><th>Yard</th><td class="num" id="yard">–</td></tr>
@@ -357,10 +360,13 @@ crossings are trains waiting there; the bar beside the hub is its yard level.</p
 <tr><th>Backlog</th><td class="num" id="backlog">–</td></tr>
 <tr><th>Trains on the corridor</th><td class="num" id="on-corridor">0</td></tr>
 </tbody></table>
+</div>
+<div>
 <h2>Border crossings</h2>
 <table><thead><tr><th>node</th><th>waiting</th><th>in process</th></tr></thead>
 <tbody id="queue-rows"></tbody>
 <tfoot><tr><th>all</th><td class="num" id="waiting">0</td><td></td></tr></tfoot></table>
+</div>
 </div>
 </div>
 <h2>Legend</h2>

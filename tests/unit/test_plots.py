@@ -245,3 +245,25 @@ def test_basemap_ships_with_the_package() -> None:
     data = Path(__file__).resolve().parents[2] / "src/silkroute_sim/outputs/data/countries.json"
     assert data.stat().st_size < 300_000
     assert len(set(COLORS)) == len(COLORS) and COLORS[0] == "#0072B2"  # Okabe–Ito
+
+
+def test_a_known_capacity_is_drawn_as_a_line(monkeypatch, tmp_path) -> None:
+    figures = _capture(monkeypatch)
+    points = _points(3)
+    points["yard_teu_max_mean"] = [1000.0, 2000.0, 3900.0, 900.0, 1500.0, 3000.0]
+    points["yard_teu_max_ci_low"] = points["yard_teu_max_mean"] - 100
+    points["yard_teu_max_ci_high"] = points["yard_teu_max_mean"] + 100
+    params = ["demand.tonnes_per_day", "hub.cranes.count"]
+    sweep_plots.sweep_plots(
+        points,
+        params,
+        ["yard_teu_max"],
+        {},
+        "zip",
+        tmp_path / "plots",
+        references={"yard_teu_max": (4000.0, "yard capacity 4,000 TEU")},
+    )
+    for fig in figures:
+        lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("yard cap")]
+        assert len(lines) == 1 and list(lines[0].get_ydata()) == [4000.0, 4000.0]
+    pyplot().close("all")

@@ -224,7 +224,10 @@ def difference_text(metric: str, diff: Any, low: Any, high: Any) -> str:
     unit = "pp" if scale == 100.0 else (kpi.axis_unit if kpi is not None else "")
     half = (high - low) / 2 * scale if math.isfinite(low) and math.isfinite(high) else math.nan
     digits = _digits(half) if half > 0 else _digits(diff * scale)
-    text = f"{diff * scale:+,.{digits}f}" + (f" {unit}" if unit else "")
+    text = f"{diff * scale:+,.{digits}f}"
+    if not any(ch in "123456789" for ch in text):
+        text = text[1:]  # a difference that rounds to 0 has no sign
+    text += f" {unit}" if unit else ""
     if math.isfinite(low) and math.isfinite(high):
         text += f" ({low * scale:,.{digits}f} to {high * scale:,.{digits}f})"
     return text.replace("-", "−")

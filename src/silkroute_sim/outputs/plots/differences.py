@@ -57,6 +57,14 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("Door to door", ("door_to_door_d_median", "door_to_door_d_p90")),
     ("Borders", ("border_wait_h_mean",)),
+    (
+        "Cost and CO2e",
+        (
+            "logistics_cost_usd_per_year",
+            "inventory_cost_usd_per_year",
+            "co2_t_per_year",
+        ),
+    ),
     ("Disruptions", ("stranded_trains_max", "recovery_h_max", "backlog_t_max")),
 )
 
@@ -160,9 +168,11 @@ def differences(
         f"confidence interval ({how})",
         fontsize=11,
     )
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.legend(
+        handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False, borderaxespad=0.2
+    )
     height = 1.5 + 0.3 * n_rows
-    return save(fig, path, rect=(0, 0.55 / height, 1, 1 - 0.2 / height))
+    return save(fig, path, rect=(0, 0.4 / height, 1, 1 - 0.1 / height))
 
 
 def _forest_panel(ax: Any, rows: pd.DataFrame, title: str) -> None:
@@ -171,7 +181,7 @@ def _forest_panel(ax: Any, rows: pd.DataFrame, title: str) -> None:
     groups = list(dict.fromkeys(rows["group"])) if not rows.empty else []
     for group in groups:
         ticks.append(y)
-        labels.append(group.upper())
+        labels.append(group)
         y -= 1
         for r in rows[rows["group"] == group].itertuples(index=False):
             shade = VERDICT_COLORS[str(r.verdict)]
@@ -200,7 +210,7 @@ def _forest_panel(ax: Any, rows: pd.DataFrame, title: str) -> None:
     ax.axvline(0, color="0.15", lw=1)
     ax.set_yticks(ticks, labels, fontsize=8.5)
     for tick, text in zip(ax.get_yticklabels(), labels, strict=True):
-        if text in {g.upper() for g in groups}:
+        if text in groups:
             tick.set_fontweight("bold")
     ax.set_ylim(y + 0.4, 0.6)
     width = max([abs(v) for v in spans if math.isfinite(v)] + [0.5]) * 1.12

@@ -216,18 +216,26 @@ def station_ticks(stations: list[tuple[str, float]], min_gap_km: float) -> list[
 
 
 def _background_segments(
-    events: pd.DataFrame, km_of: dict[str, list[float]], t0_h: float, t1_h: float
+    events: pd.DataFrame, km_of: dict[str, list[float]], t0_h: float, t1_h: float, lane_km: float
 ) -> list[list[tuple[float, float]]]:
     """Background trains at the shared nodes: arrival to end of processing, at the node's
-    distance(s) from Urumqi, within [t0_h, t1_h]."""
+    distance(s) from Urumqi, within [t0_h, t1_h]; trains there at the same time stacked
+    ``lane_km`` apart, so the band's depth is the number of them."""
     if "background" not in events:
         return []
     bg = events[(events["background"].astype(bool)) & (events["end_h"] >= t0_h)]
-    bg = bg[bg["arrived_h"] <= t1_h]
+    bg = bg[bg["arrived_h"] <= t1_h].sort_values(["node", "arrived_h"], kind="stable")
     segments = []
+    lanes: dict[str, list[float]] = defaultdict(list)  # per node: when each lane frees
     for node, arr, end in zip(bg["node"], bg["arrived_h"], bg["end_h"], strict=True):
+        free = lanes[str(node)]
+        lane = next((i for i, t in enumerate(free) if t <= arr), len(free))
+        if lane == len(free):
+            free.append(end)
+        free[lane] = end
         for km in km_of.get(str(node), []):
-            segments.append([(arr / 24, km), (end / 24, km)])
+            y = km - lane * lane_km
+            segments.append([(arr / 24, y), (end / 24, y)])
     return segments
 
 
@@ -262,12 +270,11 @@ def string_line(
         km_of: dict[str, list[float]] = defaultdict(list)
         for node, km in set(stations):
             km_of[node].append(km)
-        segments = _background_segments(events, km_of, t0 * 24, t1 * 24)
+        top = max(km for _, km in stations)
+        segments = _background_segments(events, km_of, t0 * 24, t1 * 24, top / 300)
         if segments:
-            ax.add_collection(
-                LineCollection(segments, colors="0.45", linewidths=3, alpha=0.35, zorder=0)
-            )
-            ax.plot([], [], color="0.45", lw=3, alpha=0.35, label="background trains at nodes")
+            ax.add_collection(LineCollection(segments, colors="0.5", linewidths=0.8, zorder=0))
+            ax.plot([], [], color="0.5", lw=0.8, label="background trains held at nodes")
     if stations:
         top = max(km for _, km in stations)
         ticks = station_ticks(stations, min_gap_km=top / 45)

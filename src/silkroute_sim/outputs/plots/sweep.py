@@ -192,9 +192,20 @@ def _value_label(path: str, value: Any) -> str:
     return f"{name} = {text}" + (f" {unit}" if unit else "")
 
 
-def _references(ax: Any, points: pd.DataFrame, x_all: np.ndarray, param: str, kpi: str) -> None:
+def _references(
+    ax: Any,
+    points: pd.DataFrame,
+    x_all: np.ndarray,
+    param: str,
+    kpi: str,
+    reference: tuple[float, str] | None = None,
+) -> None:
     """The demand that arrived (on top of the lines, where the x axis is the demand), the
-    stated capacity, and 100 % for a share."""
+    stated capacity, 100 % for a share, and ``reference`` (a value in the KPI's unit and
+    its label: the yard's capacity for the yard's KPIs) as a horizontal line."""
+    if reference is not None:
+        value, text = reference
+        ax.axhline(value * _scale(kpi), color=VERMILLION, ls="--", lw=1.2, zorder=4, label=text)
     entry = lookup(kpi)
     unit = entry.unit if entry is not None else ""
     on_demand = param == DEMAND_PATH
@@ -235,8 +246,10 @@ def kpi_vs_parameter(
     unit: str,
     design: str,
     path: Path,
+    reference: tuple[float, str] | None = None,
 ) -> Path:
-    """One KPI against one swept parameter (see the module's docstring)."""
+    """One KPI against one swept parameter (see the module's docstring); ``reference``: a
+    capacity to draw as a line, in the KPI's unit, with its label."""
     plt = _plt()
     fig, ax = plt.subplots()
     x_all, labels = _axis(points, param)
@@ -261,7 +274,7 @@ def kpi_vs_parameter(
     if few:
         ax.plot([], [], " ", label=f"no CI where a point has < {MIN_BAND_N} runs")
     if labels is None:
-        _references(ax, points, x_all, param, kpi)
+        _references(ax, points, x_all, param, kpi, reference)
     if labels is not None:
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
     else:
@@ -351,12 +364,16 @@ def sweep_plots(
     units: Mapping[str, str],
     design: str,
     folder: Path,
+    references: Mapping[str, tuple[float, str]] | None = None,
 ) -> list[Path]:
     """Write every sweep figure into ``folder``; returns their paths.
 
     ``points`` is the sweep's points table (points.csv: the parameter columns ``params``,
     ``n``, ``saturated_share`` and ``<kpi>_mean``, ``_ci_low``, ``_ci_high`` for each of
-    ``kpis``), ``units`` the KPIs' units and ``design`` ``grid``, ``zip`` or ``lhs``."""
+    ``kpis``), ``units`` the KPIs' units and ``design`` ``grid``, ``zip`` or ``lhs``;
+    ``references`` maps a KPI to a capacity drawn on its figures, ``(value, label)`` (e.g.
+    ``{"yard_teu_max": (4000, "yard capacity 4,000 TEU")}``) where the base scenario
+    knows it and no swept parameter changes it."""
     points = points.copy()
     params = list(params)
     kpis = [k for k in kpis if k not in NOT_PLOTTED]
@@ -378,7 +395,10 @@ def sweep_plots(
         unit = units.get(kpi, "")
         for param in (p for k, p in pairs if k == kpi):
             path = folder / f"{slug(kpi)}--{slug(param)}.png"
-            written.append(kpi_vs_parameter(points, params, param, kpi, unit, design, path))
+            reference = (references or {}).get(kpi)
+            written.append(
+                kpi_vs_parameter(points, params, param, kpi, unit, design, path, reference)
+            )
         if design == "grid" and len(params) == 2 and kpi != ARRIVED:
             hm = heatmap(points, params, kpi, unit, folder / f"heatmap--{slug(kpi)}.png")
             if hm is not None:

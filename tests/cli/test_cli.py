@@ -71,7 +71,7 @@ def test_every_kpi_of_a_run_is_in_the_catalogue(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(",") for line in (out / "summary.csv").read_text().splitlines()[1:]]
     assert len(rows) > 50
-    for metric, _value, unit in rows:
+    for metric, _value, unit, *_split in rows:
         entry = lookup(metric)
         assert entry is not None, metric
         assert entry.unit == unit, metric
@@ -126,8 +126,15 @@ def test_run_writes_complete_folder(tmp_path: Path) -> None:
         "loaded_h",
     ]
     assert "conservation error" in proc.stdout
-    # rerunning into our own folder replaces it
+    # another run (2 days, not 3) is refused in this --out, and replaces it with --force
     proc = silkroute("run", str(cfg), "--days", "2", "--out", str(out), "--no-plots")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {out}: holds another run (tiny, 3 days (0 warm-up), seed 1); pass --force "
+        "to replace it or choose another --out"
+    ]
+    assert json.loads((out / "manifest.json").read_text())["config"]["simulation"]["days"] == 3
+    proc = silkroute("run", str(cfg), "--days", "2", "--out", str(out), "--no-plots", "--force")
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / "manifest.json").read_text())["config"]["simulation"]["days"] == 2
 

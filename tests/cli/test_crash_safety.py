@@ -239,7 +239,16 @@ def test_force_and_every_later_rerun_keep_the_users_files(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr
     assert io.is_complete(out)
     assert (out / "thesis.tex").read_text() == "years of work"
+    proc = silkroute("run", str(cfg), "--out", str(out), "-q", "--no-plots")  # the same run
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "thesis.tex").read_text() == "years of work"
+    assert (out / "data" / "survey.csv").read_text() == "a,b\n1,2\n"
+    # another run (seed 5) needs --force here, and keeps the user's files as well
     proc = silkroute("run", str(cfg), "--out", str(out), "-q", "--no-plots", "--seed", "5")
+    assert proc.returncode == 2 and "holds another run" in proc.stderr
+    proc = silkroute(
+        "run", str(cfg), "--out", str(out), "-q", "--no-plots", "--seed", "5", "--force"
+    )
     assert proc.returncode == 0, proc.stderr
     assert (out / "thesis.tex").read_text() == "years of work"
     assert (out / "data" / "survey.csv").read_text() == "a,b\n1,2\n"

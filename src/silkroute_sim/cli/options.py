@@ -99,3 +99,25 @@ def replication_options(reps_help: str) -> Callable[[F], F]:
         )
 
     return decorate
+
+
+#: ``--records``: how much of a run is written
+records_option = click.option(
+    "--records",
+    type=click.Choice(["full", "summary"]),
+    default="full",
+    show_default=True,
+    help="full: every table; summary: summary.csv and daily.csv only (KPIs, per cargo "
+    "class too), without the per-shipment and per-event tables.",
+)
+
+#: ``--format``: the file format of the per-shipment and per-event tables
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the per-shipment and per-event tables (trains, shipments, "
+    "node_events, disruptions, daily_long); summary.csv and daily.csv are always CSV.",
+)

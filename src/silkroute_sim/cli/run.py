@@ -11,14 +11,22 @@ from silkroute_sim.cli.common import (
     build_notice,
     command_executor,
     echo_warnings,
+    fail,
     print_kpis,
     print_kpis_ci,
     progress_bar,
 )
-from silkroute_sim.cli.options import config_options, force_option, replication_options
+from silkroute_sim.cli.options import (
+    config_options,
+    force_option,
+    format_option,
+    records_option,
+    replication_options,
+)
 
 if TYPE_CHECKING:
     from silkroute_sim.config.schema import ScenarioConfig
+    from silkroute_sim.outputs.run_identity import RunIdentity
 
 
 @click.command()
@@ -28,9 +36,12 @@ if TYPE_CHECKING:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Result folder (default: results/<scenario-name>).",
+    help="Result folder (default: results/<scenario-name>, or, when that holds another "
+    "run, results/<scenario-name>-<days>d-seed<seed>…).",
 )
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots (faster).")
+@records_option
+@format_option
 @force_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no KPI table.")
 @replication_options(
@@ -45,6 +56,8 @@ def run(
     days: float | None,
     out: Path | None,
     no_plots: bool,
+    records: str,
+    fmt: str,
     force: bool,
     quiet: bool,
     reps: int | None,
@@ -54,27 +67,79 @@ def run(
     """Run one scenario and write its result folder.
 
     CONFIG is a YAML file or the name of a built-in scenario (default: baseline).
-    The folder gets summary.csv, daily.csv, trains.csv, shipments.csv, node_events.csv,
-    manifest.json, plots/*.png and report.html; it appears only when complete. With
-    --reps N, OUT/rep-<seed>/ holds each replication and OUT the combined summary.csv
-    (with confidence intervals), replications.csv, manifest.json and report.html.
+    The folder gets summary.csv, daily.csv, daily_long, trains, shipments, node_events
+    (CSV or, with --format parquet, Parquet), manifest.json, plots/*.png and report.html;
+    it appears only when complete. A folder holding another run (another config, seed,
+    horizon or --set) is never replaced without --force: without --out such a run goes to
+    a folder of its own, and the run says where. With --reps N, OUT/rep-<seed>/ holds
+    each replication and OUT the combined summary.csv (with confidence intervals),
+    replications.csv, manifest.json and report.html.
     """
     from silkroute_sim.config.loader import load_config
-    from silkroute_sim.outputs.storage import check_output_target
+    from silkroute_sim.outputs.run_identity import check_run_target
 
     cfg = load_config(config, overrides, days=days, warmup_days=warmup_days, seed=seed)
-    target = out if out is not None else Path("results") / cfg.name
-    kind = "run" if reps is None else "replications"
-    check_output_target(target, force, kind)  # refuse before spending minutes on the run
+    if reps is not None and (records != "full" or fmt != "csv"):
+        fail("--records summary and --format parquet apply to single runs, not to --reps")
+    identity = _identity(cfg, reps)
+    target = (
+        out if out is not None else _default_target(cfg, identity, force, overrides, warmup_days)
+    )
+    check_run_target(target, identity, force)  # refuse before spending minutes on the run
     build_notice(quiet)
     plots = not no_plots and cfg.outputs.plots
     if reps is None:
-        _run_one(cfg, target, plots, force, quiet)
+        _run_one(cfg, target, plots, force, quiet, records, fmt)
     else:
         _run_replications(cfg, target, reps, workers, ci, plots, force, quiet)
 
 
-def _run_one(cfg: ScenarioConfig, target: Path, plots: bool, force: bool, quiet: bool) -> None:
+def _identity(cfg: ScenarioConfig, reps: int | None) -> RunIdentity:
+    from silkroute_sim.outputs.run_identity import RunIdentity
+
+    seed = cfg.simulation.seed
+    return RunIdentity(
+        kind="run" if reps is None else "replications",
+        name=cfg.name,
+        config_hash=cfg.config_hash(),
+        seeds=(seed,) if reps is None else tuple(seed + i for i in range(reps)),
+        days=cfg.simulation.days,
+        warmup_days=cfg.simulation.warmup_days,
+    )
+
+
+def _default_target(
+    cfg: ScenarioConfig,
+    identity: RunIdentity,
+    force: bool,
+    overrides: tuple[str, ...],
+    warmup_days: float | None,
+) -> Path:
+    """``results/<name>``, or when that holds another run a folder named after this one;
+    says so on stderr when it is not ``results/<name>``."""
+    from silkroute_sim.outputs.run_identity import default_folder, folder_identity
+
+    root = Path("results")
+    target = default_folder(
+        root, identity, force=force, warmup_given=warmup_days is not None, varied=bool(overrides)
+    )
+    first = root / cfg.name
+    if target != first:
+        theirs = folder_identity(first)
+        what = f"another run ({theirs.describe()})" if theirs is not None else "another result"
+        click.echo(f"note: {first} holds {what}; this run goes to {target}", err=True)
+    return target
+
+
+def _run_one(
+    cfg: ScenarioConfig,
+    target: Path,
+    plots: bool,
+    force: bool,
+    quiet: bool,
+    records: str = "full",
+    fmt: str = "csv",
+) -> None:
     from silkroute_sim.analysis.tables import kpis
     from silkroute_sim.model.simulate import simulate
     from silkroute_sim.outputs.run_folder import write_run
@@ -89,7 +154,14 @@ def _run_one(cfg: ScenarioConfig, target: Path, plots: bool, force: bool, quiet:
     result = simulate(cfg, progress=tick if bar is not None else None)
     if bar is not None:
         bar.close()
-    folder, tables, warnings = write_run(result, target, plots=plots, force=force)
+    folder, tables, warnings = write_run(
+        result,
+        target,
+        plots=plots,
+        force=force,
+        records="summary" if records == "summary" else "full",
+        fmt=fmt,
+    )
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:

@@ -1,21 +1,80 @@
-"""Writing one run's result folder: CSVs, manifest, plots, completion marker."""
+"""Writing one run's result folder: its tables, manifest, plots, completion marker.
+
+The tables a run writes are listed once, in :data:`RUN_TABLES`: each with the records
+level it belongs to (``summary``: written at every level; ``full``: only with
+``records="full"``) and whether it follows the table format (Parquet or CSV) or is always
+CSV. The manifest records the level, the format and, for each table written, its file,
+rows and column dtypes, from which :mod:`silkroute_sim.outputs.loaders` reads it back.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.folder_report import folder_report
 from silkroute_sim.outputs.plots.run import all_run_plots
+from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target
 from silkroute_sim.outputs.storage import (
     base_manifest,
     mark_complete,
-    write_csv,
     write_folder,
     write_json,
 )
+from silkroute_sim.outputs.summary_split import daily_long, split_summary
+from silkroute_sim.outputs.tablefiles import FORMATS, dtype_names, suffix, write_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Records = Literal["full", "summary"]
+#: records levels: ``full`` writes every table, ``summary`` leaves out the per-shipment
+#: and per-event ones (``RunTable.level == "full"``)
+RECORDS = ("full", "summary")
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """One table of a run folder: its file stem, how it is built from the run's
+    :class:`~silkroute_sim.analysis.tables.Tables` (None: the run has none), the records
+    level it belongs to, and whether it follows the table format (else always CSV)."""
+
+    name: str
+    build: Callable[[RunResult, Tables], pd.DataFrame | None]
+    level: Records = "full"
+    follows_format: bool = True
+
+
+#: every table a run folder can hold, in the order they are written (add new ones here)
+RUN_TABLES: tuple[RunTable, ...] = (
+    RunTable(
+        "summary", lambda r, t: split_summary(t.summary, r.config.resolved()), "summary", False
+    ),
+    RunTable("daily", lambda r, t: t.daily, "summary", False),
+    RunTable("daily_long", lambda r, t: daily_long(t.daily, r.config.resolved())),
+    RunTable("trains", lambda r, t: t.trains),
+    RunTable("shipments", lambda r, t: t.shipments),
+    RunTable("node_events", lambda r, t: t.node_events),
+    RunTable("disruptions", lambda r, t: t.disruptions),
+)
+
+
+def table_file(table: RunTable, fmt: str) -> str:
+    """The file name of ``table`` in a folder written in format ``fmt``."""
+    return table.name + suffix(fmt if table.follows_format else "csv")
+
+
+def check_records(records: str, fmt: str) -> None:
+    from silkroute_sim.config.errors import SilkrouteError
+
+    if records not in RECORDS:
+        raise SilkrouteError(f"records: {records!r} is not one of {', '.join(RECORDS)}")
+    if fmt not in FORMATS:
+        raise SilkrouteError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
 def saturation_warning(result: RunResult, tables: Tables) -> str | None:
@@ -58,10 +117,30 @@ def empty_kpis_warning(result: RunResult, tables: Tables) -> str | None:
     )
 
 
-def manifest(result: RunResult, warnings: list[str]) -> dict[str, Any]:
+def run_identity(result: RunResult) -> RunIdentity:
+    """The identity of ``result``'s run (what another run must differ in to be another)."""
+    return RunIdentity(
+        kind="run",
+        name=result.config.name,
+        config_hash=result.config.config_hash(),
+        seeds=(int(result.seed),),
+        days=result.end_h / 24,
+        warmup_days=result.warmup_h / 24,
+    )
+
+
+def manifest(
+    result: RunResult,
+    warnings: list[str],
+    tables: dict[str, dict[str, Any]] | None = None,
+    records: str = "full",
+    fmt: str = "csv",
+) -> dict[str, Any]:
     data = base_manifest()
+    files = [info["file"] for info in (tables or {}).values()]
     data.update(
         {
+            "kind": "run",
             "name": result.config.name,
             "seed": result.seed,
             "config_hash": result.config.config_hash(),
@@ -69,19 +148,33 @@ def manifest(result: RunResult, warnings: list[str]) -> dict[str, Any]:
             "events": result.events,
             "simulated_days": result.end_h / 24,
             "warmup_days": result.warmup_h / 24,
+            "records": records,
+            "format": fmt,
             "warnings": warnings,
-            "files": [*sorted(_csv_names(result)), "manifest.json"],
+            "files": [*sorted(files), "manifest.json"],
+            "tables": tables or {},
             "config": result.config.resolved(),
         }
     )
     return data
 
 
-def _csv_names(result: RunResult) -> list[str]:
-    names = ["summary.csv", "daily.csv", "trains.csv", "shipments.csv", "node_events.csv"]
-    if result.disruptions is not None:
-        names.append("disruptions.csv")
-    return names
+def write_tables(
+    result: RunResult, tables: Tables, folder: Path, records: str = "full", fmt: str = "csv"
+) -> dict[str, dict[str, Any]]:
+    """Write the tables of :data:`RUN_TABLES` that ``records`` asks for into ``folder``;
+    returns, per table written, its file, rows and column dtypes (for the manifest)."""
+    written: dict[str, dict[str, Any]] = {}
+    for table in RUN_TABLES:
+        if records == "summary" and table.level == "full":
+            continue
+        frame = table.build(result, tables)
+        if frame is None:
+            continue
+        name = table_file(table, fmt)
+        write_table(frame, folder / name)
+        written[table.name] = {"file": name, "rows": len(frame), "dtypes": dtype_names(frame)}
+    return written
 
 
 def write_run(
@@ -91,8 +184,19 @@ def write_run(
     plots: bool = True,
     force: bool = False,
     tables: Tables | None = None,
+    records: Records = "full",
+    fmt: str = "csv",
 ) -> tuple[Path, Tables, list[str]]:
-    """Write the result folder for ``result`` atomically; returns (folder, tables, warnings)."""
+    """Write the result folder for ``result`` atomically; returns (folder, tables, warnings).
+
+    ``records``: ``"full"`` writes every table; ``"summary"`` writes ``summary.csv``,
+    ``daily.csv`` and the long daily table (KPIs, per cargo class too), not the
+    per-shipment or per-event tables. ``fmt``: ``"csv"`` or ``"parquet"`` for the tables
+    that follow the format (all but ``summary.csv`` and ``daily.csv``). A folder that
+    holds a different run is refused unless ``force``; the same run is replaced."""
+    check_records(records, fmt)
+    identity = run_identity(result)
+    check_run_target(out, identity, force)
     tables = tables or Tables(result)
     warnings = list(result.records.warnings)
     for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
@@ -100,20 +204,15 @@ def write_run(
             warnings.append(warning)
 
     def fill(folder: Path) -> None:
-        write_csv(tables.summary, folder / "summary.csv")
-        write_csv(tables.daily, folder / "daily.csv")
-        write_csv(tables.trains, folder / "trains.csv")
-        write_csv(tables.shipments, folder / "shipments.csv")
-        write_csv(tables.node_events, folder / "node_events.csv")
-        if tables.disruptions is not None:
-            write_csv(tables.disruptions, folder / "disruptions.csv")
+        written = write_tables(result, tables, folder, records, fmt)
         if plots:
             all_run_plots(result, tables, folder / "plots")
-        write_json(manifest(result, warnings), folder / "manifest.json")
+        write_json(manifest(result, warnings, written, records, fmt), folder / "manifest.json")
         if plots:  # the self-contained page: description, KPI table, plots embedded
             folder_report(folder)
         mark_complete(
-            folder, {"kind": "run", "config_hash": result.config.config_hash(), "seed": result.seed}
+            folder,
+            {"kind": "run", "config_hash": identity.config_hash, "seed": result.seed},
         )
 
     folder = write_folder(Path(out), fill, force=force, kind="run")

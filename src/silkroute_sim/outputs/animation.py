@@ -44,6 +44,9 @@ MAP_WIDTH = 1000.0
 #: Okabe–Ito, ordered for contrast on a light map (yellow last)
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 BASEMAP = Path(__file__).parent / "data" / "countries.json"
+#: the zoom on the nodes around the hub: within this radius (map units), drawn this wide,
+#: when two of them are closer than CROWDED on the corridor map
+ZOOM_RADIUS, ZOOM_WIDTH, CROWDED = 110.0, 400.0, 12.0
 #: queue series are sampled at this step (hours)
 QUEUE_STEP_H = 1.0
 
@@ -434,6 +437,46 @@ def _map(net: _Network, corridor: Mapping[str, Any]) -> dict[str, Any]:
         "labels": _labels(nodes),
         "edges": edges,
         "basemap": _basemap(project, bbox),
+        "zoom": _zoom(nodes, net.index.get(_hub_node(corridor), 0)),
+    }
+
+
+def _hub_node(corridor: Mapping[str, Any]) -> str:
+    kinds = {name: node.get("kind") for name, node in corridor["nodes"].items()}
+    return next((name for name, kind in kinds.items() if kind == "hub"), next(iter(kinds)))
+
+
+def _zoom(nodes: list[list[Any]], hub: int) -> dict[str, Any] | None:
+    """The nodes within ZOOM_RADIUS of the hub, magnified to ZOOM_WIDTH, when two of them
+    are closer than CROWDED on the corridor map (None otherwise)."""
+    hx, hy = nodes[hub][2], nodes[hub][3]
+    near = [i for i, n in enumerate(nodes) if math.hypot(n[2] - hx, n[3] - hy) <= ZOOM_RADIUS]
+    closest = min(
+        (math.hypot(nodes[a][2] - nodes[b][2], nodes[a][3] - nodes[b][3])
+         for a, b in itertools.combinations(near, 2)),
+        default=math.inf,
+    )  # fmt: skip
+    if closest >= CROWDED:
+        return None
+    xs, ys = [nodes[i][2] for i in near], [nodes[i][3] for i in near]
+    pad = 0.15 * max(max(xs) - min(xs), max(ys) - min(ys), 1.0)
+    x0, x1 = min(xs) - pad, max(xs) + 1.5 * pad  # room for the hub's bar and labels
+    y0, y1 = min(ys) - 2 * pad, max(ys) + pad  # and for the queue bars above the nodes
+    if (y1 - y0) < 0.55 * (x1 - x0):
+        grow = (0.55 * (x1 - x0) - (y1 - y0)) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    k = ZOOM_WIDTH / (x1 - x0)
+    inside = [i for i, n in enumerate(nodes) if x0 <= n[2] <= x1 and y0 <= n[3] <= y1]
+    zoomed = [[nodes[i][0], nodes[i][1], (nodes[i][2] - x0) * k, (nodes[i][3] - y0) * k]
+              for i in inside]  # fmt: skip
+    return {
+        "x0": round(x0, 1),
+        "y0": round(y0, 1),
+        "k": round(k, 3),
+        "width": ZOOM_WIDTH,
+        "height": round((y1 - y0) * k, 1),
+        "nodes": inside,
+        "labels": _labels(zoomed),
     }
 
 

@@ -51,8 +51,10 @@ p.missing { background: #fff4e0; border-left: 4px solid #E69F00; padding: 0.4rem
 .swatch { width: 0.8rem; height: 0.8rem; border-radius: 50%; display: inline-block; }
 .bar-swatch { width: 0.45rem; height: 0.9rem; display: inline-block; background: #D55E00; }
 svg text { font-family: system-ui, sans-serif; }
-.land { fill: #fbfaf6; stroke: #b9c2cb; stroke-width: 0.6; }
-.edge { stroke: #8796a5; stroke-width: 1.6; fill: none; }
+.land { fill: #fbfaf6; stroke: #b9c2cb; stroke-width: 0.6; vector-effect: non-scaling-stroke; }
+.edge { stroke: #8796a5; stroke-width: 1.6; fill: none; vector-effect: non-scaling-stroke; }
+.zoombox svg { display: block; width: 100%; height: auto; border: 1px solid var(--line);
+  border-radius: 4px; background: #eef4f8; }
 .node { stroke: #1d2b3a; stroke-width: 0.8; }
 .label { font-size: 11px; fill: #1d2b3a; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .label.junction { font-size: 9.5px; fill: #5a6b7d; }
@@ -78,31 +80,52 @@ SCRIPT = r"""
   };
   const fmt = (v, d) => v.toLocaleString("en-GB", {maximumFractionDigits: d || 0});
 
-  // ----------------------------------------------------------------- the static map
-  const map = el("map");
-  const layers = {};
-  for (const name of ["land", "edges", "queues", "trains", "nodes", "labels", "hub"]) {
-    layers[name] = svgEl("g", {id: "layer-" + name}, map);
-  }
-  for (const d of D.map.basemap) svgEl("path", {d: d, class: "land"}, layers.land);
-  for (const [a, b] of D.map.edges) {
-    svgEl("line", {x1: nodes[a][2], y1: nodes[a][3], x2: nodes[b][2], y2: nodes[b][3],
-      class: "edge"}, layers.edges);
-  }
+  // ----------------------------------------------------------------- the maps (views)
+  // the corridor map, and where nodes crowd, a zoom on them: each view draws the same
+  // nodes, trains and queues in its own coordinates (the zoom's land and lines are the
+  // corridor map's, reused and scaled)
   const RADIUS = {hub: 7, border: 5, terminal: 5, junction: 3};
   const FILL = {hub: "#0072B2", border: "#ffffff", terminal: "#1d2b3a", junction: "#8796a5"};
   const ANCHOR = {e: ["start", 7, 4], w: ["end", -7, 4], n: ["middle", 0, -8],
     s: ["middle", 0, 15], ne: ["start", 5, -6], nw: ["end", -5, -6], se: ["start", 5, 13],
     sw: ["end", -5, 13]};
-  nodes.forEach(([name, kind, x, y], i) => {
-    const c = svgEl("circle", {cx: x, cy: y, r: RADIUS[kind] || 4, fill: FILL[kind] || "#888",
-      class: "node"}, layers.nodes);
-    svgEl("title", {}, c).textContent = name + " (" + kind + ")";
-    const [anchor, dx, dy] = ANCHOR[D.map.labels[i]] || ANCHOR.e;
-    const t = svgEl("text", {x: x + dx, y: y + dy, "text-anchor": anchor,
-      class: "label " + kind}, layers.labels);
-    t.textContent = name;
-  });
+  function makeView(svg, prefix, spec) {
+    const L = {};
+    for (const name of ["land", "edges", "queues", "trains", "nodes", "labels", "hub"]) {
+      L[name] = svgEl("g", {id: prefix + name}, svg);
+    }
+    const view = {L: L, pool: [], qbars: {}, hubBar: null, w: spec.width, h: spec.height,
+      tf: spec.k ? (x, y) => [(x - spec.x0) * spec.k, (y - spec.y0) * spec.k] : (x, y) => [x, y]};
+    const labels = {};
+    spec.nodes.forEach((i, j) => { labels[i] = spec.labels[j]; });
+    view.shows = (i) => i in labels;
+    if (spec.k) {
+      const g = svgEl("g", {transform: "scale(" + spec.k + ") translate(" + (-spec.x0) + " " +
+        (-spec.y0) + ")"}, L.land);
+      svgEl("use", {href: "#layer-land"}, g);
+      svgEl("use", {href: "#layer-edges"}, g);
+    } else {
+      for (const d of D.map.basemap) svgEl("path", {d: d, class: "land"}, L.land);
+      for (const [a, b] of D.map.edges) {
+        svgEl("line", {x1: nodes[a][2], y1: nodes[a][3], x2: nodes[b][2], y2: nodes[b][3],
+          class: "edge"}, L.edges);
+      }
+    }
+    for (const i of spec.nodes) {
+      const [name, kind] = nodes[i], [x, y] = view.tf(nodes[i][2], nodes[i][3]);
+      const c = svgEl("circle", {cx: x, cy: y, r: RADIUS[kind] || 4, fill: FILL[kind] || "#888",
+        class: "node"}, L.nodes);
+      svgEl("title", {}, c).textContent = name + " (" + kind + ")";
+      const [anchor, dx, dy] = ANCHOR[labels[i]] || ANCHOR.e;
+      svgEl("text", {x: x + dx, y: y + dy, "text-anchor": anchor, class: "label " + kind},
+        L.labels).textContent = name;
+    }
+    return view;
+  }
+  const allNodes = nodes.map((_, i) => i);
+  const views = [makeView(el("map"), "layer-",
+    {width: D.map.width, height: D.map.height, nodes: allNodes, labels: D.map.labels})];
+  if (D.map.zoom) views.push(makeView(el("zoom"), "zoom-", D.map.zoom));
 
   // ----------------------------------------------------------------- routes and trains
   const routes = D.routes.map(([ids, km]) => ({km: km,
@@ -133,37 +156,47 @@ SCRIPT = r"""
     return routeXY(tr[0], km);
   }
   const colours = D.services.map((s) => s[1]);
-  const pool = [];
   function drawTrains(t) {
-    let shown = 0, moving = 0;
+    const shown = views.map(() => 0);
+    let moving = 0;
     for (let i = 0; i < D.trains.length; i++) {
       const tr = D.trains[i];
       const p = trainXY(tr, t);
       if (!p) continue;
-      let c = pool[shown];
-      if (!c) { c = svgEl("circle", {class: "train"}, layers.trains); pool.push(c); }
       const service = tr[1] >= 0;
-      c.setAttribute("cx", p[0].toFixed(1));
-      c.setAttribute("cy", p[1].toFixed(1));
-      c.setAttribute("r", service ? 5 : 3.2);
-      c.setAttribute("fill", service ? colours[tr[1]] : "#9aa5b1");
-      c.style.display = "";
       if (service) moving++;
-      shown++;
+      views.forEach((v, j) => {
+        const [x, y] = v.tf(p[0], p[1]);
+        if (x < -10 || y < -10 || x > v.w + 10 || y > v.h + 10) return;
+        let c = v.pool[shown[j]];
+        if (!c) { c = svgEl("circle", {class: "train"}, v.L.trains); v.pool.push(c); }
+        c.setAttribute("cx", x.toFixed(1));
+        c.setAttribute("cy", y.toFixed(1));
+        c.setAttribute("r", service ? 5 : 3.2);
+        c.setAttribute("fill", service ? colours[tr[1]] : "#9aa5b1");
+        c.style.display = "";
+        shown[j]++;
+      });
     }
-    for (let i = shown; i < pool.length; i++) pool[i].style.display = "none";
+    views.forEach((v, j) => {
+      for (let i = shown[j]; i < v.pool.length; i++) v.pool[i].style.display = "none";
+    });
     return moving;
   }
 
   // ----------------------------------------------------------------- queues and hub
   const Q = D.queues;
-  const qbars = Q.nodes.map((i) => {
-    const g = svgEl("g", {}, layers.queues);
-    const x = nodes[i][2] - 3, y = nodes[i][3];
-    return {x: x, y: y, bar: svgEl("rect", {x: x, y: y, width: 6, height: 0, class: "qbar"}, g),
-      text: svgEl("text", {x: x + 3, y: y, "text-anchor": "middle", class: "qtext"}, g)};
-  });
-  const qrows = Q.nodes.map((i, k) => {
+  for (const v of views) {
+    for (const i of Q.nodes) {
+      if (!v.shows(i)) continue;
+      const g = svgEl("g", {}, v.L.queues);
+      const [cx, y] = v.tf(nodes[i][2], nodes[i][3]), x = cx - 3;
+      v.qbars[i] = {x: x, y: y,
+        bar: svgEl("rect", {x: x, y: y, width: 6, height: 0, class: "qbar"}, g),
+        text: svgEl("text", {x: x + 3, y: y, "text-anchor": "middle", class: "qtext"}, g)};
+    }
+  }
+  const qrows = Q.nodes.map((i) => {
     const tr = document.createElement("tr");
     tr.innerHTML = "<td></td><td class=num></td><td class=num></td>";
     tr.children[0].textContent = nodes[i][0];
@@ -174,33 +207,35 @@ SCRIPT = r"""
     const at = Q.daily ? Math.floor(t / Q.step_h) : Math.round(t / Q.step_h);
     const k = Math.min(at, (Q.waiting[0] || []).length - 1);
     let total = 0;
-    Q.nodes.forEach((_, j) => {
+    Q.nodes.forEach((i, j) => {
       const w = k >= 0 ? Q.waiting[j][k] : 0;
       const s = Q.served && k >= 0 ? String(Q.served[j][k]) : "–";
       total += w;
       const h = Math.min(70, 3 * w);
-      const b = qbars[j];
-      b.bar.setAttribute("y", (b.y - 7 - h).toFixed(1));
-      b.bar.setAttribute("height", h.toFixed(1));
-      b.text.setAttribute("y", (b.y - 10 - h).toFixed(1));
-      b.text.textContent = w > 0 ? fmt(w, 1) : "";
+      for (const v of views) {
+        const b = v.qbars[i];
+        if (!b) continue;
+        b.bar.setAttribute("y", (b.y - 7 - h).toFixed(1));
+        b.bar.setAttribute("height", h.toFixed(1));
+        b.text.setAttribute("y", (b.y - 10 - h).toFixed(1));
+        b.text.textContent = w > 0 ? fmt(w, 1) : "";
+      }
       qrows[j].children[1].textContent = fmt(w, 1);
       qrows[j].children[2].textContent = s;
     });
     return Math.round(total * 10) / 10;
   }
   const H = D.hub;
-  let hubBar = null;
-  if (H) {
-    const i = nodes.findIndex((n) => n[0] === H.node);
-    if (i >= 0) {
-      const x = nodes[i][2] + 10, y = nodes[i][3] - 50;
-      svgEl("rect", {x: x, y: y, width: 9, height: 40, fill: "#fff", stroke: "#1d2b3a",
-        "stroke-width": 0.8}, layers.hub);
-      hubBar = {y: y, bar: svgEl("rect", {x: x, y: y + 40, width: 9, height: 0,
-        fill: "#009E73"}, layers.hub)};
-      svgEl("title", {}, layers.hub).textContent = "yard level at " + H.node;
-    }
+  const hubIndex = H ? nodes.findIndex((n) => n[0] === H.node) : -1;
+  for (const v of views) {
+    if (hubIndex < 0 || !v.shows(hubIndex)) continue;
+    const [hx, hy] = v.tf(nodes[hubIndex][2], nodes[hubIndex][3]);
+    const x = hx + 10, y = hy - 50;
+    svgEl("rect", {x: x, y: y, width: 9, height: 40, fill: "#fff", stroke: "#1d2b3a",
+      "stroke-width": 0.8}, v.L.hub);
+    v.hubBar = {y: y, bar: svgEl("rect", {x: x, y: y + 40, width: 9, height: 0,
+      fill: "#009E73"}, v.L.hub)};
+    svgEl("title", {}, v.L.hub).textContent = "yard level at " + H.node;
   }
   function dayValue(series, t) {  // daily means, read at the middle of each day
     const x = t / 24 - 0.5, n = series.length;
@@ -220,9 +255,10 @@ SCRIPT = r"""
     el("yard-gauge").style.width = (100 * share).toFixed(1) + "%";
     el("gate").textContent = fmt(dayValue(H.gate_queue_mean, t), 1) + " trucks";
     el("backlog").textContent = fmt(dayValue(H.backlog_t, t)) + " t";
-    if (hubBar) {
-      hubBar.bar.setAttribute("y", (hubBar.y + 40 * (1 - share)).toFixed(1));
-      hubBar.bar.setAttribute("height", (40 * share).toFixed(1));
+    for (const v of views) {
+      if (!v.hubBar) continue;
+      v.hubBar.bar.setAttribute("y", (v.hubBar.y + 40 * (1 - share)).toFixed(1));
+      v.hubBar.bar.setAttribute("height", (40 * share).toFixed(1));
     }
   }
 
@@ -316,7 +352,7 @@ SCRIPT = r"""
     }
   });
   slider.max = String(D.end_h);
-  const box = map.parentElement;  // a narrow screen scrolls the map: start at the hub
+  const box = el("map").parentElement;  // a narrow screen scrolls the map: start at the hub
   if (box.scrollWidth > box.clientWidth) box.scrollLeft = box.scrollWidth;
   setTime(Math.min(D.end_h, D.warmup_h || D.end_h / 10));
 })();
@@ -351,7 +387,7 @@ crossings are trains waiting there; the bar beside the hub is its yard level.</p
  aria-label="corridor map with the trains"></svg>
 </div>
 <div class="panel">
-<div>
+{zoom}<div>
 <h2>Hub</h2>
 <table><tbody>
 <tr><th>Yard</th><td class="num" id="yard">–</td></tr>
@@ -385,6 +421,16 @@ the recorded arrivals and departures are interpolated.</p></footer>
 </body>
 </html>
 """
+
+
+def _zoom_box(zoom: dict[str, Any] | None) -> str:
+    if not zoom:
+        return ""
+    return (
+        '<div class="zoombox"><h2>Around the hub (zoomed)</h2>'
+        f'<svg id="zoom" viewBox="0 0 {zoom["width"]:g} {zoom["height"]:g}" role="img" '
+        'aria-label="the nodes around the hub, zoomed"></svg></div>\n'
+    )
 
 
 def _legend(data: dict[str, Any]) -> str:
@@ -431,6 +477,7 @@ def render_page(data: dict[str, Any], missing: str | None = None) -> str:
         width=f"{m['width']:g}",
         height=f"{m['height']:g}",
         legend=_legend(data),
+        zoom=_zoom_box(m.get("zoom")),
         version=html.escape(str(data["version"])),
         style=STYLE,
         script=SCRIPT,

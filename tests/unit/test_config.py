@@ -380,3 +380,24 @@ def test_a_packaged_name_never_leaves_the_configs_folder(
     for name in ("../pyproject.toml", "scenarios/../baseline"):
         with pytest.raises(ConfigError, match="file not found, and no packaged config"):
             load_config(name)
+
+
+def test_an_impossible_yaml_date_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad-date.yaml"
+    path.write_text(
+        f"extends: {Path(__file__).parents[2] / 'configs' / 'baseline.yaml'}\n"
+        "simulation: {start_date: 2024-13-04}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "'2024-13-04' is not a valid date (month must be in 1..12)" in str(info.value)
+
+
+def test_a_subsidy_end_date_needs_a_start_date() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["costs.subsidy.ends=2020-01-01"])
+    assert "costs.subsidy.ends" in str(info.value)
+    assert "needs simulation.start_date" in str(info.value)
+    cfg = load_config(None, ["costs.subsidy.ends=2020-01-01", "simulation.start_date=2019-01-01"])
+    assert str(cfg.costs.subsidy.ends) == "2020-01-01"

@@ -181,6 +181,12 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
     problem = check_modes(cfg.modes, cfg.services_destinations())
     if problem:
         return problem
+    if cfg.costs.subsidy.ends is not None and cfg.simulation.start_date is None:
+        return (
+            "costs.subsidy.ends",
+            "a subsidy end date needs simulation.start_date (the date of day 0)",
+            cfg.costs.subsidy.ends.isoformat(),
+        )
     problem = _check_train_ids(cfg) or _check_qualifiers(cfg)
     if problem:
         return problem

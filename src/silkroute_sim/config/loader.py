@@ -134,6 +134,18 @@ class ConfigLoader(yaml.SafeLoader):
             first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date such as ``2024-13-04`` is a YAML error naming the value, not a crash."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(
+                problem=f"{node.value!r} is not a valid date ({exc})",
+                problem_mark=node.start_mark,
+            ) from None
+
+
+ConfigLoader.add_constructor("tag:yaml.org,2002:timestamp", ConfigLoader.construct_yaml_timestamp)
 
 # YAML 1.1 reads 1e9 (no dot) as a string; configs mean the number, as YAML 1.2 does
 ConfigLoader.add_implicit_resolver(

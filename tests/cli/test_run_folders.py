@@ -124,3 +124,22 @@ def test_records_and_format_from_the_command_line(tmp_path: Path) -> None:
     header = (out / "summary.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header == "metric,value,unit,kpi,by,key"
     assert json.loads((out / "manifest.json").read_text())["records"] == "summary"
+
+
+def test_finished_summary_runs_compare_and_load_back(tmp_path: Path) -> None:
+    """Runs written without their per-shipment tables (records=summary, Parquet) can
+    still be compared; the comparison reads back with load_comparison."""
+    cfg = _tiny(tmp_path)
+    for seed in ("1", "2"):
+        proc = run(str(cfg), "--days", "2", "--seed", seed, "--records", "summary", *QUIET)
+        assert proc.returncode == 0, proc.stderr
+    result = CliRunner().invoke(
+        cli, ["compare", "results/tiny", "results/tiny-2d-seed2", "--out", "cmp", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    from silkroute_sim import load_comparison
+
+    loaded = load_comparison(tmp_path / "cmp")
+    assert loaded.scenarios == ["tiny", "tiny-2"]
+    assert set(loaded.replications["seed"]) == {1, 2}
+    assert "demand_t_per_day" in set(loaded.comparison["metric"])

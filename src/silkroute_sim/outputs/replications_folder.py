@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from silkroute_sim.config.errors import SilkrouteError
@@ -87,6 +88,23 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
+def _shipments(folder: Path, manifest: dict[str, Any]) -> pd.DataFrame | None:
+    """The delivery times of a run's boxes (shipments.csv or .parquet), or None when the
+    run was written without its per-shipment table."""
+    columns = ["delivered_h", "door_to_door_d"]
+    for name in ("shipments.parquet", "shipments.csv"):
+        path = folder / name
+        if path.is_file():
+            if name.endswith(".parquet"):
+                import pyarrow.parquet as pq
+
+                return pq.read_table(path, columns=columns).to_pandas()
+            return pd.read_csv(path, usecols=columns)
+    if manifest.get("records") == "summary":
+        return None
+    raise FileNotFoundError(f"no shipments table in {folder}")
+
+
 def load_run_folder(folder: Path) -> tuple[RepOutput, dict[str, Any]]:
     """One run's result folder as a :class:`RepOutput` (and its manifest)."""
     folder = Path(folder)
@@ -94,13 +112,17 @@ def load_run_folder(folder: Path) -> tuple[RepOutput, dict[str, Any]]:
     try:
         summary = pd.read_csv(folder / "summary.csv")[["metric", "value", "unit"]]
         daily = pd.read_csv(folder / "daily.csv")
-        ships = pd.read_csv(folder / "shipments.csv", usecols=["delivered_h", "door_to_door_d"])
+        ships = _shipments(folder, manifest)
     except (OSError, ValueError, KeyError) as exc:
         raise SilkrouteError(f"{folder}: cannot read the run's tables ({exc})") from None
     w0 = float(manifest.get("warmup_days", 0.0)) * 24
     w1 = float(manifest.get("simulated_days", math.inf)) * 24
-    delivered = ships["delivered_h"]
-    d2d = ships.loc[(delivered >= w0) & (delivered < w1), "door_to_door_d"].to_numpy(dtype=float)
+    if ships is None:  # written with records="summary": no per-box door-to-door times
+        d2d = np.empty(0)
+    else:
+        delivered = ships["delivered_h"]
+        released = (delivered >= w0) & (delivered < w1)
+        d2d = ships.loc[released, "door_to_door_d"].to_numpy(dtype=float)
     summary["unit"] = summary["unit"].fillna("")
     return (
         RepOutput(

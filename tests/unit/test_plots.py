@@ -267,3 +267,24 @@ def test_a_known_capacity_is_drawn_as_a_line(monkeypatch, tmp_path) -> None:
         lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("yard cap")]
         assert len(lines) == 1 and list(lines[0].get_ydata()) == [4000.0, 4000.0]
     pyplot().close("all")
+
+
+def test_sweep_table_names_parameters_and_kpis_apart() -> None:
+    from silkroute_sim.outputs.sweep_report import points_table
+
+    manifest = {
+        "parameters": ["demand.tonnes_per_day", "hub.cranes.count"],
+        "kpis": ["demand_t_per_day", "backlog_t_end"],
+        "units": {"demand_t_per_day": "t/day", "backlog_t_end": "t"},
+    }
+    table = points_table(_points(3), manifest)
+    assert list(table.columns) == [
+        "point",
+        "Demand (t/day)",
+        "Gantry cranes",
+        "runs ok",
+        "Demand, measured (t/day)",
+        "Backlog at end (t)",
+    ]
+    assert list(table["Demand (t/day)"]) == [str(v) for v in _points(3)["demand.tonnes_per_day"]]
+    assert table["Backlog at end (t)"][0] == ci_text("backlog_t_end", 5.0, 0.0, 55.0)

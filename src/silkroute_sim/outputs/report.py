@@ -188,13 +188,15 @@ def kpi_text(metric: str, value: Any, unit: str = "") -> str:
 
 def ci_text(metric: str, mean: Any, low: Any, high: Any, unit: str = "") -> str:
     """The one way a report writes a value with its confidence interval:
-    ``9.1 d (8.9 to 9.3)``, in the KPI's format (fractions in per cent); the value alone
-    where there is no interval."""
+    ``9.1 d (8.9 to 9.3)``, in the KPI's format (fractions in per cent), the interval
+    clipped at the catalogue's ``lower`` bound; the value alone where there is none."""
     text = kpi_text(metric, mean, unit)
     lo, hi = _float(low), _float(high)
     if text == "—" or not (math.isfinite(lo) and math.isfinite(hi)):
         return text
     kpi = lookup(metric)
+    if kpi is not None and kpi.lower is not None:  # what the quantity can take
+        lo, hi = max(lo, kpi.lower), max(hi, kpi.lower)
     pattern, _ = _number_format(kpi)
     scale = 100.0 if kpi is not None and kpi.unit == "fraction" else 1.0
     if pattern:

@@ -144,7 +144,10 @@ def points_table(points: pd.DataFrame, manifest: dict[str, Any]) -> pd.DataFrame
             lambda v: "" if not math.isfinite(v) else f"{v:.0%}"
         )
     for kpi in kpis:
-        table[kpi_axis_label(kpi, units.get(kpi, ""))] = [
+        name = kpi_axis_label(kpi, units.get(kpi, ""))
+        if name in table.columns:  # the demand that arrived, beside the demand set
+            name = name.replace(" (", ", measured (", 1) if " (" in name else f"{name}, measured"
+        table[name] = [
             ci_text(kpi, m, lo, hi, units.get(kpi, ""))
             for m, lo, hi in zip(
                 points[f"{kpi}_mean"],

@@ -192,8 +192,8 @@ def corridor_map(
 
     plt = pyplot()
     graph = result.graph
-    fig = plt.figure(figsize=(11, 7.4))
-    grid = fig.add_gridspec(2, 3, height_ratios=(1.9, 1), width_ratios=(1, 1, 0.025))
+    fig = plt.figure(figsize=(11, 6.6))
+    grid = fig.add_gridspec(2, 3, height_ratios=(1.45, 1), width_ratios=(1, 1, 0.025))
     ax = fig.add_subplot(grid[0, :2])
     cax = fig.add_subplot(grid[0, 2])
     panels = [fig.add_subplot(grid[1, i]) for i in range(2)]

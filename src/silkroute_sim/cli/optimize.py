@@ -109,7 +109,9 @@ class _Progress:
     def update(self, event: Progress) -> None:
         if self.quiet:
             return
-        best = "" if event.best is None else f", best {event.best:,.4g}"
+        from silkroute_sim.experiments.optimize.final import money
+
+        best = "" if event.best is None else f", best so far {money(event.best)}"
         text = f"{event.simulations} simulations{best}"
         if not self.terminal:
             if event.phase == "trials":

@@ -103,7 +103,9 @@ def _fmt(x: Any) -> str:
 
 def answer_html(confidence: str, best_file: str | None, notes: Sequence[str]) -> str:
     """The answer section of the report: the statement and where the config is."""
-    parts = ['<section id="answer"><h2>Answer</h2>', f"<p>{html.escape(confidence)}</p>"]
+    parts = ['<section id="answer"><h2>Checking the answer</h2>']
+    if confidence:
+        parts.append(f"<p>{html.escape(confidence)}</p>")
     if best_file:
         parts.append(
             f"<p>The configuration is in <code>{html.escape(best_file)}</code>: run it with "

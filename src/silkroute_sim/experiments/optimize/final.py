@@ -168,6 +168,12 @@ def _statement(plan: OptimizePlan, result: FinalResult) -> str:
             "replications: no answer can be given with confidence; add trials or widen "
             "the variables' bounds."
         )
+    if plan.multi:
+        parts_front = (
+            f"The feasible Pareto front has {len(result.front)} trade-offs between "
+            f"{', '.join(o.name for o in plan.objectives)} (candidates.csv, plots/pareto.png); "
+            f"the one best on {plan.objectives[0].name} is shown."
+        )
     obj = plan.objectives[0]
     mean, low, high = best.judged.objectives[0]
     n = len(best.judged.seeds)
@@ -184,6 +190,8 @@ def _statement(plan: OptimizePlan, result: FinalResult) -> str:
             f"interval inside the limit (closest: {worst['constraint']} at {worst['scenario']}: "
             f"mean {worst['mean']:.4g}, interval end {worst[side]:.4g})."
         )
+    if plan.multi:
+        parts.append(parts_front)
     first = [c for c in result.comparisons if c["objective"] == obj.name]
     if not first:
         parts.append("No other candidate was left to compare it with.")

@@ -225,9 +225,7 @@ def _apply_set(data: dict[str, Any], fixed: dict[str, Any], file: str, where: st
 
 def _scenarios(file_path: Path, spec: OptimizeSpec, file: str) -> list[ScenarioPlan]:
     """The base with the spec's ``set:``, then each scenario's own base and ``set:``."""
-    items: list[tuple[str, ScenarioSpec | None]] = list(spec.scenarios.items()) or [
-        ("base", None)
-    ]
+    items: list[tuple[str, ScenarioSpec | None]] = list(spec.scenarios.items()) or [("base", None)]
     out: list[ScenarioPlan] = []
     for name, scen in items:
         where = f"scenarios.{name}"

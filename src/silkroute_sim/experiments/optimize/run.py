@@ -59,6 +59,8 @@ from silkroute_sim.outputs.storage import (
 )
 
 LOCK_FILE = ".optimize.lock"
+#: what every optimisation writes at its top besides the study
+RESULT_FILES = ("trials.csv", "candidates.csv", "comparisons.csv", "report.html", "manifest.json")
 KIND = "optimize"
 
 
@@ -129,7 +131,7 @@ def optimize(
             write_ledger(target, owned_files(target) | {LOCK_FILE}, kind=KIND)
             (target / MARKER).unlink(missing_ok=True)
             clean_leftovers(target)
-            claim(target, *STUDY_FILES)
+            claim(target, *STUDY_FILES, *RESULT_FILES)  # refused now, not after the work
             write_manifest(target, _manifest(plan, status="running"))
             study = open_study(target / STUDY_FILE, plan)
             try:

@@ -137,14 +137,17 @@ def make_sampler(plan: OptimizePlan, slot: int) -> Any:
     cons = _violations if plan.constraints else None
     if kind == "random":
         return optuna.samplers.RandomSampler(seed=seed)
-    if kind == "nsga2":
-        population = spec.population or max(4, plan.spec.batch)
-        return optuna.samplers.NSGAIISampler(
-            population_size=population, seed=seed, constraints_func=cons
-        )
-    startup = spec.startup_trials or max(plan.spec.batch, min(10, plan.trials // 4))
+    # Optuna marks multivariate TPE experimental and, from 5.0, constraints_func
+    # deprecated in favour of Trial.set_constraint, which ask-and-tell with trials run
+    # elsewhere cannot call before the sampler needs the values: both warnings silenced
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # multivariate TPE is marked experimental
+        warnings.simplefilter("ignore")
+        if kind == "nsga2":
+            population = spec.population or max(4, plan.spec.batch)
+            return optuna.samplers.NSGAIISampler(
+                population_size=population, seed=seed, constraints_func=cons
+            )
+        startup = spec.startup_trials or max(plan.spec.batch, min(10, plan.trials // 4))
         return optuna.samplers.TPESampler(
             n_startup_trials=startup,
             multivariate=True,

@@ -16,6 +16,14 @@ import pandas as pd
 from silkroute_sim.outputs.plots.style import BLUE, GREY, VERMILLION, pyplot, save
 
 
+def _scaled(values: pd.Series, name: str) -> tuple[pd.Series, str]:
+    """Large amounts (USD a year) in millions, so the axis reads 28.4, not 2.84e7."""
+    finite = values[values.notna()]
+    if len(finite) and float(finite.abs().max()) >= 1e5:
+        return values / 1e6, f"{name} (millions)"
+    return values, name
+
+
 def convergence(
     trials: pd.DataFrame, objective: str, direction: str, path: Path, label: str = ""
 ) -> Path | None:
@@ -26,6 +34,8 @@ def convergence(
         return None
     plt = pyplot()
     fig, ax = plt.subplots()
+    scaled, ylabel = _scaled(trials[column], label or objective)
+    trials = trials.assign(**{column: scaled})
     valued = trials[trials[column].notna()]
     ok = valued[valued["feasible"].astype(bool)]
     bad = valued[~valued["feasible"].astype(bool)]
@@ -41,7 +51,7 @@ def convergence(
         best.append(current)
     ax.step(trials["trial"], best, where="post", color=VERMILLION, label="best so far")
     ax.set_xlabel("trial")
-    ax.set_ylabel(label or objective)
+    ax.set_ylabel(ylabel)
     ax.set_title(f"Convergence: {objective}")
     ax.legend(loc="best")
     return save(fig, path)
@@ -60,6 +70,9 @@ def pareto(
     valued = trials[trials[x].notna() & trials[y].notna()]
     if valued.empty:
         return None
+    xs, xlabel = _scaled(valued[x], objectives[0])
+    ys, ylabel = _scaled(valued[y], objectives[1])
+    valued = valued.assign(**{x: xs, y: ys})
     plt = pyplot()
     fig, ax = plt.subplots()
     feasible = valued["feasible"].astype(bool)
@@ -80,8 +93,8 @@ def pareto(
     on_front = valued[valued["trial"].isin(list(front))].sort_values(x)
     if not on_front.empty:
         ax.plot(on_front[x], on_front[y], "o-", color=VERMILLION, label="Pareto front")
-    ax.set_xlabel(objectives[0])
-    ax.set_ylabel(objectives[1])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title("Trade-off between the objectives")
     ax.legend(loc="best")
     return save(fig, path)

@@ -20,9 +20,10 @@ from silkroute_sim.cli.common import fail
 def report(folder: Path, out: Path | None) -> None:
     """Write report.html for a finished run, replication, comparison or sweep folder.
 
-    One self-contained page (plots embedded): the scenario description, the KPI table
-    (with confidence intervals where there are replications) and every plot in
-    FOLDER/plots. It opens in any browser with no server and no network.
+    One self-contained page (plots embedded): the scenario description, a contents list,
+    the plots in FOLDER/plots (a sweep's curated few, the rest linked), then the key
+    indicators (with confidence intervals where there are replications) and every
+    indicator. It opens in any browser with no server and no network.
     """
     from silkroute_sim.outputs.folder_report import folder_report
     from silkroute_sim.outputs.storage import folder_kind

@@ -53,6 +53,7 @@ CAPTIONS = {
     "vermillion worse, grey not significant.",
     "per_replication": "Each replication's value per scenario; a grey line joins the same "
     "seed, so the pairing behind the differences shows.",
+    "kpis": "Key indicators per scenario (a comparison written by an older version).",
     "throughput": "Daily tonnes dispatched from the hub against the demand line; the shaded "
     "days are the warm-up, cut from every KPI.",
     "throughput_reps": "Daily tonnes dispatched (7-day moving average), mean over "

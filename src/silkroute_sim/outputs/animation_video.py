@@ -68,7 +68,9 @@ def train_positions(data: dict[str, Any], t: float) -> list[tuple[float, float, 
     return out
 
 
-def _static_map(ax: Any, data: dict[str, Any]) -> None:
+def _static_map(ax: Any, data: dict[str, Any], zoom: dict[str, Any] | None = None) -> None:
+    """Land, lines, nodes and labels on ``ax`` in the page's map units; with ``zoom``, the
+    zoom's labels, their offsets shrunk by its magnification."""
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path as MPath
 
@@ -84,28 +86,48 @@ def _static_map(ax: Any, data: dict[str, Any]) -> None:
     for a, b in m["edges"]:
         ax.plot([nodes[a][2], nodes[b][2]], [nodes[a][3], nodes[b][3]], c="#8796a5", lw=1.2)
     style = {"hub": ("#0072B2", 60), "border": ("#ffffff", 30), "terminal": ("#1d2b3a", 30)}
-    for (name, kind, x, y), side in zip(nodes, m["labels"], strict=False):
+    scale = zoom["k"] if zoom else 1.0
+    sides = dict(zip(zoom["nodes"], zoom["labels"], strict=True)) if zoom else {}
+    for i, ((name, kind, x, y), side) in enumerate(zip(nodes, m["labels"], strict=True)):
+        side = sides.get(i, side)
         colour, size = style.get(kind, ("#8796a5", 10))
         ax.scatter([x], [y], s=size, c=colour, edgecolors="#1d2b3a", linewidths=0.6, zorder=4)
-        dx = {"e": 7, "w": -7, "ne": 5, "se": 5, "nw": -5, "sw": -5}.get(side, 0)
-        dy = {"n": -9, "s": 13, "ne": -7, "nw": -7, "se": 12, "sw": 12}.get(side, 3)
+        dx = {"e": 7, "w": -7, "ne": 5, "se": 5, "nw": -5, "sw": -5}.get(side, 0) / scale
+        dy = {"n": -9, "s": 13, "ne": -7, "nw": -7, "se": 12, "sw": 12}.get(side, 3) / scale
         ha = "left" if dx > 0 else "right" if dx < 0 else "center"
-        ax.text(
-            x + dx,
-            y + dy,
-            name,
-            fontsize=7 if kind != "junction" else 6,
-            ha=ha,
-            va="center",
-            color="#1d2b3a" if kind != "junction" else "#5a6b7d",
-            zorder=5,
-        )
+        junction = kind == "junction"
+        ax.text(x + dx, y + dy, name, fontsize=6 if junction else 7, ha=ha, va="center",
+                color="#5a6b7d" if junction else "#1d2b3a", zorder=5, clip_on=True)  # fmt: skip
     ax.set_xlim(0, m["width"])
     ax.set_ylim(m["height"], 0)
     ax.set_aspect("equal")
     ax.set_facecolor("#eef4f8")
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def _layout(fig: Any, data: dict[str, Any]) -> list[Any]:
+    """The corridor map across the top, the zoom on the hub below it on the left (where
+    the page has one), the service legend on the right; returns the map axes."""
+    from matplotlib.lines import Line2D
+
+    ax = fig.add_axes((0.01, 0.36, 0.98, 0.56))
+    _static_map(ax, data)
+    axes = [ax]
+    zoom = data["map"].get("zoom")
+    if zoom:
+        axz = fig.add_axes((0.01, 0.02, 0.40, 0.32))
+        _static_map(axz, data, zoom)
+        axz.set_xlim(zoom["x0"], zoom["x0"] + zoom["width"] / zoom["k"])
+        axz.set_ylim(zoom["y0"] + zoom["height"] / zoom["k"], zoom["y0"])
+        axes.append(axz)
+    handles = [
+        Line2D([], [], marker="o", ls="", color=colour, label=name)
+        for name, colour in data["services"]
+    ]
+    handles.append(Line2D([], [], marker="o", ls="", color="#9aa5b1", label="background train"))
+    fig.legend(handles=handles, loc="lower right", ncol=2, fontsize=9, frameon=False)
+    return axes
 
 
 def _frames(data: dict[str, Any], out: Any) -> None:
@@ -115,45 +137,32 @@ def _frames(data: dict[str, Any], out: Any) -> None:
 
     fig = Figure(figsize=(SIZE[0] / 100, SIZE[1] / 100), dpi=100)
     canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.01, 0.08, 0.98, 0.84))
-    _static_map(ax, data)
+    axes = _layout(fig, data)
     colours = [c for _, c in data["services"]]
-    trains = ax.scatter([], [], s=22, zorder=6, edgecolors="white", linewidths=0.5)
+    trains = [a.scatter([], [], s=22, zorder=6, edgecolors="white", lw=0.5) for a in axes]
     nodes, q = data["map"]["nodes"], data["queues"]
-    bars = [
-        ax.text(
-            nodes[i][2],
-            nodes[i][3] - 9,
-            "",
-            color="#D55E00",
-            fontsize=8,
-            fontweight="bold",
-            ha="center",
-            zorder=7,
-        )
-        for i in q["nodes"]
-    ]
     title = fig.text(0.01, 0.95, "", fontsize=13, fontweight="bold", color="#1d2b3a")
-    footer = fig.text(0.01, 0.03, "", fontsize=10, color="#1d2b3a")
+    status = fig.text(0.44, 0.32, "", fontsize=10, color="#1d2b3a", va="top", family="monospace")
     step = max(1.0, math.ceil(data["end_h"] / MAX_FRAMES))
     hub = data["hub"]
     for k in range(int(data["end_h"] // step) + 1):
         t = k * step
         pos = train_positions(data, t)
-        trains.set_offsets([(x, y) for x, y, _ in pos] or [(math.nan, math.nan)])
-        trains.set_facecolor([colours[s] if s >= 0 else "#9aa5b1" for _, _, s in pos] or ["w"])
-        trains.set_sizes([26 if s >= 0 else 10 for _, _, s in pos] or [0])
+        for scatter in trains:
+            scatter.set_offsets([(x, y) for x, y, _ in pos] or [(math.nan, math.nan)])
+            scatter.set_facecolor([colours[s] if s >= 0 else "#9aa5b1" for *_, s in pos] or "w")
+            scatter.set_sizes([26 if s >= 0 else 10 for *_, s in pos] or [0])
         at = int(t // q["step_h"]) if q["daily"] else round(t / q["step_h"])
         j = min(at, len(q["waiting"][0]) - 1) if q["nodes"] else 0
-        for bar, waiting in zip(bars, q["waiting"], strict=False):
-            bar.set_text(f"{waiting[j]:.3g} waiting" if waiting[j] else "")
-        title.set_text(f"{data['name']}: day {t / 24:.1f}")
-        yard = ""
+        lines = [f"{'trains waiting at':<18}"]
+        for i, waiting in zip(q["nodes"], q["waiting"], strict=True):
+            lines.append(f"  {nodes[i][0]:<16}{waiting[j]:>5.3g}")
         if hub is not None:
             day = min(int(t // 24), len(hub["yard_teu_mean"]) - 1)
-            yard = f"yard {hub['yard_teu_mean'][day]:,.0f} TEU · "
-        moving = sum(1 for p in pos if p[2] >= 0)
-        footer.set_text(f"{yard}{moving} trains on the corridor · grey: background trains")
+            lines.append(f"{'yard (TEU)':<18}{hub['yard_teu_mean'][day]:>5,.0f}")
+        lines.append(f"{'trains moving':<18}{sum(1 for p in pos if p[2] >= 0):>5}")
+        status.set_text("\n".join(lines))
+        title.set_text(f"{data['name']}: day {t / 24:.1f}")
         canvas.draw()
         out.write(memoryview(canvas.buffer_rgba()))
 

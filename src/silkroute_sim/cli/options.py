@@ -119,5 +119,6 @@ format_option = click.option(
     default="csv",
     show_default=True,
     help="File format of the per-shipment and per-event tables (trains, shipments, "
-    "node_events, disruptions, daily_long); summary.csv and daily.csv are always CSV.",
+    "node_events, disruptions; parquet adds daily_long, the daily table in long form); "
+    "summary.csv and daily.csv are always CSV.",
 )

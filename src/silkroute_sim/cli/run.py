@@ -67,13 +67,13 @@ def run(
     """Run one scenario and write its result folder.
 
     CONFIG is a YAML file or the name of a built-in scenario (default: baseline).
-    The folder gets summary.csv, daily.csv, daily_long, trains, shipments, node_events
-    (CSV or, with --format parquet, Parquet), manifest.json, plots/*.png and report.html;
-    it appears only when complete. A folder holding another run (another config, seed,
-    horizon or --set) is never replaced without --force: without --out such a run goes to
-    a folder of its own, and the run says where. With --reps N, OUT/rep-<seed>/ holds
-    each replication and OUT the combined summary.csv (with confidence intervals),
-    replications.csv, manifest.json and report.html.
+    The folder gets summary.csv, daily.csv, trains, shipments, node_events (CSV or,
+    with --format parquet, Parquet, with daily_long beside them), manifest.json,
+    plots/*.png and report.html; it appears only when complete. A folder holding another
+    run (another config, seed, horizon or --set) is never replaced without --force:
+    without --out such a run goes to a folder of its own, and the run says where. With
+    --reps N, OUT/rep-<seed>/ holds each replication and OUT the combined summary.csv
+    (with confidence intervals), replications.csv, manifest.json and report.html.
     """
     from silkroute_sim.config.loader import load_config
     from silkroute_sim.outputs.run_identity import check_run_target

@@ -2,7 +2,8 @@
 
 :func:`load_run` returns the tables a run wrote (``summary``, ``daily``, ``daily_long``,
 ``trains``, ``shipments``, ``node_events``, ``disruptions`` and any other table its
-manifest lists), from CSV or Parquet alike and in the dtypes they were written with, so
+manifest lists; ``daily_long``, written to Parquet folders, is derived from ``daily.csv``
+in a CSV folder), from CSV or Parquet alike and in the dtypes they were written with, so
 the tables equal those the run produced in memory (floats to the four decimals CSV
 keeps). :func:`load_comparison` and :func:`load_sweep` read a comparison's and a sweep's
 tables. A folder that is not a silkroute result, or not a finished one, is refused with
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.outputs.guard import MARKER, folder_kind, is_complete, written_kind
+from silkroute_sim.outputs.summary_split import daily_long
 from silkroute_sim.outputs.tablefiles import read_table
 
 if TYPE_CHECKING:
@@ -43,9 +45,10 @@ class ResultError(SilkrouteError):
 class RunData:
     """One run read back: its tables as DataFrames and its manifest.
 
-    ``trains``, ``shipments``, ``node_events`` and ``daily_long`` are None for a run
-    written with ``records="summary"``; ``disruptions`` is None when the scenario has
-    none. ``tables`` holds every table by name, these and any other."""
+    ``trains``, ``shipments`` and ``node_events`` are None for a run written with
+    ``records="summary"``; ``disruptions`` is None when the scenario has none;
+    ``daily_long`` is the daily table in long form (read, or derived from ``daily``).
+    ``tables`` holds every table by name, these and any other."""
 
     folder: Path
     manifest: dict[str, Any]
@@ -194,6 +197,8 @@ def load_run(folder: Path | str) -> RunData:
     for name in ("summary", "daily"):
         if name not in frames:
             raise ResultError(f"{path}: has no {name} table; the result is incomplete")
+    if "daily_long" not in frames and isinstance(manifest.get("config"), dict):
+        frames["daily_long"] = daily_long(frames["daily"], manifest["config"])  # CSV folders
     return RunData(
         folder=path,
         manifest=manifest,

@@ -41,12 +41,15 @@ RECORDS = ("full", "summary")
 class RunTable:
     """One table of a run folder: its file stem, how it is built from the run's
     :class:`~silkroute_sim.analysis.tables.Tables` (None: the run has none), the records
-    level it belongs to, and whether it follows the table format (else always CSV)."""
+    level it belongs to, whether it follows the table format (else always CSV), and the
+    formats it is written in (``daily_long`` only in Parquet: in a CSV folder the loader
+    derives it from ``daily.csv``, which holds the same numbers)."""
 
     name: str
     build: Callable[[RunResult, Tables], pd.DataFrame | None]
     level: Records = "full"
     follows_format: bool = True
+    formats: tuple[str, ...] = FORMATS
 
 
 #: every table a run folder can hold, in the order they are written (add new ones here)
@@ -55,7 +58,11 @@ RUN_TABLES: tuple[RunTable, ...] = (
         "summary", lambda r, t: split_summary(t.summary, r.config.resolved()), "summary", False
     ),
     RunTable("daily", lambda r, t: t.daily, "summary", False),
-    RunTable("daily_long", lambda r, t: daily_long(t.daily, r.config.resolved())),
+    RunTable(
+        "daily_long",
+        lambda r, t: daily_long(t.daily, r.config.resolved()),
+        formats=("parquet",),
+    ),
     RunTable("trains", lambda r, t: t.trains),
     RunTable("shipments", lambda r, t: t.shipments),
     RunTable("node_events", lambda r, t: t.node_events),
@@ -166,7 +173,7 @@ def write_tables(
     returns, per table written, its file, rows and column dtypes (for the manifest)."""
     written: dict[str, dict[str, Any]] = {}
     for table in RUN_TABLES:
-        if records == "summary" and table.level == "full":
+        if (records == "summary" and table.level == "full") or fmt not in table.formats:
             continue
         frame = table.build(result, tables)
         if frame is None:

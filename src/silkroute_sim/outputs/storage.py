@@ -42,8 +42,10 @@ from silkroute_sim.outputs.guard import (
     user_files,
     write_folder,
 )
+from silkroute_sim.outputs.tablefiles import FLOAT_FORMAT, write_csv_file
 
 __all__ = [
+    "FLOAT_FORMAT",
     "MARKER",
     "OutputError",
     "atomic_write",
@@ -69,7 +71,6 @@ __all__ = [
     "write_json",
 ]
 
-FLOAT_FORMAT = "%.4f"
 RUN_FILES = (
     "summary.csv",
     "daily.csv",
@@ -101,11 +102,10 @@ def environment_versions() -> dict[str, str]:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """A tidy CSV (empty cell for NaN), streamed to disk rather than built in memory."""
-    atomic_write(
-        path,
-        lambda fh: df.to_csv(fh, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"),
-    )
+    """A tidy CSV (empty cell for NaN, four decimals), written atomically by the column
+    writer of :mod:`silkroute_sim.outputs.tablefiles`: the bytes of ``df.to_csv(index=False,
+    float_format=FLOAT_FORMAT, lineterminator="\\n")``, several times faster."""
+    write_csv_file(df, path)
 
 
 def write_json(data: Any, path: Path) -> None:

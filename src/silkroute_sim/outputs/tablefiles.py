@@ -102,16 +102,30 @@ def _text_column(series: pd.Series) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        arr = pa.array(series, type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # not all strings: as pandas prints them
-        plain = series.astype(object).where(series.notna(), None).map(_plain)
-        arr = pa.array(plain.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    arr = pa.array(series, type=pa.string(), from_pandas=True)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if pc.any(pc.match_substring_regex(arr, _NEEDS_QUOTES)).as_py():
         arr = pa.array([None if v is None else _csv_cell(v) for v in arr.to_pylist()], pa.string())
     return arr
+
+
+def _columnar(series: pd.Series) -> bool:
+    """A column the fast writer formats as pandas would: bool, float, int64 or text."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
+        return True
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not pd.api.types.is_string_dtype(
+        dtype
+    ):
+        return False  # nullable ints and the like: pandas' own formatting
+    if pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        return True
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+    return False
 
 
 def _column_text(series: pd.Series) -> pa.Array:
@@ -124,15 +138,9 @@ def _column_text(series: pd.Series) -> pa.Array:
         return pc.if_else(pa.array(series.to_numpy(dtype=bool)), "True", "False")
     if pd.api.types.is_float_dtype(dtype):
         return _float_column(series.to_numpy(dtype=float))
-    if pd.api.types.is_integer_dtype(dtype) and not isinstance(
-        dtype, pd.api.extensions.ExtensionDtype
-    ):
+    if pd.api.types.is_integer_dtype(dtype):
         return pc.cast(pa.array(series.to_numpy()), pa.string())
     return _text_column(series)
-
-
-def _plain(value: Any) -> Any:
-    return value if value is None or isinstance(value, str) else str(value)
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -142,7 +150,8 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if len(df) == 0 or len(df.columns) == 0:  # nothing to gain: pandas writes it
+    simple = all(_columnar(df.iloc[:, i]) for i in range(df.shape[1]))
+    if len(df) == 0 or not simple:  # nothing to gain, or a column pandas formats its way
         text = df.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
         return text.encode()
     header = ",".join(_csv_cell(str(c)) for c in df.columns) + "\n"

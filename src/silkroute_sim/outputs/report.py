@@ -116,7 +116,7 @@ td.text, th.text { text-align: left; }
 td.details { color: #5a6b7d; font-family: ui-monospace, monospace; font-size: 0.8rem; }
 tr:hover td { background: #f3f7fb; }
 table.meta td, table.meta th { text-align: left; border: none; padding: 0.1rem 0.8rem 0.1rem 0;
-  overflow-wrap: anywhere; }
+  overflow-wrap: anywhere; white-space: normal; }
 table.meta th { background: none; color: #5a6b7d; font-weight: normal; position: static; }
 ul.warnings li { color: #8a4b00; margin: 0.2rem 0; }
 figure { margin: 1.5rem 0; background: white; border: 1px solid #e3e8ee; padding: 0.8rem; }

@@ -19,7 +19,7 @@ from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
-from silkroute_sim.outputs.plots.style import COLORS, pyplot, save
+from silkroute_sim.outputs.plots.style import COLORS, TINT, pyplot, save
 
 _plt = pyplot
 _save = save
@@ -129,7 +129,7 @@ def door_to_door(shipments: pd.DataFrame, result: RunResult, path: Path) -> Path
             tick_labels=[lab for lab, _ in present],
             showfliers=False,
             patch_artist=True,
-            boxprops={"facecolor": "#dbe7f3"},
+            boxprops={"facecolor": TINT},
             medianprops={"color": COLORS[1]},
         )
     ax.set(

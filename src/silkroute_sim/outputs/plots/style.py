@@ -23,6 +23,8 @@ BLACK = "#000000"
 GREY = "#7F7F7F"
 COLORS = [BLUE, VERMILLION, GREEN, ORANGE, PURPLE, SKY, BLACK, YELLOW]
 
+#: a light tint of the palette's blue, for filled boxes
+TINT = "#CCE3F0"
 #: a difference between scenarios: better, worse, neither (not significant, or no
 #: preferred direction)
 BETTER = BLUE

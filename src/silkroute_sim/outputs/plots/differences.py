@@ -147,17 +147,18 @@ def differences(
     catalogue) the difference of a scenario from the base with its confidence interval,
     in per cent of the base's mean, and a line at zero; coloured better / worse / not
     significant by the catalogue's direction; the difference in the KPI's own unit written
-    beside its row. One panel per scenario after the base."""
+    beside its row. One panel per scenario after the base, one under the other."""
     plt = pyplot()
     names = list(dict.fromkeys(table["scenario"]))
     others = names[1:]
     frames = [forest_rows(table, s) for s in others]
     n_rows = max((len(f) + f["group"].nunique() for f in frames if not f.empty), default=1)
     panels = max(len(others), 1)
-    fig, axes = plt.subplots(1, panels, figsize=(8.6 * panels, 1.5 + 0.3 * n_rows), squeeze=False)
+    height = 0.9 + (0.6 + 0.3 * n_rows) * panels
+    fig, axes = plt.subplots(panels, 1, figsize=(8.6, height), squeeze=False)
     if paired is None:
         paired = set(table["method"].dropna()) - {""} <= {"paired"}
-    for ax, scenario, rows in zip(axes[0], others, frames, strict=False):
+    for ax, scenario, rows in zip(axes[:, 0], others, frames, strict=False):
         _forest_panel(ax, rows, f"{scenario} − {names[0] if names else ''}")
     handles = [
         plt.Line2D([], [], color=c, marker="o", lw=2, label=v) for v, c in VERDICT_COLORS.items()
@@ -171,7 +172,6 @@ def differences(
     fig.legend(
         handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False, borderaxespad=0.2
     )
-    height = 1.5 + 0.3 * n_rows
     return save(fig, path, rect=(0, 0.4 / height, 1, 1 - 0.1 / height))
 
 

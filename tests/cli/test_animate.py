@@ -135,6 +135,18 @@ def test_a_summary_only_run_says_what_is_missing(tmp_path: Path) -> None:
     assert len(data["queues"]["waiting"][0]) == 8
 
 
+def test_a_closure_is_drawn_while_it_lasts(tmp_path: Path) -> None:
+    """The Khorgos closure, moved to day 3 of an 8-day run: the page marks Khorgos from
+    hour 72 to the end of the run (the closure would last to hour 240)."""
+    out = tmp_path / "closed"
+    closure = "disruptions.scheduled.0.start=3d"
+    proc = silkroute("run", "khorgos-closed-7d", *SHORT, "--set", closure, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = animation_data(out).data
+    names = [n[0] for n in data["map"]["nodes"]]
+    assert data["disruptions"] == [[names.index("Khorgos"), -1, "Khorgos: close", 72.0, 192.0]]
+
+
 def test_mp4_without_ffmpeg_is_one_line(
     run_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

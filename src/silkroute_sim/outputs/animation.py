@@ -413,6 +413,35 @@ def _hub(daily: pd.DataFrame | None, config: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+def _disruptions(net: _Network, table: pd.DataFrame | None, end_h: float) -> list[list[Any]]:
+    """[node, other node or -1, label, start_h, end_h] per disruption window of the run
+    (disruptions.csv) whose target is on the map: a node, an edge (``A<->B``, ``A->B``)
+    or the hub's equipment (``hub.cranes``: drawn at the hub)."""
+    if table is None or table.empty:
+        return []
+    hub = next((i for i, name in enumerate(net.names) if net.kinds[name] == "hub"), -1)
+    out = []
+    for target, effect, start, end in zip(
+        table["target"].astype(str),
+        table["effect"].astype(str),
+        table["start_h"].astype(float),
+        table["end_h"].astype(float),
+        strict=True,
+    ):
+        ends = [n for n in target.replace("<->", "->").split("->") if n]
+        if len(ends) == 2 and all(n in net.index for n in ends):
+            a, b = net.index[ends[0]], net.index[ends[1]]
+        elif target in net.index:
+            a, b = net.index[target], -1
+        elif target.startswith("hub.") and hub >= 0:
+            a, b = hub, -1
+        else:
+            continue
+        stop = min(end, end_h) if math.isfinite(end) else end_h
+        out.append([a, b, f"{target}: {effect}", round(start, 1), round(stop, 1)])
+    return out
+
+
 # --------------------------------------------------------------------------- the page's data
 
 
@@ -519,6 +548,7 @@ def animation_data(folder: Path) -> AnimationData:
         "trains": rows,
         "queues": queues,
         "hub": hub,
+        "disruptions": _disruptions(net, _table(folder, "disruptions"), end_h),
         "missing": missing,
         "version": package_version(),
     }

@@ -59,6 +59,7 @@ svg text { font-family: system-ui, sans-serif; }
 .label { font-size: 11px; fill: #1d2b3a; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .label.junction { font-size: 9.5px; fill: #5a6b7d; }
 .qbar { fill: #D55E00; }
+.disrupted { fill: none; stroke: #CC79A7; stroke-width: 3; stroke-dasharray: 5 3; }
 .qtext { font-size: 10px; font-weight: 600; fill: #D55E00; paint-order: stroke; stroke: #fff;
   stroke-width: 2.5px; }
 .train { stroke: #fff; stroke-width: 0.8; }
@@ -237,6 +238,24 @@ SCRIPT = r"""
       fill: "#009E73"}, v.L.hub)};
     svgEl("title", {}, v.L.hub).textContent = "yard level at " + H.node;
   }
+  const marks = D.disruptions.map(([a, b]) => views.map((v) => {
+    if (!v.shows(a) && (b < 0 || !v.shows(b))) return null;
+    const [x1, y1] = v.tf(nodes[a][2], nodes[a][3]);
+    const e = b < 0 ? svgEl("circle", {cx: x1, cy: y1, r: 11, class: "disrupted"}, v.L.hub)
+      : svgEl("line", {x1: x1, y1: y1, x2: v.tf(nodes[b][2], nodes[b][3])[0],
+        y2: v.tf(nodes[b][2], nodes[b][3])[1], class: "disrupted"}, v.L.hub);
+    e.style.display = "none";
+    return e;
+  }));
+  function drawDisruptions(t) {
+    const now = [];
+    D.disruptions.forEach(([, , label, start, stop], i) => {
+      const on = start <= t && t < stop;
+      if (on) now.push(label);
+      for (const e of marks[i]) if (e) e.style.display = on ? "" : "none";
+    });
+    el("disrupted").textContent = now.length ? now.join(", ") : "none";
+  }
   function dayValue(series, t) {  // daily means, read at the middle of each day
     const x = t / 24 - 0.5, n = series.length;
     if (n === 0) return 0;
@@ -294,6 +313,11 @@ SCRIPT = r"""
     svgEl("text", {x: Math.min(tx(d * 24), TW - 12), y: TH - 3, "font-size": 10,
       "text-anchor": "middle", fill: "#5a6b7d"}, TL).textContent = String(d);
   }
+  for (const [, , label, start, stop] of D.disruptions) {
+    svgEl("rect", {x: tx(start), y: TOP, width: Math.max(1, tx(stop) - tx(start)),
+      height: TH - PAD - TOP, fill: "#CC79A7", "fill-opacity": 0.25}, TL)
+      .appendChild(document.createElementNS(SVGNS, "title")).textContent = label;
+  }
   const cursor = svgEl("line", {x1: 0, x2: 0, y1: 0, y2: TH - PAD, stroke: "#1d2b3a",
     "stroke-width": 1.5}, TL);
   TL.addEventListener("click", (ev) => {
@@ -318,6 +342,7 @@ SCRIPT = r"""
     const moving = drawTrains(now);
     const waiting = drawQueues(now);
     drawHub(now);
+    drawDisruptions(now);
     el("on-corridor").textContent = String(moving);
     el("waiting").textContent = fmt(waiting, 1);
     cursor.setAttribute("x1", tx(now).toFixed(1));
@@ -395,6 +420,7 @@ crossings are trains waiting there; the bar beside the hub is its yard level.</p
 <tr><th>Gate queue</th><td class="num" id="gate">–</td></tr>
 <tr><th>Backlog</th><td class="num" id="backlog">–</td></tr>
 <tr><th>Trains on the corridor</th><td class="num" id="on-corridor">0</td></tr>
+<tr><th>Disruptions now</th><td class="num" id="disrupted">none</td></tr>
 </tbody></table>
 </div>
 <div>
@@ -411,7 +437,8 @@ crossings are trains waiting there; the bar beside the hub is its yard level.</p
 <h2>Over the whole run</h2>
 <svg id="timeline" viewBox="0 0 1000 110" role="img"
  aria-label="yard level and border queues over the run; click to jump"></svg>
-<p class="note">Day of the run on the axis; shaded: the warm-up. Click to jump there.</p>
+<p class="note">Day of the run on the axis; shaded grey: the warm-up, pink: a disruption
+(disruptions.csv). Click to jump there.</p>
 </div>
 <footer><p>Written by silkroute-sim {version}. Positions between
 the recorded arrivals and departures are interpolated.</p></footer>
@@ -446,6 +473,8 @@ def _legend(data: dict[str, Any]) -> str:
         '<li><span class="swatch" style="background:#fff;border:1px solid #1d2b3a"></span>'
         "border crossing</li>",
         '<li><span class="swatch" style="background:#1d2b3a"></span>terminal</li>',
+        '<li><span class="swatch" style="border:2px dashed #CC79A7"></span>closed or '
+        "disrupted (disruptions.csv)</li>",
     ]
     return f'<ul class="legend" aria-label="legend">{"".join(items)}</ul>'
 

@@ -332,6 +332,29 @@ def _contents(sections: Sequence[tuple[str, str]], figures: Sequence[tuple[str, 
     return f'<nav id="contents"><strong>Contents</strong><ul>{"".join(items)}</ul></nav>'
 
 
+def _plots_section(
+    images: Sequence[Path],
+    more_plots: Sequence[Path],
+    captions: Mapping[str, str],
+    titles: Mapping[str, str] | None,
+) -> str:
+    """The plots, embedded, then links to ``more_plots`` (files in ``plots/``)."""
+    parts = ['<section id="plots"><h2>Plots</h2>']
+    parts.extend(_image_tag(Path(p), captions.get(Path(p).stem)) for p in images)
+    if more_plots:
+        links = "".join(
+            f'<li><a href="plots/{html.escape(p.name)}">'
+            f"{html.escape(plot_title(p.stem, titles))}</a></li>"
+            for p in more_plots
+        )
+        parts.append(
+            f'<details id="more-plots"><summary>{len(more_plots)} more plots '
+            f"(files in plots/)</summary><ul>{links}</ul></details>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def render_report(
     title: str,
     description: str,
@@ -380,21 +403,8 @@ def render_report(
             f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
         )
         sections.append(("warnings", f"Warnings ({len(warnings)})"))
-    figures = [(Path(p).stem, plot_title(Path(p).stem, titles)) for p in images]
     if images or more_plots:
-        body.append('<section id="plots"><h2>Plots</h2>')
-        body.extend(_image_tag(Path(p), captions.get(Path(p).stem)) for p in images)
-        if more_plots:
-            links = "".join(
-                f'<li><a href="plots/{html.escape(p.name)}">'
-                f"{html.escape(plot_title(p.stem, titles))}</a></li>"
-                for p in more_plots
-            )
-            body.append(
-                f'<details id="more-plots"><summary>{len(more_plots)} more plots '
-                f"(files in plots/)</summary><ul>{links}</ul></details>"
-            )
-        body.append("</section>")
+        body.append(_plots_section(images, more_plots, captions, titles))
         sections.append(("plots", "Plots"))
     body.append(f'<section id="kpis"><h2>{html.escape(table_title)}</h2>')
     body.append(render_table(kpi_table))
@@ -408,6 +418,7 @@ def render_report(
         body.append(extra_html)
         for anchor, heading, summary in _SECTION.findall(extra_html):
             sections.append((anchor, heading or summary))
+    figures = [(Path(p).stem, plot_title(Path(p).stem, titles)) for p in images]
     parts.append(_contents(sections, figures))
     parts.extend(body)
     parts.append(

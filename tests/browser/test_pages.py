@@ -47,20 +47,7 @@ def opened(
         page.close()
 
 
-#: known to fail: the sweep report's facts table (report.py's ``table.meta``) does not wrap
-#: a long path, so at 390 px the page scrolls sideways (418 px with pytest's temporary
-#: path as the spec). Strict: once the report wraps it, this mark must go.
-SWEEP_390 = pytest.mark.xfail(
-    strict=True,
-    reason="sweep report: table.meta does not wrap the spec's path at 390 px",
-)
-CASES = [
-    pytest.param((kind, width), id=f"{kind}-{width}px", marks=SWEEP_390)
-    if (kind, width) == ("sweep", 390)
-    else pytest.param((kind, width), id=f"{kind}-{width}px")
-    for kind in KINDS
-    for width in WIDTHS
-]
+CASES = [pytest.param((kind, width), id=f"{kind}-{width}px") for kind in KINDS for width in WIDTHS]
 
 
 @pytest.mark.parametrize("opened", CASES, indirect=True)

@@ -3,15 +3,22 @@
 Usage::
 
     python benchmarks/sweep_bench.py                          # --workers 1,2 --runs 32
+    python benchmarks/sweep_bench.py --rounds 3               # interleaved, medians
     python benchmarks/sweep_bench.py --workers 1,4,8,16 --runs 256   # a 16-core machine
     python benchmarks/sweep_bench.py --workers 1,2 --scheduler tcp://127.0.0.1:8786
+    python benchmarks/sweep_bench.py --workers 1 --runs 4 --days 90 --warmup-days 30  # MB/run
 
 Each row runs the same sweep into a fresh folder: one point of the baseline scenario
-(``--days`` simulated days) with ``--runs`` replications (different seeds), no plots.
-The wall time includes starting the worker processes, simulating, writing every run
-folder and building runs.csv/points.csv: what a user waits for. The speed-up is against
-the first row (put 1 first); ``efficiency`` is speed-up / workers. Every row's runs.csv
-must be byte-identical, and the script checks it.
+(``--days`` simulated days) with ``--runs`` replications (different seeds), no plots,
+each run folder at the sweep's default ``--records summary`` (``--records full`` for
+every table). The wall time includes starting the worker processes (and stopping them: each row is a
+``silkroute sweep`` command's work), simulating, writing
+every run folder and building runs.csv/points.csv: what a user waits for. With
+``--rounds N`` the rows are run N times in turn (1, 2, 1, 2, …: interleaved, so a busy
+minute slows every row) and the table gives medians; the speed-up is the median over
+rounds of the first row's time over the row's (put 1 first); ``efficiency`` is speed-up /
+workers; ``MB/run`` is what each run folder holds on disk. Every row's runs.csv must be
+byte-identical, and the script checks it.
 
 Each worker process starts a fresh interpreter and imports the package (about 1 s of CPU,
 in parallel across workers), so give each worker at least ~16 runs for the figure to
@@ -25,6 +32,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -33,6 +42,7 @@ from pathlib import Path
 import yaml
 
 from silkroute_sim.config.loader import default_config_path
+from silkroute_sim.experiments.executor import close_shared_pool
 from silkroute_sim.experiments.sweep import plan_sweep, run_sweep
 
 
@@ -67,6 +77,8 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=60, help="simulated days per run")
     parser.add_argument("--warmup-days", type=float, default=10)
     parser.add_argument("--scheduler", default=None, help="also time a Dask cluster")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (medians)")
+    parser.add_argument("--records", choices=["summary", "full"], default="summary")
     args = parser.parse_args()
     counts = [int(w) for w in args.workers.split(",") if w.strip()]
     if not counts or min(counts) < 1 or args.runs < 1:
@@ -75,52 +87,71 @@ def main() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(
         f"sweep throughput: {args.runs} runs of the baseline, {args.days:g} days "
-        f"({args.warmup_days:g} warm-up), no plots"
+        f"({args.warmup_days:g} warm-up), no plots, records {args.records}, "
+        f"{args.rounds} round(s)"
     )
     print(
         f"machine: {platform.machine()}, {cores} usable cores, Python {platform.python_version()}"
     )
-    rows: list[tuple[str, int, float, float, float]] = []
+    walls: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
+    loads: dict[str, list[float]] = {}
+    sizes: dict[str, float] = {}
+    setups: list[tuple[str, int, str | None]] = [(f"{w}", w, None) for w in counts]
+    if args.scheduler:
+        setups.append(("dask", 0, args.scheduler))
     reference: bytes | None = None
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         root = Path(tmp)
         plan = plan_sweep(write_spec(root, args.runs, args.days, args.warmup_days))
-        setups: list[tuple[str, int, str | None]] = [(f"{w}", w, None) for w in counts]
-        if args.scheduler:
-            setups.append(("dask", 0, args.scheduler))
-        for label, workers, scheduler in setups:
-            out = root / f"out-{len(rows)}"
-            cpu_before = _cpu_s()
-            started = time.perf_counter()
-            outcome = run_sweep(
-                plan, out, workers=workers or None, scheduler=scheduler, plots=False
-            )
-            wall = time.perf_counter() - started
-            cpu = _cpu_s() - cpu_before  # pool workers are reaped by now: counted
-            if outcome.failed:
-                print(f"{label}: {outcome.failed} runs failed", file=sys.stderr)
-                return 1
-            table = (out / "runs.csv").read_bytes()
-            if reference is None:
-                reference = table
-            elif table != reference:
-                print(f"{label}: runs.csv differs from the first row's", file=sys.stderr)
-                return 1
-            rows.append((label, workers, wall, cpu, os.getloadavg()[0]))
-            print(f"  ... {label}: {wall:.1f} s", file=sys.stderr, flush=True)
+        for round_ in range(args.rounds):
+            for label, workers, scheduler in setups:
+                out = root / f"out-{round_}-{label}"
+                cpu_before = _cpu_s()
+                started = time.perf_counter()
+                outcome = run_sweep(
+                    plan,
+                    out,
+                    workers=workers or None,
+                    scheduler=scheduler,
+                    plots=False,
+                    records=args.records,
+                )
+                close_shared_pool()  # as a command does at exit: the next row starts afresh
+                wall = time.perf_counter() - started
+                cpu = _cpu_s() - cpu_before  # pool workers are reaped by now: counted
+                if outcome.failed:
+                    print(f"{label}: {outcome.failed} runs failed", file=sys.stderr)
+                    return 1
+                table = (out / "runs.csv").read_bytes()
+                if reference is None:
+                    reference = table
+                elif table != reference:
+                    print(f"{label}: runs.csv differs from the first row's", file=sys.stderr)
+                    return 1
+                walls.setdefault(label, []).append(wall)
+                cpus.setdefault(label, []).append(cpu)
+                loads.setdefault(label, []).append(os.getloadavg()[0])
+                runs_bytes = sum(p.stat().st_size for p in (out / "runs").rglob("*") if p.is_file())
+                sizes[label] = runs_bytes / args.runs / 1e6
+                shutil.rmtree(out, ignore_errors=True)  # the next rows need the disk
+                print(f"  ... {label}: {wall:.1f} s", file=sys.stderr, flush=True)
 
-    base = args.runs / rows[0][2] * 60
+    first = setups[0][0]
     print(
         f"{'workers':>10}  {'runs':>5}  {'wall s':>7}  {'runs/min':>9}  {'speed-up':>8}  "
-        f"{'efficiency':>10}  {'cpu s/run':>9}  {'load':>5}"
+        f"{'efficiency':>10}  {'cpu s/run':>9}  {'MB/run':>6}  {'load':>5}"
     )
-    for label, workers, wall, cpu, load in rows:
+    for label, workers, _ in setups:
+        wall = statistics.median(walls[label])
         rate = args.runs / wall * 60
-        speedup = rate / base
+        speedup = statistics.median(a / b for a, b in zip(walls[first], walls[label], strict=True))
         eff = f"{speedup / workers:.0%}" if workers else ""
+        cpu = statistics.median(cpus[label])
+        load = statistics.median(loads[label])
         print(
             f"{label:>10}  {args.runs:>5}  {wall:>7.1f}  {rate:>9.1f}  {speedup:>7.2f}×  "
-            f"{eff:>10}  {cpu / args.runs:>9.2f}  {load:>5.1f}"
+            f"{eff:>10}  {cpu / args.runs:>9.2f}  {sizes[label]:>6.2f}  {load:>5.1f}"
         )
     print(
         "cpu s/run: this process and its worker processes (not Dask workers); load: the "

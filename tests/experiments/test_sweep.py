@@ -26,11 +26,16 @@ from silkroute_sim.experiments.sweep import (
     run_key,
     run_sweep,
 )
-from silkroute_sim.outputs.storage import MARKER, RUN_FILES, complete_folders, is_complete
+from silkroute_sim.outputs.storage import MARKER, complete_folders, is_complete
 
 from ..conftest import tiny_raw
 
 PY = sys.executable
+
+
+#: what a sweep's run folder holds by default (records: summary), and what it leaves out
+SUMMARY_FILES = ("summary.csv", "daily.csv", "manifest.json")
+FULL_ONLY = ("shipments.csv", "node_events.csv", "trains.csv")
 
 
 def write_yaml(path: Path, data: dict[str, Any]) -> Path:
@@ -382,7 +387,7 @@ def test_run_folders_are_complete_and_keyed_by_their_config_hash(
     for row in runs.to_dict("records"):
         folder = serial / RUNS_DIR / str(row["run_key"])
         assert is_complete(folder)
-        assert all((folder / name).is_file() for name in RUN_FILES)
+        assert all((folder / name).is_file() for name in SUMMARY_FILES)  # records: summary
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["config_hash"] == row["run_key"]
         assert manifest["seed"] == row["seed"] == 7 + row["rep"]
@@ -390,6 +395,32 @@ def test_run_folders_are_complete_and_keyed_by_their_config_hash(
         assert config["hub"]["cranes"]["count"] == row["hub.cranes.count"]
         assert config["demand"]["tonnes_per_day"] == row["demand.tonnes_per_day"]
     assert is_complete(serial)  # every run ok: the sweep folder is marked complete
+
+
+def test_sweep_runs_write_summary_records_by_default_and_full_when_asked(
+    tmp_path: Path,
+) -> None:
+    """By default a sweep's run folder holds the KPI and daily tables, no per-shipment or
+    per-event table and no plots; --records full writes them, with the same KPIs; on
+    local workers the runs arrive through the shared disk and leave no staging folder."""
+    spec = tiny_spec(tmp_path, parameters={"demand.tonnes_per_day": [60, 100]}, reps=1)
+    small = run_sweep(spec, tmp_path / "summary", workers=2, plots=False)
+    full = run_sweep(spec, tmp_path / "full", workers=1, plots=False, records="full")
+    assert small.failed == 0 and full.failed == 0
+    for outcome, level in ((small, "summary"), (full, "full")):
+        manifest = json.loads((outcome.out / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["records"] == level
+        runs = outcome.out / RUNS_DIR
+        assert not [p.name for p in runs.iterdir() if p.name.startswith(".")]
+        for folder in runs.iterdir():
+            assert all((folder / name).is_file() for name in SUMMARY_FILES)
+            assert not (folder / "plots").exists()
+            present = [name for name in FULL_ONLY if (folder / name).is_file()]
+            assert present == ([] if level == "summary" else list(FULL_ONLY))
+    assert (small.out / "runs.csv").read_bytes() == (full.out / "runs.csv").read_bytes()
+    with pytest.raises(SilkrouteError, match="records"):
+        run_sweep(spec, tmp_path / "bad", workers=1, records="everything")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_points_are_mean_and_ci_of_their_runs(baseline_sweep: tuple[Path, Path]) -> None:
@@ -466,7 +497,7 @@ def test_sigkill_midway_then_rerun_finishes_with_each_run_once(
     assert entries == sorted(runs["run_key"])  # no staging leftovers, no extra folders
     for key in entries:
         folder = out / RUNS_DIR / key
-        assert (folder / MARKER).is_file() and all((folder / f).is_file() for f in RUN_FILES)
+        assert (folder / MARKER).is_file() and all((folder / f).is_file() for f in SUMMARY_FILES)
     assert (out / "runs.csv").read_bytes() == (serial / "runs.csv").read_bytes()
 
 

@@ -48,6 +48,14 @@ MAX_SHOWN_POINTS = 40
 @click.option("--reps", type=click.IntRange(1, 10_000), default=None, help="Replace reps.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Replace the sweep's seed.")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
+@click.option(
+    "--records",
+    type=click.Choice(["summary", "full"]),
+    default="summary",
+    show_default=True,
+    help="What each run folder holds: summary (summary.csv, daily and per-class KPIs; "
+    "no per-shipment or per-event tables) or full (every table, as `silkroute run`).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no points table.")
 def sweep(
     spec: str,
@@ -61,6 +69,7 @@ def sweep(
     reps: int | None,
     seed: int | None,
     no_plots: bool,
+    records: str,
     quiet: bool,
 ) -> None:
     """Run every point of a sweep SPEC (YAML) with replications.
@@ -71,11 +80,11 @@ def sweep(
     reps, seed, constraints and outputs. Every generated config is validated first.
 
     \b
-    The folder gets runs/<run key>/ (one result folder per run), runs.csv (one row per
-    run: parameters, seed, status, error, KPIs), points.csv (mean and 95% CI per point)
-    and plots/. A run that fails is a failed row; the sweep goes on and exits with
-    status 1 at the end. Rerunning the command resumes: complete runs are skipped,
-    failed ones retried.
+    The folder gets runs/<run key>/ (one result folder per run: by default its KPIs and
+    daily tables only, see --records; no plots), runs.csv (one row per run: parameters,
+    seed, status, error, KPIs), points.csv (mean and 95% CI per point) and plots/. A run
+    that fails is a failed row; the sweep goes on and exits with status 1 at the end.
+    Rerunning the command resumes: complete runs are skipped, failed ones retried.
     """
     from silkroute_sim.experiments.sweep import pending_runs, plan_sweep, run_sweep
 
@@ -98,6 +107,7 @@ def sweep(
             scheduler=scheduler,
             plots=not no_plots,
             progress=bar.update if bar is not None else None,
+            records=records,
         )
     finally:
         if bar is not None:

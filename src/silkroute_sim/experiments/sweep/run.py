@@ -5,14 +5,18 @@ killed at any point finishes on rerun with every run present once. The top-level
 are rebuilt from the run folders at the end, never appended to.
 
 The worker function :func:`execute_run` receives the resolved config as a plain dict,
-re-validates it, simulates, and returns the run folder's files; the sweep process writes
-them. So a local process pool and a Dask cluster (no shared disk needed) share one path,
-:mod:`silkroute_sim.experiments.executor`.
+re-validates it, simulates and writes the run folder. Local workers (this process or a
+local pool) share the sweep's disk: they write the folder into a hidden staging folder
+under ``runs/`` and send back its path, and the sweep process moves the files into place
+(a rename each, nothing copied or sent through a pipe). Dask workers may have no shared
+disk: they send the folder's files back as bytes and the sweep process writes them. One
+code path otherwise, :mod:`silkroute_sim.experiments.executor`.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import socket
 import sys
@@ -29,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 import silkroute_sim.model.simulate as simulation
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.config.loader import validate_config
-from silkroute_sim.experiments.executor import Executor, make_executor
+from silkroute_sim.experiments.executor import (
+    DaskExecutor,
+    Executor,
+    default_workers,
+    make_executor,
+    use_executor,
+)
 from silkroute_sim.experiments.sweep.collect import (
     FAILED_DIR,
     RUNS_DIR,
@@ -41,7 +51,7 @@ from silkroute_sim.experiments.sweep.plan import RunTask, SweepPlan, plan_sweep,
 from silkroute_sim.experiments.sweep.spec import SweepError
 from silkroute_sim.outputs.inplace import claim, disown, record, write_ledger
 from silkroute_sim.outputs.plots.sweep import sweep_plots
-from silkroute_sim.outputs.run_folder import write_run
+from silkroute_sim.outputs.run_folder import RECORDS, Records, write_run
 from silkroute_sim.outputs.storage import (
     MARKER,
     base_manifest,
@@ -69,7 +79,8 @@ LOCK_FILE = ".sweep.lock"
 
 @dataclass
 class RunOutcome:
-    """What a worker sends back: the run folder's files, or the error."""
+    """What a worker sends back: the run folder (its path on the shared disk, or its files
+    as bytes), or the error."""
 
     key: str
     files: dict[str, bytes] | None
@@ -77,6 +88,11 @@ class RunOutcome:
     detail: str = ""
     wall_s: float = 0.0
     host: str = ""
+    folder: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.files is not None or self.folder is not None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -85,8 +101,11 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def execute_run(task: RunTask) -> RunOutcome:
-    """Simulate one run and return its folder's files (written by ``outputs.write_run``).
+def execute_run(task: RunTask, stage: str | None = None, records: str = "summary") -> RunOutcome:
+    """Simulate one run and write its folder (``outputs.write_run``, no plots; ``records``:
+    ``"summary"`` for the KPI and daily tables only, ``"full"`` for every table): under
+    ``stage`` (a folder on the sweep's disk) when given, returning its path; else in a
+    temporary folder, returning its files.
 
     Runs in a worker process (local pool or Dask): the config arrives as a plain dict and
     is validated again here. Errors come back as an outcome, never raised."""
@@ -102,8 +121,14 @@ def execute_run(task: RunTask) -> RunOutcome:
                 f"{task.key}); is the same silkroute-sim version installed on every worker?"
             )
         result = simulation.simulate(cfg)
+        if stage is not None:
+            folder = _write_staged(result, Path(stage), task.key, records)
+            wall_s = time.perf_counter() - started
+            return RunOutcome(task.key, None, wall_s=wall_s, host=host, folder=str(folder))
         with tempfile.TemporaryDirectory(prefix="silkroute-run-") as tmp:
-            folder, _, _ = write_run(result, Path(tmp) / task.key, plots=False)
+            folder, _, _ = write_run(
+                result, Path(tmp) / task.key, plots=False, records=_level(records)
+            )
             files = {
                 p.relative_to(folder).as_posix(): p.read_bytes()
                 for p in sorted(folder.rglob("*"))
@@ -121,6 +146,30 @@ def execute_run(task: RunTask) -> RunOutcome:
             wall_s=time.perf_counter() - started,
             host=host,
         )
+
+
+def _level(records: str) -> Records:
+    """What each run of a sweep writes: ``summary`` (the sweep's default: the KPI, daily
+    and per cargo class tables, under 0.1 MB for 90 days) or ``full`` (every table)."""
+    if records not in RECORDS:
+        raise SweepError(f"records must be one of {', '.join(RECORDS)} (got {records!r})")
+    return "full" if records == "full" else "summary"
+
+
+def _write_staged(result: simulation.RunResult, stage: Path, key: str, records: str) -> Path:
+    """Write the run folder as ``stage/.<key>.tmp-<pid>-<hex>/<key>/``: a name the output
+    guard knows as a staging folder of this (worker) process, removed by the next sweep
+    if the process dies before the sweep moves the files into place."""
+    holder = stage / f".{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    holder.mkdir()
+    try:
+        folder, _, _ = write_run(result, holder / key, plots=False, records=_level(records))
+        if not (folder / MARKER).is_file():
+            raise SweepError("the run folder has no completion marker")
+    except BaseException:
+        remove_path(holder)
+        raise
+    return holder / key
 
 
 # --------------------------------------------------------------------------- output folder
@@ -190,9 +239,21 @@ def pending_runs(plan: SweepPlan, out: Path) -> list[RunTask]:
 
 
 def _store_run(out: Path, task: RunTask, outcome: RunOutcome) -> None:
+    """Put a finished run's folder in place: its files moved from the worker's staging
+    folder on this disk, or written from the bytes a remote worker sent."""
     files = outcome.files or {}
+    written = Path(outcome.folder) if outcome.folder is not None else None
 
     def fill(folder: Path) -> None:
+        if written is not None:
+            for source in sorted(written.rglob("*")):
+                target = folder / source.relative_to(written)
+                if source.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                elif source.name != MARKER or source.parent != written:
+                    os.replace(source, target)
+            os.replace(written / MARKER, folder / MARKER)  # last: the folder is complete
+            return
         for name, data in files.items():
             if name == MARKER:
                 continue
@@ -206,7 +267,11 @@ def _store_run(out: Path, task: RunTask, outcome: RunOutcome) -> None:
         record(out, [name])
     else:
         claim(out, name)
-    write_folder(out / RUNS_DIR / task.key, fill, kind="run")
+    try:
+        write_folder(out / RUNS_DIR / task.key, fill, kind="run")
+    finally:
+        if written is not None:
+            remove_path(written.parent)
     disown(out, [f"{FAILED_DIR}/{task.key}.json"])
 
 
@@ -286,35 +351,61 @@ def run_sweep(
     plots: bool = True,
     progress: ProgressFn | None = None,
     connect_timeout_s: float = 10.0,
+    records: str = "summary",
 ) -> SweepOutcome:
     """Run (or finish) a sweep into ``out`` (default ``results/<sweep name>``).
 
     Complete runs are skipped; failed ones are retried. ``workers`` local processes (default:
-    the CPU cores; 1 runs in this process), or the Dask cluster at ``scheduler``. Returns
-    the tables; ``failed`` counts runs that are not ok."""
+    the CPU cores; 1 runs in this process), or the Dask cluster at ``scheduler``. Each run
+    folder holds ``records`` (``summary`` by default, ``full`` for every table); the
+    level is not part of a run's key, so a complete run is kept as it is.
+    Returns the tables; ``failed`` counts runs that are not ok."""
     started = time.perf_counter()
+    _level(records)
     plan = spec if isinstance(spec, SweepPlan) else plan_sweep(spec)
     given = Path(out) if out is not None else Path("results") / plan.name
     resolved = check_output_target(given, kind="sweep")
     target = resolved if ".." in given.parts else given  # messages name the user's --out
-    executor = make_executor(workers=workers, scheduler=scheduler, timeout_s=connect_timeout_s)
-    try:
+    with _executor(workers, scheduler, connect_timeout_s, len(plan.runs)) as executor:
         target.mkdir(parents=True, exist_ok=True)
         with _locked(target):
             _take_over(target)
             _clean_leftovers(target)
             (target / RUNS_DIR).mkdir(exist_ok=True)
-            write_json(_sweep_manifest(plan, status="running"), claim(target, "manifest.json"))
-            done_before, ran = _run_pending(plan, target, executor, progress)
-            outcome = _finish(plan, target, executor.description, plots, started, done_before, ran)
-    finally:
-        executor.close()
+            running = _sweep_manifest(plan, status="running", records=records)
+            write_json(running, claim(target, "manifest.json"))
+            done_before, ran = _run_pending(plan, target, executor, progress, records)
+            outcome = _finish(
+                plan, target, executor.description, plots, started, (done_before, ran), records
+            )
     outcome.wall_s = time.perf_counter() - started
     return outcome
 
 
+@contextmanager
+def _executor(
+    workers: int | None, scheduler: str | None, timeout_s: float, runs: int
+) -> Iterator[Executor]:
+    """The Dask cluster at ``scheduler`` (closed after the sweep), or ``workers`` local
+    processes (default: one per core, no more than the runs): the Python session's
+    shared pool, kept for its next sweep or replications."""
+    if scheduler:
+        with make_executor(scheduler=scheduler, timeout_s=timeout_s) as dask:
+            yield dask
+        return
+    count = default_workers() if workers is None else workers
+    if count < 1:
+        raise SweepError(f"--workers must be at least 1 (got {count})")
+    with use_executor(None, count, runs) as local:
+        yield local
+
+
 def _run_pending(
-    plan: SweepPlan, target: Path, executor: Executor, progress: ProgressFn | None
+    plan: SweepPlan,
+    target: Path,
+    executor: Executor,
+    progress: ProgressFn | None,
+    records: str = "summary",
 ) -> tuple[int, int]:
     """Run every run without a complete folder, storing each as it finishes (its folder,
     or its failure record). Returns the runs complete before and the runs tried now."""
@@ -323,12 +414,15 @@ def _run_pending(
     done = failed = 0
     if progress is not None:
         progress(Progress(len(plan.runs), done_before, 0, 0))
-    for task, result in executor.imap_unordered(execute_run, todo, key=_task_key):
+    # local workers share this disk: they write into runs/ and only a path comes back
+    stage = None if isinstance(executor, DaskExecutor) else str((target / RUNS_DIR).resolve())
+    work = functools.partial(execute_run, stage=stage, records=records)
+    for task, result in executor.imap_unordered(work, todo, key=_task_key):
         error: str | None
         if isinstance(result, BaseException):
             error = _one_line(result)
             _store_failure(target, task, error, repr(result), "")
-        elif result.files is None:
+        elif not result.ok:
             error = result.error or "failed"
             _store_failure(target, task, error, result.detail, result.host)
         else:
@@ -347,11 +441,14 @@ def _finish(
     executor: str,
     plots: bool,
     started: float,
-    done_before: int,
-    ran: int,
+    counts: tuple[int, int],
+    records: str,
 ) -> SweepOutcome:
     """Rebuild the tables, plots, manifest and report from the run folders, and mark the
-    folder complete when every run is ok."""
+    folder complete when every run is ok. ``counts``: the runs complete before, and the
+    runs tried now."""
+    done_before, ran = counts
+    _clean_leftovers(target)  # a killed sweep's workers may have been exiting at the start
     results = collect_results(plan, target)
     write_csv(results.runs, claim(target, "runs.csv"))
     write_csv(results.points, claim(target, "points.csv"))
@@ -368,6 +465,7 @@ def _finish(
         stale_runs=stale,
         kpis=results.kpis,
         units=results.units,
+        records=records,
     )
     write_json(manifest, claim(target, "manifest.json"))
     report = write_sweep_report(target)

@@ -109,9 +109,12 @@ def test_the_slider_moves_the_trains_and_play_runs_the_clock(opened: Opened) -> 
     assert _trains(page) == first  # the same hour draws the same picture
     page.select_option("#speed", "24")
     page.click("#play")
-    page.wait_for_timeout(400)
+    assert page.inner_text("#play") == "Pause"
+    page.wait_for_function("Number(document.body.dataset.hour) > 61", timeout=10_000)
     page.click("#play")  # pause
     hour = float(page.evaluate("document.body.dataset.hour"))
-    assert 60.0 < hour < 60.0 + 24 * 5
+    page.wait_for_timeout(200)
+    assert float(page.evaluate("document.body.dataset.hour")) == hour  # paused
+    assert 61.0 < hour < 60.0 + 24 * 10
     assert page.inner_text("#play") == "Play"
     assert opened.errors == []

@@ -280,6 +280,7 @@ def _comparison_report(
     )
     full["unit"] = full["unit"].fillna("")
     full["method"] = full["method"].fillna("")
+    full.insert(1, "indicator", [label(m) for m in full["metric"]])
     extra = (
         f'<section id="scenarios"><h2>Scenarios</h2><dl>{items}</dl></section>'
         '<section id="full-table"><details><summary>All metrics (comparison.csv)</summary>'

@@ -101,7 +101,9 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def answer_html(confidence: str, best_file: str | None, notes: Sequence[str]) -> str:
+def answer_html(
+    confidence: str, best_file: str | None, notes: Sequence[str], reps: int = 10
+) -> str:
     """The answer section of the report: the statement and where the config is."""
     parts = ['<section id="answer"><h2>Checking the answer</h2>']
     if confidence:
@@ -109,7 +111,8 @@ def answer_html(confidence: str, best_file: str | None, notes: Sequence[str]) ->
     if best_file:
         parts.append(
             f"<p>The configuration is in <code>{html.escape(best_file)}</code>: run it with "
-            f"<code>silkroute run {html.escape(best_file)} --reps 10</code> to check it.</p>"
+            f"<code>silkroute run {html.escape(best_file)} --reps {reps}</code> to check it "
+            "(its seed is the optimiser's: these are the replications that judged it).</p>"
         )
     if notes:
         items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)

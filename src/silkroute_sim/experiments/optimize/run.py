@@ -201,6 +201,23 @@ def _best_configs(plan: OptimizePlan, final: FinalResult) -> list[tuple[str, dic
     return out
 
 
+def _report_meta(plan: OptimizePlan, trials: pd.DataFrame, executor: str) -> dict[str, Any]:
+    """The report's small table: what was optimised, how, on what."""
+    counts = trials["state"].value_counts().to_dict() if len(trials) else {}
+    return {
+        "optimisation": plan.name,
+        "spec": str(plan.file),
+        "about": plan.spec.description.strip(),
+        "scenarios": ", ".join(s.name for s in plan.scenarios),
+        "variables": ", ".join(v.path for v in plan.variables),
+        "constraints": "; ".join(c.text for c in plan.constraints) or "none",
+        "trials": f"{len(trials)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})",
+        "replications": f"{plan.spec.reps} per trial (seeds {plan.seed}..."
+        f"{plan.seed + plan.spec.reps - 1}), {plan.spec.final.reps} more for the final round",
+        "executor": executor,
+    }
+
+
 def _finish(
     plan: OptimizePlan, study: Any, final: FinalResult, target: Path, executor: str, plots: bool
 ) -> OptimizeOutcome:
@@ -216,19 +233,7 @@ def _finish(
     names = [o.name for o in plan.objectives]
     directions = [o.direction for o in plan.objectives]
     figures = replace_plots(target, trials, names, directions, final.front) if plots else []
-    counts = trials["state"].value_counts().to_dict() if len(trials) else {}
-    meta = {
-        "optimisation": plan.name,
-        "spec": str(plan.file),
-        "about": plan.spec.description.strip(),
-        "scenarios": ", ".join(s.name for s in plan.scenarios),
-        "variables": ", ".join(v.path for v in plan.variables),
-        "constraints": "; ".join(c.text for c in plan.constraints) or "none",
-        "trials": f"{len(trials)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})",
-        "replications": f"{plan.spec.reps} per trial (seeds {plan.seed}..."
-        f"{plan.seed + plan.spec.reps - 1}), {plan.spec.final.reps} more for the final round",
-        "executor": executor,
-    }
+    meta = _report_meta(plan, trials, executor)
     notes = [
         "Capacity costs are annualised capex (capital recovery over the life at the rate) "
         "plus opex; see the spec for each figure and its source.",
@@ -242,7 +247,13 @@ def _finish(
         f"Optimisation: {plan.name}",
         final.confidence,
         report_table(plan, final),
-        answer_html("", configs[0][0] if configs else None, notes) + comparisons_html(comparisons),
+        answer_html(
+            "",
+            configs[0][0] if configs else None,
+            notes,
+            plan.spec.reps + plan.spec.final.reps,
+        )
+        + comparisons_html(comparisons),
         figures,
         meta,
     )

@@ -9,7 +9,7 @@ import pandas as pd
 
 from silkroute_sim.experiments.optimize.evaluate import judge
 from silkroute_sim.experiments.optimize.final import FinalResult, money
-from silkroute_sim.experiments.optimize.plan import OptimizePlan
+from silkroute_sim.experiments.optimize.plan import SATURATED, OptimizePlan
 from silkroute_sim.experiments.optimize.study import ABANDONED, trial_runs
 
 
@@ -106,7 +106,10 @@ def report_table(plan: OptimizePlan, final: FinalResult) -> pd.DataFrame:
         for c in cand.judged.constraints:
             end = c["ci_high"] if c["upper"] else c["ci_low"]
             mark = "met" if c["met"] else "NOT met"
-            row[f"{c['constraint']} @ {c['scenario']}"] = f"{c['mean']:.4g} (to {end:.4g}) {mark}"
+            text = f"{c['mean']:.4g} (to {end:.4g}) {mark}"
+            if c["kpi"] == SATURATED:
+                text = f"saturated in {c['mean']:.0%} of the replications: {mark}"
+            row[f"{c['constraint']} @ {c['scenario']}"] = text
         row["verdict"] = (
             "meets every constraint" if cand.feasible else (cand.error or "fails a constraint")
         )

@@ -116,7 +116,7 @@ def silkroute(
 
 #: the test layers, fastest first: each folder under tests/ is one, and its tests carry
 #: its marker (``pytest -m unit``, ``pytest -m "not slow"``)
-LAYERS = ("unit", "model", "stats", "experiments", "cli", "build")
+LAYERS = ("unit", "model", "stats", "experiments", "cli", "build", "browser")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

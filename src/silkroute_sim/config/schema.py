@@ -56,6 +56,9 @@ from silkroute_sim.config.simulation import DEFAULT_MAX_ENTITIES, SimulationConf
 class OutputConfig(StrictModel):
     plots: bool = True
     string_line_trains: int = Field(40, ge=0, le=10_000)
+    string_line_background: bool = Field(
+        False, description="draw background trains on the time-distance diagram"
+    )
 
 
 # --------------------------------------------------------------------------- scenario
@@ -129,6 +132,9 @@ class ScenarioConfig(StrictModel):
         if isinstance(sim, dict) and sim.get("max_entities") == DEFAULT_MAX_ENTITIES:
             del sim["max_entities"]  # a memory guard at its default: keeps older hashes
         _drop_default_cargo_keys(data)
+        outputs = data.get("outputs")
+        if isinstance(outputs, dict) and outputs.get("string_line_background") is False:
+            del outputs["string_line_background"]  # at its default: keeps older hashes
         for section, model in (
             ("costs", CostsConfig),
             ("emissions", EmissionsConfig),

@@ -66,7 +66,7 @@ def _fmt(value: float) -> str:
 def estimate_text(check: Check) -> str:
     text = _fmt(check.estimate)
     if math.isfinite(check.ci_low) and check.group in ("analytic", "published"):
-        text += f" [{_fmt(check.ci_low)}, {_fmt(check.ci_high)}]"
+        text += f" ({_fmt(check.ci_low)} to {_fmt(check.ci_high)})"
     return text
 
 
@@ -109,7 +109,7 @@ def report_markdown(result: VerifyResult) -> str:
         if not rows:
             continue
         lines += [f"## {GROUP_TITLES[group]}", ""]
-        lines += ["| status | check | estimate [95 % CI] | target | unit | n | note |"]
+        lines += ["| status | check | estimate (95 % CI) | target | unit | n | note |"]
         lines += ["|---|---|---|---|---|---|---|"]
         for c in rows:
             note = c.note.replace("|", "/")
@@ -133,7 +133,7 @@ def _write_html(result: VerifyResult, folder: Path) -> None:
                 "status": c.status,
                 "group": c.group,
                 "check": c.title,
-                "estimate [95 % CI]": estimate_text(c),
+                "estimate (95 % CI)": estimate_text(c),
                 "target": target_text(c),
                 "unit": c.unit,
                 "n": c.n,

@@ -358,7 +358,7 @@ def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
             tables.trains,
             folder / "string_line.png",
             result.config.outputs.string_line_trains,
-            background=bool(getattr(result.config.outputs, "string_line_background", False)),
+            background=result.config.outputs.string_line_background,
         ),
         corridor_map(
             result, tables.shipments, tables.trains, tables.node_events, folder / "corridor_map.png"

@@ -23,7 +23,12 @@ import yaml
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, resolve_config_path
 from silkroute_sim.experiments.executor import make_executor
-from silkroute_sim.experiments.optimize import OptimizeOutcome, optimize, plan_optimization
+from silkroute_sim.experiments.optimize import (
+    OptimizeError,
+    OptimizeOutcome,
+    optimize,
+    plan_optimization,
+)
 from silkroute_sim.experiments.replications import run_replications
 from silkroute_sim.experiments.sweep.collect import SATURATION_TEXT
 
@@ -273,3 +278,18 @@ def test_bad_specs_give_one_line_naming_the_key(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "variabels" in result.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_another_spec_is_refused_before_the_folder_is_touched(
+    small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
+) -> None:
+    spec, reference = small_reference
+    raw = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    raw["seed"] = 2
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in reference.out.iterdir() if p.is_file()}
+    with pytest.raises(OptimizeError, match="another spec"):
+        optimize(other, reference.out, workers=1, plots=False)
+    after = {p.name: p.read_bytes() for p in reference.out.iterdir() if p.is_file()}
+    assert after == before

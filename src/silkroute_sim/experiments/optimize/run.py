@@ -26,6 +26,7 @@ from silkroute_sim.experiments.optimize.plan import OptimizePlan, plan_optimizat
 from silkroute_sim.experiments.optimize.study import (
     OptimizeError,
     ProgressFn,
+    check_study,
     close_study,
     open_study,
     run_trials,
@@ -128,6 +129,8 @@ def optimize(
     try:
         target.mkdir(parents=True, exist_ok=True)
         with _locked(target):
+            if STUDY_FILE in owned_files(target):
+                check_study(target / STUDY_FILE, plan)
             write_ledger(target, owned_files(target) | {LOCK_FILE}, kind=KIND)
             (target / MARKER).unlink(missing_ok=True)
             clean_leftovers(target)

@@ -53,6 +53,33 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
+def _mismatch(path: Path) -> OptimizeError:
+    return OptimizeError(
+        f"{path}: holds the study of another spec or other settings (variables, "
+        "scenarios, objectives, constraints, reps, seed, batch or sampler); choose "
+        "another --out, or remove the folder to start again"
+    )
+
+
+def check_study(path: Path, plan: OptimizePlan) -> None:
+    """Refuse, before the folder is touched, a study of another spec at ``path`` (read
+    with sqlite3 alone: nothing is created or migrated)."""
+    import json
+    import sqlite3
+
+    if not path.is_file():
+        return
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as con:
+            rows = con.execute(
+                "SELECT value_json FROM study_user_attributes WHERE key = 'fingerprint'"
+            ).fetchall()
+    except sqlite3.Error:
+        return  # not a study yet (killed while it was created): Optuna makes it
+    if rows and json.loads(rows[0][0]) != plan.fingerprint():
+        raise _mismatch(path)
+
+
 def open_study(path: Path, plan: OptimizePlan) -> Any:
     """Create or load the study in the SQLite file ``path`` (refused when it holds the
     study of another spec or other settings)."""
@@ -73,11 +100,7 @@ def open_study(path: Path, plan: OptimizePlan) -> Any:
     if stored is None:
         study.set_user_attr("fingerprint", plan.fingerprint())
     elif stored != plan.fingerprint():
-        raise OptimizeError(
-            f"{path}: holds the study of another spec or other settings (variables, "
-            "scenarios, objectives, constraints, reps, seed, batch or sampler); choose "
-            "another --out, or remove the folder to start again"
-        )
+        raise _mismatch(path)
     return study
 
 

@@ -45,9 +45,12 @@ def main() -> int:
     )
     cfg = load_config("baseline", days=args.days, warmup_days=args.warmup_days)
 
+    sims: dict[int, list[float]] = {1: [], args.workers: []}
+
     def timed(workers: int) -> tuple[float, str]:
         started = time.perf_counter()
         rr = run_replications(cfg, args.reps, workers=workers)
+        sims[workers].append(sum(rep.wall_s for rep in rr.reps))
         return time.perf_counter() - started, rr.summary.to_csv()
 
     serial_s, reference = timed(1)
@@ -88,6 +91,12 @@ def main() -> int:
     label = f"all {args.rounds + 1} calls, first included"
     print(f"  {label:<40} {total_n:>7.2f} {total_1 / total_n:>8.2f}×")
     print(f"  load average (1 min) over the rounds: {statistics.median(r[2] for r in rounds):.1f}")
+    print(
+        f"  simulate() seconds summed over the {args.reps} runs of a call, median: "
+        f"workers=1 {statistics.median(sims[1]):.2f}, workers={args.workers} "
+        f"{statistics.median(sims[args.workers]):.2f} (more with workers: the processes "
+        "shared fewer cores than they were, i.e. the machine was busy)"
+    )
     print("every summary byte-identical to the serial one: yes")
     return 0
 

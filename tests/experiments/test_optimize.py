@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from silkroute_sim.analysis.stats import metric_ci
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, resolve_config_path
 from silkroute_sim.experiments.executor import make_executor
@@ -29,7 +30,7 @@ from silkroute_sim.experiments.optimize import (
     optimize,
     plan_optimization,
 )
-from silkroute_sim.experiments.replications import run_replications
+from silkroute_sim.experiments.replications import Job, run_jobs, run_replications
 from silkroute_sim.experiments.sweep.collect import SATURATION_TEXT
 
 from .test_sweep_dask import dask_scheduler  # noqa: F401 - the cluster fixture
@@ -107,34 +108,42 @@ def _cost(cranes: int, tracks: int) -> float:
 
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Path]:
-    """Every cranes × tracks point with the optimiser's seeds: cost, p95 dwell and its
-    upper confidence bound (run_replications' own statistics)."""
+    """Every cranes × tracks point with the optimiser's seeds: cost and the upper
+    confidence bound of the p95 dwell (replications' jobs, analysis.stats.metric_ci)."""
     root = tmp_path_factory.mktemp("grid")
     spec = _grid_spec(root)
-    rows = []
+    points = [(cranes, tracks) for cranes in CRANES for tracks in TRACKS]
+    configs = [
+        load_config(
+            resolve_config_path("baseline"),
+            [
+                "simulation.days=10",
+                "simulation.warmup_days=3",
+                "demand.tonnes_per_day=5000",
+                f"hub.cranes.count={cranes}",
+                f"hub.loading.tracks={tracks}",
+            ],
+        )
+        for cranes, tracks in points
+    ]
+    # every point on the seeds the optimiser uses, all in one batch of replications
+    seeds = [1, 2, 3]
+    jobs = [Job(cfg.resolved(), seed) for cfg in configs for seed in seeds]
     with make_executor(2) as executor:
-        for cranes in CRANES:
-            for tracks in TRACKS:
-                cfg = load_config(
-                    resolve_config_path("baseline"),
-                    [
-                        "simulation.days=10",
-                        "simulation.warmup_days=3",
-                        "demand.tonnes_per_day=5000",
-                        f"hub.cranes.count={cranes}",
-                        f"hub.loading.tracks={tracks}",
-                    ],
-                )
-                rr = run_replications(cfg, 3, seeds=[1, 2, 3], executor=executor)
-                row = rr.summary.set_index("metric").loc["hub_dwell_h_p95"]
-                rows.append(
-                    {
-                        "cranes": cranes,
-                        "tracks": tracks,
-                        "cost": _cost(cranes, tracks),
-                        "dwell_ci_high": float(row["ci_high"]),
-                    }
-                )
+        outputs = run_jobs(jobs, executor)
+    rows = []
+    for i, (cranes, tracks) in enumerate(points):
+        reps = outputs[i * len(seeds) : (i + 1) * len(seeds)]
+        values = [float(r.summary.set_index("metric").at["hub_dwell_h_p95", "value"]) for r in reps]
+        _, _, high, _ = metric_ci("hub_dwell_h_p95", values)
+        rows.append(
+            {
+                "cranes": cranes,
+                "tracks": tracks,
+                "cost": _cost(cranes, tracks),
+                "dwell_ci_high": high,
+            }
+        )
     return pd.DataFrame(rows), spec
 
 

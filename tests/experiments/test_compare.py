@@ -104,8 +104,9 @@ def test_cli_compare_configs_and_finished_runs_agree(tmp_path) -> None:
         assert (out / name).is_file(), name
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
         "border_waits.png",
+        "differences.png",
         "door_to_door_ecdf.png",
-        "kpis.png",
+        "per_replication.png",
         "throughput.png",
     ]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -34,8 +34,9 @@ def workers_option(default: int | None, default_text: str) -> Callable[[F], F]:
 force_option = click.option(
     "--force",
     is_flag=True,
-    help="Write into an existing --out folder that silkroute did not create, or that "
-    "holds another kind of result. Only files silkroute wrote are replaced; if a "
+    help="Write into an existing --out folder that silkroute did not create, that holds "
+    "another kind of result, or (run) another run's result (another config, seed or "
+    "horizon). Only files silkroute wrote are replaced; if a "
     "file of yours is where silkroute would write one, nothing is written and the "
     "error names it.",
 )

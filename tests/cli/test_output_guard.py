@@ -439,6 +439,9 @@ def test_no_user_file_changes_when_a_command_is_killed_and_run_again(
         (["run"], "comparison"),
         (["run", "--reps", "2"], "comparison"),
         (["compare", "--reps", "2"], "run"),
+        (["run"], "optimize"),
+        (["run", "--reps", "2"], "optimize"),
+        (["compare", "--reps", "2"], "optimize"),
     ],
 )
 def test_a_folder_of_another_kind_is_refused_before_anything_runs(

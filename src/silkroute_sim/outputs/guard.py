@@ -41,7 +41,13 @@ LEDGER = ".silkroute-owned"
 MAX_NAME_BYTES = 200
 MAX_PATH_BYTES = 3800
 #: what kind of folder each kind of writer may replace without --force
-FAMILY = {"run": "run", "replications": "run", "comparison": "comparison", "sweep": "sweep"}
+FAMILY = {
+    "run": "run",
+    "replications": "run",
+    "comparison": "comparison",
+    "sweep": "sweep",
+    "optimize": "optimize",
+}
 #: names a result of each kind always writes at its top (checked before any work)
 KNOWN_FILES = {
     None: ("manifest.json",),
@@ -50,6 +56,7 @@ KNOWN_FILES = {
     "comparison": ("comparison.csv", "replications.csv", "manifest.json"),
     "verify": ("verify.csv", "verify.md", "report.html", "manifest.json"),
     "sweep": ("manifest.json", "runs.csv", "points.csv"),
+    "optimize": ("manifest.json", "trials.csv", "study.db"),
 }
 #: files a silkroute folder written before markers listed their files is known to hold
 _LEGACY_OWNED = re.compile(r"^(?:[\w\-]+\.(?:csv|json|html|md)|plots/[^/]+\.png)$")
@@ -364,7 +371,11 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
         if theirs is not None and not force and _other_family(theirs, kind):
             raise OutputError(
                 f"{out}: is a {theirs} folder written by silkroute; choose another --out"
-                + ("" if kind == "sweep" else " or pass --force to replace silkroute's files")
+                + (
+                    ""
+                    if kind in ("sweep", "optimize")
+                    else " or pass --force to replace silkroute's files"
+                )
             )
         mine = set(user_files(path))
         for name in KNOWN_FILES.get(kind, KNOWN_FILES[None]):
@@ -378,7 +389,7 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
 
 def _other_family(theirs: str, kind: str | None) -> bool:
     if kind is None:  # the writers that do not say write single results, never sweeps
-        return FAMILY.get(theirs, theirs) == "sweep"
+        return FAMILY.get(theirs, theirs) in ("sweep", "optimize")
     return FAMILY.get(theirs, theirs) != FAMILY.get(kind, kind)
 
 

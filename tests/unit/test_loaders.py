@@ -61,6 +61,9 @@ def test_write_then_load_gives_the_tables(
             _assert_close(loaded, getattr(tables, name))
     _assert_close(run.daily, tables.daily)
     _assert_close(run.summary[["metric", "value", "unit"]], tables.summary)
+    assert tables.modes is not None  # the baseline compares rail with sea and air
+    assert (folder / "modes.csv").is_file()  # always CSV: a small table
+    _assert_close(run.tables["modes"], tables.modes)
     assert run.daily_long is not None
     assert len(run.daily_long) == len(tables.daily) * (len(tables.daily.columns) - 2)
 
@@ -81,7 +84,13 @@ def test_summary_records_leave_out_the_big_tables(
     result, tables = closure_run
     folder, _, _ = write_run(result, tmp_path / "s", plots=False, tables=tables, records="summary")  # type: ignore[arg-type]
     names = {p.name for p in folder.iterdir()}
-    assert names == {"summary.csv", "daily.csv", "manifest.json", ".silkroute-complete"}
+    assert names == {
+        "summary.csv",
+        "daily.csv",
+        "modes.csv",
+        "manifest.json",
+        ".silkroute-complete",
+    }
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["records"] == "summary"
     run = load_run(folder)

@@ -47,7 +47,6 @@ from silkroute_sim.config.modes import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from silkroute_sim.analysis.tables import Tables
     from silkroute_sim.config.schema import ScenarioConfig
     from silkroute_sim.model.simulate import RunResult
 
@@ -386,7 +385,10 @@ def compare_modes(
             others = [sea_row(sea, inputs, f"{dest}|sea")] if sea else []
             others += [air_row(air, inputs, f"{dest}|air")] if air else []
             rows += [{**common, **row, **breakeven(rail, row, inputs)} for row in others]
-    return pd.DataFrame(rows, columns=MODES_COLUMNS)
+    frame = pd.DataFrame(rows, columns=MODES_COLUMNS)
+    # True/False, empty on rail's own rows: a nullable boolean, so it reads back as written
+    frame["rail_cheaper"] = frame["rail_cheaper"].astype("boolean")
+    return frame
 
 
 def class_costs(config: ScenarioConfig) -> dict[str, ClassCost]:
@@ -401,12 +403,12 @@ def class_costs(config: ScenarioConfig) -> dict[str, ClassCost]:
     }
 
 
-def modes_frame(result: RunResult, tables: Tables) -> pd.DataFrame:
+def modes_frame(result: RunResult, shipments: pd.DataFrame) -> pd.DataFrame:
     """``modes.csv`` of a run: rail (its shipments delivered after the warm-up) against
     the sea and air alternatives of its ``modes`` config section."""
     config = result.config
     return compare_modes(
-        tables.shipments,
+        shipments,
         config.modes,
         config.services_destinations(),
         class_costs(config),
@@ -414,7 +416,7 @@ def modes_frame(result: RunResult, tables: Tables) -> pd.DataFrame:
     )
 
 
-def modes_table(result: RunResult, tables: Tables) -> pd.DataFrame | None:
+def modes_table(result: RunResult, shipments: pd.DataFrame) -> pd.DataFrame | None:
     """:func:`modes_frame`, or None when the config compares no alternative (a run
     folder then has no ``modes.csv``)."""
-    return modes_frame(result, tables) if result.config.modes.any() else None
+    return modes_frame(result, shipments) if result.config.modes.any() else None

@@ -28,6 +28,7 @@ from silkroute_sim.analysis.costs import (
     train_cost_columns,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
+from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.network import route_km
 from silkroute_sim.model.simulate import RunResult
@@ -427,3 +428,6 @@ class Tables:
                 summary_rows(result, self.disruptions), columns=self.summary.columns
             )
             self.summary = pd.concat([self.summary, rows], ignore_index=True)
+        #: rail against sea and air per destination and class (``modes.csv``); None when
+        #: the config compares no alternative
+        self.modes = modes_table(result, self.shipments)

@@ -67,6 +67,7 @@ RUN_TABLES: tuple[RunTable, ...] = (
     RunTable("shipments", lambda r, t: t.shipments),
     RunTable("node_events", lambda r, t: t.node_events),
     RunTable("disruptions", lambda r, t: t.disruptions),
+    RunTable("modes", lambda r, t: t.modes, "summary", False),
 )
 
 

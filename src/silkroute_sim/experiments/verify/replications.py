@@ -212,5 +212,5 @@ def baseline_replication(
         out[f"little:{node}:rel_error"] = sample.rel_error
         out[f"little:{node}:window_d"] = sample.window_h / 24.0
     out["conservation_error_t"] = abs(result.ledger.conservation_error_t)
-    out.update(modes_metrics(modes_frame(result, tables)))
+    out.update(modes_metrics(modes_frame(result, tables.shipments)))
     return out

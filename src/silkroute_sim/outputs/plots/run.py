@@ -19,6 +19,7 @@ from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
+from silkroute_sim.outputs.plots.modes import modes_plot
 from silkroute_sim.outputs.plots.style import COLORS, TINT, pyplot, save
 
 _plt = pyplot
@@ -364,4 +365,9 @@ def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
             result, tables.shipments, tables.trains, tables.node_events, folder / "corridor_map.png"
         ),
         exports_by_class(tables.shipments, result, folder / "exports_by_class.png"),
+        *(
+            [modes_plot(tables.modes, tables.shipments, folder / "modes.png", result.warmup_h)]
+            if tables.modes is not None
+            else []
+        ),
     ]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Annotated, Any, Literal
 
@@ -11,6 +12,8 @@ from pydantic import (
     AfterValidator,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -20,11 +23,14 @@ from silkroute_sim.config.fields import (
     FiniteFloat,
     Name,
     NonNegFloat,
+    NonNegHours,
     PositiveFloat,
+    PositiveHours,
     SpeedKmh,
     StrictModel,
     zero_hours,
 )
+from silkroute_sim.config.simulation import date_to_h
 
 NodeKind = Literal["hub", "junction", "border", "terminal"]
 
@@ -136,14 +142,89 @@ class EdgeConfig(StrictModel):
         return _dump_without_none(self, handler, ("countries",))
 
 
+def _day(hours: float) -> str:
+    """``120 d``, or ``2884.5 h`` where the time is not whole days."""
+    return f"{hours / 24:g} d" if hours % 24 == 0 else f"{hours:g} h"
+
+
+class RatePeriod(StrictModel):
+    """One period of a background stream's profile: from ``from`` until ``to`` the stream
+    runs at ``factor`` times its ``trains_per_day``, or at an absolute ``trains_per_day``
+    (0 pauses it). ``from`` and ``to`` are times from the start of the run (``120 d``) or
+    calendar dates (``2020-11-01``, needing ``simulation.start_date``), resolved to hours at
+    load: a ``from`` date at 00:00 of its day, a ``to`` date inclusive (24:00 of its day)."""
+
+    start: NonNegHours = Field(alias="from")
+    stop: PositiveHours = Field(alias="to")
+    factor: NonNegFloat | None = Field(None, le=100)
+    trains_per_day: NonNegFloat | None = Field(None, le=10_000)
+
+    @field_validator("start", "stop", mode="before")
+    @classmethod
+    def _dates_to_hours(cls, value: object, info: ValidationInfo) -> object:
+        return date_to_h(value, end=info.field_name == "stop")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> RatePeriod:
+        if (self.factor is None) == (self.trains_per_day is None):
+            raise ValueError("give either 'factor' or 'trains_per_day' (not both)")
+        if self.stop <= self.start:
+            raise ValueError(
+                f"'to' ({_day(self.stop)}) must be after 'from' ({_day(self.start)}), both "
+                "counted from the start of the run"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _dump_without_none(self, handler, ("factor", "trains_per_day"))
+
+
 class BackgroundStreamConfig(StrictModel):
     """Trains from other origins entering the corridor at ``route[0]``; they share
-    processing capacity with Urumqi's trains and leave the model after the route."""
+    processing capacity with Urumqi's trains and leave the model after the route. An
+    optional ``profile`` changes the rate over periods of the run (surges, pauses); outside
+    its periods the stream runs at ``trains_per_day``."""
 
     route: list[Name] = Field(min_length=1, max_length=100)
     trains_per_day: PositiveFloat = Field(le=10_000)
     interarrival_cv: NonNegFloat = Field(1.0, le=10)
     boxes: int = Field(45, ge=1, le=1000)
+    profile: list[RatePeriod] | None = Field(None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _periods_apart(self) -> BackgroundStreamConfig:
+        periods = sorted(self.profile or (), key=lambda p: p.start)
+        for before, after in itertools.pairwise(periods):
+            if after.start < before.stop:
+                raise ValueError(
+                    f"profile periods overlap: {_day(before.start)}–{_day(before.stop)} and "
+                    f"{_day(after.start)}–{_day(after.stop)} from the start of the run; give "
+                    "each time one rate"
+                )
+        return self
+
+    def rate_segments(self) -> list[tuple[float, float, float]]:
+        """The profile as ``(from_h, to_h, multiplier of trains_per_day)``, in time order."""
+        out = []
+        for period in sorted(self.profile or (), key=lambda p: p.start):
+            rate = period.factor
+            if rate is None:
+                rate = (period.trains_per_day or 0.0) / self.trains_per_day
+            out.append((period.start, period.stop, rate))
+        return out
+
+    def mean_trains_per_day(self, end_h: float) -> float:
+        """The stream's expected trains per day over a run of ``end_h`` hours."""
+        extra_h = 0.0  # hours of base rate the profile adds (or takes away) in the run
+        for start, stop, rate in self.rate_segments():
+            overlap = max(0.0, min(stop, end_h) - start)
+            extra_h += overlap * (rate - 1.0)
+        return self.trains_per_day * (1.0 + extra_h / end_h) if end_h > 0 else 0.0
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _dump_without_none(self, handler, ("profile",))
 
 
 class CorridorConfig(StrictModel):

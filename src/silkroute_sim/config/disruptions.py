@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from silkroute_sim.config.distributions import MeanTimeDist, TimeDist
 from silkroute_sim.config.fields import (
@@ -18,6 +18,7 @@ from silkroute_sim.config.fields import (
     StrictModel,
     check_name,
 )
+from silkroute_sim.config.simulation import date_to_h
 
 HubResource = Literal["cranes", "gate", "loading_tracks", "yard"]
 EffectKind = Literal["close", "capacity", "speed", "processing_time"]
@@ -93,12 +94,19 @@ class DisruptionEffect(DisruptionTarget):
 
 class ScheduledDisruption(DisruptionEffect):
     """A planned window: ``start`` (from the start of the run, warm-up included) and a
-    ``duration`` or an ``end``."""
+    ``duration`` or an ``end``. ``start`` and ``end`` may be calendar dates
+    (``2025-09-12``, needing ``simulation.start_date``): they are resolved to hours at load,
+    a start at 00:00 of its day, an end inclusive (24:00 of its day)."""
 
     id: EventId | None = None
     start: NonNegHours
     duration: PositiveHours | None = None
     end: PositiveHours | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates_to_hours(cls, value: object, info: ValidationInfo) -> object:
+        return date_to_h(value, end=info.field_name == "end")
 
     @model_validator(mode="after")
     def _window(self) -> ScheduledDisruption:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
@@ -12,6 +15,46 @@ from silkroute_sim.config.fields import NonNegFloat, PositiveFloat, StrictModel
 #: shipments and trains one run may create by default (the 20-year baseline makes 1.6
 #: million and peaks at about 4 GB of memory)
 DEFAULT_MAX_ENTITIES = 5_000_000
+
+#: the ``simulation`` section of the scenario being validated: a scenario validates its
+#: sections in order, ``simulation`` first, so the calendar dates of later sections
+#: (disruption windows, background-stream profiles) resolve against its ``start_date``
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_RUN: ContextVar[SimulationConfig | None] = ContextVar("silkroute_run", default=None)
+
+
+def date_to_h(value: object, *, end: bool = False) -> object:
+    """A calendar date in a config as simulation hours, resolved once at load against the
+    scenario's ``simulation.start_date``; any other value is returned unchanged.
+
+    A date as a start is 00:00 of that day; as an ``end`` it is inclusive, so the window
+    ends at 24:00 of that day (``end: 2025-09-25`` closes at midnight after the 25th). The
+    date must be a day of the run; ``2025-09-12`` written as text (JSON, ``--set``) is a date
+    too. Raises ValueError, worded for the one-line error."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            value = dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+    if not isinstance(value, dt.date):
+        return value
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"give a date without a time of day, e.g. {value.date().isoformat()}")
+    sim = _RUN.get()
+    if sim is None or sim.start_date is None:
+        raise ValueError(
+            f"a calendar date ({value.isoformat()}) needs simulation.start_date (the date of "
+            "day 0); add it, or give a time from the start of the run such as 30 d"
+        )
+    first = sim.start_date
+    last = first + dt.timedelta(days=math.ceil(sim.days) - 1)
+    if not first <= value <= last:
+        raise ValueError(
+            f"{value.isoformat()} is outside the run ({first.isoformat()} to "
+            f"{last.isoformat()}: simulation.start_date and {sim.days:g} days); give a date "
+            "within it, or move start_date or days"
+        )
+    return sim.date_h(value) + (24.0 if end else 0.0)
 
 
 class SimulationConfig(StrictModel):
@@ -40,6 +83,7 @@ class SimulationConfig(StrictModel):
     @classmethod
     def _month_of_start_date(cls, data: Any) -> Any:
         """``start_month`` follows ``start_date`` unless it is given; given, they agree."""
+        _RUN.set(None)  # until this section is valid, no calendar (not the last scenario's)
         if not isinstance(data, dict) or data.get("start_date") is None:
             return data
         try:
@@ -76,4 +120,5 @@ class SimulationConfig(StrictModel):
                 f"warmup_days ({self.warmup_days:g}) must be shorter than days ({self.days:g}); "
                 "lower it with --warmup-days or simulation.warmup_days"
             )
+        _RUN.set(self)  # the calendar of the sections validated after this one
         return self

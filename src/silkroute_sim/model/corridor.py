@@ -362,7 +362,8 @@ class Corridor:
                     {"dist": "gamma", "mean": mean_gap, "cv": stream.interarrival_cv}
                 ),
             )
-        self.clock.start(_BackgroundSource, (self, name, stream, gap))
+        segments = stream.rate_segments() if stream.profile else None
+        self.clock.start(_BackgroundSource, (self, name, stream, gap, segments))
 
     def run_background(self, train: Train, route: list[str]) -> TaskGen:
         """A background train from the first node of its route to the last."""
@@ -379,20 +380,47 @@ class Corridor:
         train.arrived_h = self.clock.now
 
 
+def profile_time(segments: list[tuple[float, float, float]], t: float, work: float) -> float:
+    """When ``work`` hours of the stream's own clock have passed from ``t``: its clock runs
+    at the period's multiplier of the base rate inside each ``(from_h, to_h, multiplier)``
+    segment and at 1 outside them. Gaps drawn at the base rate and stretched this way make
+    a Poisson stream a non-homogeneous Poisson process with a piecewise-constant rate
+    (time rescaling: exact, one draw per train), and a renewal stream one whose rate
+    follows the profile."""
+    for start, stop, rate in segments:
+        if stop <= t:
+            continue
+        if t < start:  # the base rate until the period begins
+            if t + work <= start:
+                return t + work
+            work -= start - t
+            t = start
+        if rate > 0:
+            if t + work / rate <= stop:
+                return t + work / rate
+            work -= (stop - t) * rate
+        t = stop  # a paused stream's clock stands still
+    return t + work
+
+
 class _BackgroundSource:
     """One stream of background trains: each arrival schedules the next."""
 
-    __slots__ = ("corridor", "count", "gap", "name", "stops", "stream")
+    __slots__ = ("corridor", "count", "gap", "name", "segments", "stops", "stream")
 
     def __init__(self, call: Call) -> None:
-        self.corridor, self.name, self.stream, self.gap = call.arg
+        self.corridor, self.name, self.stream, self.gap, self.segments = call.arg
         self.stops = [self.stream.route[-1]]
         self.count = 0
         self._next()
 
     def _next(self) -> None:
         gap = self.gap
-        self.corridor.clock.at(gap if isinstance(gap, float) else gap(), self._arrive)
+        delay = gap if isinstance(gap, float) else gap()
+        if self.segments is not None:  # the stream's clock runs at its profile's rate
+            now = self.corridor.clock.now
+            delay = profile_time(self.segments, now, delay) - now
+        self.corridor.clock.at(delay, self._arrive)
 
     def _arrive(self, _call: Call) -> None:
         corridor, stream = self.corridor, self.stream

@@ -418,6 +418,14 @@ def test_sweep_runs_write_summary_records_by_default_and_full_when_asked(
             present = [name for name in FULL_ONLY if (folder / name).is_file()]
             assert present == ([] if level == "summary" else list(FULL_ONLY))
     assert (small.out / "runs.csv").read_bytes() == (full.out / "runs.csv").read_bytes()
+    # a worker's staging folder left by a killed run goes on the next sweep, even when its
+    # process id still looks alive (a killed worker not yet reaped; here: this process)
+    key = small.plan.runs[0].key
+    staged = small.out / RUNS_DIR / f".{key}.tmp-{os.getpid()}-0123abcd"
+    (staged / key).mkdir(parents=True)
+    (staged / key / "summary.csv").write_text("half written", encoding="utf-8")
+    again = run_sweep(spec, small.out, workers=1, plots=False)
+    assert (again.done_before, again.ran) == (2, 0) and not staged.exists()
     with pytest.raises(SilkrouteError, match="records"):
         run_sweep(spec, tmp_path / "bad", workers=1, records="everything")
     assert not (tmp_path / "bad").exists()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -72,6 +73,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 LOCK_FILE = ".sweep.lock"
+#: a worker's staging folder for a run (:func:`_write_staged`)
+_STAGED = re.compile(r"^\.(?P<key>[0-9a-f]+)\.tmp-\d+-[0-9a-f]{8}$")
 
 
 # --------------------------------------------------------------------------- one run (worker)
@@ -194,10 +197,21 @@ def _locked(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _clean_leftovers(out: Path) -> int:
+def _clean_leftovers(out: Path, keys: set[str]) -> int:
     """Remove staging folders and temporary files left by a killed sweep (only ours: the
-    guard's names, of processes that are gone)."""
-    return sum(clean_leftovers(folder) for folder in (out, out / RUNS_DIR, out / FAILED_DIR))
+    guard's names, of processes that are gone), and every worker's staging folder of a
+    run of this plan (``runs/.<key>.tmp-<pid>-<hex>``): the sweep's lock is held and none
+    is handed out, so such a folder is left by a killed run, even where its worker has
+    not been reaped yet and still looks alive."""
+    removed = sum(clean_leftovers(folder) for folder in (out, out / RUNS_DIR, out / FAILED_DIR))
+    runs = out / RUNS_DIR
+    if runs.is_dir():
+        for item in runs.iterdir():
+            match = _STAGED.match(item.name)
+            if match is not None and match["key"] in keys:
+                remove_path(item)
+                removed += 1
+    return removed
 
 
 def _take_over(out: Path) -> None:
@@ -370,7 +384,7 @@ def run_sweep(
         target.mkdir(parents=True, exist_ok=True)
         with _locked(target):
             _take_over(target)
-            _clean_leftovers(target)
+            _clean_leftovers(target, {t.key for t in plan.runs})
             (target / RUNS_DIR).mkdir(exist_ok=True)
             running = _sweep_manifest(plan, status="running", records=records)
             write_json(running, claim(target, "manifest.json"))
@@ -448,7 +462,7 @@ def _finish(
     folder complete when every run is ok. ``counts``: the runs complete before, and the
     runs tried now."""
     done_before, ran = counts
-    _clean_leftovers(target)  # a killed sweep's workers may have been exiting at the start
+    _clean_leftovers(target, {t.key for t in plan.runs})  # runs killed during this sweep
     results = collect_results(plan, target)
     write_csv(results.runs, claim(target, "runs.csv"))
     write_csv(results.points, claim(target, "points.csv"))

@@ -5,11 +5,13 @@ a piecewise-constant rate; streams without a profile keep their trains exactly."
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from silkroute_sim.config.loader import validate_config
+from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.corridor import profile_time
 from silkroute_sim.model.simulate import simulate
 
@@ -96,3 +98,23 @@ def test_a_profile_at_factor_one_is_the_stream_without_one() -> None:
     b = _departures({"s": flat}, days=20)["s"]
     assert [i for i, _ in a] == [i for i, _ in b]
     assert [t for _, t in a] == pytest.approx([t for _, t in b], rel=1e-12)
+
+
+def test_the_kazakh_backlog_scenario_is_a_dated_winter_surge_only() -> None:
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    path = configs / "scenarios" / "kazakh-backlog-2020.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert sum(line.startswith("#") for line in text.splitlines()) >= 6
+    assert yaml.safe_load(text)["extends"] == "../baseline.yaml"
+    cfg = load_config(path)
+    base = load_config(configs / "baseline.yaml")
+    assert cfg.name == "kazakh-backlog-2020" and len(cfg.description) > 60
+    assert str(cfg.simulation.start_date) == "2020-10-01" and cfg.simulation.start_month == 10
+    assert cfg.simulation.days == base.simulation.days
+    surge = (45 * 24.0, 151 * 24.0, 1.26)  # 15 November to 28 February, inclusive
+    for name, stream in cfg.corridor.background.items():
+        before = base.corridor.background[name]
+        assert stream.trains_per_day == before.trains_per_day
+        dostyk_or_altynkol = name in ("alashankou-dostyk", "khorgos-altynkol")
+        assert stream.rate_segments() == ([surge] if dostyk_or_altynkol else [])
+    assert not cfg.disruptions.any()

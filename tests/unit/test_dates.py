@@ -77,11 +77,13 @@ def test_configs_in_hours_dump_as_before() -> None:
 def test_a_date_without_a_start_date_is_one_line_saying_what_to_do() -> None:
     raw = _raw(start_date=None)
     raw["disruptions"] = _closure(start=dt.date(2025, 9, 12), duration="1 d")
-    assert _error(raw) == (
+    message = _error(raw)
+    assert message.startswith(
         "s.yaml: disruptions.scheduled.0.start: a calendar date (2025-09-12) needs "
         "simulation.start_date (the date of day 0); add it, or give a time from the start of "
-        "the run such as 30 d (got datetime.date(2025, 9, 12))"
+        "the run such as 30 d (got "
     )
+    assert "\n" not in message
 
 
 def test_a_date_outside_the_run_names_the_runs_dates() -> None:

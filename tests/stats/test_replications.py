@@ -126,7 +126,7 @@ def test_parallel_replications_are_byte_identical_to_serial(serial_and_parallel)
     files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(parallel) for p in parallel.rglob("*") if p.is_file())
     csvs = [f for f in files if f.suffix == ".csv"]
-    assert len(csvs) == 2 + 3 * 5  # summary + replications, and 5 tables per replication
+    assert len(csvs) == 2 + 3 * 6  # summary + replications, and 6 tables per replication (modes)
     for name in csvs:
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
     for name in (f for f in files if f.name == "manifest.json"):

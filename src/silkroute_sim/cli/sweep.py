@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from silkroute_sim.analysis.kpis import SWEEP_SHOWN
-from silkroute_sim.cli.common import build_notice, fail
+from silkroute_sim.cli.common import build_notice, fail, stderr_is_terminal
 from silkroute_sim.cli.options import workers_option
 
 if TYPE_CHECKING:
@@ -135,6 +135,8 @@ class _Bar:
         self.bar: Any = None
 
     def update(self, event: Progress) -> None:
+        if not stderr_is_terminal():  # a log or a pipe: no \r frames (as run and compare)
+            return
         from tqdm import tqdm
 
         if self.bar is None:

@@ -7,6 +7,7 @@ key path, the offending value and what is allowed. The CLI prints
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import types
 import typing
@@ -49,6 +50,8 @@ class ConfigError(SilkrouteError):
 
 
 def _short(value: object, limit: int = 60) -> str:
+    if isinstance(value, dt.date):  # as written in YAML, not datetime.date(2025, 9, 12)
+        value = value.isoformat()
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -41,7 +41,9 @@ def units_per_day(cfg: ScenarioConfig) -> dict[str, float]:
 
 def trains_per_day(cfg: ScenarioConfig) -> float:
     """Background and inbound trains per day (and the inbound trains' boxes)."""
-    background = sum(s.trains_per_day for s in cfg.corridor.background.values())
+    background = sum(
+        s.mean_trains_per_day(cfg.simulation.days * 24.0) for s in cfg.corridor.background.values()
+    )
     inbound = 0.0
     departures = outbound_trains_per_day(cfg) if cfg.hub.inbound else {}
     for s in cfg.hub.inbound.values():

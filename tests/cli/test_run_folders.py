@@ -143,3 +143,20 @@ def test_finished_summary_runs_compare_and_load_back(tmp_path: Path) -> None:
     assert loaded.scenarios == ["tiny", "tiny-2"]
     assert set(loaded.replications["seed"]) == {1, 2}
     assert "demand_t_per_day" in set(loaded.comparison["metric"])
+
+
+def test_replications_take_records_and_format(tmp_path: Path) -> None:
+    """--reps with --records summary --format parquet: each rep-<seed> folder is a
+    summary-level run (summary and daily, no per-shipment table) that load_run reads."""
+    cfg = _tiny(tmp_path)
+    out = tmp_path / "reps"
+    args = ("--days", "3", "--reps", "2", "--records", "summary", "--format", "parquet")
+    proc = run(str(cfg), *args, "--out", str(out), *QUIET)
+    assert proc.returncode == 0, proc.stderr
+    reps = sorted(out.glob("rep-*"))
+    assert len(reps) == 2 and (out / "summary.csv").is_file()
+    for folder in reps:
+        loaded = load_run(folder)
+        assert loaded.records == "summary" and loaded.format == "parquet"
+        assert loaded.shipments is None and not (folder / "shipments.parquet").exists()
+        assert loaded.kpis()["demand_t_per_day"] > 0

@@ -11,7 +11,6 @@ from silkroute_sim.cli.common import (
     build_notice,
     command_executor,
     echo_warnings,
-    fail,
     print_kpis,
     print_kpis_ci,
     progress_bar,
@@ -79,8 +78,6 @@ def run(
     from silkroute_sim.outputs.run_identity import check_run_target
 
     cfg = load_config(config, overrides, days=days, warmup_days=warmup_days, seed=seed)
-    if reps is not None and (records != "full" or fmt != "csv"):
-        fail("--records summary and --format parquet apply to single runs, not to --reps")
     identity = _identity(cfg, reps)
     target = (
         out if out is not None else _default_target(cfg, identity, force, overrides, warmup_days)
@@ -91,7 +88,7 @@ def run(
     if reps is None:
         _run_one(cfg, target, plots, force, quiet, records, fmt)
     else:
-        _run_replications(cfg, target, reps, workers, ci, plots, force, quiet)
+        _run_replications(cfg, target, reps, workers, ci, plots, force, quiet, records, fmt)
 
 
 def _identity(cfg: ScenarioConfig, reps: int | None) -> RunIdentity:
@@ -183,6 +180,8 @@ def _run_replications(
     plots: bool,
     force: bool,
     quiet: bool,
+    records: str = "full",
+    fmt: str = "csv",
 ) -> None:
     """``silkroute run CONFIG --reps N``: replications into ``target``."""
     from silkroute_sim.experiments.replications import write_replications
@@ -206,6 +205,8 @@ def _run_replications(
                 force=force,
                 progress=tick if bar is not None else None,
                 executor=executor,
+                records="summary" if records == "summary" else "full",
+                fmt=fmt,
             )
     finally:
         if bar is not None:

@@ -31,7 +31,7 @@ from silkroute_sim.experiments.executor import Executor, use_executor
 from silkroute_sim.model.simulate import simulate
 from silkroute_sim.outputs.replication_result import ReplicationResult, RepOutput, collect
 from silkroute_sim.outputs.replications_folder import write_replication_files
-from silkroute_sim.outputs.run_folder import saturation_warning, write_run
+from silkroute_sim.outputs.run_folder import Records, check_records, saturation_warning, write_run
 from silkroute_sim.outputs.storage import write_folder
 
 #: progress callback: (replications done, replications in all)
@@ -42,15 +42,23 @@ RepProgress = Callable[[int, int], None]
 
 
 def replicate(
-    config: dict[str, Any], seed: int, out: str | None = None, plots: bool = False
+    config: dict[str, Any],
+    seed: int,
+    out: str | None = None,
+    plots: bool = False,
+    records: Records = "full",
+    fmt: str = "csv",
 ) -> RepOutput:
     """Run the resolved ``config`` once with ``seed``; write its result folder to ``out``
-    when given. A top-level function of plain arguments: safe for spawned workers."""
+    when given (at the ``records`` level, its big tables in ``fmt``). A top-level function
+    of plain arguments: safe for spawned workers."""
     try:
         cfg = ScenarioConfig.model_validate(config)
         result = simulate(cfg, seed=seed)
         if out is not None:
-            _, tables, warnings = write_run(result, Path(out), plots=plots)
+            _, tables, warnings = write_run(
+                result, Path(out), plots=plots, records=records, fmt=fmt
+            )
         else:
             tables = Tables(result)
             warnings = list(result.records.warnings)
@@ -81,12 +89,14 @@ class Job:
     seed: int
     out: str | None = None
     plots: bool = False
+    records: Records = "full"
+    fmt: str = "csv"
 
 
 def _run_job(item: tuple[int, Job]) -> RepOutput:
     """The executor's worker: one numbered job (the number puts the results in order)."""
     _, job = item
-    return replicate(job.config, job.seed, job.out, job.plots)
+    return replicate(job.config, job.seed, job.out, job.plots, job.records, job.fmt)
 
 
 def run_jobs(
@@ -135,18 +145,29 @@ def run_replications(
     rep_root: Path | None = None,
     plots: bool = False,
     executor: Executor | None = None,
+    records: Records = "full",
+    fmt: str = "csv",
 ) -> ReplicationResult:
     """Run ``cfg`` with seeds ``seed … seed+reps-1`` (or ``seeds``), ``workers`` at a time
     (or on ``executor``, which stays open for the caller's next batch).
 
     With ``rep_root`` each replication's complete result folder is written to
-    ``rep_root/rep-<seed>/`` (with plots and report when ``plots``)."""
+    ``rep_root/rep-<seed>/`` (with plots and report when ``plots``; ``records`` and
+    ``fmt`` as for a single run)."""
     ci = check_ci(ci)
+    check_records(records, fmt)
     seed_list = list(seeds) if seeds is not None else default_seeds(cfg, reps)
     started = time.perf_counter()
     data = cfg.resolved()
     jobs = [
-        Job(data, s, None if rep_root is None else str(Path(rep_root) / f"rep-{s}"), plots)
+        Job(
+            data,
+            s,
+            None if rep_root is None else str(Path(rep_root) / f"rep-{s}"),
+            plots,
+            records,
+            fmt,
+        )
         for s in seed_list
     ]
     with use_executor(executor, workers, len(jobs)) as runner:
@@ -165,6 +186,8 @@ def write_replications(
     force: bool = False,
     progress: RepProgress | None = None,
     executor: Executor | None = None,
+    records: Records = "full",
+    fmt: str = "csv",
 ) -> tuple[Path, ReplicationResult]:
     """Run the replications into ``out`` atomically: ``out/rep-<seed>/`` per replication
     (complete, as a single run) and the combined files at the top."""
@@ -180,6 +203,8 @@ def write_replications(
             rep_root=folder,
             plots=plots,
             executor=executor,
+            records=records,
+            fmt=fmt,
         )
         write_replication_files(rr, folder, plots)
         holder.append(rr)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import matplotlib
@@ -19,7 +20,7 @@ from silkroute_sim.experiments.compare import comparison_frame
 from silkroute_sim.outputs.plots import differences as diff_plots
 from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import countries, place_labels
-from silkroute_sim.outputs.plots.run import station_ticks
+from silkroute_sim.outputs.plots.run import _train_timelines, station_ticks
 from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
 from silkroute_sim.outputs.replication_result import RepOutput, collect
 from silkroute_sim.outputs.report import ci_text, difference_text
@@ -220,6 +221,39 @@ def test_station_names_share_a_tick_when_close() -> None:
         [("Urumqi", 0.0), ("Dostyk", 470.0), ("Alashankou", 478.0), ("Almaty", 1020.0)], 50
     )
     assert [name for _, name in ticks] == ["Urumqi", "Dostyk / Alashankou", "Almaty"]
+
+
+def test_time_distance_lines_span_each_stop_and_run_on_where_a_node_has_no_event() -> None:
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    for u, v, run_h, km in (("A", "B", 2.0, 100.0), ("B", "C", 3.0, 50.0), ("C", "D", 4.0, 25.0)):
+        graph.add_edge(u, v, run_h=run_h, km=km)
+    events = pd.DataFrame(
+        [  # t1 stops at B twice, at C once, and has no event at D; bg-1 is another train
+            ("t1", "B", 12.0, 13.0),
+            ("bg-1", "B", 0.0, 50.0),
+            ("t1", "C", 20.0, 21.0),
+            ("t1", "B", 14.0, 16.0),
+            ("t4", "B", 40.0, 41.0),
+        ],
+        columns=["train_id", "node", "arrived_h", "end_h"],
+    ).astype({"train_id": "string", "node": "string"})
+    trains = pd.DataFrame(
+        {
+            "train_id": ["t1", "t2", "t3", "t4"],
+            "service": ["s", "s", "s", "u"],
+            "route": ["A>B>C>D", "A>B", "A", "A>B"],
+            "departed_h": [10.0, float("nan"), 5.0, 37.0],
+        }
+    ).astype({"train_id": "string", "service": "string", "route": "string"})
+    lines = _train_timelines(SimpleNamespace(graph=graph), events, trains)
+    assert [line[0] for line in lines] == ["s", "u"]  # not departed, or no leg: no line
+    _, xs, ys, stations = lines[0]
+    assert xs == pytest.approx([h / 24 for h in (10, 12, 16, 20, 21, 25, 25)])
+    assert ys == [0.0, 100.0, 100.0, 150.0, 150.0, 175.0, 175.0]
+    assert stations == [("A", 0.0), ("B", 100.0), ("C", 150.0), ("D", 175.0)]
+    assert lines[1][1] == pytest.approx([h / 24 for h in (37, 40, 41)])
 
 
 def test_map_labels_do_not_overprint(tmp_path) -> None:

@@ -167,36 +167,44 @@ def _train_timelines(
     result: RunResult, events: pd.DataFrame, trains: pd.DataFrame
 ) -> list[tuple[str, list[float], list[float], list[tuple[str, float]]]]:
     """(service, times_d, km, stations) per train: arrive/leave each node along its route;
-    ``stations`` are the (node, km from Urumqi) it passes."""
+    ``stations`` are the (node, km from Urumqi) it passes. A node a train stopped at more
+    than once spans its first arrival to its last end; a node without an event is passed
+    at the running time from the previous one."""
     graph = result.graph
-    by_train: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
-    for tid, node, arr, end in zip(
-        events["train_id"], events["node"], events["arrived_h"], events["end_h"], strict=False
-    ):
-        by_train[tid].append((node, arr, end))
+    ids = trains["train_id"].astype(str)
+    mine = events[events["train_id"].astype(str).isin(set(ids))]
+    spans = (
+        mine.assign(train_id=mine["train_id"].astype(str), node=mine["node"].astype(str))
+        .groupby(["train_id", "node"], sort=False)
+        .agg(arr=("arrived_h", "min"), end=("end_h", "max"))
+    )
+    spans_at = zip(spans["arr"].tolist(), spans["end"].tolist(), strict=True)
+    node_times: dict[tuple[str, str], tuple[float, float]] = dict(
+        zip(spans.index, spans_at, strict=True)
+    )
     lines = []
     for train_id, service, route_text, departed in zip(
-        trains["train_id"], trains["service"], trains["route"], trains["departed_h"], strict=True
+        ids.tolist(),
+        trains["service"].astype(str).tolist(),
+        trains["route"].astype(str).tolist(),
+        trains["departed_h"].to_numpy(dtype=float).tolist(),
+        strict=True,
     ):
-        route = str(route_text).split(">")
-        if len(route) < 2 or not np.isfinite(float(departed)):
+        route = route_text.split(">")
+        if len(route) < 2 or not np.isfinite(departed):
             continue
-        node_times: dict[str, tuple[float, float]] = {}
-        for node, arr, end in by_train.get(str(train_id), []):
-            a, e = node_times.get(node, (arr, end))
-            node_times[node] = (min(a, arr), max(e, end))
-        t, km = float(departed), 0.0
+        t, km = departed, 0.0
         xs, ys = [t / 24], [0.0]
         stations = [(route[0], 0.0)]
         for u, v in itertools.pairwise(route):
             t += graph.edges[u, v]["run_h"]
             km += graph.edges[u, v]["km"]
-            arr, end = node_times.get(v, (t, t))
+            arr, end = node_times.get((train_id, v), (t, t))
             xs += [arr / 24, end / 24]
             ys += [km, km]
             stations.append((v, km))
             t = max(t, end)
-        lines.append((str(service), xs, ys, stations))
+        lines.append((service, xs, ys, stations))
     return lines
 
 

@@ -211,7 +211,7 @@ def corridor_map(
     sc = _draw_network(ax, result, tonnes, days, top, waits, vmax, nodes)
     _frame(ax, [graph.nodes[n]["lon"] for n in nodes], [graph.nodes[n]["lat"] for n in nodes], 3)
     fig.tight_layout()
-    fig.canvas.draw()
+    _settle(fig)
     shown = [n for n in nodes if n not in crowded or graph.nodes[n]["kind"] == "hub"]
     shown.sort(key=lambda n: graph.nodes[n]["kind"] != "hub")  # the hub's label first
     place_labels(
@@ -237,7 +237,7 @@ def corridor_map(
         panel.set_xticks([])
         panel.set_yticks([])
         panel.set_title(f"{letter}: {title}", fontsize=9)
-    fig.canvas.draw()
+    _settle(fig)
     for ((x0, x1, y0, y1), _), panel in zip(ZOOMS, panels, strict=True):
         inside = [n for n in nodes if _in((x0, x1, y0, y1), *_lonlat(graph, n))]
         place_labels(
@@ -265,6 +265,13 @@ def corridor_map(
         color="0.4",
     )
     return save(fig, path)
+
+
+def _settle(fig: Any) -> None:
+    """Fix where each axes sits (its aspect applied) before labels are placed in pixels:
+    what a full draw would settle, without rasterising the map."""
+    for axes in fig.axes:
+        axes.apply_aspect()
 
 
 def _lonlat(graph: Any, node: str) -> tuple[float, float]:

@@ -71,7 +71,12 @@ def pyplot() -> Any:
 
 def save(fig: Any, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
     """Write ``fig`` as a PNG (no timestamp in it) and close it; ``rect``: the part of the
-    figure the axes are laid out in (room for a figure legend or title outside it)."""
+    figure the axes are laid out in (room for a figure legend or title outside it).
+
+    The figure is laid out at the resolution it is written at, so the layout and the draw
+    share one renderer and the text measured for the one is not measured again for the
+    other (the layout in inches is the same at any resolution)."""
+    fig.set_dpi(DPI)
     fig.tight_layout(rect=rect)
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     import matplotlib.pyplot as plt

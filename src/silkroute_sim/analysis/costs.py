@@ -269,7 +269,8 @@ def cost_parts(
     before_end = shipments["departed_h"] < _subsidy_ends_h(cfg)
     cap = costs.subsidy.max_share * out["rail_usd"]
     offered = costs.subsidy.usd_per_feu * feu
-    subsidy = offered.where(offered < cap, cap)  # the smaller (NaN when not delivered)
+    with np.errstate(invalid="ignore"):  # cap is NaN for a box not delivered yet
+        subsidy = offered.where(offered < cap, cap)  # the smaller (NaN when not delivered)
     out["subsidy_usd"] = subsidy.where(before_end, 0.0).where(done)
     freight = out[[*ROUTE_PARTS, *HOLDING_PARTS]].sum(axis=1, min_count=1) - out["subsidy_usd"]
     value = shipments["value_usd"].astype(float)

@@ -136,6 +136,24 @@ def test_a_bad_range_is_one_line_naming_the_key() -> None:
     assert "modes.destinations.Duisburg.air.days" in text and "mode" in text
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "modes.destinations.Duisburg.air.chargeable_kg_per_feu",
+        "modes.destinations.Duisburg.air.days",
+        "modes.destinations.Duisburg.air.flight_km",
+        "modes.destinations.Duisburg.sea.sea.nm",
+        "modes.destinations.Duisburg.sea.sea.days",
+    ],
+)
+def test_a_leg_without_distance_time_or_weight_is_refused(key: str) -> None:
+    """A zero here would write an air or sea row of 0 days or 0 kg CO2e."""
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [f"{key}=0"])
+    text = str(info.value)
+    assert "\n" not in text and key in text and "must be above 0" in text
+
+
 def test_sea_distance_is_km_or_nm() -> None:
     both = {**SEA, "sea": {**SEA["sea"], "km": 18000}}
     with pytest.raises(ValueError, match="either km or nm"):

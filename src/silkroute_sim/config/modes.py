@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from silkroute_sim.config.fields import Name, NonNegFloat, StrictModel
 
@@ -64,8 +64,16 @@ def _number_is_range(value: Any) -> Any:
     return value
 
 
+def _positive(value: Range) -> Range:
+    if value.low <= 0:
+        raise ValueError(f"must be above 0 (low is {value.low:g}): a leg takes distance and time")
+    return value
+
+
 #: a range, or one number (a range of width 0)
 RangeField = Annotated[Range, BeforeValidator(_number_is_range)]
+#: a range above 0: a distance, a time or a weight that a leg cannot do without
+PositiveRange = Annotated[Range, BeforeValidator(_number_is_range), AfterValidator(_positive)]
 
 
 class LandLeg(StrictModel):
@@ -91,9 +99,9 @@ class SeaLeg(StrictModel):
     """Port to port: distance (``km`` or ``nm``), sailing time, the ocean rate per FEU and
     CO2e (well to wake) per TEU-km, the unit of the GLEC trade-lane factors."""
 
-    km: RangeField | None = None
-    nm: RangeField | None = None
-    days: RangeField
+    km: PositiveRange | None = None
+    nm: PositiveRange | None = None
+    days: PositiveRange
     rate_usd_per_feu: RangeField
     co2_g_per_teu_km: RangeField
 
@@ -137,10 +145,10 @@ class AirAlternative(StrictModel):
     an FEU-equivalent; CO2e per tonne-km of the chargeable tonnes (GLEC, well to wake)."""
 
     via: str = Field("", max_length=200, description="the route in words, for tables and plots")
-    rate_usd_per_kg: RangeField
-    chargeable_kg_per_feu: RangeField
-    flight_km: RangeField
-    days: RangeField = Field(description="door to door, trucking and handling included")
+    rate_usd_per_kg: PositiveRange
+    chargeable_kg_per_feu: PositiveRange
+    flight_km: PositiveRange
+    days: PositiveRange = Field(description="door to door, trucking and handling included")
     co2_g_per_tkm: RangeField
     trucking: Trucking
 

@@ -401,3 +401,12 @@ def test_a_subsidy_end_date_needs_a_start_date() -> None:
     assert "needs simulation.start_date" in str(info.value)
     cfg = load_config(None, ["costs.subsidy.ends=2020-01-01", "simulation.start_date=2019-01-01"])
     assert str(cfg.costs.subsidy.ends) == "2020-01-01"
+
+
+def test_extends_takes_a_packaged_config_by_name(tmp_path: Path) -> None:
+    """``extends: baseline`` with no such file beside the child is the packaged one."""
+    child = tmp_path / "my-variant.yaml"
+    child.write_text("extends: baseline\nhub: {cranes: {count: 4}}\n", encoding="utf-8")
+    cfg = load_config(child)
+    assert cfg.name == "my-variant" and cfg.hub.cranes.count == 4
+    assert cfg.demand.tonnes_per_day == load_config("baseline").demand.tonnes_per_day

@@ -52,8 +52,15 @@ def resolve_config_path(name: str | os.PathLike[str]) -> Path:
     own path ``configs/baseline.yaml`` (the package ships that folder). A name found
     nowhere comes back as given (:func:`load_config` then lists the packaged names)."""
     path = Path(name)
-    if path.exists() or path.is_absolute() or ".." in path.parts:
-        return path  # a packaged name never leaves the configs folder
+    if path.exists():
+        return path
+    return packaged_config(path) or path
+
+
+def packaged_config(path: Path) -> Path | None:
+    """The packaged config that ``path`` names (see :func:`resolve_config_path`), or None."""
+    if path.is_absolute() or ".." in path.parts:
+        return None  # a packaged name never leaves the configs folder
     relative = [path]
     if len(path.parts) > 1 and path.parts[0] == "configs":
         relative.append(Path(*path.parts[1:]))
@@ -63,7 +70,7 @@ def resolve_config_path(name: str | os.PathLike[str]) -> Path:
             for candidate in (folder / rel, folder / f"{rel}.yaml"):
                 if candidate.is_file():
                     return candidate
-    return path
+    return None
 
 
 def packaged_names() -> list[str]:
@@ -287,8 +294,16 @@ def load_raw(
     merged: dict[str, Any] = {}
     for parent in parents:
         parent_path = path.parent / parent
+        if not parent_path.is_file():  # beside the file first, else a packaged config
+            parent_path = packaged_config(Path(parent)) or parent_path
         if not parent_path.is_file():
-            raise ConfigError(str(path), "extends", "file not found", parent, has_value=True)
+            raise ConfigError(
+                str(path),
+                "extends",
+                "file not found, and no packaged config has that name",
+                parent,
+                has_value=True,
+            )
         merged = deep_merge(merged, load_raw(parent_path, (*_stack, real), reads))
     # a parent's name is not inherited: a child without its own is named after its file
     # (else `extends: baseline.yaml` would write to, and overwrite, results/baseline)

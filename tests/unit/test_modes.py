@@ -357,3 +357,32 @@ def test_modes_any() -> None:
     assert _modes(A={"air": AIR}).any()
     assert ModesConfig.model_validate({"default": {"sea": SEA}}).any()
     assert load_config(None).modes.any()
+
+
+def test_a_mean_outside_the_spread_draws_without_error() -> None:
+    """With a few skewed boxes the mean can lie below the 5th percentile: the marker is
+    drawn with a zero-length bar on that side instead of failing the whole run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from silkroute_sim.outputs.plots.modes import _mode_marker
+
+    row = pd.Series(
+        {
+            "mode": "rail",
+            "door_to_door_d_median": 12.0,
+            "door_to_door_d_low": 11.0,
+            "door_to_door_d_high": 14.0,
+            "co2_kg_per_feu": 2000.0,
+            "co2_kg_per_feu_low": 2100.0,  # above the mean
+            "co2_kg_per_feu_high": 2500.0,
+        }
+    )
+    fig, ax = plt.subplots()
+    try:
+        _mode_marker(ax, row, "co2_kg_per_feu", 1.0, "o")
+        assert len(ax.containers) == 1  # the error-bar marker was drawn
+    finally:
+        plt.close(fig)

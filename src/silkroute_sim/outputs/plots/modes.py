@@ -97,8 +97,9 @@ def _mode_marker(ax: Any, row: pd.Series, stem: str, scale: float, marker: str) 
     ax.errorbar(
         x,
         y,
-        xerr=[[x - x_lo], [x_hi - x]],
-        yerr=[[y - y_lo], [y_hi - y]],
+        # a mean may lie outside the 5-95 % spread of a few skewed boxes: no bar then
+        xerr=[[max(x - x_lo, 0.0)], [max(x_hi - x, 0.0)]],
+        yerr=[[max(y - y_lo, 0.0)], [max(y_hi - y, 0.0)]],
         fmt=marker,
         ms=7,
         color=color,

@@ -142,7 +142,10 @@ def test_replication_folder_layout_and_summary(serial_and_parallel) -> None:
     for seed in seeds:
         assert folder_kind(folder / f"rep-{seed}") == "run"
     summary = pd.read_csv(folder / "summary.csv")
-    assert list(summary.columns) == ["metric", "value", "unit", "mean", "ci_low", "ci_high", "n"]
+    assert list(summary.columns) == [
+        *["metric", "value", "unit", "mean", "ci_low", "ci_high", "n"],
+        *["kpi", "by", "key"],  # the qualifier split, as in a run's summary.csv
+    ]
     per_rep = [pd.read_csv(folder / f"rep-{s}" / "summary.csv").set_index("metric") for s in seeds]
     for row in summary.itertuples():
         values = [float(p.loc[row.metric, "value"]) for p in per_rep]

@@ -27,6 +27,7 @@ from silkroute_sim.outputs.storage import (
     write_csv,
     write_json,
 )
+from silkroute_sim.outputs.summary_split import split_summary
 
 # --------------------------------------------------------------------------- writing
 
@@ -62,7 +63,8 @@ def write_replication_files(rr: ReplicationResult, folder: Path, plots: bool = T
     """The top level of a replication folder: combined ``summary.csv``, every replication's
     KPIs in ``replications.csv``, ``manifest.json``, and with ``plots`` the overlay plots
     and ``report.html``; the completion marker last."""
-    write_csv(rr.summary, folder / "summary.csv")
+    # the qualifier split into kpi, by, key, as in a run's summary.csv
+    write_csv(split_summary(rr.summary, rr.config), folder / "summary.csv")
     write_csv(rr.long(), folder / "replications.csv")
     write_json(replication_manifest(rr), folder / "manifest.json")
     if plots:

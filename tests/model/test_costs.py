@@ -10,9 +10,10 @@ import pytest
 
 from silkroute_sim.analysis.costs import COST_SHIPMENT_COLUMNS, storage_cost_per_teu
 from silkroute_sim.analysis.tables import Tables
-from silkroute_sim.config.costs import StorageTariff
+from silkroute_sim.config.costs import StorageTariff, check_costs
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.loader import load_config, validate_config
+from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw
@@ -157,7 +158,14 @@ def test_configs_without_the_new_keys_keep_their_resolved_config() -> None:
     nodes = resolved["corridor"]["nodes"]  # type: ignore[index]
     assert all("country" not in node for node in nodes.values())
     edges = resolved["corridor"]["edges"]  # type: ignore[index]
-    assert all("countries" not in edge for edge in edges)
+    assert all("countries" not in edge and "mode" not in edge for edge in edges)
+    # a costs section without the sea-leg keys leaves them out too
+    resolved = validate_config(tiny_raw(costs={"truck_to_hub_usd_per_feu": 1})).resolved()
+    costs, emissions = resolved["costs"], validate_config(tiny_raw()).emissions.model_dump()
+    assert costs["truck_to_hub_usd_per_feu"] == 1.0  # type: ignore[index]
+    for key in ("ferry_usd_per_feu", "ferry_usd_per_feu_km", "port_handling_by_node"):
+        assert key not in costs  # type: ignore[operator]
+    assert "ferry_g_per_tkm" not in emissions and "port_handling_kg_per_feu" not in emissions
     cfg = load_config(CONFIGS / "baseline.yaml")
     assert {node.country for node in cfg.corridor.nodes.values()} >= {"CN", "KZ", "RU", "DE"}
     assert all(node.country for node in cfg.corridor.nodes.values())
@@ -171,6 +179,12 @@ def test_configs_without_the_new_keys_keep_their_resolved_config() -> None:
         (("costs", "gauge_change_usd_per_feu", -5), "a value >= 0"),
         (("costs", "carrying_rate_per_year", 2), "a value <= 1"),
         (("emissions", "empty_running_factor", 0.5), "a value >= 1"),
+        (("costs", "ferry_usd_per_feu", -300), "a value >= 0"),
+        (("costs", "ferry_usd_per_feu_km", -0.5), "a value >= 0"),
+        (("costs", "port_handling_usd_per_feu", -1), "a value >= 0"),
+        (("costs", "port_handling_by_node", {"Aktau": -60}), "a value >= 0"),
+        (("emissions", "ferry_g_per_tkm", -50), "a value >= 0"),
+        (("emissions", "port_handling_kg_per_feu", 5000), "a value <= 1000"),
     ],
 )
 def test_bad_cost_values_give_one_line(change: tuple, words: str) -> None:
@@ -225,3 +239,131 @@ def test_start_date_sets_the_month_and_ends_a_subsidy() -> None:
     assert ships.loc[~before, "freight_cost_usd"].tolist() == pytest.approx(
         [295.0] * (~before).sum()
     )
+
+
+#: a sea leg on the tiny corridor: Hub (CN) -100 km- Border (KZ, gauge change) -100 km-
+#: Aktau (KZ) =400 km by ferry= Baku (AZ) -100 km- Term (AZ)
+SEA_COSTS = {
+    "rail_other_usd_per_feu_km": 1.5,  # AZ is not listed
+    "ferry_usd_per_feu": 300,
+    "ferry_usd_per_feu_km": 0.5,
+    "port_handling_usd_per_feu": 40,
+    "port_handling_by_node": {"Aktau": 60},
+}
+SEA_EMISSIONS = {
+    **EMISSIONS,
+    "traction_other": {"electric_share": 0.0},  # AZ: diesel, 10 g per gross t-km
+    "ferry_g_per_tkm": 50,
+    "port_handling_kg_per_feu": 3,
+}
+
+
+def _tiny_sea(**more: object) -> dict:
+    raw = _tiny_costed(**{**SEA_COSTS, **more})
+    raw["emissions"] = SEA_EMISSIONS
+    raw["simulation"]["days"] = 3
+    corridor = raw["corridor"]
+    nodes = corridor["nodes"]
+    for name, lon, country in (("Aktau", 51.2, "KZ"), ("Baku", 49.4, "AZ")):
+        nodes[name] = {"kind": "junction", "gauge_mm": 1520, "lat": 43.0, "lon": lon}
+        nodes[name]["country"] = country
+    nodes["Term"]["country"] = "AZ"
+    corridor["edges"][1]["to"] = "Aktau"
+    corridor["edges"] += [
+        {"from": "Aktau", "to": "Baku", "km": 400, "speed": 20, "mode": "ferry"},
+        {"from": "Baku", "to": "Term", "km": 100, "speed": 50},
+    ]
+    return raw
+
+
+def test_a_sea_leg_and_its_ports_are_priced_and_emitted_by_their_own_factors() -> None:
+    cfg = validate_config(_tiny_sea())
+    assert cfg.corridor.edges[2].mode == "ferry"
+    assert cfg.resolved()["corridor"]["edges"][2]["mode"] == "ferry"  # type: ignore[index]
+    tables = Tables(simulate(cfg))
+    ships, parts = tables.shipments, tables.cost_parts
+    done = ships["delivered_h"].notna()
+    assert done.sum() >= 4
+    assert tables.trains["route"].iloc[0] == "Hub>Border>Aktau>Baku>Term"
+    # ferry: 300 per leg + 0.5 x 400 km = 500; ports: Aktau 60 (its own) + Baku 40 = 100
+    assert parts.loc[done, "ferry_usd"].tolist() == pytest.approx([500.0] * done.sum())
+    assert parts.loc[done, "port_usd"].tolist() == pytest.approx([100.0] * done.sum())
+    # rail: 50 km CN x 2 + 150 km KZ x 1 + 100 km AZ x 1.5 = 400 (the sea km pay no rail)
+    assert parts.loc[done, "rail_usd"].tolist() == pytest.approx([400.0] * done.sum())
+    assert parts.loc[done, "rail_km"].tolist() == pytest.approx([300.0] * done.sum())
+    # freight: truck 7 + hub 5 + border 10 + gauge change 20 + terminal 3 + rail 400 +
+    # ferry 500 + ports 100 = 1,045, less the subsidy min(100, 0.2 x rail 400) = 80 -> 965
+    assert ships.loc[done, "freight_cost_usd"].tolist() == pytest.approx([965.0] * done.sum())
+    # CO2e: ferry 50 g x 400 km x 10 t = 200 kg (no traction on the sea leg); traction per
+    # gross t 50 x 20 + 50 x 10 + 100 x 10 + 100 x 10 = 3,500 g, x 2.4 gross/net x 1.5 x
+    # 10 t = 126 kg; handling 2 kg x 4 lifts + 3 kg x 2 ports = 14 kg; truck 10 kg
+    assert parts.loc[done, "ferry_kg"].tolist() == pytest.approx([200.0] * done.sum())
+    assert parts.loc[done, "traction_kg"].tolist() == pytest.approx([126.0] * done.sum())
+    assert parts.loc[done, "handling_kg"].tolist() == pytest.approx([14.0] * done.sum())
+    assert ships.loc[done, "co2_kg"].tolist() == pytest.approx([350.0] * done.sum())
+    assert ships.loc[done, "tkm"].tolist() == pytest.approx([10 * (300 + 20 + 400)] * done.sum())
+    summary = dict(zip(tables.summary["metric"], tables.summary["value"], strict=True))
+    assert summary["freight_cost_usd_per_feu_mean:Term"] == pytest.approx(965.0)
+    assert summary["co2_g_per_tkm_mean:Term"] == pytest.approx(350_000 / 7200)
+
+
+def test_a_rail_edge_marked_rail_costs_as_before() -> None:
+    """``mode: rail`` is the default: written out, nothing changes (hash included)."""
+    raw = _tiny_costed()
+    plain = validate_config(raw)
+    for edge in raw["corridor"]["edges"]:
+        edge["mode"] = "rail"
+    marked = validate_config(raw)
+    assert marked.config_hash() == plain.config_hash()
+    ships = Tables(simulate(marked)).shipments
+    done = ships[ships["delivered_h"].notna()]
+    assert done["freight_cost_usd"].tolist() == pytest.approx([245.0] * len(done))
+    assert done["co2_kg"].tolist() == pytest.approx([108.0] * len(done))
+
+
+@pytest.mark.parametrize(
+    ("costs", "path", "words"),
+    [
+        (
+            {"carrying_rate_by_class": {"container": 0.2}},
+            "costs.carrying_rate_by_class.container",
+            "unknown cargo class (did you mean 'containers'?)",
+        ),
+        (
+            {"destination_handling_by_node": {"Trem": 50}},
+            "costs.destination_handling_by_node.Trem",
+            "unknown node (did you mean 'Term'?)",
+        ),
+        (
+            {"port_handling_by_node": {"Aktua": 60}},
+            "costs.port_handling_by_node.Aktua",
+            "unknown node (did you mean 'Aktau'?)",
+        ),
+        (
+            {"port_handling_by_node": {"Border": 60}},
+            "costs.port_handling_by_node.Border",
+            "Border is not a port (no edge with mode: ferry ends there); ports: Aktau, Baku",
+        ),
+    ],
+)
+def test_misspelt_names_in_costs_are_refused_in_one_line(
+    costs: dict, path: str, words: str
+) -> None:
+    raw = _tiny_sea(**costs)
+    assert check_costs(validate_config(_tiny_sea())) is None
+    problem = check_costs(ScenarioConfig.model_validate(raw))
+    assert problem is not None
+    assert problem[0] == path and words in problem[1]
+    text = str(ConfigError("costs.yaml", *problem, has_value=True))
+    assert "\n" not in text and path in text and words in text
+    # the sourced defaults name no node or class the baseline does not have
+    assert check_costs(load_config(CONFIGS / "baseline.yaml")) is None
+
+
+def test_an_edge_mode_other_than_rail_or_ferry_is_refused() -> None:
+    raw = tiny_raw()
+    raw["corridor"]["edges"][0]["mode"] = "boat"
+    with pytest.raises(ConfigError) as info:
+        validate_config(raw)
+    text = str(info.value)
+    assert "\n" not in text and "corridor.edges.0.mode" in text and "'ferry'" in text

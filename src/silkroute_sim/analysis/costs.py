@@ -8,13 +8,17 @@ A pure function of the run's records and tables, like every metric (docs/costs.m
   and each gauge change passed, handling at the destination, storage beyond free time at
   the hub (gate to departure) and at the destination terminal (arrival to release), the
   train's holds on the corridor (``held`` rows of ``node_events.csv`` before the box's
-  stop) shared among the boxes on board, less any subsidy.
+  stop) shared among the boxes on board, less any subsidy. A sea leg (an edge with
+  ``mode: ferry``) has no rail tariff: it pays the ferry tariff per leg and per FEU-km,
+  and each port at an end of a sea leg its handling charge, once per box.
 - **Inventory**: cargo value × carrying rate × door-to-door days / 365.
 - **CO2e** (well to wheel, GLEC style): traction per gross tonne-km of the train (wagon
   tare of its whole capacity, box tare, cargo) on each segment, by the network's electric
   share and grid intensity or diesel, times the empty-running factor, shared among the
   boxes on board by their tonnes; handling per lift (hub, gauge changes, destination); the
-  truck to the hub. ``tkm`` counts the cargo tonnes over the truck and rail kilometres.
+  truck to the hub; a sea leg emits its own factor per tonne of cargo and km (no
+  traction), a port its handling per FEU. ``tkm`` counts the cargo tonnes over the truck,
+  rail and sea kilometres.
 
 Only delivered shipments (released within the run) are costed; the others get NaN. A box
 counts ``teu / 2`` FEU; a unit on a wagon that carries units (a car) counts its share of
@@ -57,6 +61,8 @@ ROUTE_PARTS = (
     "border_usd",
     "gauge_change_usd",
     "destination_handling_usd",
+    "ferry_usd",
+    "port_usd",
 )
 HOLDING_PARTS = ("hub_storage_usd", "destination_storage_usd", "train_hold_usd")
 
@@ -103,12 +109,24 @@ def traction_g_per_gross_tkm(cfg: ScenarioConfig, traction: TractionConfig) -> f
     return traction.electric_share * electric + (1 - traction.electric_share) * diesel
 
 
+def ferry_edges(cfg: ScenarioConfig) -> dict[tuple[str, str], float]:
+    """km of each directed hop that is a sea leg (an edge with ``mode: ferry``)."""
+    out: dict[tuple[str, str], float] = {}
+    for edge in cfg.corridor.edges:
+        if edge.mode == "ferry":
+            out[(edge.source, edge.target)] = edge.km
+            if edge.both_ways:
+                out[(edge.target, edge.source)] = edge.km
+    return out
+
+
 @dataclass(frozen=True)
 class _Network:
-    """Per-km rates of the config, looked up by country."""
+    """Per-km rates of the config, looked up by country; the sea legs apart."""
 
     cfg: ScenarioConfig
     split: dict[tuple[str, str], dict[str, float]]
+    sea: dict[tuple[str, str], float]
 
     def usd_per_feu_km(self, country: str) -> float:
         costs = self.cfg.costs
@@ -119,11 +137,56 @@ class _Network:
         return traction_g_per_gross_tkm(self.cfg, em.traction.get(country, em.traction_other))
 
     def segment(self, a: str, b: str) -> tuple[float, float, float]:
-        """(km, USD per FEU, g CO2e per gross tonne) of the hop ``a → b``."""
+        """(km, USD per FEU, g CO2e per gross tonne) of the rail hop ``a → b``."""
         split = self.split[(a, b)]
         usd = sum(km * self.usd_per_feu_km(c) for c, km in split.items())
         grams = sum(km * self.g_per_gross_tkm(c) for c, km in split.items())
         return sum(split.values()), usd, grams
+
+    def sea_leg(self, km: float) -> tuple[float, float]:
+        """(USD per FEU, kg CO2e per tonne of cargo) of a sea leg of ``km``."""
+        costs = self.cfg.costs
+        usd = costs.ferry_usd_per_feu + costs.ferry_usd_per_feu_km * km
+        return usd, self.cfg.emissions.ferry_g_per_tkm * km / 1000
+
+    def port_usd_per_feu(self, node: str) -> float:
+        costs = self.cfg.costs
+        return costs.port_handling_by_node.get(node, costs.port_handling_usd_per_feu)
+
+
+#: per stop of a train, the columns of :func:`_stop_rows`
+STOP_COLUMNS = [
+    "train_id",
+    "destination",
+    "rail_km",
+    "rail_usd_per_feu",
+    "borders",
+    "gauge_changes",
+    "traction_kg_per_t",
+    "hold_usd_per_feu",
+    "sea_km",
+    "ferry_usd_per_feu",
+    "ferry_kg_per_t",
+    "port_calls",
+    "port_usd_per_feu",
+]
+
+
+def _sea_part(net: _Network, route: list[str], last: int) -> tuple[float, float, float, int, float]:
+    """(sea km, ferry USD per FEU, ferry kg per tonne, port calls, port USD per FEU) of the
+    route up to position ``last``: each sea leg's tariff and factor, and the handling at
+    each port (an end of a sea leg) once, however many legs meet there."""
+    km = usd = kg_per_t = 0.0
+    ports: set[int] = set()
+    for i, (a, b) in enumerate(pairwise(route[: last + 1])):
+        if (a, b) in net.sea:
+            leg_usd, leg_kg = net.sea_leg(net.sea[(a, b)])
+            km += net.sea[(a, b)]
+            usd += leg_usd
+            kg_per_t += leg_kg
+            ports.update((i, i + 1))
+    port_usd = sum(net.port_usd_per_feu(route[j]) for j in sorted(ports))
+    return km, usd, kg_per_t, len(ports), port_usd
 
 
 def _stop_rows(
@@ -134,10 +197,12 @@ def _stop_rows(
     holds: Iterable[tuple[str, float]],
     capacity_feu: float,
 ) -> list[tuple[object, ...]]:
-    """Per stop of one train: (train_id, stop, rail km, rail USD per FEU, border stations,
-    gauge changes, traction kg per tonne of cargo, hold USD per FEU). ``onboard`` gives
-    each stop's (FEU, tonnes) of delivered boxes; ``holds`` the (node, hours) held;
-    ``capacity_feu`` the FEU slots of the wagons it hauls (their tare runs full or not)."""
+    """Per stop of one train: the :data:`STOP_COLUMNS` (rail km, rail USD per FEU, border
+    stations, gauge changes, traction kg per tonne of cargo, hold USD per FEU, then the sea
+    legs' part). ``onboard`` gives each stop's (FEU, tonnes) of delivered boxes; ``holds``
+    the (node, hours) held; ``capacity_feu`` the FEU slots of the wagons it hauls (their
+    tare runs full or not). A sea leg has no rail tariff, traction or gauge change (the
+    ports' handling stands for the lifts)."""
     cfg = net.cfg
     nodes = cfg.corridor.nodes
     em, costs = cfg.emissions, cfg.costs
@@ -154,17 +219,20 @@ def _stop_rows(
         for i, (a, b) in enumerate(pairwise(route[: last + 1])):
             feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
             net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
+            borders += i > 0 and nodes[a].kind == "border"
+            if i in held_at and feu > 0:
+                hold += held_at[i] * costs.train_hold_usd_per_h / feu
+            if (a, b) in net.sea:
+                continue
             hop_km, hop_usd, hop_g = net.segment(a, b)
             km += hop_km
             usd += hop_usd
             gross_t = capacity_feu * em.wagon_tare_t_per_feu + feu * em.box_tare_t_per_feu + net_t
             if net_t > 0:
                 kg_per_t += hop_g * gross_t / net_t * em.empty_running_factor / 1000
-            borders += i > 0 and nodes[a].kind == "border"
             gauges += nodes[a].gauge_mm != nodes[b].gauge_mm
-            if i in held_at and feu > 0:
-                hold += held_at[i] * costs.train_hold_usd_per_h / feu
-        rows.append((train_id, stop, km, usd, borders, gauges, kg_per_t, hold))
+        sea = _sea_part(net, route, last)
+        rows.append((train_id, stop, km, usd, borders, gauges, kg_per_t, hold, *sea))
     return rows
 
 
@@ -187,7 +255,7 @@ def _per_stop(
     result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
     """One row per (train_id, destination) of the delivered shipments."""
-    net = _Network(result.config, edge_countries(result.config))
+    net = _Network(result.config, edge_countries(result.config), ferry_edges(result.config))
     done = shipments[shipments["delivered_h"].notna()]
     loads = done.groupby(["train_id", "destination"])[["feu", "tonnes"]].sum()
     onboard: dict[str, dict[str, tuple[float, float]]] = {}
@@ -205,9 +273,7 @@ def _per_stop(
     for train_id, stops in onboard.items():
         route = str(routes[train_id]).split(">")
         rows += _stop_rows(net, train_id, route, stops, holds.get(train_id, []), slots[train_id])
-    columns = ["train_id", "destination", "rail_km", "rail_usd_per_feu", "borders"]
-    columns += ["gauge_changes", "traction_kg_per_t", "hold_usd_per_feu"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=STOP_COLUMNS)
 
 
 def _subsidy_ends_h(cfg: ScenarioConfig) -> float:
@@ -229,9 +295,11 @@ def cost_parts(
     result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
     """Every cost and CO2e part of every shipment (same index as ``shipments``): the
-    freight parts (``*_usd``), ``subsidy_usd`` (positive, deducted), ``inventory_usd``,
-    ``traction_kg``, ``handling_kg``, ``truck_kg``, ``rail_km``, ``feu`` and the columns
-    of :data:`COST_SHIPMENT_COLUMNS`. NaN for shipments not delivered."""
+    freight parts (``*_usd``, the sea legs' ``ferry_usd`` and ``port_usd`` among them),
+    ``subsidy_usd`` (positive, deducted), ``inventory_usd``, ``traction_kg``,
+    ``handling_kg`` (lifts and port handling), ``truck_kg``, ``ferry_kg``, ``rail_km``,
+    ``sea_km``, ``feu`` and the columns of :data:`COST_SHIPMENT_COLUMNS`. NaN for
+    shipments not delivered."""
     cfg = result.config
     costs, em = cfg.costs, cfg.emissions
     ships = shipments[["train_id", "destination", "tonnes", "teu", "cargo_class"]].copy()
@@ -266,6 +334,8 @@ def cost_parts(
         storage_cost_per_teu(costs.destination_storage, term_days.to_numpy()) * 2 * feu
     )
     out["train_hold_usd"] = merged["hold_usd_per_feu"] * feu
+    out["ferry_usd"] = merged["ferry_usd_per_feu"] * feu
+    out["port_usd"] = merged["port_usd_per_feu"] * feu
     before_end = shipments["departed_h"] < _subsidy_ends_h(cfg)
     cap = costs.subsidy.max_share * out["rail_usd"]
     offered = costs.subsidy.usd_per_feu * feu
@@ -280,13 +350,17 @@ def cost_parts(
     out["inventory_usd"] = value * rate * shipments["door_to_door_d"] / DAYS_PER_YEAR
     out["traction_kg"] = merged["traction_kg_per_t"] * tonnes
     lifts = em.hub_lifts + em.gauge_change_lifts * merged["gauge_changes"] + em.destination_lifts
-    out["handling_kg"] = (em.handling_kg_per_lift * lifts * feu).where(is_box, 0.0).where(done)
+    handling = em.handling_kg_per_lift * lifts * feu
+    handling = handling + em.port_handling_kg_per_feu * merged["port_calls"] * feu
+    out["handling_kg"] = handling.where(is_box, 0.0).where(done)
     out["truck_kg"] = em.truck_km_to_hub * tonnes * em.truck_g_per_tkm / 1000
+    out["ferry_kg"] = merged["ferry_kg_per_t"] * tonnes
+    out["sea_km"] = merged["sea_km"].where(done)
     out["freight_cost_usd"] = freight.where(done)
     out["inventory_cost_usd"] = out["inventory_usd"].where(done)
     out["logistics_cost_usd"] = out["freight_cost_usd"] + out["inventory_cost_usd"]
-    out["co2_kg"] = out["traction_kg"] + out["handling_kg"] + out["truck_kg"]
-    out["tkm"] = tonnes * (out["rail_km"] + em.truck_km_to_hub)
+    out["co2_kg"] = out["traction_kg"] + out["handling_kg"] + out["truck_kg"] + out["ferry_kg"]
+    out["tkm"] = tonnes * (out["rail_km"] + em.truck_km_to_hub + out["sea_km"])
     out["is_box"] = is_box
     return out
 

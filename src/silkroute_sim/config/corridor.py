@@ -33,6 +33,9 @@ from silkroute_sim.config.fields import (
 from silkroute_sim.config.simulation import date_to_h
 
 NodeKind = Literal["hub", "junction", "border", "terminal"]
+#: how an edge is crossed: by rail, or by a ship between two ports (only costs and
+#: emissions tell them apart; the model times both the same way)
+EdgeMode = Literal["rail", "ferry"]
 
 #: the officially assigned ISO 3166-1 alpha-2 country codes (249)
 ISO_COUNTRIES = frozenset(
@@ -125,6 +128,12 @@ class EdgeConfig(StrictModel):
         description="km of the edge on each national network (summing to km); without it "
         "an edge between two countries is split half and half",
     )
+    mode: EdgeMode = Field(
+        "rail",
+        description="'ferry': a sea leg between two ports, priced and emitted by the ferry "
+        "tariff and factor of costs/emissions instead of the rail networks' (its ends are "
+        "port calls)",
+    )
 
     @model_validator(mode="after")
     def _countries_sum_to_km(self) -> EdgeConfig:
@@ -139,7 +148,10 @@ class EdgeConfig(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _dump_without_none(self, handler, ("countries",))
+        data = _dump_without_none(self, handler, ("countries",))
+        if data.get("mode") == "rail":  # the default: configs before it keep their hash
+            del data["mode"]
+        return data
 
 
 def _day(hours: float) -> str:

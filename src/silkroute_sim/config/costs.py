@@ -9,11 +9,17 @@ hash; the sourced values live in ``configs/costs.yaml``. See docs/costs.md.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from silkroute_sim.config.corridor import CountryCode
 from silkroute_sim.config.fields import Fraction, Name, NonNegFloat, StrictModel
+
+if TYPE_CHECKING:
+    from silkroute_sim.config.schema import ScenarioConfig
 
 #: the largest plausible amount per FEU of one charge (USD); well above any tariff seen
 MAX_USD = 1_000_000.0
@@ -100,6 +106,22 @@ class CostsConfig(StrictModel):
         0.0, description="inventory carrying cost, share of the cargo value per year"
     )
     carrying_rate_by_class: dict[Name, Fraction] = Field(default_factory=dict, max_length=1000)
+    ferry_usd_per_feu: NonNegFloat = Field(
+        0.0, le=MAX_USD, description="freight of a sea leg (an edge with mode: ferry), per leg"
+    )
+    ferry_usd_per_feu_km: NonNegFloat = Field(
+        0.0, le=100, description="freight of a sea leg per FEU-km, on top of the per-leg charge"
+    )
+    port_handling_usd_per_feu: NonNegFloat = Field(
+        0.0, le=MAX_USD, description="at each port (an end of a ferry edge) a box calls at"
+    )
+    port_handling_by_node: dict[Name, NonNegFloat] = Field(
+        default_factory=dict, max_length=1000, description="a port's own handling charge"
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_at_default(self, handler, SEA_COST_KEYS)
 
 
 class TractionConfig(StrictModel):
@@ -129,3 +151,70 @@ class EmissionsConfig(StrictModel):
     destination_lifts: NonNegFloat = Field(0.0, le=20)
     truck_km_to_hub: NonNegFloat = Field(0.0, le=10_000)
     truck_g_per_tkm: NonNegFloat = Field(0.0, le=1000)
+    ferry_g_per_tkm: NonNegFloat = Field(
+        0.0, le=1000, description="a sea leg, well to wheel, per tonne of cargo and km"
+    )
+    port_handling_kg_per_feu: NonNegFloat = Field(
+        0.0, le=1000, description="handling of a box at each port it calls at"
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return _drop_at_default(self, handler, SEA_EMISSION_KEYS)
+
+
+#: keys added for sea legs; left out of the resolved config at their default (no charge), so
+#: configs written before them keep their hash
+SEA_COST_KEYS: dict[str, object] = {
+    "ferry_usd_per_feu": 0.0,
+    "ferry_usd_per_feu_km": 0.0,
+    "port_handling_usd_per_feu": 0.0,
+    "port_handling_by_node": {},
+}
+SEA_EMISSION_KEYS: dict[str, object] = {"ferry_g_per_tkm": 0.0, "port_handling_kg_per_feu": 0.0}
+
+
+def _drop_at_default(
+    model: Any, handler: SerializerFunctionWrapHandler, defaults: Mapping[str, object]
+) -> dict[str, Any]:
+    data: dict[str, Any] = handler(model)
+    for key, default in defaults.items():
+        if key in data and data[key] == default:
+            del data[key]
+    return data
+
+
+def _unknown(kind: str, name: str, known: Iterable[str], allowed: str) -> str:
+    hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    tail = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return f"unknown {kind}{tail}; it must be one of {allowed}"
+
+
+def check_costs(cfg: ScenarioConfig) -> tuple[str, str, object] | None:
+    """The first name in ``costs`` that the scenario does not know, as ``(key path,
+    message, value)``, or None: a misspelt name would silently fall back to the default
+    rate. Cargo classes of ``carrying_rate_by_class`` must be ``demand.classes``; nodes of
+    ``destination_handling_by_node`` corridor nodes; ports of ``port_handling_by_node``
+    corridor nodes at an end of an edge with ``mode: ferry``."""
+    costs, nodes = cfg.costs, cfg.corridor.nodes
+    classes = cfg.demand.classes
+    for name in costs.carrying_rate_by_class:
+        if name not in classes:
+            message = _unknown("cargo class", name, classes, "demand.classes")
+            return (f"costs.carrying_rate_by_class.{name}", message, name)
+    for name in costs.destination_handling_by_node:
+        if name not in nodes:
+            message = _unknown("node", name, nodes, "corridor.nodes")
+            return (f"costs.destination_handling_by_node.{name}", message, name)
+    ports = sorted(
+        {n for e in cfg.corridor.edges if e.mode == "ferry" for n in (e.source, e.target)}
+    )
+    for name in costs.port_handling_by_node:
+        where = f"costs.port_handling_by_node.{name}"
+        if name not in nodes:
+            return (where, _unknown("node", name, nodes, "corridor.nodes"), name)
+        if name not in ports:
+            listed = ", ".join(ports) if ports else "none: no edge has mode: ferry"
+            message = f"{name} is not a port (no edge with mode: ferry ends there); ports: {listed}"
+            return (where, message, name)
+    return None

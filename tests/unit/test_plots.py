@@ -5,6 +5,7 @@ Built from small hand-made tables: no simulation runs here."""
 
 from __future__ import annotations
 
+import gc
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ from silkroute_sim.experiments.compare import comparison_frame
 from silkroute_sim.outputs.plots import differences as diff_plots
 from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import countries, place_labels
-from silkroute_sim.outputs.plots.run import _train_timelines, station_ticks
+from silkroute_sim.outputs.plots.run import _collector_spared, _train_timelines, station_ticks
 from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
 from silkroute_sim.outputs.replication_result import RepOutput, collect
 from silkroute_sim.outputs.report import ci_text, difference_text
@@ -254,6 +255,24 @@ def test_time_distance_lines_span_each_stop_and_run_on_where_a_node_has_no_event
     assert ys == [0.0, 100.0, 100.0, 150.0, 150.0, 175.0, 175.0]
     assert stations == [("A", 0.0), ("B", 100.0), ("C", 150.0), ("D", 175.0)]
     assert lines[1][1] == pytest.approx([h / 24 for h in (37, 40, 41)])
+
+
+def test_run_figures_spare_the_collector_and_give_its_objects_back() -> None:
+    assert gc.get_freeze_count() == 0
+    with _collector_spared():
+        assert gc.get_freeze_count() > 0  # what existed before is set aside
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), _collector_spared():
+        raise RuntimeError("a figure failed")
+    assert gc.get_freeze_count() == 0  # given back on an error too
+    gc.freeze()  # a caller's own freeze is left as it is
+    try:
+        frozen = gc.get_freeze_count()
+        with _collector_spared():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_map_labels_do_not_overprint(tmp_path) -> None:

@@ -7,8 +7,11 @@ is in :mod:`silkroute_sim.outputs.plots.corridor_map`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +357,30 @@ def _plural(unit: str) -> str:
 
 
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
+    """Every figure of one run into ``folder``. The objects that exist when drawing starts
+    (the run's records and tables) are set aside from the garbage collector meanwhile
+    (``gc.freeze``): the figures make enough objects to start a full collection, which
+    would otherwise walk all of them for nothing."""
     folder.mkdir(parents=True, exist_ok=True)
+    with _collector_spared():
+        return _draw_all(result, tables, folder)
+
+
+@contextlib.contextmanager
+def _collector_spared() -> Iterator[None]:
+    """``gc.freeze`` for the block, unless the caller has frozen objects already (then
+    nothing is changed, so their freeze is not undone)."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _draw_all(result: RunResult, tables: Any, folder: Path) -> list[Path]:
     return [
         throughput(tables.daily, result, folder / "throughput.png"),
         yard_level(result, folder / "yard_level.png"),

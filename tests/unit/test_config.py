@@ -410,3 +410,16 @@ def test_extends_takes_a_packaged_config_by_name(tmp_path: Path) -> None:
     cfg = load_config(child)
     assert cfg.name == "my-variant" and cfg.hub.cranes.count == 4
     assert cfg.demand.tonnes_per_day == load_config("baseline").demand.tonnes_per_day
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("costs.carrying_rate_by_class.containrs=0.1", "unknown cargo class"),
+        ("costs.destination_handling_by_node.Duisberg=10", "unknown node"),
+    ],
+)
+def test_misspelt_names_in_costs_are_refused_at_load(override: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [override])
+    assert expected in str(info.value) and "did you mean" in str(info.value)

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Mapping
 
 from silkroute_sim.config.cargo_rules import check_cargo
+from silkroute_sim.config.costs import check_costs
 from silkroute_sim.config.modes import check_modes
 from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
@@ -187,7 +188,7 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
             "a subsidy end date needs simulation.start_date (the date of day 0)",
             cfg.costs.subsidy.ends.isoformat(),
         )
-    problem = _check_train_ids(cfg) or _check_qualifiers(cfg)
+    problem = _check_train_ids(cfg) or _check_qualifiers(cfg) or check_costs(cfg)
     if problem:
         return problem
     from silkroute_sim.config.workload import (

@@ -83,7 +83,9 @@ def test_cost_and_co2_of_a_box_on_the_tiny_corridor_by_hand() -> None:
     assert done["co2_kg"].tolist() == pytest.approx([108.0] * len(done))
     assert done["tkm"].tolist() == pytest.approx([10 * (200 + 20)] * len(done))
     # not delivered: no cost yet
-    assert ships.loc[ships["delivered_h"].isna(), COST_SHIPMENT_COLUMNS].isna().all().all()
+    costs = [c for c in COST_SHIPMENT_COLUMNS if c != "feu"]  # feu: what any box counts as
+    assert ships.loc[ships["delivered_h"].isna(), costs].isna().all().all()
+    assert (ships["feu"] == 1.0).all()  # FEU boxes on the tiny corridor
     # per train: the sums over its delivered boxes
     first = tables.trains.iloc[0]
     assert first["freight_cost_usd"] == pytest.approx(490.0)

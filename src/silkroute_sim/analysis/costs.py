@@ -45,6 +45,7 @@ DAYS_PER_YEAR = 365.0
 
 #: appended to shipments.csv (the modal comparison reads these names)
 COST_SHIPMENT_COLUMNS = [
+    "feu",  # what the box or unit is charged as (per-FEU figures divide by it)
     "freight_cost_usd",
     "inventory_cost_usd",
     "logistics_cost_usd",

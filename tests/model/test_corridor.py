@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 
@@ -88,7 +89,17 @@ def test_shortest_routing_is_static_and_least_time() -> None:
 
 
 def test_fixed_route_is_followed() -> None:
-    nodes = ["Urumqi", "Jinghe", "Alashankou", "Dostyk", "Aktogay", "Astana", "Moscow"]
+    nodes = [
+        "Urumqi",
+        "Jinghe",
+        "Alashankou",
+        "Dostyk",
+        "Aktogay",
+        "Astana",
+        "Petropavlovsk",
+        "Samara",
+        "Moscow",
+    ]
     cfg = load_config(
         "configs/baseline.yaml",
         [f"services.moscow.route={{policy: fixed, nodes: {nodes}}}"],
@@ -232,3 +243,58 @@ def test_node_event_log_reads_like_a_list_of_events() -> None:
     assert [type(e.background) for e in log] == [bool, bool]
     with pytest.raises(TypeError):
         log[0:1]  # type: ignore[call-overload]
+
+
+#: countries whose common borders have no formalities (EU internal): no border node needed
+EU_INTERNAL = {"PL", "DE", "LT"}
+#: the crossings (from, to) every train to a destination makes, issue 21
+EXPECTED_CROSSINGS = {
+    "Tashkent": {("CN", "KZ"), ("KZ", "UZ")},
+    "Bishkek": {("KZ", "KG")},
+    "Almaty": {("CN", "KZ")},
+    "Moscow": {("CN", "KZ"), ("KZ", "RU")},
+    "Duisburg": {("CN", "KZ"), ("KZ", "RU"), ("RU", "BY"), ("BY", "PL"), ("PL", "DE")},
+}
+
+
+def test_every_node_has_a_country_and_every_crossing_a_border_node() -> None:
+    cfg = load_config("configs/baseline.yaml")
+    nodes = cfg.corridor.nodes
+    assert all(node.country for node in nodes.values()), [
+        n for n, v in nodes.items() if not v.country
+    ]
+    for edge in cfg.corridor.edges:
+        a, b = nodes[edge.source], nodes[edge.target]
+        if a.country == b.country or {a.country, b.country} <= EU_INTERNAL:
+            continue
+        assert "border" in (a.kind, b.kind), (edge.source, edge.target)
+        # the cost model prices km by country: a cross-border line says how many in each
+        # (a short link between two border stations is split half and half)
+        if edge.km > 20:
+            assert edge.countries is not None, (edge.source, edge.target)
+        if edge.countries is not None:
+            assert set(edge.countries) == {a.country, b.country}, (edge.source, edge.target)
+
+
+def _crossings(route: list[str], country: dict[str, str | None]) -> set[tuple[str, str]]:
+    """The (from, to) countries of each border crossed along ``route``."""
+    return {
+        (str(country[u]), str(country[v]))
+        for u, v in itertools.pairwise(route)
+        if country[u] != country[v]
+    }
+
+
+def test_service_routes_cross_the_expected_borders(baseline_60) -> None:
+    result, tables = baseline_60
+    country = {name: node.country for name, node in result.config.corridor.nodes.items()}
+    arrived = tables.trains[tables.trains["arrived_h"].notna()]
+    seen = dict.fromkeys(EXPECTED_CROSSINGS, 0)
+    for row in arrived.itertuples():
+        route = str(row.route).split(">")
+        for dest, expected in EXPECTED_CROSSINGS.items():
+            if dest in route:
+                made = _crossings(route[: route.index(dest) + 1], country)
+                assert expected <= made, (row.train_id, dest, made)
+                seen[dest] += 1
+    assert min(seen.values()) > 3, seen

@@ -26,7 +26,7 @@ LIBRARY = {
     "extra-gantry": {"hub.cranes.count"},
     "extra-loading-track": {"hub.loading.tracks"},
     "malaszewicze-8-trains": {"corridor.nodes.Małaszewicze.processing.trains_per_day"},
-    "dostyk-moyinty-double-track": {"corridor.edges.5.speed", "corridor.edges.8.speed"},
+    "dostyk-moyinty-double-track": {"corridor.edges.5.speed", "corridor.edges.9.speed"},
     "khorgos-closed-7d": {"disruptions"},
     "alashankou-gales": {"disruptions"},
 }

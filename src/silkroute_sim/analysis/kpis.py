@@ -117,6 +117,9 @@ CATALOGUE: dict[str, KPI] = {
         KPI("rail_running_d_mean", "rail running leg (mean)", "d", "{:.2f} d", "lower"),
         KPI("corridor_nodes_d_mean", "corridor nodes leg (mean)", "d", "{:.2f} d", "lower"),
         KPI("terminal_dwell_d_mean", "terminal dwell leg (mean)", "d", "{:.2f} d", "lower"),
+        # hub departure to arrival at each stop, the stops on the way included (per stop)
+        KPI("train_running_h_median", "train running time (median)", "h", "{:.1f} h", "lower"),
+        KPI("train_running_h_p90", "train running time (p90)", "h", "{:.1f} h", "lower"),
         # border crossings (per node)
         KPI("border_wait_h_mean", "border wait (mean)", "h", "{:.1f} h", "lower"),
         KPI("border_queue_mean", "border queue (mean)", "trains", "{:.2f} trains", "lower"),

@@ -303,9 +303,45 @@ def transit_legs(
     return out
 
 
+def train_running_h(result: RunResult, trains: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Running time of each hub service train to each of its stops (``destination``,
+    ``running_h``): from departure at the hub to arrival at the stop, every node on the
+    way included, for the arrivals after the warm-up (a stop that is not the train's
+    terminal counts at the train's arrival there)."""
+    at_stop = events.loc[
+        (events["kind"] == "terminal") & ~events["background"] & ~events["censored"],
+        ["train_id", "node", "arrived_h"],
+    ]
+    at_stop = at_stop[
+        (at_stop["arrived_h"] >= result.warmup_h) & (at_stop["arrived_h"] < result.end_h)
+    ]
+    hub = trains.loc[trains["origin"] == result.config.hub.node, ["train_id", "departed_h"]]
+    joined = at_stop.merge(hub, on="train_id", how="inner")
+    return pd.DataFrame(
+        {
+            "destination": joined["node"].to_numpy(),
+            "running_h": (joined["arrived_h"] - joined["departed_h"]).to_numpy(),
+        }
+    )
+
+
 def _q(values: pd.Series, q: float) -> float:
     v = values.dropna()
     return float(v.quantile(q)) if len(v) else NAN
+
+
+def running_time_rows(
+    result: RunResult, trains: pd.DataFrame, events: pd.DataFrame
+) -> list[tuple[str, float, str]]:
+    """``train_running_h_median:<stop>`` and ``train_running_h_p90:<stop>`` for each stop
+    of the services (:func:`train_running_h`)."""
+    running = train_running_h(result, trains, events)
+    rows = []
+    for dest in result.config.services_destinations():
+        at = running[running["destination"] == dest]["running_h"]
+        rows.append((f"train_running_h_median:{dest}", _q(at, 0.5), "h"))
+        rows.append((f"train_running_h_p90:{dest}", _q(at, 0.9), "h"))
+    return rows
 
 
 def _mean(values: pd.Series) -> float:
@@ -414,11 +450,15 @@ class Tables:
             self.trains[column] = values
         self.daily = daily_frame(result, self.shipments, self.trains)
         self.summary = summary_frame(result, self.shipments, self.trains, self.node_events)
+        running = pd.DataFrame(
+            running_time_rows(result, self.trains, self.node_events),
+            columns=self.summary.columns,
+        )
         costs = pd.DataFrame(
             cost_summary_rows(result, self.shipments, self.cost_parts),
             columns=self.summary.columns,
         )
-        self.summary = pd.concat([self.summary, costs], ignore_index=True)
+        self.summary = pd.concat([self.summary, running, costs], ignore_index=True)
         #: one row per disruption event; None when the scenario has no disruptions
         self.disruptions = disruptions_frame(
             result, self.shipments, self.trains, self.node_events, self.cost_parts

@@ -1,5 +1,6 @@
 """The browser tests' fixtures: Debian's Chromium driven by Playwright, and one short run,
-comparison, sweep and animation written by the command line, shared by the tests.
+comparison, sweep, optimisation and animation written by the command line, shared by the
+tests.
 
 Without Chromium (``apt-get install chromium``) or Playwright the tests are skipped with
 the reason, except in CI (``CI=true``), where they fail: CI must run them, and ``.ci/run``
@@ -26,6 +27,26 @@ SWEEP_SPEC = (
     "base: baseline\nset:\n  simulation.days: 6\n  simulation.warmup_days: 1\n"
     "parameters:\n  hub.cranes.count: [3, 4]\ndesign: grid\nreps: 1\nseed: 5\n"
 )
+#: a three-trial optimisation over six days, two variables (the candidates table's
+#: columns), both kinds of constraint and a final round (the comparisons table)
+OPTIMIZE_SPEC = """
+name: tiny
+description: The cranes and loading tracks that keep the hub unsaturated, for the browser.
+base: baseline
+set: {simulation.days: 6, simulation.warmup_days: 1}
+variables:
+  hub.cranes.count:
+    {low: 3, high: 5, monotone: true, cost: {capex_usd_per_unit: 3000000, life_years: 20}}
+  hub.loading.tracks:
+    {low: 2, high: 4, monotone: true, cost: {capex_usd_per_unit: 2000000, life_years: 40}}
+objective: {terms: [{kpi: hub_dwell_h_mean, weight: 10000}]}
+constraints: [hub_dwell_h_p95 <= 400, no saturation]
+reps: 2
+seed: 1
+trials: 3
+batch: 3
+final: {top_k: 2, reps: 1}
+"""
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -77,15 +98,18 @@ def _finish(proc: subprocess.Popen[str]) -> None:
 
 @pytest.fixture(scope="session")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """report.html of a run, a comparison and a sweep, and the run's animation.html
-    (the three commands run side by side)."""
+    """report.html of a run, a comparison, a sweep and an optimisation, and the run's
+    animation.html (the four commands run side by side)."""
     root = tmp_path_factory.mktemp("pages")
     spec = root / "sweep.yaml"
     spec.write_text(SWEEP_SPEC, encoding="utf-8")
+    optimize = root / "optimize.yaml"
+    optimize.write_text(OPTIMIZE_SPEC, encoding="utf-8")
     procs = [
         _silkroute("run", "baseline", *SHORT, "--seed", "3", "--out", str(root / "run")),
         _silkroute("compare", "baseline", "extra-gantry", *SHORT, *COMPARE, str(root / "compare")),
         _silkroute("sweep", str(spec), "--out", str(root / "sweep"), "--workers", "1"),
+        _silkroute("optimize", str(optimize), "--out", str(root / "optimize"), "-j", "1", "-q"),
     ]
     for proc in procs:
         _finish(proc)
@@ -94,5 +118,6 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "run": root / "run" / "report.html",
         "compare": root / "compare" / "report.html",
         "sweep": root / "sweep" / "report.html",
+        "optimize": root / "optimize" / "report.html",
         "animation": root / "run" / "animation.html",
     }

@@ -1,5 +1,5 @@
-"""The pages silkroute writes, opened from disk in headless Chromium: the run, comparison
-and sweep reports and the animation. Each loads with no console error and no request
+"""The pages silkroute writes, opened from disk in headless Chromium: the run, comparison,
+sweep and optimisation reports and the animation. Each loads with no console error and no request
 but its own file (and data: URIs), every image decodes, and at 1,280 px and at 390 px
 (a phone) the page does not scroll sideways; the animation's slider moves the trains
 and its play button runs the clock."""
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 WIDTHS = (1280, 390)
-KINDS = ("run", "compare", "sweep", "animation")
+KINDS = ("run", "compare", "sweep", "optimize", "animation")
 
 
 class Opened:
@@ -76,6 +76,30 @@ def test_page_is_offline_clean_and_fits(opened: Opened, tmp_path: Path) -> None:
         width,
     )
     assert scroll <= width, f"the page scrolls sideways ({scroll} > {width} px): {wide}"
+
+
+@pytest.mark.parametrize("opened", [("optimize", 1280)], ids=["optimize"], indirect=True)
+def test_the_optimisation_tables_show_every_column_on_a_desktop(opened: Opened) -> None:
+    """At 1,280 px the final candidates and the comparisons fit their boxes (no column
+    hidden behind a scroll bar), with readable headers: labels and units, no raw names."""
+    page = opened.page
+    boxes = page.evaluate(
+        "Array.from(document.querySelectorAll('div.scroll'))"
+        ".map(d => [d.clientWidth, d.scrollWidth, d.innerText])"
+    )
+    assert len(boxes) == 2  # the candidates and the comparisons
+    for client, scroll, text in boxes:
+        assert scroll <= client, f"a table is cut off ({scroll} > {client} px): {text[:80]}"
+    headers = page.evaluate("Array.from(document.querySelectorAll('th')).map(t => t.innerText)")
+    text = " ".join(headers)
+    for raw in ("yearly_cost", "other_feasible", "hub_dwell_h_p95", "hub.cranes.count"):
+        assert raw not in text
+    assert "diff" not in headers and "verdict" not in headers
+    assert "USD/yr" in text and "no saturation" in text
+    facts = page.evaluate(
+        "Array.from(document.querySelectorAll('table.meta tr')).map(r => r.innerText)"
+    )
+    assert facts and all(row.split("\t")[-1].strip() for row in facts)  # no empty row
 
 
 def _trains(page: Any) -> list[tuple[str, str]]:

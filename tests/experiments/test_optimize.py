@@ -7,7 +7,9 @@ loading tracks, with a constraint on the 95th-percentile hub dwell.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -30,8 +32,12 @@ from silkroute_sim.experiments.optimize import (
     optimize,
     plan_optimization,
 )
+from silkroute_sim.experiments.optimize.spec import Objective
+from silkroute_sim.experiments.optimize.tables import objective_axis
 from silkroute_sim.experiments.replications import Job, run_jobs, run_replications
 from silkroute_sim.experiments.sweep.collect import SATURATION_TEXT
+from silkroute_sim.outputs.guard import OutputError
+from silkroute_sim.outputs.storage import check_output_target
 
 from .test_sweep_dask import dask_scheduler  # noqa: F401 - the cluster fixture
 
@@ -302,3 +308,91 @@ def test_another_spec_is_refused_before_the_folder_is_touched(
         optimize(other, reference.out, workers=1, plots=False)
     after = {p.name: p.read_bytes() for p in reference.out.iterdir() if p.is_file()}
     assert after == before
+
+
+def test_without_optuna_one_line_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from silkroute_sim.cli.optimize import optimize as optimize_command
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "optuna" else real(name, *a)
+    )
+    spec = _small_spec(tmp_path)
+    with pytest.raises(
+        OptimizeError, match=r"needs optuna: pip install 'silkroute-sim\[optimize\]'"
+    ):
+        optimize(spec, tmp_path / "api", workers=1)
+    result = CliRunner().invoke(optimize_command, [str(spec), "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: silkroute optimize needs optuna: pip install 'silkroute-sim[optimize]'\n"
+    )
+    assert not (tmp_path / "api").exists() and not (tmp_path / "cli").exists()
+
+
+def test_a_finished_study_rerun_reuses_its_final_round(
+    small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
+) -> None:
+    spec, reference = small_reference
+    assert reference.final.reused == 0 and reference.simulations > 0
+    again = tmp_path / "again"
+    shutil.copytree(reference.out, again)
+    outcome = optimize(spec, again, workers=1, plots=False)
+    assert outcome.simulations == 0  # no trial and no final run simulated again
+    assert outcome.final.reused == len(reference.final.candidates) == 2
+    for name in ("best.yaml", "trials.csv", "candidates.csv", "comparisons.csv"):
+        assert (again / name).read_text() == (reference.out / name).read_text(), name
+
+
+def test_the_folder_reads_as_words_people_use(
+    small_reference: tuple[Path, OptimizeOutcome],
+) -> None:
+    spec, reference = small_reference
+    cfg = load_config(reference.out / "best.yaml")
+    described = cfg.description
+    assert f"silkroute optimize {spec.name}" in described
+    assert "demand.tonnes_per_day = 5000" in described and "hub.cranes.count = " in described
+    assert "hub_dwell_h_p95 <= 48; no saturation" in described
+    base = load_config(resolve_config_path("baseline")).description
+    assert base.split()[0:6] != described.split()[0:6]
+    page = (reference.out / "report.html").read_text(encoding="utf-8")
+    for raw in ("<th>about</th>", ">yearly_cost", ">other_feasible<", ">diff<", ">verdict<"):
+        assert raw not in page, raw
+    assert "USD/yr" in page and "no saturation" in page
+    with pytest.raises(OutputError, match="is an optimize folder written by silkroute"):
+        check_output_target(reference.out)  # a single run's --out
+
+
+def test_plot_axes_read_in_the_kpis_units(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from silkroute_sim.outputs.plots.optimize import _scaled, pareto
+
+    co2 = Objective(name="co2", capacity_cost=False, terms=[{"kpi": "co2_t_per_year"}])
+    cost = Objective(terms=[{"kpi": "inventory_cost_usd_per_year", "weight": 1}])
+    weighted = Objective(capacity_cost=False, terms=[{"kpi": "hub_dwell_h_mean", "weight": 9}])
+    assert objective_axis(co2) == ("CO2e", "t/yr")
+    assert objective_axis(cost) == ("yearly cost", "USD/yr")
+    assert objective_axis(weighted) == ("yearly cost", "USD/yr")  # weights are USD per unit
+    tonnes = pd.Series([149_412.0, 149_431.0])
+    values, label = _scaled(tonnes, objective_axis(co2))
+    assert label == "CO2e (t/yr)" and values.equals(tonnes)  # under a million: as it is
+    values, label = _scaled(pd.Series([2.84e7, 2.9e7]), objective_axis(cost))
+    assert label == "yearly cost (million USD/yr)" and values.iloc[0] == pytest.approx(28.4)
+    trials = pd.DataFrame(
+        {"trial": [0, 1], "feasible": [True, True], "cost_mean": [2.84e7, 2.9e7]}
+    ).assign(co2_mean=tonnes)
+    import silkroute_sim.outputs.plots.optimize as plots
+
+    drawn: list[Any] = []
+    monkeypatch.setattr(plots, "save", lambda fig, path: drawn.append(fig) or path)
+    axes = [("yearly cost", "USD/yr"), ("CO2e", "t/yr")]
+    pareto(trials, ["cost", "co2"], [0, 1], tmp_path / "p.png", axes)
+    ax = drawn[0].axes[0]
+    assert ax.get_ylabel() == "CO2e (t/yr)" and ax.get_xlabel() == "yearly cost (million USD/yr)"
+    drawn[0].canvas.draw()
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert any(t.startswith("149,4") for t in ticks), ticks
+    assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e-5+1.494e-1

@@ -63,9 +63,13 @@ def optimize(
     trials.csv, candidates.csv, comparisons.csv, best.yaml, plots/ and report.html.
     Exit status 1 when no configuration met the constraints.
     """
+    from silkroute_sim.experiments.optimize import OptimizeError, plan_optimization, require_optuna
     from silkroute_sim.experiments.optimize import optimize as run_optimization
-    from silkroute_sim.experiments.optimize import plan_optimization
 
+    try:
+        require_optuna()  # an optional extra: one line, and nothing written
+    except OptimizeError as exc:
+        fail(str(exc))
     if workers is not None and scheduler:
         fail("give either --workers (local processes) or --scheduler (Dask), not both")
     if workers == 0:
@@ -157,6 +161,11 @@ def _print_outcome(outcome: OptimizeOutcome, quiet: bool) -> None:
                 f"{len(cand.judged.seeds)} reps, {verdict}"
             )
     click.echo(final.confidence)
+    if final.reused:
+        click.echo(
+            f"final round: the runs of {final.reused} candidate(s) reused from the study "
+            "(finished before with these seeds), not simulated again"
+        )
     click.echo(
         f"optimize {plan.name}: {len(outcome.trials)} trials, {outcome.simulations} simulations "
         f"now in {outcome.wall_s:.1f} s on {outcome.executor}"

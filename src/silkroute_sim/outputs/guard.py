@@ -370,7 +370,8 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
             )
         if theirs is not None and not force and _other_family(theirs, kind):
             raise OutputError(
-                f"{out}: is a {theirs} folder written by silkroute; choose another --out"
+                f"{out}: is {'an' if theirs[:1] in 'aeiou' else 'a'} {theirs} folder written by "
+                "silkroute; choose another --out"
                 + (
                     ""
                     if kind in ("sweep", "optimize")

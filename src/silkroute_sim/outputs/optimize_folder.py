@@ -11,7 +11,6 @@ same command resumes an interrupted optimisation; every other file (``trials.csv
 from __future__ import annotations
 
 import html
-import math
 import os
 import uuid
 from collections.abc import Sequence
@@ -68,18 +67,23 @@ def replace_plots(
     objectives: Sequence[str],
     directions: Sequence[str],
     front: Sequence[int],
+    axes: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
     """Draw the convergence plot (and the Pareto plot with several objectives) into a
-    staging folder, then move them into ``plots/``; silkroute's older plots go."""
+    staging folder, then move them into ``plots/``; silkroute's older plots go.
+    ``axes``: each objective's label and unit (its name, no unit, when not given)."""
     from silkroute_sim.outputs.plots.optimize import convergence, pareto
 
     stale = [n for n in owned_files(folder) if n.startswith("plots/")]
     staging = folder / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        drawn = [convergence(trials, objectives[0], directions[0], staging / "convergence.png")]
+        named = list(axes) or [(o, "") for o in objectives]
+        drawn = [
+            convergence(trials, objectives[0], directions[0], staging / "convergence.png", named[0])
+        ]
         if len(objectives) > 1:
-            drawn.append(pareto(trials, objectives, front, staging / "pareto.png"))
+            drawn.append(pareto(trials, objectives, front, staging / "pareto.png", named))
         figures = [p for p in drawn if p is not None]
         names = [f"plots/{p.name}" for p in figures]
         if names:
@@ -91,14 +95,6 @@ def replace_plots(
     finally:
         remove_path(staging)
     return [folder / "plots" / p.name for p in figures]
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        if not math.isfinite(x):
-            return "—"
-        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
-    return str(x)
 
 
 def answer_html(
@@ -121,23 +117,18 @@ def answer_html(
     return "".join(parts)
 
 
-def comparisons_html(comparisons: pd.DataFrame) -> str:
+def comparisons_html(comparisons: pd.DataFrame, level: str = "95%") -> str:
+    """The comparisons section: ``comparisons`` is the table as people read it (labels
+    with units), shown in a box that scrolls by itself like the report's other tables."""
+    from silkroute_sim.outputs.report import render_table
+
     if comparisons.empty:
         return ""
-    table = comparisons.copy()
-    for col in ("diff", "ci_low", "ci_high"):
-        table[col] = table[col].map(_fmt)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in table.itertuples(index=False)
-    )
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     return (
         '<section id="comparisons"><h2>The winner against each other candidate</h2>'
-        "<p>Difference other − winner, paired over common random numbers (the same seeds), "
-        "with its confidence interval; significant when the interval excludes 0.</p>"
-        f'<table class="kpi"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-        "</section>"
+        "<p>Difference runner-up − winner, paired over common random numbers (the same "
+        f"seeds), with its {html.escape(level)} confidence interval; significant when the "
+        "interval excludes 0.</p>" + render_table(comparisons) + "</section>"
     )
 
 
@@ -162,7 +153,9 @@ def write_optimize_report(
         images,
         extra_html,
         meta=meta,
-        table_title="Final candidates, re-run with more replications",
-        table_note="Objective: mean and confidence interval over every replication; "
-        "constraints: met when the interval is inside the limit. trials.csv lists every trial.",
+        table_title="Final candidates, best first, re-run with more replications",
+        table_note="Objective: mean and confidence interval over every replication (reps); "
+        "constraints: mean (and the end of its interval nearest the limit), met when the "
+        "interval is inside the limit. trials.csv lists every trial, candidates.csv these "
+        "with every figure.",
     )

@@ -11,7 +11,7 @@
 
 from silkroute_sim.experiments.optimize.plan import OptimizePlan, plan_optimization
 from silkroute_sim.experiments.optimize.run import OptimizeOutcome, optimize
-from silkroute_sim.experiments.optimize.study import OptimizeError, Progress
+from silkroute_sim.experiments.optimize.study import OptimizeError, Progress, require_optuna
 
 __all__ = [
     "OptimizeError",
@@ -20,4 +20,5 @@ __all__ = [
     "Progress",
     "optimize",
     "plan_optimization",
+    "require_optuna",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 
 from silkroute_sim.experiments.executor import Executor
 from silkroute_sim.experiments.optimize.evaluate import (
+    Evaluated,
     Judged,
     evaluate,
     judge,
@@ -23,7 +24,16 @@ from silkroute_sim.experiments.optimize.evaluate import (
     params_key,
 )
 from silkroute_sim.experiments.optimize.plan import SATURATED, OptimizePlan
-from silkroute_sim.experiments.optimize.study import slot_of, trial_runs
+from silkroute_sim.experiments.optimize.study import (
+    load_runs,
+    slot_of,
+    store_runs,
+    trial_runs,
+)
+
+#: the study's attribute keeping the final round's runs, so a finished study rerun
+#: reuses them instead of simulating them again
+FINAL_RUNS = "final_runs"
 
 
 @dataclass
@@ -50,6 +60,8 @@ class FinalResult:
     confidence: str = ""
     simulations: int = 0
     seeds: list[int] = field(default_factory=list)
+    #: candidates whose final runs came from the study (an earlier run of the same spec)
+    reused: int = 0
     front: list[int] = field(default_factory=list)
 
 
@@ -95,7 +107,7 @@ def finalize(study: Any, plan: OptimizePlan, executor: Executor) -> FinalResult:
         return FinalResult([], None, confidence=_none_feasible(study, plan), front=front)
     first = plan.seed + plan.spec.reps
     seeds = [first + i for i in range(plan.spec.final.reps)]
-    extra = evaluate(plan, [dict(t.params) for t in shortlist], seeds, executor) if seeds else {}
+    extra, reused = _final_runs(study, plan, [dict(t.params) for t in shortlist], seeds, executor)
     candidates: list[Candidate] = []
     for t in shortlist:
         runs = trial_runs(t) or {}
@@ -109,10 +121,40 @@ def finalize(study: Any, plan: OptimizePlan, executor: Executor) -> FinalResult:
     best = candidates[0] if candidates[0].feasible else None
     simulations = sum(e.simulations for e in extra.values())
     result = FinalResult(candidates, best, simulations=simulations, seeds=seeds, front=front)
+    result.reused = reused
     if best is not None:
         result.comparisons = _compare(plan, best, candidates)
     result.confidence = _statement(plan, result)
     return result
+
+
+def _final_runs(
+    study: Any,
+    plan: OptimizePlan,
+    shortlist: list[dict[str, Any]],
+    seeds: list[int],
+    executor: Executor,
+) -> tuple[dict[str, Evaluated], int]:
+    """The final round's runs of each shortlisted candidate: those an earlier run of this
+    study stored (same candidate, same seeds: the same numbers, since the spec's
+    fingerprint is checked) are reused; the others are simulated and stored. Returns the
+    runs by :func:`params_key` and how many candidates were reused."""
+    if not seeds:
+        return {}, 0
+    stored: dict[str, Any] = dict(study.user_attrs.get(FINAL_RUNS) or {})
+    done: dict[str, Evaluated] = {}
+    for params in shortlist:
+        entry = stored.get(params_key(params))
+        if entry is not None and entry.get("seeds") == seeds:
+            done[params_key(params)] = Evaluated(load_runs(entry["runs"]))
+    todo = [p for p in shortlist if params_key(p) not in done]
+    fresh = evaluate(plan, todo, seeds, executor) if todo else {}
+    for key, more in fresh.items():
+        if more.error is None:  # an error may be passing (a lost worker): tried again
+            stored[key] = {"seeds": seeds, "runs": store_runs(more.runs)}
+    if any(more.error is None for more in fresh.values()):
+        study.set_user_attr(FINAL_RUNS, stored)
+    return {**done, **fresh}, len(done)
 
 
 def _compare(

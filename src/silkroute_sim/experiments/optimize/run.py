@@ -29,11 +29,14 @@ from silkroute_sim.experiments.optimize.study import (
     check_study,
     close_study,
     open_study,
+    require_optuna,
     run_trials,
 )
 from silkroute_sim.experiments.optimize.tables import (
     candidates_frame,
     comparisons_frame,
+    comparisons_report_table,
+    objective_axis,
     report_table,
     trials_frame,
 )
@@ -119,6 +122,7 @@ def optimize(
     ``results/<name>``) on ``workers`` local processes or the Dask cluster at
     ``scheduler``; ``trials`` replaces the spec's budget. Returns the answer."""
     started = time.perf_counter()
+    require_optuna()  # before the folder is touched
     plan = spec if isinstance(spec, OptimizePlan) else plan_optimization(spec, trials=trials)
     if trials is not None:
         plan.trials = trials
@@ -190,6 +194,7 @@ def _best_configs(plan: OptimizePlan, final: FinalResult) -> list[tuple[str, dic
         cfg: dict[str, Any] = plan.config(scen, best.params).resolved()
         cfg["name"] = f"{plan.name}-best" + ("" if i == 0 else f"-{scen.name}")
         cfg["simulation"]["seed"] = plan.seed  # `run --reps N` repeats the optimiser's seeds
+        cfg["description"] = _best_description(plan, final, scen.name)
         name = "best.yaml" if i == 0 else f"best-{scen.name}.yaml"
         header = (
             f"The best configuration found by `silkroute optimize {plan.file}` "
@@ -204,21 +209,42 @@ def _best_configs(plan: OptimizePlan, final: FinalResult) -> list[tuple[str, dic
     return out
 
 
+def _best_description(plan: OptimizePlan, final: FinalResult, scenario: str) -> str:
+    """What best.yaml is: the optimiser's answer for the spec (not the base's text)."""
+    best = final.best
+    assert best is not None
+    fixed = ", ".join(f"{k} = {v}" for k, v in plan.spec.fixed.items())
+    level = f"{float(plan.spec.ci):.0%}"
+    constraints = "; ".join(c.text for c in plan.constraints)
+    met = (
+        f" It met every constraint ({constraints}) at every scenario with its {level} "
+        f"confidence interval inside the limit, over {len(best.judged.seeds)} replications."
+        if constraints
+        else ""
+    )
+    return (
+        f"The answer of silkroute optimize {plan.file.name} ({plan.name}) at the {scenario} "
+        f"scenario: {describe(best.params)} (trial {best.trial})"
+        + (f", with {fixed}." if fixed else ".")
+        + met
+    )
+
+
 def _report_meta(plan: OptimizePlan, trials: pd.DataFrame, executor: str) -> dict[str, Any]:
     """The report's small table: what was optimised, how, on what."""
     counts = trials["state"].value_counts().to_dict() if len(trials) else {}
-    return {
+    meta = {
         "optimisation": plan.name,
-        "spec": str(plan.file),
-        "about": plan.spec.description.strip(),
+        "spec file": str(plan.file),
         "scenarios": ", ".join(s.name for s in plan.scenarios),
-        "variables": ", ".join(v.path for v in plan.variables),
+        "decision variables": ", ".join(v.path for v in plan.variables),
         "constraints": "; ".join(c.text for c in plan.constraints) or "none",
         "trials": f"{len(trials)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})",
-        "replications": f"{plan.spec.reps} per trial (seeds {plan.seed}..."
+        "replications": f"{plan.spec.reps} per trial (seeds {plan.seed} to "
         f"{plan.seed + plan.spec.reps - 1}), {plan.spec.final.reps} more for the final round",
-        "executor": executor,
+        "run on": executor,
     }
+    return {k: v for k, v in meta.items() if v}  # no empty row
 
 
 def _finish(
@@ -235,7 +261,8 @@ def _finish(
     best_files = [write_config(target, name, cfg, header) for name, cfg, header in configs]
     names = [o.name for o in plan.objectives]
     directions = [o.direction for o in plan.objectives]
-    figures = replace_plots(target, trials, names, directions, final.front) if plots else []
+    axes = [objective_axis(o) for o in plan.objectives]
+    figures = replace_plots(target, trials, names, directions, final.front, axes) if plots else []
     meta = _report_meta(plan, trials, executor)
     notes = [
         "Capacity costs are annualised capex (capital recovery over the life at the rate) "
@@ -248,7 +275,8 @@ def _finish(
     report = write_optimize_report(
         target,
         f"Optimisation: {plan.name}",
-        final.confidence,
+        # the question (the spec's description, when it has one), then the answer
+        " ".join([*plan.spec.description.split(), *final.confidence.split()]),
         report_table(plan, final),
         answer_html(
             "",
@@ -256,7 +284,7 @@ def _finish(
             notes,
             plan.spec.reps + plan.spec.final.reps,
         )
-        + comparisons_html(comparisons),
+        + comparisons_html(comparisons_report_table(plan, final), f"{float(plan.spec.ci):.0%}"),
         figures,
         meta,
     )

@@ -17,6 +17,7 @@ skipped: it cannot be better.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import warnings
 from collections.abc import Callable
@@ -37,6 +38,16 @@ ABANDONED = "abandoned"
 
 class OptimizeError(SilkrouteError):
     """An optimisation cannot proceed (another spec's study in the folder, …)."""
+
+
+NEEDS_OPTUNA = "silkroute optimize needs optuna: pip install 'silkroute-sim[optimize]'"
+
+
+def require_optuna() -> None:
+    """Raise :class:`OptimizeError` (one line) when optuna, an optional extra, is not
+    installed: checked before anything is written or simulated."""
+    if importlib.util.find_spec("optuna") is None:
+        raise OptimizeError(NEEDS_OPTUNA)
 
 
 @dataclass(frozen=True)
@@ -351,8 +362,8 @@ def _tell(
         storage.set_trial_user_attr(tid, "error", entry.error)
         study.tell(trial.number, state=TrialState.FAIL)
         return
-    raw_runs = cache[key] if how == "duplicate" else _stored_runs(entry.runs)  # type: ignore[union-attr]
-    judged = judge(plan, trial.params, _loaded_runs(raw_runs))
+    raw_runs = cache[key] if how == "duplicate" else store_runs(entry.runs)  # type: ignore[union-attr]
+    judged = judge(plan, trial.params, load_runs(raw_runs))
     _store_judged(storage, tid, judged, raw_runs, how)
     values = [m for m, _, _ in judged.objectives]
     if not all(math.isfinite(v) for v in values):
@@ -362,7 +373,7 @@ def _tell(
     study.tell(trial.number, values)
 
 
-def _stored_runs(runs: Runs) -> dict[str, dict[str, dict[str, float | None]]]:
+def store_runs(runs: Runs) -> dict[str, dict[str, dict[str, float | None]]]:
     """Runs as JSON (seeds as text; NaN as None)."""
     return {
         scen: {
@@ -373,7 +384,8 @@ def _stored_runs(runs: Runs) -> dict[str, dict[str, dict[str, float | None]]]:
     }
 
 
-def _loaded_runs(raw: dict[str, Any]) -> Runs:
+def load_runs(raw: dict[str, Any]) -> Runs:
+    """Runs as the study stored them, back as numbers (None as NaN)."""
     return {
         scen: {
             int(seed): {k: (math.nan if v is None else float(v)) for k, v in kpis.items()}
@@ -392,7 +404,7 @@ def slot_of(trial: Any) -> int:
 def trial_runs(trial: Any) -> Runs | None:
     """A finished trial's runs as stored in the study (None when it has none)."""
     raw = trial.user_attrs.get("runs")
-    return None if raw is None else _loaded_runs(raw)
+    return None if raw is None else load_runs(raw)
 
 
 def _store_judged(storage: Any, tid: int, judged: Judged, raw_runs: Any, how: str) -> None:

@@ -7,10 +7,28 @@ from typing import Any
 
 import pandas as pd
 
+from silkroute_sim.analysis.kpis import label as kpi_label
+from silkroute_sim.analysis.kpis import lookup
 from silkroute_sim.experiments.optimize.evaluate import judge
 from silkroute_sim.experiments.optimize.final import FinalResult, money
 from silkroute_sim.experiments.optimize.plan import SATURATED, OptimizePlan
 from silkroute_sim.experiments.optimize.study import ABANDONED, trial_runs
+
+
+def objective_axis(objective: Any) -> tuple[str, str]:
+    """An objective's label for people and its unit. Weights are USD a year per unit of
+    their KPI, so an objective is in USD/yr, except one made of KPIs of one unit, each
+    at weight 1, with no capacity cost: then it is in their unit (``co2_t_per_year``
+    alone is "CO2e", in t/yr)."""
+    terms = objective.terms
+    units = {entry.unit if entry else "" for entry in (lookup(t.kpi) for t in terms)}
+    plain = not objective.capacity_cost and terms and all(t.weight == 1 for t in terms)
+    if plain and len(units) == 1:
+        unit = units.pop()
+        if len(terms) == 1 and lookup(terms[0].kpi) is not None:
+            return kpi_label(terms[0].kpi), unit
+        return objective.name.replace("_", " "), unit
+    return objective.name.replace("_", " "), "USD/yr"
 
 
 def _state(trial: Any) -> str:
@@ -91,27 +109,70 @@ def comparisons_frame(plan: OptimizePlan, final: FinalResult) -> pd.DataFrame:
     return pd.DataFrame(final.comparisons, columns=columns)
 
 
+def _constraint_header(plan: OptimizePlan, c: dict[str, Any]) -> str:
+    """``hub dwell (95th percentile) ≤ 48 h`` (at a scenario when there are several)."""
+    where = f" at {c['scenario']}" if len(plan.scenarios) > 1 else ""
+    if c["kpi"] == SATURATED:
+        return f"no saturation{where} (share of reps saturated)"
+    entry = lookup(c["kpi"])
+    unit = f" {entry.unit}" if entry is not None and entry.unit not in ("", "fraction") else ""
+    sign = "≤" if c["upper"] else "≥"
+    return f"{kpi_label(c['kpi'])} {sign} {c['limit']:g}{unit}{where}"
+
+
+def _constraint_text(c: dict[str, Any]) -> str:
+    mark = "met" if c["met"] else "NOT met"
+    if c["kpi"] == SATURATED:
+        return f"{c['mean']:.0%}: {mark}"
+    end = c["ci_high"] if c["upper"] else c["ci_low"]
+    return f"{c['mean']:.3g} (to {end:.3g}): {mark}"
+
+
+def _objective_header(obj: Any, level: str) -> str:
+    name, unit = objective_axis(obj)
+    return f"{name}, {unit} ({level} CI)" if unit else f"{name} ({level} CI)"
+
+
 def report_table(plan: OptimizePlan, final: FinalResult) -> pd.DataFrame:
-    """The report's candidates table, as text a planner reads."""
+    """The report's candidates table, as text a planner reads: labels with units."""
     level = f"{float(plan.spec.ci):.0%}"
     rows = []
-    for rank, cand in enumerate(final.candidates, start=1):
-        row: dict[str, Any] = {"rank": rank, "trial": cand.trial}
-        row.update({v.path: str(cand.params.get(v.path)) for v in plan.variables})
+    for cand in final.candidates:
+        row: dict[str, Any] = {"trial": cand.trial}  # best first: the rows are the ranks
+        row.update({_words(v.path): str(cand.params.get(v.path)) for v in plan.variables})
         row["reps"] = len(cand.judged.seeds)
         for i, obj in enumerate(plan.objectives):
             mean, low, high = cand.judged.objectives[i]
-            unit = " USD/yr" if obj.capacity_cost else ""
-            row[f"{obj.name} ({level} CI)"] = f"{money(mean)}{unit} ({money(low)} to {money(high)})"
+            row[_objective_header(obj, level)] = f"{money(mean)} ({money(low)} to {money(high)})"
         for c in cand.judged.constraints:
-            end = c["ci_high"] if c["upper"] else c["ci_low"]
-            mark = "met" if c["met"] else "NOT met"
-            text = f"{c['mean']:.4g} (to {end:.4g}) {mark}"
-            if c["kpi"] == SATURATED:
-                text = f"saturated in {c['mean']:.0%} of the replications: {mark}"
-            row[f"{c['constraint']} @ {c['scenario']}"] = text
-        row["verdict"] = (
-            "meets every constraint" if cand.feasible else (cand.error or "fails a constraint")
-        )
+            row[_constraint_header(plan, c)] = _constraint_text(c)
+        row["meets every constraint"] = "yes" if cand.feasible else (cand.error or "no")
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _words(path: str) -> str:
+    """A config path as a header that wraps: ``hub.cranes.count`` → ``hub cranes count``
+    (the report's facts list the paths)."""
+    return path.replace(".", " ").replace("_", " ")
+
+
+def comparisons_report_table(plan: OptimizePlan, final: FinalResult) -> pd.DataFrame:
+    """The report's comparisons: each runner-up against the winner, in words and units."""
+    level = f"{float(plan.spec.ci):.0%}"
+    axes = {o.name: objective_axis(o) for o in plan.objectives}
+    rows = []
+    for c in final.comparisons:
+        name, unit = axes.get(c["objective"], (c["objective"], ""))
+        rows.append(
+            {
+                "runner-up (trial)": c["trial"],
+                "objective": f"{name} ({unit})" if unit else name,
+                "difference, runner-up − winner": money(c["diff"]),
+                f"{level} CI of the difference": f"{money(c['ci_low'])} to {money(c['ci_high'])}",
+                "paired replications": c["n"],
+                "significant": "yes" if c["significant"] else "no",
+                "runner-up meets the constraints": "yes" if c["other_feasible"] else "no",
+            }
+        )
     return pd.DataFrame(rows)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.analysis.modes import feu_of
-from silkroute_sim.outputs.plots.style import BLUE, DPI, GREEN, VERMILLION, pyplot
+from silkroute_sim.outputs.plots.style import BLUE, GREEN, VERMILLION, pyplot, save
 
 #: colour of each mode
 MODE_COLORS = {"rail": BLUE, "sea": GREEN, "air": VERMILLION}
@@ -220,8 +220,5 @@ def modes_plot(
         axes[0][0].text(0.5, 0.5, "no shipments delivered", ha="center", va="center")
     fig.suptitle("Rail (simulated) against sea and air (published ranges), door to door")
     _legend(fig, markers)
-    # the legend sits below the panels: lay them out above it (style.save would not)
-    fig.tight_layout(rect=(0, 0.1 / n + 0.02, 1, 0.97))
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    # the legend sits below the panels: lay them out above it
+    return save(fig, path, rect=(0, 0.1 / n + 0.02, 1, 0.97))

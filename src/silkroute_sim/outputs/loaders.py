@@ -31,6 +31,7 @@ _LOADER_OF = {
     "replications": "load_run on one of its rep-<seed> folders",
     "comparison": "load_comparison",
     "sweep": "load_sweep",
+    "optimize": "pandas.read_csv on its trials.csv and candidates.csv",
 }
 
 
@@ -141,7 +142,10 @@ def _finished(folder: Path | str, expected: str) -> tuple[Path, dict[str, Any]]:
         )
     kind = folder_kind(path) or kind
     if kind != expected:
-        raise ResultError(f"{path}: is a {kind} folder; read it with {_LOADER_OF.get(kind, kind)}")
+        article = "an" if kind[:1] in "aeiou" else "a"
+        raise ResultError(
+            f"{path}: is {article} {kind} folder; read it with {_LOADER_OF.get(kind, kind)}"
+        )
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

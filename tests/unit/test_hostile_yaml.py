@@ -249,10 +249,11 @@ def test_extends_cycle_is_one_line(tmp_path: Path) -> None:
 
 def test_extends_to_a_missing_file_or_a_folder_is_one_line(tmp_path: Path) -> None:
     cfg = _write(tmp_path / "a.yaml", "extends: nowhere.yaml\n")
-    assert _load(cfg) == f"{cfg}: extends: file not found, and no packaged config has that name (got 'nowhere.yaml')"
+    missing = "extends: file not found, and no packaged config has that name"
+    assert _load(cfg) == f"{cfg}: {missing} (got 'nowhere.yaml')"
     (tmp_path / "dir.yaml").mkdir()
     cfg = _write(tmp_path / "b.yaml", "extends: [dir.yaml]\n")
-    assert "extends: file not found, and no packaged config has that name (got 'dir.yaml')" in _load(cfg)
+    assert f"{missing} (got 'dir.yaml')" in _load(cfg)
     cfg = _write(tmp_path / "c.yaml", "extends: {a: 1}\n")
     assert "extends: must be a file name or a list of file names" in _load(cfg)
 

@@ -469,4 +469,5 @@ def test_a_folder_of_another_kind_is_refused_before_anything_runs(
     args += [*command[1:], "--out", str(out), "-q", "--no-plots"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
-    assert f"is a {kind} folder written by silkroute" in result.output
+    article = "an" if kind[0] in "aeiou" else "a"
+    assert f"is {article} {kind} folder written by silkroute" in result.output

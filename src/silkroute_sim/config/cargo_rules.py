@@ -16,11 +16,11 @@ Capacity is counted per wagon type in that type's measure: TEU for wagons that c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from silkroute_sim.config.errors import did_you_mean
 from silkroute_sim.config.schema import (
     CONTAINER_WAGON,
     CargoClassConfig,
@@ -112,9 +112,8 @@ def service_map(cfg: ScenarioConfig) -> dict[tuple[str, str], str]:
 
 def _unknown(kind: str, name: str, allowed: Iterable[str], where: str) -> str:
     names = list(allowed)
-    hint = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    tail = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"unknown {kind}{tail}; it must be one of {where}: {', '.join(names)}"
+    hint = did_you_mean(name, names)
+    return f"unknown {kind}{hint}; it must be one of {where}: {', '.join(names)}"
 
 
 def check_cargo(cfg: ScenarioConfig) -> Problem | None:

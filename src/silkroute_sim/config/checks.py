@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from silkroute_sim.config.cargo_rules import check_cargo
 from silkroute_sim.config.costs import check_costs
+from silkroute_sim.config.errors import did_you_mean
 from silkroute_sim.config.modes import check_modes
 from silkroute_sim.config.schema import DisruptionEffect, DisruptionTarget, ScenarioConfig
 
@@ -59,11 +60,7 @@ def _check_edges(cfg: ScenarioConfig) -> Problem | None:
 
 
 def _unknown_node(name: str, nodes: Mapping[str, object]) -> str:
-    import difflib
-
-    hint = difflib.get_close_matches(name, list(nodes), n=1, cutoff=0.6)
-    tail = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"unknown node{tail}; it must be one of corridor.nodes"
+    return f"unknown node{did_you_mean(name, nodes)}; it must be one of corridor.nodes"
 
 
 def _check_gauge_changes(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:

@@ -9,13 +9,13 @@ hash; the sourced values live in ``configs/costs.yaml``. See docs/costs.md.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from silkroute_sim.config.corridor import CountryCode
+from silkroute_sim.config.errors import did_you_mean
 from silkroute_sim.config.fields import Fraction, Name, NonNegFloat, StrictModel
 
 if TYPE_CHECKING:
@@ -185,9 +185,7 @@ def _drop_at_default(
 
 
 def _unknown(kind: str, name: str, known: Iterable[str], allowed: str) -> str:
-    hint = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    tail = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"unknown {kind}{tail}; it must be one of {allowed}"
+    return f"unknown {kind}{did_you_mean(name, known)}; it must be one of {allowed}"
 
 
 def check_costs(cfg: ScenarioConfig) -> tuple[str, str, object] | None:

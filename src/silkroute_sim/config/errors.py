@@ -49,6 +49,13 @@ class ConfigError(SilkrouteError):
         return " ".join(text.split())
 
 
+def did_you_mean(name: str, choices: typing.Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices`` to a misspelt ``name``, or
+    ``""`` when none is close: the one hint every unknown-name error gives."""
+    hint = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
 def _short(value: object, limit: int = 60) -> str:
     if isinstance(value, dt.date):  # as written in YAML, not datetime.date(2025, 9, 12)
         value = value.isoformat()
@@ -230,10 +237,7 @@ def from_validation_error(
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
         allowed = allowed_keys(model, loc[:-1], data)
-        hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-        msg = f"unknown key {key!r}"
-        if hint:
-            msg += f" (did you mean {hint[0]!r}?)"
+        msg = f"unknown key {key!r}{did_you_mean(key, allowed)}"
         if allowed:
             msg += f"; allowed keys: {', '.join(allowed)}"
         return ConfigError(file, path, msg)

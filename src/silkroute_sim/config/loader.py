@@ -8,19 +8,20 @@ extending file wins, lists and scalars are replaced. Cycles are errors.
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from silkroute_sim.config.errors import ConfigError, from_validation_error
+from silkroute_sim.config.errors import ConfigError, did_you_mean, from_validation_error
 from silkroute_sim.config.schema import ScenarioConfig
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: refuse files larger than this before parsing (hostile or accidental input)
 MAX_CONFIG_BYTES = 5 * 1024 * 1024
@@ -92,8 +93,7 @@ def _not_found(name: str | os.PathLike[str]) -> ConfigError:
     """``x.yaml: file not found, and no packaged config is called that; packaged: …``."""
     names = packaged_names()
     stem = Path(name).stem
-    hint = difflib.get_close_matches(stem, names, n=1, cutoff=0.6)
-    did = f" (did you mean {hint[0]!r}?)" if hint else ""
+    did = did_you_mean(stem, names)
     return ConfigError(
         str(name),
         "",
@@ -561,3 +561,24 @@ def validate_config(data: dict[str, Any], file: str | None = None) -> ScenarioCo
         path, message, value = problem
         raise ConfigError(file, path, message, value, has_value=value is not None)
     return cfg
+
+
+def read_model(path: Path, model: type[ModelT]) -> tuple[ModelT, dict[str, Any]]:
+    """Read the YAML file ``path`` and validate it as ``model`` (a spec: a sweep's, an
+    optimisation's), with one-line errors naming the key path; a misspelt top-level key
+    is reported before the "missing" errors it explains. Returns the model and the raw
+    mapping."""
+    raw = read_yaml(path)
+    allowed = [f.alias or name for name, f in model.model_fields.items()]
+    for key in raw:
+        if key not in allowed:
+            raise ConfigError(
+                str(path),
+                str(key),
+                f"unknown key {key!r}{did_you_mean(str(key), allowed)}; "
+                f"allowed keys: {', '.join(allowed)}",
+            )
+    try:
+        return model.model_validate(raw), raw
+    except ValidationError as exc:
+        raise from_validation_error(exc, str(path), raw, model) from None

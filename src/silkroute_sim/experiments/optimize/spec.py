@@ -10,16 +10,14 @@ random numbers, the confidence level, and the ``final`` re-run of the best candi
 
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
-from silkroute_sim.config.errors import ConfigError, from_validation_error
 from silkroute_sim.config.fields import FolderName
-from silkroute_sim.config.loader import read_yaml
+from silkroute_sim.config.loader import read_model
 from silkroute_sim.config.schema import StrictModel
 
 MAX_SEED = 2**63 - 1
@@ -212,17 +210,4 @@ class OptimizeSpec(StrictModel):
 
 def load_spec(path: Path) -> tuple[OptimizeSpec, dict[str, Any]]:
     """Read and validate an optimisation spec (one-line errors naming the key path)."""
-    raw = read_yaml(path)
-    allowed = [f.alias or name for name, f in OptimizeSpec.model_fields.items()]
-    for key in raw:  # before "missing" errors: a misspelt key explains a missing one
-        if key not in allowed:
-            hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ConfigError(
-                str(path), str(key), f"unknown key {key!r}{did}; allowed keys: {', '.join(allowed)}"
-            )
-    try:
-        spec = OptimizeSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise from_validation_error(exc, str(path), raw, OptimizeSpec) from None
-    return spec, raw
+    return read_model(path, OptimizeSpec)

@@ -12,7 +12,6 @@ here, because only a design needs them.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -27,7 +26,7 @@ from silkroute_sim.config.distributions import Normal, Triangular, Uniform
 from silkroute_sim.config.distributions import Number as DistNumber
 from silkroute_sim.config.errors import ConfigError, SilkrouteError, from_validation_error
 from silkroute_sim.config.fields import FolderName
-from silkroute_sim.config.loader import configs_dir, read_yaml
+from silkroute_sim.config.loader import configs_dir, read_model
 from silkroute_sim.config.schema import StrictModel
 
 #: KPIs collected when a spec gives no ``outputs:``: the headline KPIs
@@ -147,20 +146,7 @@ def resolve_spec_path(name: str | os.PathLike[str]) -> Path:
 
 def load_spec(path: Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read and validate a sweep spec (one-line errors naming the key path)."""
-    raw = read_yaml(path)
-    allowed = [f.alias or name for name, f in SweepSpec.model_fields.items()]
-    for key in raw:  # before "missing" errors: a misspelt key explains a missing one
-        if key not in allowed:
-            hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-            did = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ConfigError(
-                str(path), str(key), f"unknown key {key!r}{did}; allowed keys: {', '.join(allowed)}"
-            )
-    try:
-        spec = SweepSpec.model_validate(raw)
-    except ValidationError as exc:
-        raise from_validation_error(exc, str(path), raw, SweepSpec) from None
-    return spec, raw
+    return read_model(path, SweepSpec)
 
 
 # --------------------------------------------------------------------------- parameters

@@ -8,7 +8,10 @@ the folder's marker or ledger, so that a later run knows it as silkroute's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from silkroute_sim.outputs.guard import (
@@ -123,3 +126,26 @@ def disown(folder: Path, names: Iterable[str]) -> None:
     if info is not None:
         data = {k: v for k, v in info.items() if k != "files"}
         mark_complete(folder, data, set(listed_files(info) or []) - set(gone))
+
+
+@contextmanager
+def folder_lock(
+    out: Path, name: str, what: str, busy: Callable[[str], Exception]
+) -> Iterator[None]:
+    """One ``what`` (a sweep, an optimisation) writing a folder at a time: an advisory
+    lock on ``out/name`` that the kernel drops if the process is killed; ``busy(message)``
+    is raised when another process holds it."""
+    if sys.platform == "win32":  # pragma: no cover
+        yield
+        return
+    import fcntl
+
+    fd = os.open(out / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise busy(f"{out}: another {what} is writing to this folder") from None
+        yield
+    finally:
+        os.close(fd)

@@ -10,10 +10,7 @@ and the manifest are rebuilt at the end, and the completion marker is written la
 from __future__ import annotations
 
 import os
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +37,7 @@ from silkroute_sim.experiments.optimize.tables import (
     report_table,
     trials_frame,
 )
-from silkroute_sim.outputs.inplace import claim, write_ledger
+from silkroute_sim.outputs.inplace import claim, folder_lock, write_ledger
 from silkroute_sim.outputs.optimize_folder import (
     STUDY_FILE,
     STUDY_FILES,
@@ -88,25 +85,6 @@ class OptimizeOutcome:
         return None if self.final.best is None else self.final.best.params
 
 
-@contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """One optimisation process per folder (an advisory lock the kernel drops if killed)."""
-    if sys.platform == "win32":  # pragma: no cover
-        yield
-        return
-    import fcntl
-
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise OptimizeError(f"{out}: another optimisation is writing to this folder") from None
-        yield
-    finally:
-        os.close(fd)
-
-
 def optimize(
     spec: str | os.PathLike[str] | OptimizePlan,
     out: str | os.PathLike[str] | None = None,
@@ -132,7 +110,7 @@ def optimize(
     executor = make_executor(workers=workers, scheduler=scheduler, timeout_s=connect_timeout_s)
     try:
         target.mkdir(parents=True, exist_ok=True)
-        with _locked(target):
+        with folder_lock(target, LOCK_FILE, "optimisation", OptimizeError):
             if STUDY_FILE in owned_files(target):
                 check_study(target / STUDY_FILE, plan)
             write_ledger(target, owned_files(target) | {LOCK_FILE}, kind=KIND)

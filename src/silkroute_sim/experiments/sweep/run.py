@@ -20,7 +20,6 @@ import functools
 import os
 import re
 import socket
-import sys
 import tempfile
 import time
 import traceback
@@ -50,7 +49,7 @@ from silkroute_sim.experiments.sweep.collect import (
 )
 from silkroute_sim.experiments.sweep.plan import RunTask, SweepPlan, plan_sweep, run_key, with_seed
 from silkroute_sim.experiments.sweep.spec import SweepError
-from silkroute_sim.outputs.inplace import claim, disown, record, write_ledger
+from silkroute_sim.outputs.inplace import claim, disown, folder_lock, record, write_ledger
 from silkroute_sim.outputs.plots.sweep import sweep_plots
 from silkroute_sim.outputs.run_folder import RECORDS, Records, write_run
 from silkroute_sim.outputs.storage import (
@@ -176,25 +175,6 @@ def _write_staged(result: simulation.RunResult, stage: Path, key: str, records: 
 
 
 # --------------------------------------------------------------------------- output folder
-
-
-@contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    """One sweep process per folder: an advisory lock the kernel drops if we are killed."""
-    if sys.platform == "win32":  # pragma: no cover
-        yield
-        return
-    import fcntl
-
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise SweepError(f"{out}: another sweep is writing to this folder") from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def _clean_leftovers(out: Path, keys: set[str]) -> int:
@@ -382,7 +362,7 @@ def run_sweep(
     target = resolved if ".." in given.parts else given  # messages name the user's --out
     with _executor(workers, scheduler, connect_timeout_s, len(plan.runs)) as executor:
         target.mkdir(parents=True, exist_ok=True)
-        with _locked(target):
+        with folder_lock(target, LOCK_FILE, "sweep", SweepError):
             _take_over(target)
             _clean_leftovers(target, {t.key for t in plan.runs})
             (target / RUNS_DIR).mkdir(exist_ok=True)

@@ -471,3 +471,19 @@ def test_a_folder_of_another_kind_is_refused_before_anything_runs(
     assert result.exit_code == 2, result.output
     article = "an" if kind[0] in "aeiou" else "a"
     assert f"is {article} {kind} folder written by silkroute" in result.output
+
+
+@pytest.mark.parametrize("kind", ["sweep", "optimize"])
+def test_a_writer_without_force_is_not_told_to_pass_it(tmp_path: Path, kind: str) -> None:
+    """Sweeps and optimisations have no --force: their refusals say what they can do."""
+    from silkroute_sim.outputs.guard import OutputError, check_output_target
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError) as info:
+        check_output_target(mine, kind=kind)
+    assert "choose another --out" in str(info.value) and "--force" not in str(info.value)
+    with pytest.raises(OutputError) as info:
+        check_output_target(mine, kind="run")  # run has --force, and says so
+    assert "--force" in str(info.value)

@@ -40,14 +40,11 @@ LEDGER = ".silkroute-owned"
 #: at most this many bytes in one name of --out (the staging name adds about 30 more)
 MAX_NAME_BYTES = 200
 MAX_PATH_BYTES = 3800
-#: what kind of folder each kind of writer may replace without --force
-FAMILY = {
-    "run": "run",
-    "replications": "run",
-    "comparison": "comparison",
-    "sweep": "sweep",
-    "optimize": "optimize",
-}
+#: kinds of folder that replace each other without --force (a kind not named here is
+#: its own family: run, comparison, sweep, optimize)
+FAMILY = {"replications": "run"}
+#: the writers without a --force (their folders are written in place, file by file)
+NO_FORCE = ("sweep", "optimize")
 #: names a result of each kind always writes at its top (checked before any work)
 KNOWN_FILES = {
     None: ("manifest.json",),
@@ -366,17 +363,13 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
         if theirs is None and not force:
             raise OutputError(
                 f"{out}: folder exists and was not written by silkroute; choose another --out"
-                + ("" if kind == "sweep" else " or pass --force to add silkroute's files to it")
+                + ("" if kind in NO_FORCE else " or pass --force to add silkroute's files to it")
             )
         if theirs is not None and not force and _other_family(theirs, kind):
             raise OutputError(
                 f"{out}: is {'an' if theirs[:1] in 'aeiou' else 'a'} {theirs} folder written by "
                 "silkroute; choose another --out"
-                + (
-                    ""
-                    if kind in ("sweep", "optimize")
-                    else " or pass --force to replace silkroute's files"
-                )
+                + ("" if kind in NO_FORCE else " or pass --force to replace silkroute's files")
             )
         mine = set(user_files(path))
         for name in KNOWN_FILES.get(kind, KNOWN_FILES[None]):
@@ -390,7 +383,7 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
 
 def _other_family(theirs: str, kind: str | None) -> bool:
     if kind is None:  # the writers that do not say write single results, never sweeps
-        return FAMILY.get(theirs, theirs) in ("sweep", "optimize")
+        return FAMILY.get(theirs, theirs) in NO_FORCE
     return FAMILY.get(theirs, theirs) != FAMILY.get(kind, kind)
 
 

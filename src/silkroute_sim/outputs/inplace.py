@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -149,3 +150,31 @@ def folder_lock(
         yield
     finally:
         os.close(fd)
+
+
+def stale_plots(folder: Path) -> list[str]:
+    """The plots silkroute wrote into ``folder/plots/`` before (the user's stay out)."""
+    return [n for n in owned_files(folder) if n.startswith("plots/")]
+
+
+def replace_plots_in_place(
+    folder: Path, draw: Callable[[Path], Sequence[Path | None]]
+) -> list[Path]:
+    """``draw`` the figures into a staging folder, then move each into ``folder/plots/``:
+    claimed first, so a user's file of that name refuses the move before any is made;
+    silkroute's plots that were not drawn again go, the user's own stay."""
+    stale = stale_plots(folder)
+    staging = folder / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        figures = [p for p in draw(staging) if p is not None]
+        names = [f"plots/{p.name}" for p in figures]
+        if names:
+            claim(folder, *names)
+        disown(folder, [n for n in stale if n not in names])
+        (folder / "plots").mkdir(exist_ok=True)
+        for figure in figures:
+            os.replace(figure, folder / "plots" / figure.name)
+    finally:
+        remove_path(staging)
+    return [folder / "plots" / p.name for p in figures]

@@ -11,8 +11,6 @@ same command resumes an interrupted optimisation; every other file (``trials.csv
 from __future__ import annotations
 
 import html
-import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from silkroute_sim.outputs.guard import atomic_write_text
-from silkroute_sim.outputs.inplace import claim, disown
-from silkroute_sim.outputs.storage import owned_files, remove_path, write_csv, write_json
+from silkroute_sim.outputs.inplace import claim, disown, replace_plots_in_place
+from silkroute_sim.outputs.storage import owned_files, write_csv, write_json
 
 STUDY_FILE = "study.db"
 #: SQLite's rollback journal beside the study while a write is in progress
@@ -74,27 +72,17 @@ def replace_plots(
     ``axes``: each objective's label and unit (its name, no unit, when not given)."""
     from silkroute_sim.outputs.plots.optimize import convergence, pareto
 
-    stale = [n for n in owned_files(folder) if n.startswith("plots/")]
-    staging = folder / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
-        named = list(axes) or [(o, "") for o in objectives]
+    named = list(axes) or [(o, "") for o in objectives]
+
+    def draw(staging: Path) -> list[Path | None]:
         drawn = [
             convergence(trials, objectives[0], directions[0], staging / "convergence.png", named[0])
         ]
         if len(objectives) > 1:
             drawn.append(pareto(trials, objectives, front, staging / "pareto.png", named))
-        figures = [p for p in drawn if p is not None]
-        names = [f"plots/{p.name}" for p in figures]
-        if names:
-            claim(folder, *names)
-        disown(folder, [n for n in stale if n not in names])
-        (folder / "plots").mkdir(exist_ok=True)
-        for figure in figures:
-            os.replace(figure, folder / "plots" / figure.name)
-    finally:
-        remove_path(staging)
-    return [folder / "plots" / p.name for p in figures]
+        return drawn
+
+    return replace_plots_in_place(folder, draw)
 
 
 def answer_html(

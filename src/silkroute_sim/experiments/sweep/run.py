@@ -49,7 +49,15 @@ from silkroute_sim.experiments.sweep.collect import (
 )
 from silkroute_sim.experiments.sweep.plan import RunTask, SweepPlan, plan_sweep, run_key, with_seed
 from silkroute_sim.experiments.sweep.spec import SweepError
-from silkroute_sim.outputs.inplace import claim, disown, folder_lock, record, write_ledger
+from silkroute_sim.outputs.inplace import (
+    claim,
+    disown,
+    folder_lock,
+    record,
+    replace_plots_in_place,
+    stale_plots,
+    write_ledger,
+)
 from silkroute_sim.outputs.plots.sweep import sweep_plots
 from silkroute_sim.outputs.run_folder import RECORDS, Records, write_run
 from silkroute_sim.outputs.storage import (
@@ -484,25 +492,15 @@ def _replace_plots(plan: SweepPlan, results: SweepResults, target: Path, plots: 
     """Draw the plots into a staging folder, then move each into ``plots/`` (refused,
     before any is moved, where the user has a file of that name); silkroute's plots drawn
     from older tables go, the user's own stay."""
-    stale = [n for n in owned_files(target) if n.startswith("plots/")]
     if not plots:
-        disown(target, stale)
+        disown(target, stale_plots(target))
         return []
-    staging = target / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        drawn = sweep_plots(
+    return replace_plots_in_place(
+        target,
+        lambda staging: sweep_plots(
             results.points, plan.param_paths, results.kpis, results.units, plan.design, staging
-        )
-        names = [f"plots/{p.name}" for p in drawn]
-        if names:
-            claim(target, *names)
-        disown(target, [n for n in stale if n not in names])
-        (target / "plots").mkdir(exist_ok=True)
-        for figure in drawn:
-            os.replace(figure, target / "plots" / figure.name)
-    finally:
-        remove_path(staging)
-    return [target / "plots" / p.name for p in drawn]
+        ),
+    )
 
 
 def _task_key(task: RunTask) -> str:

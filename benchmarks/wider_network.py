@@ -74,7 +74,10 @@ def main() -> None:
     ratio = statistics.median(ratios)
     verdict = "met" if ratio <= TARGET else "NOT met"
     print()
-    print(f"wide / narrow (median of same-round ratios): {ratio:.2f}x (target <= {TARGET}x: {verdict})")
+    print(
+        f"wide / narrow (median of same-round ratios): {ratio:.2f}x "
+        f"(target <= {TARGET}x: {verdict})"
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.folder_report import folder_report
-from silkroute_sim.outputs.plots.run import all_run_plots
+from silkroute_sim.outputs.plots.run import run_plots_beside
 from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target
 from silkroute_sim.outputs.storage import (
     base_manifest,
@@ -212,9 +212,11 @@ def write_run(
             warnings.append(warning)
 
     def fill(folder: Path) -> None:
-        written = write_tables(result, tables, folder, records, fmt)
-        if plots:
-            all_run_plots(result, tables, folder / "plots")
+        if plots:  # part of the figures drawn in a forked child while the tables are written
+            with run_plots_beside(result, tables, folder / "plots"):
+                written = write_tables(result, tables, folder, records, fmt)
+        else:
+            written = write_tables(result, tables, folder, records, fmt)
         write_json(manifest(result, warnings, written, records, fmt), folder / "manifest.json")
         if plots:  # the self-contained page: description, KPI table, plots embedded
             folder_report(folder)

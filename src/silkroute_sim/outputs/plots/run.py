@@ -11,7 +11,7 @@ import contextlib
 import gc
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pandas as pd
 from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
+from silkroute_sim.outputs.forked import jobs_in_child
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
 from silkroute_sim.outputs.plots.modes import modes_plot
 from silkroute_sim.outputs.plots.style import COLORS, TINT, pyplot, save
@@ -356,14 +357,40 @@ def _plural(unit: str) -> str:
     return unit + ("es" if unit.endswith(("x", "s")) else "s")
 
 
+#: the figures (file stems) drawn in a forked child while the parent writes the tables and
+#: draws the others (:func:`run_plots_beside`): the costliest, about half the drawing time
+#: of a baseline year; any other figure is drawn by the parent
+CHILD_FIGURES = frozenset({"corridor_map", "string_line", "modes", "throughput"})
+
+
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
-    """Every figure of one run into ``folder``. The objects that exist when drawing starts
-    (the run's records and tables) are set aside from the garbage collector meanwhile
-    (``gc.freeze``): the figures make enough objects to start a full collection, which
-    would otherwise walk all of them for nothing."""
+    """Every figure of one run into ``folder`` (:func:`run_plots_beside` with nothing
+    else to do meanwhile)."""
+    with run_plots_beside(result, tables, folder) as paths:
+        pass
+    return paths
+
+
+@contextlib.contextmanager
+def run_plots_beside(result: RunResult, tables: Any, folder: Path) -> Iterator[list[Path]]:
+    """Every figure of one run into ``folder``, part of them (:data:`CHILD_FIGURES`)
+    drawn in a forked child while the block runs (:func:`outputs.forked.jobs_in_child`;
+    where no child can be forked, all are drawn here), the rest drawn here after the
+    block; the list it yields holds the figures' paths once the block is left. The
+    objects that exist when drawing starts (the run's records and tables) are set aside
+    from the garbage collector meanwhile (``gc.freeze``): the figures make enough objects
+    to start a full collection, which would otherwise walk all of them for nothing."""
     folder.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
     with _collector_spared():
-        return _draw_all(result, tables, folder)
+        figures = _figures(result, tables, folder)
+        away = [draw for path, draw in figures if path.stem in CHILD_FIGURES]
+        with jobs_in_child(away):
+            yield paths
+            for path, draw in figures:
+                if path.stem not in CHILD_FIGURES:
+                    draw()
+        paths += [path for path, _ in figures]
 
 
 @contextlib.contextmanager
@@ -380,28 +407,57 @@ def _collector_spared() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _draw_all(result: RunResult, tables: Any, folder: Path) -> list[Path]:
-    return [
-        throughput(tables.daily, result, folder / "throughput.png"),
-        yard_level(result, folder / "yard_level.png"),
-        dwell_histogram(tables.shipments, result, folder / "hub_dwell.png"),
-        door_to_door(tables.shipments, result, folder / "door_to_door.png"),
-        border_queues(result, folder / "border_queues.png"),
-        string_line(
-            result,
-            tables.node_events,
-            tables.trains,
+def _figures(result: RunResult, tables: Any, folder: Path) -> list[tuple[Path, Callable[[], Path]]]:
+    """Each figure of one run: the file it writes and how it is drawn, in report order."""
+    out = result.config.outputs
+    figures: list[tuple[Path, Callable[[], Path]]] = [
+        (
+            folder / "throughput.png",
+            lambda: throughput(tables.daily, result, folder / "throughput.png"),
+        ),
+        (folder / "yard_level.png", lambda: yard_level(result, folder / "yard_level.png")),
+        (
+            folder / "hub_dwell.png",
+            lambda: dwell_histogram(tables.shipments, result, folder / "hub_dwell.png"),
+        ),
+        (
+            folder / "door_to_door.png",
+            lambda: door_to_door(tables.shipments, result, folder / "door_to_door.png"),
+        ),
+        (folder / "border_queues.png", lambda: border_queues(result, folder / "border_queues.png")),
+        (
             folder / "string_line.png",
-            result.config.outputs.string_line_trains,
-            background=result.config.outputs.string_line_background,
+            lambda: string_line(
+                result,
+                tables.node_events,
+                tables.trains,
+                folder / "string_line.png",
+                out.string_line_trains,
+                background=out.string_line_background,
+            ),
         ),
-        corridor_map(
-            result, tables.shipments, tables.trains, tables.node_events, folder / "corridor_map.png"
+        (
+            folder / "corridor_map.png",
+            lambda: corridor_map(
+                result,
+                tables.shipments,
+                tables.trains,
+                tables.node_events,
+                folder / "corridor_map.png",
+            ),
         ),
-        exports_by_class(tables.shipments, result, folder / "exports_by_class.png"),
-        *(
-            [modes_plot(tables.modes, tables.shipments, folder / "modes.png", result.warmup_h)]
-            if tables.modes is not None
-            else []
+        (
+            folder / "exports_by_class.png",
+            lambda: exports_by_class(tables.shipments, result, folder / "exports_by_class.png"),
         ),
     ]
+    if tables.modes is not None:
+        figures.append(
+            (
+                folder / "modes.png",
+                lambda: modes_plot(
+                    tables.modes, tables.shipments, folder / "modes.png", result.warmup_h
+                ),
+            )
+        )
+    return figures

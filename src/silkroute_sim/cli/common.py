@@ -113,6 +113,9 @@ def progress_bar(enabled: bool, total: float, desc: str, unit: str = "day") -> A
         return None
     from tqdm import tqdm
 
+    # no monitor thread: the bar is refreshed by hand, and a run's figures are drawn in a
+    # forked child only where the process has no other thread (outputs/forked.py)
+    tqdm.monitor_interval = 0
     counter = "{n:.0f}/{total:.0f} days" if unit == "day" else "{n}/{total} runs"
     return tqdm(
         total=total,

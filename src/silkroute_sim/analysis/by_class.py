@@ -19,7 +19,8 @@ class ``group``, e.g. all vehicle classes) and destination after colons:
 * ``compound_units_mean`` / ``_max``, ``ramp_utilisation`` (with a vehicle compound);
 * ``inbound_trains_per_day``, ``inbound_boxes_per_day``, ``inbound_wait_h_mean``
   (arrival until a loading track), ``inbound_track_h_mean``, ``inbound_yard_teu_mean``
-  (with inbound trains).
+  (with inbound trains); eastbound trains and the box pool
+  (:mod:`silkroute_sim.analysis.directions`).
 
 A group is reported only when its name is not a class name (classes without a
 ``group`` form a group of their own, which would repeat the class rows).
@@ -32,6 +33,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.directions import box_pool_daily, box_pool_rows, eastbound_rows
 from silkroute_sim.config.cargo_rules import class_specs
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
@@ -121,6 +123,7 @@ def class_summary_rows(
     rows += _wagon_rows(result)
     rows += _compound_rows(result)
     rows += _inbound_rows(result)
+    rows += eastbound_rows(result) + box_pool_rows(result)  # both directions (directions.py)
     return rows
 
 
@@ -159,7 +162,8 @@ def _inbound_rows(result: RunResult) -> list[Row]:
     days = (w1 - w0) / 24
     arrived = [t for t in result.records.inbound_trains if w0 <= t.opened_h < w1]
     waits = [t.loading_start_h - t.opened_h for t in arrived if t.loading_start_h <= w1]
-    on_track = [t.departed_h - t.loading_start_h for t in arrived if t.departed_h <= w1]
+    # loaded_h: unloaded, the track free (an eastbound train's departed_h is at its origin)
+    on_track = [t.loaded_h - t.loading_start_h for t in arrived if t.loaded_h <= w1]
     return [
         ("inbound_trains_per_day", len(arrived) / days, "trains/day"),
         ("inbound_boxes_per_day", sum(t.box_count for t in arrived) / days, "boxes/day"),
@@ -207,6 +211,7 @@ def class_daily_columns(
         boxes = pd.Series([float(t.box_count) for t in inbound], dtype=float)
         out["inbound_trains"] = per_day(arrived).astype(int)
         out["inbound_boxes"] = per_day(arrived, boxes).astype(int)
+    out.update(box_pool_daily(result, edges))
     return out
 
 

@@ -143,6 +143,16 @@ CATALOGUE: dict[str, KPI] = {
         KPI("inbound_wait_h_mean", "inbound wait (mean)", "h", "{:.1f} h", "lower"),
         KPI("inbound_track_h_mean", "inbound time on track", "h", "{:.1f} h", "lower"),
         KPI("inbound_yard_teu_mean", "inbound yard (mean)", "TEU", "{:,.0f} TEU", "lower"),
+        # both directions (analysis/directions.py)
+        KPI("eastbound_trains_per_day", "eastbound trains", "trains/day", "{:.2f} /day", "neither"),
+        KPI("eastbound_running_h_median", "eastbound running (median)", "h", "{:.0f} h", "lower"),
+        KPI("eastbound_share", "eastbound share of trips", "fraction", "{:.1%}", "neither"),
+        KPI("box_pool_teu_mean", "box pool (mean)", "TEU", "{:,.0f} TEU", "neither"),
+        KPI("box_pool_teu_end", "box pool (end)", "TEU", "{:,.0f} TEU", "neither"),
+        KPI("box_pool_empties_in_teu_per_day", "empties in", "TEU/day", "{:,.1f} /day", "neither"),
+        KPI("box_pool_stripped_in_teu_per_day", "stripped in", "TEU/day", "{:.1f} /day", "neither"),
+        KPI("box_pool_out_teu_per_day", "boxes out (west)", "TEU/day", "{:.1f} /day", "neither"),
+        KPI("box_pool_leased_teu_per_day", "leased one-way", "TEU/day", "{:.1f} /day", "lower"),
         # cost and CO2e (analysis/costs.py; per destination, over the boxes released)
         KPI(
             "freight_cost_usd_per_feu_mean",

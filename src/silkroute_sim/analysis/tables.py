@@ -64,6 +64,7 @@ SHIPMENT_COLUMNS = [
 TRAIN_COLUMNS = [
     "train_id",
     "service",
+    "direction",
     "origin",
     "destination",
     "route",
@@ -136,20 +137,26 @@ def shipments_frame(result: RunResult) -> pd.DataFrame:
 
 
 def trains_frame(result: RunResult) -> pd.DataFrame:
+    """One row per service train: the hub's westbound trains (``direction`` ``west``),
+    then the eastbound trains of the inbound streams with an origin (``east``: departed
+    from the origin, arrived at the hub; opened, called, track and unloaded as in
+    ``hub.inbound``; no cargo tonnes of ours, no load factor)."""
     rows = []
-    for t in result.records.trains:
+    east = [t for t in result.records.inbound_trains if t.direction == "east"]
+    for t in (*result.records.trains, *east):
         arrived = t.arrived_h if t.arrived_h <= result.end_h else NAN
         rows.append(
             (
                 t.train_id,
                 t.service,
+                t.direction,
                 t.origin,
                 t.destination,
                 ">".join(t.route),
                 route_km(result.graph, t.route),
                 t.box_count,
                 t.teu,
-                t.kg / 1000,
+                t.kg / 1000 if t.direction == "west" else NAN,
                 t.load_factor,
                 t.opened_h,
                 t.called_h,
@@ -448,10 +455,14 @@ class Tables:
         ids = self.shipments["train_id"]
         for column, values in train_cost_columns(self.trains, self.cost_parts, ids).items():
             self.trains[column] = values
-        self.daily = daily_frame(result, self.shipments, self.trains)
-        self.summary = summary_frame(result, self.shipments, self.trains, self.node_events)
+        # the hub's KPIs count westbound trains; eastbound ones have their own (directions)
+        west = self.trains
+        if (west["direction"] == "east").any():
+            west = west[west["direction"] == "west"].reset_index(drop=True)
+        self.daily = daily_frame(result, self.shipments, west)
+        self.summary = summary_frame(result, self.shipments, west, self.node_events)
         running = pd.DataFrame(
-            running_time_rows(result, self.trains, self.node_events),
+            running_time_rows(result, west, self.node_events),
             columns=self.summary.columns,
         )
         costs = pd.DataFrame(
@@ -461,7 +472,7 @@ class Tables:
         self.summary = pd.concat([self.summary, running, costs], ignore_index=True)
         #: one row per disruption event; None when the scenario has no disruptions
         self.disruptions = disruptions_frame(
-            result, self.shipments, self.trains, self.node_events, self.cost_parts
+            result, self.shipments, west, self.node_events, self.cost_parts
         )
         if self.disruptions is not None:
             rows = pd.DataFrame(

@@ -36,6 +36,8 @@ NodeKind = Literal["hub", "junction", "border", "terminal"]
 #: how an edge is crossed: by rail, or by a ship between two ports (only costs and
 #: emissions tell them apart; the model times both the same way)
 EdgeMode = Literal["rail", "ferry"]
+#: which way a train runs: towards Europe and Central Asia, or towards China
+Direction = Literal["west", "east"]
 
 #: the officially assigned ISO 3166-1 alpha-2 country codes (249)
 ISO_COUNTRIES = frozenset(
@@ -203,6 +205,11 @@ class BackgroundStreamConfig(StrictModel):
     interarrival_cv: NonNegFloat = Field(1.0, le=10)
     boxes: int = Field(45, ge=1, le=1000)
     profile: list[RatePeriod] | None = Field(None, min_length=1, max_length=1000)
+    direction: Direction | None = Field(
+        None,
+        description="'west' or 'east'; without it, east where the route's last node lies "
+        "east of its first (by longitude)",
+    )
 
     @model_validator(mode="after")
     def _periods_apart(self) -> BackgroundStreamConfig:
@@ -236,7 +243,7 @@ class BackgroundStreamConfig(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _dump_without_none(self, handler, ("profile",))
+        return _dump_without_none(self, handler, ("profile", "direction"))
 
 
 class CorridorConfig(StrictModel):

@@ -4,7 +4,9 @@ trains (the ``hub`` section).
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from silkroute_sim.config.distributions import Constant, Hours, TimeDist
 from silkroute_sim.config.fields import (
@@ -69,7 +71,14 @@ class InboundStreamConfig(StrictModel):
     ``dwell`` in the yard, then a second move puts it on a truck and frees the space.
     Arrivals: ``trains_per_day`` (renewal process, ``interarrival_cv``), or
     ``share_of_outbound`` inbound trains per departing train (of ``services``, default
-    all), each arriving ``lag`` after that departure."""
+    all), each arriving ``lag`` after that departure.
+
+    With an ``origin`` (a corridor node), the stream's trains are eastbound service
+    trains: each leaves ``origin`` at its arrival time (or ``lag`` after the westbound
+    departure it answers) and runs the corridor to the hub like any train (node
+    processing, borders, gauge changes, closures), and is unloaded on arrival. Of each
+    train's boxes a ``loaded_share`` carries cargo, the rest are empties coming back
+    (counted by ``hub.box_pool``)."""
 
     trains_per_day: PositiveFloat | None = Field(None, le=1000)
     share_of_outbound: PositiveFloat | None = Field(None, le=10)
@@ -83,6 +92,24 @@ class InboundStreamConfig(StrictModel):
         default_factory=zero_hours,
         description="track time besides unloading (brake test, shunting)",
     )
+    origin: Name | None = Field(
+        None,
+        description="corridor node the trains start from (eastbound trains); none: "
+        "they appear at the hub",
+    )
+    loaded_share: Fraction = Field(
+        1.0, description="share of each train's boxes that are loaded; the rest are empties"
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # keys added later, left at their defaults: configs before them keep their hash
+        data: dict[str, Any] = handler(self)
+        if data.get("origin", 0) is None:
+            del data["origin"]
+        if data.get("loaded_share") == 1.0:
+            del data["loaded_share"]
+        return data
 
     @model_validator(mode="after")
     def _rate_or_share(self) -> InboundStreamConfig:
@@ -91,6 +118,15 @@ class InboundStreamConfig(StrictModel):
         if self.services is not None and self.share_of_outbound is None:
             raise ValueError("'services' applies to share_of_outbound only")
         return self
+
+
+class BoxPoolConfig(StrictModel):
+    """The hub's pool of empty containers (TEU). Empties come in on inbound trains (the
+    boxes beyond each train's ``loaded_share``, when unloaded) and as loaded inbound boxes
+    stripped after their yard dwell; each westbound departure takes the TEU of its boxes.
+    When the pool has too few, the rest are leased one-way (counted, never refused)."""
+
+    initial_teu: NonNegFloat = Field(0.0, le=10_000_000)
 
 
 class HubConfig(StrictModel):
@@ -104,3 +140,19 @@ class HubConfig(StrictModel):
         None, description="vehicle compound; required when a class is handled by ramp"
     )
     inbound: dict[Name, InboundStreamConfig] = Field(default_factory=dict, max_length=100)
+    box_pool: BoxPoolConfig | None = Field(
+        None, description="track the empty containers at the hub (needs inbound streams)"
+    )
+
+    @model_validator(mode="after")
+    def _pool_needs_inbound(self) -> HubConfig:
+        if self.box_pool is not None and not self.inbound:
+            raise ValueError("box_pool counts the boxes of inbound trains: give hub.inbound")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("box_pool", 0) is None:  # added later: configs before it keep their hash
+            del data["box_pool"]
+        return data

@@ -329,7 +329,12 @@ class Corridor:
 
     def deliver(self, train: Train, stop: str) -> float:
         """A service train at one of its stops: its boxes for ``stop`` leave the rail,
-        and the stop is logged as a terminal event. Returns the time."""
+        and the stop is logged as a terminal event. Returns the time. An eastbound train
+        at the hub goes to the hub's inbound handling (track, unloading, yard)."""
+        if train.direction == "east":
+            assert self.hub.inbound is not None
+            self.hub.inbound.arrive(train)
+            return self.clock.now
         self.hub.deliver(train, stop)
         now = self.clock.now
         self.records.node_events.add(
@@ -338,10 +343,15 @@ class Corridor:
         return now
 
     def initial_path(self, train: Train) -> list[str]:
-        """The route a service train takes from the hub (before any re-planning)."""
+        """The route a service train takes from its origin, the hub or an eastbound
+        stream's origin (before any re-planning)."""
         if self.route_policy.get(train.service) == "adaptive":
             return self.plan(train, train.origin, list(train.stops))
-        return self._static_routes[train.service]
+        route = self._static_routes.get(train.service)
+        if route is None:  # an eastbound stream: its shortest route, computed once
+            route = shortest_path(self.graph, train.origin, list(train.stops))
+            self._static_routes[train.service] = route
+        return route
 
     # -------------------------------------------------------------- background
 

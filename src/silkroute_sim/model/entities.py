@@ -106,7 +106,8 @@ _NOTHING: Final[dict[str, float]] = {}  # shared by background trains, never cha
 
 
 class Train:
-    """A train: an Urumqi service train carrying shipments, or a background train."""
+    """A train: an Urumqi service train carrying shipments (westbound from the hub, or
+    eastbound to it from an inbound stream's origin), or a background train."""
 
     __slots__ = (
         "arrived_h",
@@ -116,6 +117,7 @@ class Train:
         "capacity",
         "capacity_teu",
         "departed_h",
+        "direction",
         "formed_h",
         "kg",
         "load_factor",
@@ -167,6 +169,10 @@ class Train:
         self.departed_h = NAN
         self.arrived_h = NAN
         self.wait_h = 0.0
+        #: "west" (from the hub, or a westbound background train) or "east" (to the hub:
+        #: an inbound stream with an origin); background trains keep "west" here, their
+        #: stream's direction is read from the config (analysis.directions)
+        self.direction = "west"
         # by wagon type: capacity offered and taken (TEU, or wagons for unit wagons)
         self.capacity: dict[str, float] = _NOTHING if background else {}
         self.used: dict[str, float] = _NOTHING if background else {}

@@ -19,6 +19,19 @@ stream, so outbound cargo keeps its random numbers when inbound traffic is added
 box's own times (its two crane moves and its dwell) are drawn when its train arrives, so
 a box keeps them whatever order the cranes then serve it in.
 
+A stream with an ``origin`` runs eastbound service trains: each train leaves the origin
+(at the arrival time drawn above) and takes the corridor to the hub by the same code as
+westbound trains (``hub.on_departure``: :meth:`Corridor.run`); at the hub the corridor
+hands it back here (:meth:`Inbound.arrive`) and steps 1–3 follow. Its ``departed_h`` is
+its departure from the origin, ``arrived_h`` and ``opened_h`` its arrival at the hub.
+
+The hub's box pool (``hub.box_pool``, :class:`BoxPool`) counts empty containers in TEU:
+of each inbound train's boxes ``round(loaded_share × boxes)`` (rounded at random, on a
+stream of its own) are loaded, the rest empties; an empty joins the pool when it is
+craned off its wagon, a loaded box when it is collected after its dwell (stripped, it
+comes back empty). Each westbound departure takes its boxes' TEU from the pool; what the
+pool lacks is leased one-way. So ``initial + in − out + leased = level`` at all times.
+
 Inbound boxes are not part of the outbound tonnes ledger; trains are recorded in
 ``records.inbound_trains`` and their yard share in the ``inbound_yard_teu`` monitor.
 """
@@ -40,8 +53,36 @@ from silkroute_sim.model.entities import Train
 from silkroute_sim.model.records import RunRecords
 
 Proc = Generator[simpy.Event, Any, None]
-#: an inbound box's own times (hours): crane move wagon → yard, yard dwell, move → truck
-InboundBox = tuple[float, float, float]
+#: an inbound box's own times (hours): crane move wagon → yard, yard dwell, move → truck;
+#: and whether it is loaded (an empty joins the box pool when unloaded)
+InboundBox = tuple[float, float, float, bool]
+
+
+class BoxPool:
+    """The hub's empty containers (TEU), with the running totals of what came in, went
+    out and was leased one-way (level = initial + in − out + leased, exactly)."""
+
+    def __init__(self, records: RunRecords, initial_teu: float) -> None:
+        self.level = records.monitor("box_pool_teu", "TEU", initial_teu)
+        self.empties_in = records.monitor("box_pool_empties_in_teu", "TEU")
+        self.stripped_in = records.monitor("box_pool_stripped_in_teu", "TEU")
+        self.taken = records.monitor("box_pool_out_teu", "TEU")
+        self.leased = records.monitor("box_pool_leased_teu", "TEU")
+
+    def put(self, now: float, teu: float, stripped: bool) -> None:
+        """An empty box joins the pool: off a wagon, or a loaded box back stripped."""
+        (self.stripped_in if stripped else self.empties_in).add(now, teu)
+        self.level.add(now, teu)
+
+    def take(self, now: float, teu: float) -> None:
+        """Westbound loads leave with ``teu`` of boxes: from the pool, the rest leased."""
+        if teu <= 0:
+            return
+        self.taken.add(now, teu)
+        short = max(0.0, teu - self.level.level)
+        if short > 0:
+            self.leased.add(now, short)
+        self.level.add(now, short - teu)
 
 
 class InboundHub(Protocol):
@@ -53,6 +94,9 @@ class InboundHub(Protocol):
 
     @property
     def departure_listeners(self) -> list[Callable[[Train], None]]: ...
+
+    @property
+    def on_departure(self) -> Callable[[Train], None] | None: ...
 
     @property
     def yard(self) -> FastContainer | AdjustableContainer: ...
@@ -92,6 +136,11 @@ class _Stream:
         self.shunting = streams.sampler(f"{prefix}.shunting", stream.shunting_time)
         self.lag = streams.sampler(f"{prefix}.lag", stream.lag)
         self.share_u = streams.uniform(f"{prefix}.share")
+        self.origin = stream.origin
+        self.service = f"inbound:{name}"
+        self.loaded_share = stream.loaded_share
+        #: drawn only with a box pool: whether the boxes are loaded does not matter else
+        self.loaded_u = streams.uniform(f"{prefix}.loaded") if cfg.hub.box_pool else None
         self.gap: Sampler | float = 0.0
         if stream.trains_per_day is not None:
             mean_gap = 24.0 / stream.trains_per_day
@@ -124,12 +173,23 @@ class Inbound:
         self.hub = hub
         self.records = records
         self.level = records.monitor("inbound_yard_teu", "TEU")
+        pool = cfg.hub.box_pool
+        self.pool = None if pool is None else BoxPool(records, pool.initial_teu)
+        if self.pool is not None:
+            hub.departure_listeners.append(self._take_empties)
+        self.streams: dict[str, _Stream] = {}  # by the trains' service name
         for name, stream in cfg.hub.inbound.items():
             state = _Stream(name, stream, cfg, streams)
+            self.streams[state.service] = state
             if stream.trains_per_day is not None:
                 env.process(self._source(state))
             else:
                 hub.departure_listeners.append(self._listener(state))
+
+    def _take_empties(self, train: Train) -> None:
+        """A westbound train left: its boxes' TEU came out of the pool (or were leased)."""
+        assert self.pool is not None
+        self.pool.take(self.env.now, train.teu)
 
     def _source(self, stream: _Stream) -> Proc:
         env = self.env
@@ -156,23 +216,48 @@ class Inbound:
         yield from self._train(stream)
 
     def _train(self, stream: _Stream) -> Proc:
-        """One inbound train from arrival at the hub to its track being free again."""
+        """One inbound train: from its origin over the corridor (eastbound), or from its
+        arrival at the hub to its track being free again."""
         env, hub = self.env, self.hub
         stream.count += 1
         train = Train(
             f"in-{stream.name}-{stream.count:05d}",
-            f"inbound:{stream.name}",
-            stream.name,
+            stream.service,
+            stream.name if stream.origin is None else stream.origin,
             [hub.node],
             stream.boxes * stream.teu_per_box,
         )
         train.box_count = stream.boxes
         train.teu = stream.boxes * stream.teu_per_box
-        train.opened_h = env.now
-        # each box's own (move wagon → yard, yard dwell, move yard → truck), drawn now
-        move, dwell = stream.move.draw, stream.dwell.draw
-        pending = deque((move(), dwell(), move()) for _ in range(stream.boxes))
+        if stream.origin is not None:  # eastbound: the corridor brings it (arrive)
+            assert hub.on_departure is not None
+            train.direction = "east"
+            train.departed_h = env.now
+            self.records.inbound_trains.append(train)
+            hub.on_departure(train)
+            return
         self.records.inbound_trains.append(train)
+        yield from self._at_hub(stream, train)
+
+    def arrive(self, train: Train) -> None:
+        """An eastbound train reached the hub over the corridor: it is unloaded."""
+        self.env.process(self._at_hub(self.streams[train.service], train))
+
+    def _boxes(self, stream: _Stream) -> deque[InboundBox]:
+        """Each box's own (move wagon → yard, yard dwell, move yard → truck), drawn on
+        arrival at the hub, and whether it is loaded (the first ones are)."""
+        move, dwell = stream.move.draw, stream.dwell.draw
+        loaded = stream.boxes
+        if stream.loaded_u is not None:  # rounded at random: on average the share
+            exact = stream.loaded_share * stream.boxes
+            loaded = int(exact) + (1 if stream.loaded_u() < exact - int(exact) else 0)
+        return deque((move(), dwell(), move(), k < loaded) for k in range(stream.boxes))
+
+    def _at_hub(self, stream: _Stream, train: Train) -> Proc:
+        """An inbound train from arrival at the hub to its track being free again."""
+        env, hub = self.env, self.hub
+        train.opened_h = env.now
+        pending = self._boxes(stream)
         yield hub.yard.put(train.teu)  # space for all its boxes before it takes a track
         hub.yard_level.add(env.now, train.teu)
         self.level.add(env.now, train.teu)
@@ -192,21 +277,26 @@ class Inbound:
                 yield env.all_of(unloaders)
             else:
                 for box in pending:
+                    if self.pool is not None and not box[3]:
+                        self.pool.put(env.now, stream.teu_per_box, stripped=False)
                     env.process(self._collect(stream, box))
             train.loaded_h = env.now
             hub.tracks_busy.add(env.now, -1)
-        train.departed_h = env.now
+        if train.direction == "west":  # an eastbound train's departure is from its origin
+            train.departed_h = env.now
 
     def _unloader(self, stream: _Stream, pending: deque[InboundBox]) -> Proc:
         while pending:
             box = pending.popleft()
             yield from self.hub.crane_move(box[0])  # wagon → yard
+            if self.pool is not None and not box[3]:
+                self.pool.put(self.env.now, stream.teu_per_box, stripped=False)
             self.env.process(self._collect(stream, box))
 
     def _collect(self, stream: _Stream, box: InboundBox) -> Proc:
         """A box's yard dwell, then the move yard → truck that frees its space."""
         env, hub = self.env, self.hub
-        _, dwell, move_out_h = box
+        _, dwell, move_out_h, loaded = box
         if dwell > 0:
             yield env.timeout(dwell)
         if hub.use_cranes:
@@ -214,3 +304,5 @@ class Inbound:
         hub.yard.get(stream.teu_per_box)
         hub.yard_level.add(env.now, -stream.teu_per_box)
         self.level.add(env.now, -stream.teu_per_box)
+        if self.pool is not None and loaded:  # stripped at the consignee, back empty
+            self.pool.put(env.now, stream.teu_per_box, stripped=True)

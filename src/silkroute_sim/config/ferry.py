@@ -139,7 +139,7 @@ class SailingConfig(StrictModel):
             return self.every / 2
         if self.weekly is not None:
             hours = sorted({week_hour(text) for text in self.weekly})
-            gaps = [b - a for a, b in zip(hours, hours[1:] + [hours[0] + _WEEK_H], strict=True)]
+            gaps = [b - a for a, b in zip(hours, [*hours[1:], hours[0] + _WEEK_H], strict=True)]
             return sum(g * g for g in gaps) / (2 * _WEEK_H)
         return (self.max_wait or 0.0) / 2
 
@@ -229,6 +229,23 @@ class FerryConfig(StrictModel):
         """The mean of the monthly cancellation probabilities."""
         months = self.cancel_by_month or [0.0]
         return sum(months) / len(months)
+
+    def expected_h(self, run_h: float) -> float:
+        """Expected hours from joining the queue to landing, for routing: the mean wait for
+        a sailing (:meth:`SailingConfig.mean_wait_h`, its interval stretched where the fleet's
+        round trips are longer, plus the sailings weather cancels), then loading, crossing
+        (``run_h``: the edge's km / speed, unless ``crossing`` is given) and unloading."""
+        crossing = run_h if self.crossing is None else self.crossing.mean
+        voyage = self.loading.mean + crossing + self.unloading.mean
+        rule = self.sailing
+        wait, interval = rule.mean_wait_h(), rule.mean_interval_h()
+        if self.vessels is not None and interval > 0:
+            # each direction sails once per vessel per round trip at most
+            stretch = max(1.0, 2 * voyage / self.vessels / interval)
+            wait, interval = wait * stretch, interval * stretch
+        cancel = min(self.mean_cancel(), 0.99)
+        again = interval if interval > 0 else rule.retry_after
+        return wait + again * cancel / (1 - cancel) + voyage
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

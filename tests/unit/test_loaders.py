@@ -4,6 +4,7 @@ Parquet; the fast CSV writer gives pandas' bytes; summary.csv's qualifier column
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from silkroute_sim.model.simulate import simulate
 from silkroute_sim.outputs.loaders import ResultError, load_run, load_sweep
 from silkroute_sim.outputs.run_folder import write_run
 from silkroute_sim.outputs.summary_split import split_summary
-from silkroute_sim.outputs.tablefiles import FLOAT_FORMAT, csv_bytes
+from silkroute_sim.outputs.tablefiles import FLOAT_FORMAT, csv_bytes, csv_chunks
 
 from ..conftest import CONFIGS
 
@@ -136,6 +137,10 @@ def test_fast_csv_writer_gives_pandas_bytes() -> None:
     )
     expected = frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     assert csv_bytes(frame) == expected.encode()
+    # written in pieces of rows (a long run's tables), the same bytes end to end
+    pieces = list(csv_chunks(frame, rows=999))
+    assert len(pieces) == 1 + math.ceil(len(frame) / 999)
+    assert b"".join(pieces) == expected.encode()
 
 
 def test_loaders_refuse_what_is_not_a_result(tmp_path: Path) -> None:

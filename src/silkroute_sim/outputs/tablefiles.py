@@ -15,6 +15,7 @@ a table loads the same from CSV or Parquet.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -143,18 +144,38 @@ def _column_text(series: pd.Series) -> pa.Array:
     return _text_column(series)
 
 
+#: rows formatted at a time: a long run's tables are written in pieces of this many rows,
+#: so the text of only one piece is in memory at once (a 10-year shipments table is
+#: about 150 MB of CSV)
+CHUNK_ROWS = 50_000
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """``df`` as CSV bytes, the same bytes as ``df.to_csv(index=False,
     float_format="%.4f", lineterminator="\\n")``."""
+    return b"".join(csv_chunks(df))
+
+
+def csv_chunks(df: pd.DataFrame, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """:func:`csv_bytes` in pieces: the header and the first ``rows`` rows, then the next
+    ``rows`` rows, and so on (the same bytes end to end)."""
+    simple = all(_columnar(df.iloc[:, i]) for i in range(df.shape[1]))
+    if len(df) == 0 or not simple:  # nothing to gain, or a column pandas formats its way
+        text = df.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+        yield text.encode()
+        return
+    header = ",".join(_csv_cell(str(c)) for c in df.columns) + "\n"
+    yield header.encode()
+    for start in range(0, len(df), rows):
+        yield _rows_text(df.iloc[start : start + rows])
+
+
+def _rows_text(df: pd.DataFrame) -> bytes:
+    """The CSV lines of ``df``'s rows (no header), each column formatted at once."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    simple = all(_columnar(df.iloc[:, i]) for i in range(df.shape[1]))
-    if len(df) == 0 or not simple:  # nothing to gain, or a column pandas formats its way
-        text = df.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-        return text.encode()
-    header = ",".join(_csv_cell(str(c)) for c in df.columns) + "\n"
     columns = [_column_text(df.iloc[:, i]) for i in range(df.shape[1])]
     lines = pc.binary_join_element_wise(*columns, ",", null_handling="replace", null_replacement="")
     lines = pc.binary_join_element_wise(lines, "", "\n")  # the row and its line end
@@ -163,19 +184,19 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     _, offset_buffer, data = joined.buffers()
     offsets = np.frombuffer(offset_buffer, dtype=np.int32)
     start, stop = offsets[joined.offset], offsets[joined.offset + len(joined)]
-    body = memoryview(data)[int(start) : int(stop)]
-    return header.encode() + bytes(body)
+    return bytes(memoryview(data)[int(start) : int(stop)])
 
 
 def write_csv_file(df: pd.DataFrame, path: Path) -> None:
-    """``df`` as a CSV at ``path``, written atomically (see :func:`csv_bytes`)."""
-    data = csv_bytes(df)
-    atomic_write(path, lambda fh: _write_bytes(fh, data))
+    """``df`` as a CSV at ``path``, written atomically (see :func:`csv_bytes`), a piece of
+    rows at a time (:func:`csv_chunks`)."""
+    atomic_write(path, lambda fh: _write_chunks(fh, csv_chunks(df)))
 
 
-def _write_bytes(fh: IO[str], data: bytes) -> None:
+def _write_chunks(fh: IO[str], chunks: Iterator[bytes]) -> None:
     fh.flush()
-    fh.buffer.write(data)  # type: ignore[attr-defined]
+    for data in chunks:
+        fh.buffer.write(data)  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------- Parquet

@@ -236,3 +236,30 @@ def test_bad_eastbound_configs_give_one_line(hub: dict[str, Any], expected: str)
         validate_config(raw, "t.yaml")
     text = str(info.value)
     assert expected in text and "\n" not in text
+
+
+def test_eastbound_boxes_unloaded_without_the_crane_pool() -> None:
+    # use_cranes false: the train holds the track for its 2 h of shunting (20–22) while
+    # other equipment unloads it; its boxes then dwell 1 h (to 23) and take no crane time
+    raw = _two_borders()
+    raw["simulation"]["days"] = 1
+    raw["hub"]["inbound"] = {
+        "europe": {
+            "origin": "Term",
+            "trains_per_day": 2,
+            "interarrival_cv": 0,
+            "boxes": 2,
+            "dwell": "1 h",
+            "shunting_time": "2 h",
+            "use_cranes": False,
+        }
+    }
+    raw["hub"]["box_pool"] = {"initial_teu": 0}
+    result = simulate(validate_config(raw))
+    (train,) = result.records.inbound_trains
+    assert (train.loading_start_h, train.loaded_h) == pytest.approx((20.0, 22.0))
+    assert result.records.monitors["cranes_busy"].integral(0, result.end_h) == 0
+    times, levels = result.records.monitors["inbound_yard_teu"].arrays()
+    assert list(zip(times, levels, strict=True)) == [(0.0, 0.0), (20.0, 4.0), (23.0, 0.0)]
+    pool = result.records.monitors["box_pool_teu"].arrays()
+    assert (pool[0][-1], pool[1][-1]) == (23.0, 4.0)  # all loaded: back stripped at 23

@@ -100,6 +100,11 @@ class InboundStreamConfig(StrictModel):
     loaded_share: Fraction = Field(
         1.0, description="share of each train's boxes that are loaded; the rest are empties"
     )
+    use_cranes: bool = Field(
+        True,
+        description="crane the boxes with the hub's crane pool (false: other equipment "
+        "unloads them while the train holds its track for shunting_time; no crane time)",
+    )
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -109,6 +114,8 @@ class InboundStreamConfig(StrictModel):
             del data["origin"]
         if data.get("loaded_share") == 1.0:
             del data["loaded_share"]
+        if data.get("use_cranes") is True:
+            del data["use_cranes"]
         return data
 
     @model_validator(mode="after")

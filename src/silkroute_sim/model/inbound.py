@@ -12,6 +12,10 @@ A hub's loading tracks and cranes serve trains in both directions. Each inbound 
 3. each box waits ``dwell`` in the yard (import clearance, trucks to collect it), then a
    second crane move puts it on a truck and frees its yard space.
 
+A stream with ``use_cranes: false`` (or a hub whose loading uses no cranes) is unloaded
+by other equipment: the train holds its track for ``shunting_time`` only, and its boxes
+take no crane time.
+
 Arrivals are a renewal process (``trains_per_day``, ``interarrival_cv``) or tied to
 outbound departures (``share_of_outbound``: each departure of the listed services brings
 that many inbound trains on average, ``lag`` later). Every draw is on a ``hub.inbound.*``
@@ -111,9 +115,6 @@ class InboundHub(Protocol):
     def tracks_busy(self) -> LevelMonitor: ...
 
     @property
-    def use_cranes(self) -> bool: ...
-
-    @property
     def cranes_per_train(self) -> int: ...
 
     def crane_move(self, lift_h: float) -> Generator[simpy.Event, Any, None]: ...
@@ -137,6 +138,8 @@ class _Stream:
         self.lag = streams.sampler(f"{prefix}.lag", stream.lag)
         self.share_u = streams.uniform(f"{prefix}.share")
         self.origin = stream.origin
+        #: its boxes are craned by the hub's pool (else other equipment: track time only)
+        self.use_cranes = cfg.hub.loading.use_cranes and stream.use_cranes
         self.service = f"inbound:{name}"
         self.loaded_share = stream.loaded_share
         #: drawn only with a box pool: whether the boxes are loaded does not matter else
@@ -269,7 +272,7 @@ class Inbound:
             shunting = stream.shunting()
             if shunting > 0:
                 yield env.timeout(shunting)
-            if hub.use_cranes:
+            if stream.use_cranes:
                 unloaders = [
                     env.process(self._unloader(stream, pending))
                     for _ in range(min(hub.cranes_per_train, stream.boxes))
@@ -299,7 +302,7 @@ class Inbound:
         _, dwell, move_out_h, loaded = box
         if dwell > 0:
             yield env.timeout(dwell)
-        if hub.use_cranes:
+        if stream.use_cranes:
             yield from hub.crane_move(move_out_h)
         hub.yard.get(stream.teu_per_box)
         hub.yard_level.add(env.now, -stream.teu_per_box)

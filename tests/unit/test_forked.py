@@ -101,3 +101,22 @@ def test_run_figures_are_the_same_bytes_drawn_in_a_child_or_not(tmp_path, monkey
         drawn[enabled] = {p.name: p.read_bytes() for p in paths}
     assert drawn[True] == drawn[False]
     assert {f"{name}.png" for name in CHILD_FIGURES} <= set(drawn[True])
+
+
+def test_tables_written_beside_are_the_same_files(tmp_path, monkeypatch) -> None:
+    from silkroute_sim.analysis.tables import Tables
+    from silkroute_sim.config.loader import load_config
+    from silkroute_sim.model.simulate import simulate
+    from silkroute_sim.outputs.run_folder import BESIDE, write_tables
+
+    result = simulate(load_config("baseline", days=15, warmup_days=2))
+    tables = Tables(result)
+    files = {}
+    for enabled in (True, False):
+        monkeypatch.setattr(forked, "ENABLED", enabled)
+        folder = tmp_path / str(enabled)
+        folder.mkdir()
+        written = write_tables(result, tables, folder, beside=True)
+        files[enabled] = ({p.name: p.read_bytes() for p in folder.iterdir()}, written)
+    assert files[True] == files[False]
+    assert {f"{name}.csv" for name in BESIDE} <= set(files[True][0])

@@ -9,6 +9,7 @@ rows and column dtypes, from which :mod:`silkroute_sim.outputs.loaders` reads it
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.folder_report import folder_report
+from silkroute_sim.outputs.forked import jobs_in_child
 from silkroute_sim.outputs.plots.run import run_plots_beside
 from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target
 from silkroute_sim.outputs.storage import (
@@ -167,12 +169,28 @@ def manifest(
     return data
 
 
+#: the tables written in a forked child while this process writes the others, in a run
+#: without figures (:func:`write_tables` with ``beside``): a baseline year's shipments
+#: table is most of the folder's bytes and of the time its files take
+BESIDE = frozenset({"shipments"})
+
+
 def write_tables(
-    result: RunResult, tables: Tables, folder: Path, records: str = "full", fmt: str = "csv"
+    result: RunResult,
+    tables: Tables,
+    folder: Path,
+    records: str = "full",
+    fmt: str = "csv",
+    beside: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Write the tables of :data:`RUN_TABLES` that ``records`` asks for into ``folder``;
-    returns, per table written, its file, rows and column dtypes (for the manifest)."""
+    returns, per table written, its file, rows and column dtypes (for the manifest).
+    With ``beside``, the tables of :data:`BESIDE` are written by a forked child while
+    this process writes the others (:func:`~silkroute_sim.outputs.forked.jobs_in_child`;
+    here, after them, where no child can be forked)."""
     written: dict[str, dict[str, Any]] = {}
+    here: list[Callable[[], None]] = []
+    away: list[Callable[[], None]] = []
     for table in RUN_TABLES:
         if (records == "summary" and table.level == "full") or fmt not in table.formats:
             continue
@@ -180,8 +198,12 @@ def write_tables(
         if frame is None:
             continue
         name = table_file(table, fmt)
-        write_table(frame, folder / name)
+        job = functools.partial(write_table, frame, folder / name)
+        (away if beside and table.name in BESIDE else here).append(job)
         written[table.name] = {"file": name, "rows": len(frame), "dtypes": dtype_names(frame)}
+    with jobs_in_child(away):
+        for job in here:
+            job()
     return written
 
 
@@ -215,8 +237,8 @@ def write_run(
         if plots:  # part of the figures drawn in a forked child while the tables are written
             with run_plots_beside(result, tables, folder / "plots"):
                 written = write_tables(result, tables, folder, records, fmt)
-        else:
-            written = write_tables(result, tables, folder, records, fmt)
+        else:  # the largest table written by a forked child meanwhile
+            written = write_tables(result, tables, folder, records, fmt, beside=True)
         write_json(manifest(result, warnings, written, records, fmt), folder / "manifest.json")
         if plots:  # the self-contained page: description, KPI table, plots embedded
             folder_report(folder)

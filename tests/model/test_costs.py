@@ -260,6 +260,10 @@ SEA_EMISSIONS = {
 }
 
 
+#: the sea leg's ferry line: a vessel every hour with room for any train
+FERRY = {"ferry": {"capacity_wagons": 100, "sailing": {"every": "1 h"}}}
+
+
 def _tiny_sea(**more: object) -> dict:
     raw = _tiny_costed(**{**SEA_COSTS, **more})
     raw["emissions"] = SEA_EMISSIONS
@@ -272,7 +276,7 @@ def _tiny_sea(**more: object) -> dict:
     nodes["Term"]["country"] = "AZ"
     corridor["edges"][1]["to"] = "Aktau"
     corridor["edges"] += [
-        {"from": "Aktau", "to": "Baku", "km": 400, "speed": 20, "mode": "ferry"},
+        {"from": "Aktau", "to": "Baku", "km": 400, "speed": 20, "mode": "ferry", **FERRY},
         {"from": "Baku", "to": "Term", "km": 100, "speed": 50},
     ]
     return raw

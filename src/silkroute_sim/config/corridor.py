@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from silkroute_sim.config.distributions import TimeDist
+from silkroute_sim.config.ferry import FerryConfig
 from silkroute_sim.config.fields import (
     FiniteFloat,
     Name,
@@ -32,9 +33,9 @@ from silkroute_sim.config.fields import (
 )
 from silkroute_sim.config.simulation import date_to_h
 
-NodeKind = Literal["hub", "junction", "border", "terminal"]
-#: how an edge is crossed: by rail, or by a ship between two ports (only costs and
-#: emissions tell them apart; the model times both the same way)
+NodeKind = Literal["hub", "junction", "border", "terminal", "port"]
+#: how an edge is crossed: by rail, or by a ship between two ports (a ferry line: its
+#: ``ferry`` block, :mod:`silkroute_sim.config.ferry`)
 EdgeMode = Literal["rail", "ferry"]
 #: which way a train runs: towards Europe and Central Asia, or towards China
 Direction = Literal["west", "east"]
@@ -134,8 +135,32 @@ class EdgeConfig(StrictModel):
         "rail",
         description="'ferry': a sea leg between two ports, priced and emitted by the ferry "
         "tariff and factor of costs/emissions instead of the rail networks' (its ends are "
-        "port calls)",
+        "port calls), run by the ferry line of its 'ferry' block",
     )
+    ferry: FerryConfig | None = Field(
+        None,
+        description="the ferry line of a mode: ferry edge: capacity, sailing rule, port and "
+        "sea times, vessels, weather (docs/corridor.md, 'Ferries and ports')",
+    )
+
+    @model_validator(mode="after")
+    def _ferry_block_on_ferry_edges(self) -> EdgeConfig:
+        where = f"{self.source}–{self.target}"
+        if self.mode == "rail" and self.ferry is not None:
+            raise ValueError(
+                f"{where} is a rail edge with a ferry block; give it mode: ferry, or remove 'ferry'"
+            )
+        if self.mode == "ferry" and self.ferry is None:
+            raise ValueError(
+                f"{where} has mode: ferry but no ferry block; add 'ferry' with its capacity "
+                "(capacity_wagons or capacity_teu) and sailing rule (docs/corridor.md)"
+            )
+        if self.ferry is not None and self.ferry.vessels is not None and not self.both_ways:
+            raise ValueError(
+                f"{where}: ferry.vessels needs both_ways: true (a vessel comes back on the "
+                "line the other way); leave vessels out for a one-way line"
+            )
+        return self
 
     @model_validator(mode="after")
     def _countries_sum_to_km(self) -> EdgeConfig:
@@ -150,7 +175,7 @@ class EdgeConfig(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = _dump_without_none(self, handler, ("countries",))
+        data = _dump_without_none(self, handler, ("countries", "ferry"))
         if data.get("mode") == "rail":  # the default: configs before it keep their hash
             del data["mode"]
         return data

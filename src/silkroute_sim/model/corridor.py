@@ -33,6 +33,7 @@ from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.engine.tasks import TaskGen, run_now
 from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Train
+from silkroute_sim.model.ferry import ferry_lines
 from silkroute_sim.model.hub import Hub, WorkFn
 from silkroute_sim.model.network import expected_processing_h, shortest_path
 from silkroute_sim.model.records import RunRecords
@@ -168,6 +169,8 @@ class Corridor:
                 self._static_routes[name] = shortest_path(graph, hub.node, service.stops)
         self.route_policy = {name: s.route.policy for name, s in cfg.services.items()}
         self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
+        # the ferry line of each direction of each sea leg (none without mode: ferry edges)
+        self.ferries = ferry_lines(env, cfg, streams, records, self.edges)
 
     # -------------------------------------------------------------- routing
 
@@ -266,11 +269,15 @@ class Corridor:
             )
 
     def traverse(self, train: Train, u: str, v: str) -> TaskGen:
-        """Run along edge u → v (respecting its line headway)."""
+        """Run along edge u → v (respecting its line headway); on a sea leg, wait for
+        sailings and cross (:mod:`silkroute_sim.model.ferry`)."""
         edge = self.edges[(u, v)]
         wait = self._slot_wait(edge)
         if wait > 0:
             yield wait
+        if self.ferries and (u, v) in self.ferries:
+            yield from self.ferries[u, v].cross(train)
+            return
         yield edge.run_h
 
     def visit(self, train: Train, prev: str | None, name: str) -> TaskGen:

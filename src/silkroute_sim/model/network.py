@@ -3,7 +3,9 @@
 Nodes carry kind, gauge, coordinates and processing; edges carry distance, speed
 and running time. Route costs are expected hours: running time of the edge plus the
 expected processing at the node it enters (gauge change counted only where the
-gauge actually changes on that edge).
+gauge actually changes on that edge). On a sea leg (``mode: ferry``) the running time
+is replaced by the ferry line's expected time: the mean wait for a sailing, loading,
+crossing and unloading (:meth:`silkroute_sim.config.ferry.FerryConfig.expected_h`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def build_graph(corridor: CorridorConfig) -> nx.DiGraph:
     graph = nx.DiGraph()
     for name, node in corridor.nodes.items():
         graph.add_node(name, kind=node.kind, gauge_mm=node.gauge_mm, lat=node.lat, lon=node.lon)
+    ferry_h: dict[tuple[str, str], float] = {}
     for edge in corridor.edges:
         pairs = [(edge.source, edge.target)]
         if edge.both_ways:
@@ -39,8 +42,10 @@ def build_graph(corridor: CorridorConfig) -> nx.DiGraph:
                 run_h=edge.km / edge.speed,
                 line_capacity=edge.line_capacity_trains_per_day,
             )
+            if edge.ferry is not None:  # a sea leg: the wait for a sailing, port and sea
+                ferry_h[source, target] = edge.ferry.expected_h(edge.km / edge.speed)
     for source, target, data in graph.edges(data=True):
-        data["expected_h"] = data["run_h"] + expected_processing_h(
+        data["expected_h"] = ferry_h.get((source, target), data["run_h"]) + expected_processing_h(
             corridor.nodes[target], changes_gauge(corridor, source, target)
         )
     return graph

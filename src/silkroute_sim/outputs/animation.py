@@ -351,6 +351,10 @@ def _background_trains(
 # --------------------------------------------------------------------------- queues, yard
 
 
+#: node events of a ferry's voyages (not trains at the port)
+VOYAGES = ("sailing", "sailing_cancelled")
+
+
 def _queues(net: _Network, events: pd.DataFrame, end_h: float) -> dict[str, Any]:
     """Per node that makes trains wait (a border, or any node where one waited): the
     trains waiting and the trains being processed at every QUEUE_STEP_H."""
@@ -359,7 +363,7 @@ def _queues(net: _Network, events: pd.DataFrame, end_h: float) -> dict[str, Any]
     hours = np.arange(0.0, end_h + QUEUE_STEP_H / 2, QUEUE_STEP_H)
     nodes, waiting, served = [], [], []
     for name in net.names:
-        at = events[events["node"] == name]
+        at = events[(events["node"] == name) & ~events["kind"].isin(VOYAGES)]
         if at.empty or (net.kinds[name] != "border" and not (at["wait_h"] > 0).any()):
             continue
         arrived = np.sort(at["arrived_h"].to_numpy(dtype=float))

@@ -77,7 +77,8 @@ def hub_crossings(cfg: ScenarioConfig) -> list[str]:
     return [n for n in nodes if n in far]
 
 
-def _eastbound_ids(result: RunResult) -> set[str]:
+def eastbound_train_ids(result: RunResult) -> set[str]:
+    """The ids of the run's eastbound trains, service and background."""
     east_bg = eastbound_background(result.config)
     ids = {t.train_id for t in result.records.inbound_trains if t.direction == "east"}
     ids.update(t.train_id for t in result.records.background_trains if t.service in east_bg)
@@ -100,7 +101,7 @@ def _trips(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
         if key not in seen:
             seen.add(key)
             first[i] = True
-    east_ids = _eastbound_ids(result)
+    east_ids = eastbound_train_ids(result)
     east = np.fromiter((i in east_ids for i in ids[first]), dtype=bool, count=int(first.sum()))
     return nodes[first], east
 

@@ -163,9 +163,13 @@ def yard_little(result: RunResult, t0: float | None = None, t1: float | None = N
     loaded = np.array([s.loaded_h for s in ships], dtype=float)
     teu = np.array([s.teu for s in ships], dtype=float)
     times, levels = result.records.monitors["yard_teu"].arrays()
+    level = level_mean(times, levels, a, b)
+    inbound = result.records.monitors.get("inbound_yard_teu")
+    if inbound is not None:  # inbound trains' boxes share the yard but have no box records
+        level -= level_mean(*inbound.arrays(), a, b)
     width = b - a
     return YardLittle(
-        level=level_mean(times, levels, a, b),
+        level=level,
         lower=overlap_sum(yard_in, loaded, a, b, teu) / width,
         upper=overlap_sum(arrived, loaded, a, b, teu) / width,
         window_h=width,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from silkroute_sim.analysis.directions import eastbound_train_ids
 from silkroute_sim.analysis.modes import modes_frame
 from silkroute_sim.analysis.tables import Tables, kpis, node_events_frame, processing_nodes
 from silkroute_sim.config.loader import load_config, validate_config
@@ -160,7 +161,7 @@ def baseline_replication(
     }
     w0, w1 = result.warmup_h, result.end_h
     ships = tables.shipments
-    trains = tables.trains
+    trains = tables.trains[tables.trains["direction"] == "west"]  # the hub's own trains
     trains_w = trains[(trains["departed_h"] >= w0) & (trains["departed_h"] < w1)]
     out["boxes_per_train"] = float(trains_w["boxes"].mean())
     out["hub_dwell_d_mean"] = out.get("hub_dwell_h_mean", math.nan) / 24.0
@@ -172,7 +173,12 @@ def baseline_replication(
 
     ev = tables.node_events
     ev_w = ev[(ev["arrived_h"] >= w0) & (ev["arrived_h"] < w1)]
-    per_train = ev_w.assign(proc=ev_w["end_h"] - ev_w["start_h"]).groupby(["node", "train_id"])
+    # processing and time at a node: the published figures are westbound; a gauge change
+    # happens at a node in one direction only, so it counts every train
+    west_ev = ev_w[~ev_w["train_id"].isin(eastbound_train_ids(result))]
+    per_train = west_ev.assign(proc=west_ev["end_h"] - west_ev["start_h"]).groupby(
+        ["node", "train_id"]
+    )
     agg = per_train.agg(
         proc=("proc", "sum"), first=("arrived_h", "min"), last=("end_h", "max")
     ).reset_index()

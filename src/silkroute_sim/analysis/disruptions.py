@@ -44,6 +44,13 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS
+from silkroute_sim.analysis.holding import (
+    HOLD_COLUMNS,
+    closed_members,
+    hold_columns,
+    hold_summary_rows,
+    usual_routes,
+)
 from silkroute_sim.engine.monitors import LevelMonitor, step_integrals
 from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
@@ -243,16 +250,17 @@ def affected_mask(
     trains: pd.DataFrame,
     events: pd.DataFrame,
     hits: dict[str, set[str]],
+    members: list[str],
 ) -> pd.Series:
     """Boolean mask over ``shipments``: the boxes the event touched between its start
-    and ``until_h`` (its recovery, or the end of the run)."""
+    and ``until_h`` (its recovery, or the end of the run) at its nodes (``members``)."""
     t0, t1 = window.start_h, max(until_h, window.end_h)
     if window.hub is not None:
         departed = shipments["departed_h"].fillna(np.inf)
         return (shipments["arrived_h"] < t1) & (departed >= t0)
     train_ids = set(hits.get(window.event_id, set()))
-    if window.node is not None:
-        train_ids |= _at_node(events, window.node, t0, t1)
+    for node in members:
+        train_ids |= _at_node(events, node, t0, t1)
     train_ids |= _on_edges(trains, window.edges, t0, t1)
     return shipments["train_id"].isin(train_ids)
 
@@ -318,10 +326,10 @@ def extra_costs(
 # --------------------------------------------------------------------------- tables
 
 
-def _local_nodes(window: DisruptionWindow) -> list[str]:
-    """The nodes whose queues show the disrupted element itself."""
-    if window.node is not None:
-        return [window.node]
+def _local_nodes(window: DisruptionWindow, members: list[str]) -> list[str]:
+    """The nodes whose queues show the disrupted element (``members``: its nodes)."""
+    if members:
+        return members
     return sorted({name for pair in window.edges for name in pair})
 
 
@@ -335,6 +343,7 @@ class _RunLevels:
     stranded_background: _Step
     queues: dict[str, _Step]
     dispatched: tuple[np.ndarray, np.ndarray]
+    members: dict[str, list[str]]  # the nodes each event acts on, by event id
 
     @classmethod
     def of(cls, result: RunResult, shipments: pd.DataFrame) -> _RunLevels:
@@ -351,11 +360,16 @@ class _RunLevels:
                 if f"queue:{name}" in mons
             },
             dispatched=(departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone]),
+            members={
+                w.event_id: closed_members(result.config, w)
+                for w in (result.disruptions.windows if result.disruptions else [])
+            },
         )
 
     def local_queues(self, window: DisruptionWindow) -> dict[str, _Step]:
         """The queues of the disrupted element's own nodes (those that have one)."""
-        return {name: self.queues[name] for name in _local_nodes(window) if name in self.queues}
+        nodes = _local_nodes(window, self.members.get(window.event_id, []))
+        return {name: self.queues[name] for name in nodes if name in self.queues}
 
     def hub_signals(self) -> list[_Signal]:
         return [
@@ -493,16 +507,21 @@ def disruptions_frame(
     hits = _trains_hit(log.hits)
     recoveries = [_recovery(levels, window, result.end_h) for window in windows]
     masks = [
-        affected_mask(window, rec.until, shipments, trains, events, hits)
+        affected_mask(
+            window, rec.until, shipments, trains, events, hits, levels.members[window.event_id]
+        )
         for window, rec in zip(windows, recoveries, strict=True)
     ]
     clean = _untouched(windows, masks, shipments, result.warmup_h)
     per_feu = None if costs is None else cost_per_feu(costs)
+    usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
         _event_row(window, recovery, mask, levels, shipments, clean, per_feu)
+        + hold_columns(result, window, recovery.until, events, usual, window.kind)
         for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
     ]
-    return pd.DataFrame(rows, columns=COLUMNS if costs is None else COLUMNS + COST_COLUMNS)
+    columns = COLUMNS if costs is None else COLUMNS + COST_COLUMNS
+    return pd.DataFrame(rows, columns=columns + HOLD_COLUMNS)
 
 
 def summary_rows(result: RunResult, frame: pd.DataFrame) -> list[tuple[str, float, str]]:
@@ -544,6 +563,7 @@ def summary_rows(result: RunResult, frame: pd.DataFrame) -> list[tuple[str, floa
         ):
             if column in row.index:
                 rows.append((f"{column}:{eid}", float(row[column]), unit))
+        rows += hold_summary_rows(result, eid, row)
     random_groups = [(w.id or "", "weather") for w in cfg.random.weather]
     random_groups += [(b.id or "", "breakdown") for b in cfg.random.breakdowns]
     for gid, kind in random_groups:

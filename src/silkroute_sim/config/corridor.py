@@ -99,6 +99,13 @@ class ProcessingConfig(StrictModel):
     gauge_change: GaugeChangeConfig | None = None
 
 
+class HoldingConfig(StrictModel):
+    """Room for trains at a node beyond its processing tracks: ``sidings`` where trains
+    wait for a track or, done, for room at the next node (blocking after service)."""
+
+    sidings: int = Field(ge=0, le=1000)
+
+
 class NodeConfig(StrictModel):
     kind: NodeKind
     gauge_mm: int = Field(ge=500, le=2000)
@@ -112,10 +119,31 @@ class NodeConfig(StrictModel):
     country: CountryCode | None = Field(
         None, description="ISO 3166-1 alpha-2 code of the national network the node is on"
     )
+    holding: HoldingConfig | None = Field(
+        None,
+        description="finite room for trains: the node holds its processing tracks plus "
+        "these sidings (without it, any number of trains)",
+    )
+
+    @model_validator(mode="after")
+    def _some_room(self) -> NodeConfig:
+        if self.holding is not None and (self.room() or 0) < 1:
+            raise ValueError(
+                "holding: a node without processing tracks needs at least 1 siding "
+                "(or no 'holding', for room without limit)"
+            )
+        return self
+
+    def room(self) -> int | None:
+        """Trains the node holds at once (tracks + sidings); None: no limit."""
+        if self.holding is None:
+            return None
+        tracks = self.processing.tracks if self.processing is not None else 0
+        return tracks + self.holding.sidings
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _dump_without_none(self, handler, ("country",))
+        return _dump_without_none(self, handler, ("country", "holding"))
 
 
 class EdgeConfig(StrictModel):
@@ -219,6 +247,13 @@ class RatePeriod(StrictModel):
         return _dump_without_none(self, handler, ("factor", "trains_per_day"))
 
 
+class BackgroundRoute(StrictModel):
+    """Another way a background stream's trains take, and the share of them that do."""
+
+    route: list[Name] = Field(min_length=1, max_length=100)
+    share: PositiveFloat = Field(lt=1)
+
+
 class BackgroundStreamConfig(StrictModel):
     """Trains from other origins entering the corridor at ``route[0]``; they share
     processing capacity with Urumqi's trains and leave the model after the route. An
@@ -235,6 +270,34 @@ class BackgroundStreamConfig(StrictModel):
         description="'west' or 'east'; without it, east where the route's last node lies "
         "east of its first (by longitude)",
     )
+    alternatives: list[BackgroundRoute] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="other routes with the share of trains on each (drawn per train on a "
+        "stream of its own); 'route' takes the rest",
+    )
+    replan: bool = Field(
+        False,
+        description="a train whose route ahead is closed or full takes another of the "
+        "stream's routes (entry) or re-plans around the closure at branching nodes",
+    )
+
+    @model_validator(mode="after")
+    def _shares_below_one(self) -> BackgroundStreamConfig:
+        total = sum(alt.share for alt in self.alternatives or ())
+        if total >= 1 - 1e-9:
+            raise ValueError(
+                f"the alternatives' shares sum to {total:g}; they must leave 'route' a share "
+                "(sum below 1)"
+            )
+        return self
+
+    def routes_and_shares(self) -> list[tuple[list[str], float]]:
+        """Every route of the stream with its share of trains, ``route`` first."""
+        alts = self.alternatives or []
+        rest = 1.0 - sum(alt.share for alt in alts)
+        return [(list(self.route), rest)] + [(list(alt.route), alt.share) for alt in alts]
 
     @model_validator(mode="after")
     def _periods_apart(self) -> BackgroundStreamConfig:
@@ -268,7 +331,10 @@ class BackgroundStreamConfig(StrictModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        return _dump_without_none(self, handler, ("profile", "direction"))
+        data = _dump_without_none(self, handler, ("profile", "alternatives", "direction"))
+        if data.get("replan") is False:  # the default: configs before it keep their hash
+            del data["replan"]
+        return data
 
 
 class CorridorConfig(StrictModel):

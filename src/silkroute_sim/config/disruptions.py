@@ -4,10 +4,19 @@ slow or cut capacity (the ``disruptions`` section).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from silkroute_sim.config.corridor import CorridorConfig, CountryCode
 from silkroute_sim.config.distributions import MeanTimeDist, TimeDist
 from silkroute_sim.config.fields import (
     Name,
@@ -28,30 +37,83 @@ CAPACITY_KEYS = ("tracks", "trains_per_day", "cranes", "lanes", "teu")
 EventId = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_name)]
 
 
+_TARGETS = ("node", "nodes", "country_border", "edge", "hub")
+
+
 class DisruptionTarget(StrictModel):
-    """Where a disruption acts: exactly one of a corridor ``node``, an ``edge``
-    ``[from, to]`` (both directions unless ``directed``) or a ``hub`` resource."""
+    """Where a disruption acts: exactly one of a corridor ``node``, a group of ``nodes``
+    (one event acting on each: every crossing of a border), a ``country_border``
+    ``[A, B]`` (every node of country A with an edge to a node of country B, found in the
+    corridor graph when the run starts), an ``edge`` ``[from, to]`` (both directions
+    unless ``directed``) or a ``hub`` resource."""
 
     node: Name | None = None
+    nodes: list[Name] | None = Field(None, min_length=1, max_length=1000)
+    country_border: list[CountryCode] | None = Field(None, min_length=2, max_length=2)
     edge: list[Name] | None = Field(None, min_length=2, max_length=2)
     directed: bool = False
     hub: HubResource | None = None
 
     @model_validator(mode="after")
     def _one_target(self) -> DisruptionTarget:
-        given = [key for key in ("node", "edge", "hub") if getattr(self, key) is not None]
+        given = [key for key in _TARGETS if getattr(self, key) is not None]
         if len(given) != 1:
             got = f" (got {', '.join(given)})" if given else ""
-            raise ValueError(f"give exactly one target: node, edge or hub{got}")
+            raise ValueError(
+                f"give exactly one target: node, nodes, country_border, edge or hub{got}"
+            )
         if self.directed and self.edge is None:
             raise ValueError("'directed' applies to an edge target only")
+        if self.country_border is not None and self.country_border[0] == self.country_border[1]:
+            raise ValueError("country_border names two different countries, e.g. [PL, BY]")
+        if self.nodes is not None and len(set(self.nodes)) != len(self.nodes):
+            raise ValueError("nodes lists a node twice")
         return self
 
+    def members(self, corridor: CorridorConfig) -> list[str]:
+        """The nodes of a group target, in the corridor's order (``nodes`` as listed;
+        ``country_border [A, B]``: every node of country A with an edge, either way, to
+        a node of country B); a ``node`` alone; none for an edge or the hub."""
+        if self.nodes is not None:
+            return list(self.nodes)
+        if self.country_border is not None:
+            side, other = self.country_border
+            nodes = corridor.nodes
+            found: set[str] = set()
+            for edge in corridor.edges:
+                for a, b in ((edge.source, edge.target), (edge.target, edge.source)):
+                    if (
+                        a in nodes
+                        and b in nodes
+                        and nodes[a].country == side
+                        and nodes[b].country == other
+                    ):
+                        found.add(a)
+            return [name for name in nodes if name in found]
+        return [self.node] if self.node is not None else []
+
+    def is_group(self) -> bool:
+        """Whether the target is a group of nodes (``nodes`` or ``country_border``)."""
+        return self.nodes is not None or self.country_border is not None
+
     def target_label(self) -> str:
-        """``Khorgos``, ``Dostyk<->Aktogay``, ``Dostyk->Aktogay`` or ``hub.cranes``."""
+        """``Khorgos``, ``Brest+Grodno``, ``PL|BY``, ``Dostyk<->Aktogay``,
+        ``Dostyk->Aktogay`` or ``hub.cranes``."""
         if self.edge is not None:
             return f"{self.edge[0]}{'->' if self.directed else '<->'}{self.edge[1]}"
+        if self.nodes is not None:
+            return "+".join(self.nodes)
+        if self.country_border is not None:
+            return "|".join(self.country_border)
         return self.node if self.node is not None else f"hub.{self.hub}"
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("nodes", "country_border"):  # left out when not given: hashes hold
+            if data.get(key, 0) is None:
+                del data[key]
+        return data
 
 
 class DisruptionEffect(DisruptionTarget):
@@ -157,8 +219,10 @@ class BreakdownConfig(DisruptionTarget):
 
     @model_validator(mode="after")
     def _equipment(self) -> BreakdownConfig:
-        if self.edge is not None:
-            raise ValueError("breakdowns apply to 'hub: cranes' or to a node's tracks, not edges")
+        if self.edge is not None or self.is_group():
+            raise ValueError(
+                "breakdowns apply to 'hub: cranes' or to one node's tracks, not edges or groups"
+            )
         if self.hub is not None and self.hub != "cranes":
             raise ValueError(f"breakdowns apply to hub cranes only (got hub: {self.hub})")
         return self

@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from silkroute_sim.config.cargo import CONTAINER_WAGON
 from silkroute_sim.config.fields import (
@@ -19,6 +19,12 @@ from silkroute_sim.config.fields import (
 )
 
 RoutePolicyKind = Literal["fixed", "shortest", "adaptive"]
+#: what a service's formed trains do when the corridor ahead is closed or full:
+#: ``proceed`` — leave and wait before the closure (at the last node that can hold them);
+#: ``hold`` — wait at the hub, on the loading track, while every route the service may take
+#: is closed somewhere ahead; ``reroute`` — as ``hold``, and plan around closed and full
+#: nodes at the hub and at every branching node (whatever the route policy)
+WhenBlocked = Literal["proceed", "hold", "reroute"]
 
 
 class FullPolicy(StrictModel):
@@ -87,6 +93,12 @@ class ServiceConfig(StrictModel):
     max_tonnes: PositiveFloat = Field(1300.0, le=100_000)
     policy: DispatchPolicy
     route: RouteConfig = Field(default_factory=RouteConfig)
+    when_blocked: WhenBlocked = Field(
+        "proceed",
+        description="what formed trains do when the corridor ahead is closed or full: "
+        "proceed (wait before the closure), hold (wait at the hub while every route is "
+        "closed) or reroute (hold, and plan around closed and full nodes)",
+    )
 
     @model_validator(mode="after")
     def _some_capacity(self) -> ServiceConfig:
@@ -97,3 +109,10 @@ class ServiceConfig(StrictModel):
                 f"give capacity_teu or wagons.{CONTAINER_WAGON}, not both (they are the same)"
             )
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("when_blocked") == "proceed":  # the default: older configs keep their hash
+            del data["when_blocked"]
+        return data

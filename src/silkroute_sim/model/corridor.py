@@ -317,8 +317,8 @@ class Corridor:
         guard = self.guard
         i = 0
         while remaining:
-            if guard is not None:  # wait out closures ahead, or re-plan around them
-                path, i = yield from guard.clear_ahead(train, path, i, remaining)
+            if guard is not None:  # closures ahead (wait or re-plan), room at the next node
+                path, i = yield from guard.advance(train, path, i, remaining)
             u, v = path[i], path[i + 1]
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
@@ -332,6 +332,8 @@ class Corridor:
             if adaptive and v in self.branching:
                 path = self.plan(train, v, remaining)
                 i = 0
+        if guard is not None:
+            guard.finish(train)  # its room at the last stop is free
         train.arrived_h = self.clock.now
 
     def deliver(self, train: Train, stop: str) -> float:
@@ -380,20 +382,39 @@ class Corridor:
                 ),
             )
         segments = stream.rate_segments() if stream.profile else None
-        self.clock.start(_BackgroundSource, (self, name, stream, gap, segments))
+        routes = None
+        if stream.alternatives:  # which route each train takes: a stream of its own
+            shares = stream.routes_and_shares()
+            chooser = self.streams.chooser(f"background.{name}.route", [s for _, s in shares])
+            routes = ([route for route, _ in shares], chooser)
+        self.clock.start(_BackgroundSource, (self, name, stream, gap, segments, routes))
 
     def run_background(self, train: Train, route: list[str]) -> TaskGen:
-        """A background train from the first node of its route to the last."""
+        """A background train from the first node of its route to the last (with
+        ``replan``, the route may change at entry and at branching nodes)."""
         guard = self.guard
-        if guard is not None:
-            yield from guard.hold_entry(train, route[0])
+        if guard is None:
+            yield from self.visit(train, None, route[0])
+            for u, v in itertools.pairwise(route):
+                yield from self.traverse(train, u, v)
+                yield from self.visit(train, u, v)
+                train.route.append(v)
+            train.arrived_h = self.clock.now
+            return
+        route = yield from guard.enter_background(train, route)
+        if train.origin != route[0]:  # another of its stream's routes, from another node
+            train.origin = train.route[0] = route[0]
         yield from self.visit(train, None, route[0])
-        for i, (u, v) in enumerate(itertools.pairwise(route)):
-            if guard is not None:
-                yield from guard.clear_ahead(train, route, i, [])
+        exit_node = [route[-1]]
+        i = 0
+        while i < len(route) - 1:
+            route, i = yield from guard.advance(train, route, i, exit_node)
+            u, v = route[i], route[i + 1]
             yield from self.traverse(train, u, v)
             yield from self.visit(train, u, v)
             train.route.append(v)
+            i += 1
+        guard.finish(train)
         train.arrived_h = self.clock.now
 
 
@@ -423,10 +444,10 @@ def profile_time(segments: list[tuple[float, float, float]], t: float, work: flo
 class _BackgroundSource:
     """One stream of background trains: each arrival schedules the next."""
 
-    __slots__ = ("corridor", "count", "gap", "name", "segments", "stops", "stream")
+    __slots__ = ("corridor", "count", "gap", "name", "routes", "segments", "stops", "stream")
 
     def __init__(self, call: Call) -> None:
-        self.corridor, self.name, self.stream, self.gap, self.segments = call.arg
+        self.corridor, self.name, self.stream, self.gap, self.segments, self.routes = call.arg
         self.stops = [self.stream.route[-1]]
         self.count = 0
         self._next()
@@ -443,11 +464,15 @@ class _BackgroundSource:
         corridor, stream = self.corridor, self.stream
         clock = corridor.clock
         self.count += 1
+        route, stops = stream.route, self.stops
+        if self.routes is not None:  # one of the stream's routes, by its share
+            route = self.routes[0][self.routes[1]()]
+            stops = [route[-1]]
         train = Train(
             f"bg-{self.name}-{self.count:05d}",
             self.name,
-            stream.route[0],
-            self.stops,  # one list for the stream: a train's stops are only read
+            route[0],
+            stops,  # one list for the stream: a train's stops are only read
             float(stream.boxes) * 2,
             background=True,
         )
@@ -457,4 +482,4 @@ class _BackgroundSource:
         self._next()
         # started at once: where a new process would start, as this arrival is an event
         # of normal priority and the last thing it does, nothing else could come between
-        run_now(corridor.env, corridor.run_background(train, stream.route))
+        run_now(corridor.env, corridor.run_background(train, route))

@@ -53,7 +53,7 @@ from silkroute_sim.config.schema import (
     WeatherDisruption,
 )
 from silkroute_sim.engine.monitors import LevelMonitor
-from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool
+from silkroute_sim.engine.pools import AdjustableContainer, FastPool, UnitPool, make_pool
 from silkroute_sim.engine.rng import Sampler, Streams
 from silkroute_sim.model.records import DisruptionLog, DisruptionWindow, RunRecords
 from silkroute_sim.model.routing import RouteGuard
@@ -126,6 +126,10 @@ class NodeControl(Control):
         self.node = node
         self.guard = guard
         self.label = node.name
+        if node.tracks is not None and not isinstance(node.tracks, UnitPool):
+            # a node touched only through a group (model.disrupted reads single targets):
+            # made adjustable before the run starts, while no train holds a track
+            node.tracks = make_pool(guard.env, node.track_count, adjustable=True)
         self.base_tracks = node.track_count if node.tracks is not None else 0
         self.base_headway_h = node.headway_h
         self.base_tpd = 24.0 / node.headway_h if node.headway_h > 0 else None
@@ -145,6 +149,27 @@ class NodeControl(Control):
         node.headway_h = 24.0 / tpd if tpd else 0.0
         node.cranes = _whole(self.capacity(self.base_cranes, "cranes", scaled=False) or 1)
         node.time_factor = self.factor("processing_time")
+
+
+class GroupControl(Control):
+    """A group of nodes (``nodes``, ``country_border``): one event acts on each node's
+    own control, so it composes there with the events on that node alone."""
+
+    def __init__(self, members: list[Control], label: str) -> None:
+        super().__init__()
+        self.members = members
+        self.label = label
+
+    def apply(self, event_id: str, spec: DisruptionEffect) -> None:
+        for member in self.members:
+            member.apply(event_id, spec)
+
+    def lift(self, event_id: str) -> None:
+        for member in self.members:
+            member.lift(event_id)
+
+    def update(self) -> None:
+        """Nothing of its own: each member updates when the event reaches it."""
 
 
 class EdgeControl(Control):
@@ -228,6 +253,7 @@ class Disruptions:
         records: RunRecords,
         hub: Hub,
         corridor: Corridor,
+        guard: RouteGuard,
     ) -> None:
         self.env = env
         self.cfg = cfg
@@ -235,15 +261,13 @@ class Disruptions:
         self.records = records
         self.hub = hub
         self.corridor = corridor
-        self.guard = RouteGuard(env, corridor, records)
+        self.guard = guard
         self.log = self.guard.log
         self.controls: dict[str, Control] = {}
         section = cfg.disruptions
         effects: list[DisruptionEffect] = [*section.scheduled, *section.random.weather]
         for spec in effects:  # capture every target's base values before any effect
             self.control(spec)
-        corridor.guard = self.guard
-        hub.departure_hold = self.guard.hold_departure
         end_h = cfg.simulation.days * 24.0
         for event in section.scheduled:
             if event.start >= end_h:
@@ -265,6 +289,15 @@ class Disruptions:
         if key not in self.controls:
             if spec.node is not None:
                 self.controls[key] = NodeControl(self.corridor.nodes[spec.node], self.guard)
+            elif spec.is_group():
+                members = [
+                    self.controls.get(name)
+                    or self.controls.setdefault(
+                        name, NodeControl(self.corridor.nodes[name], self.guard)
+                    )
+                    for name in spec.members(self.cfg.corridor)
+                ]
+                self.controls[key] = GroupControl(members, key)
             elif spec.edge is not None:
                 pairs = _edge_pairs(self.corridor.graph, spec.edge, spec.directed)
                 edges = [self.corridor.edges[p] for p in pairs]
@@ -403,7 +436,14 @@ def install(
     hub: Hub,
     corridor: Corridor,
 ) -> DisruptionLog | None:
-    """Wire the scenario's disruptions into one run; None when it has none."""
+    """Wire the scenario's disruptions and finite holding into one run (the route guard,
+    :mod:`silkroute_sim.model.routing`); the disruption log, None when it has none."""
+    holding = any(node.holding is not None for node in cfg.corridor.nodes.values())
+    if not cfg.disruptions.any() and not holding:
+        return None
+    guard = RouteGuard(env, corridor, records, cfg)
+    corridor.guard = guard
+    hub.departure_hold = guard.hold_departure
     if not cfg.disruptions.any():
         return None
-    return Disruptions(env, cfg, streams, records, hub, corridor).log
+    return Disruptions(env, cfg, streams, records, hub, corridor, guard).log

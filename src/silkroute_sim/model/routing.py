@@ -5,7 +5,17 @@ node or edge lies on that stretch the train waits where it is (at the hub: on it
 track, not dispatched) and is counted as *stranded*. Trains with route policy
 ``adaptive`` or ``shortest`` re-plan around closed elements at their origin and at
 branching nodes, never turning back the way they came; a ``fixed`` route only waits.
-Background trains obey the same closures on their fixed routes.
+Background trains obey the same closures on their fixed routes (or, with ``replan``,
+take another of their stream's routes at entry and re-plan at branching nodes).
+
+With finite holding (:mod:`silkroute_sim.model.holding`) a train also needs room at the
+next node before it leaves (it waits, keeping its room where it is: spill-back), and a
+service's ``when_blocked`` policy says what its formed trains do at the hub: ``proceed``
+(leave, and wait before the closure), ``hold`` (wait on the loading track while every
+route it may take is closed somewhere ahead) or ``reroute`` (hold, and plan around closed
+and full nodes at the hub and at every branching node, whatever the route policy).
+Trains held at each node (the hub: formed trains waiting to leave) are counted in the
+monitors ``held:<node>``.
 """
 
 from __future__ import annotations
@@ -17,7 +27,9 @@ from typing import Any, Protocol, cast
 import networkx as nx
 import simpy
 
+from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.model.entities import Train
+from silkroute_sim.model.holding import SWAPPED, Rooms
 from silkroute_sim.model.network import shortest_path
 from silkroute_sim.model.records import DisruptionLog, RunRecords
 
@@ -52,7 +64,13 @@ class CorridorView(Protocol):
 class RouteGuard:
     """Closed nodes and edges, and what trains do about them (wait or re-plan)."""
 
-    def __init__(self, env: simpy.Environment, corridor: CorridorView, records: RunRecords) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        corridor: CorridorView,
+        records: RunRecords,
+        cfg: ScenarioConfig,
+    ) -> None:
         self.env = env
         self.corridor = corridor
         self.graph: nx.DiGraph = corridor.graph
@@ -67,6 +85,18 @@ class RouteGuard:
             name
             for name, state in corridor.nodes.items()
             if state.tracks is not None or state.kind in ("hub", "terminal")
+        }
+        self.rooms = Rooms(env, cfg)
+        self.holding |= set(self.rooms.rooms)  # a node with sidings holds trains too
+        #: trains held at each node (at the hub: formed trains waiting to leave)
+        self.held_at = {name: records.monitor(f"held:{name}", "trains") for name in self.graph}
+        self.when_blocked = {name: s.when_blocked for name, s in cfg.services.items()}
+        self.background_replan = {
+            name for name, stream in cfg.corridor.background.items() if stream.replan
+        }
+        self.background_routes = {
+            name: [route for route, _ in stream.routes_and_shares()]
+            for name, stream in cfg.corridor.background.items()
         }
 
     # -------------------------------------------------------------- state
@@ -93,13 +123,16 @@ class RouteGuard:
     # -------------------------------------------------------------- planning
 
     def _weight(
-        self, adaptive: bool, avoid: tuple[str, str] | None
+        self, adaptive: bool, avoid: tuple[str, str] | None, avoid_full: bool = False
     ) -> Callable[[str, str, dict[str, float]], float | None]:
         corridor = self.corridor
         closed_nodes, closed_edges, edges = self.closed_nodes, self.closed_edges, corridor.edges
+        full = self.rooms.full
 
         def weight(u: str, v: str, data: dict[str, float]) -> float | None:
             if v in closed_nodes or (u, v) in closed_edges or (u, v) == avoid:
+                return None
+            if avoid_full and full(v):
                 return None
             base = corridor._adaptive_weight(u, v, data) if adaptive else data["expected_h"]
             return base + (edges[(u, v)].run_h - data["run_h"])  # a slowed edge costs more
@@ -124,22 +157,37 @@ class RouteGuard:
         return path
 
     def _plan_open(
-        self, train: Train, start: str, stops: list[str], came_from: str | None
+        self,
+        train: Train,
+        start: str,
+        stops: list[str],
+        came_from: str | None,
+        avoid_full: bool = False,
     ) -> list[str] | None:
         adaptive = self.corridor.route_policy.get(train.service) == "adaptive"
         avoid = (start, came_from) if came_from is not None else None
         try:
-            weight = cast(WeightFn, self._weight(adaptive, avoid))  # None hides an edge
+            # None hides an edge
+            weight = cast(WeightFn, self._weight(adaptive, avoid, avoid_full))
             return shortest_path(self.graph, start, stops, weight)
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
 
     def _may_replan(self, train: Train, node: str) -> bool:
         if train.background:
-            return False
-        if self.corridor.route_policy.get(train.service) not in ("adaptive", "shortest"):
+            return train.service in self.background_replan and node in self.corridor.branching
+        if self.when_blocked.get(train.service) != "reroute" and self.corridor.route_policy.get(
+            train.service
+        ) not in ("adaptive", "shortest"):
             return False
         return node == train.origin or node in self.corridor.branching
+
+    def _avoids_full(self, train: Train) -> bool:
+        """Whether ``train`` plans around full nodes (policy ``reroute``, or a background
+        stream that re-plans)."""
+        if train.background:
+            return train.service in self.background_replan
+        return self.when_blocked.get(train.service) == "reroute"
 
     def _blocked(self, path: list[str], i: int, origin: bool) -> list[str] | None:
         """Ids of the closures on the stretch from ``path[i]`` to the next holding node."""
@@ -194,15 +242,86 @@ class RouteGuard:
             if not waiting:
                 waiting = True
                 monitor.add(self.env.now, 1)
+                self.held_at[node].add(self.env.now, 1)
                 # held at path[i] (a re-plan keeps path[i]); at the hub, before departure,
                 # the wait is hub dwell, on the loading track, not a corridor hold
                 held = None if origin else self._hold_begins(train, node)
             yield self.changed
         if waiting:
             monitor.add(self.env.now, -1)
+            self.held_at[path[i]].add(self.env.now, -1)
             if held is not None:
                 self._hold_ends(train, held)
         return path, i
+
+    def advance(
+        self,
+        train: Train,
+        path: list[str],
+        i: int,
+        stops: list[str],
+        *,
+        origin: bool = False,
+    ) -> Generator[simpy.Event, Any, tuple[list[str], int]]:
+        """Before leaving ``path[i]`` for ``path[i + 1]``: closures ahead (wait or re-plan,
+        :meth:`clear_ahead`), then room at the next node: where allowed, a route around
+        full nodes; else wait, keeping the room here (spill-back). Returns the (possibly
+        new) path and index; the train then holds room at ``path[i + 1]``."""
+        rooms = self.rooms
+        if not rooms:
+            return (yield from self.clear_ahead(train, path, i, stops, origin=origin))
+        if self._avoids_full(train) and self._may_replan(train, path[i]):
+            path, i = self._around_full(train, path, i, stops, ahead=True)
+        key: int | None = None
+        waiting_at: str | None = None
+        while True:
+            path, i = yield from self.clear_ahead(train, path, i, stops, origin=origin)
+            here, there = path[i], path[i + 1]
+            if rooms.try_enter(train, there):
+                break
+            if self._avoids_full(train) and self._may_replan(train, here):
+                new, j = self._around_full(train, path, i, stops, ahead=False)
+                if new is not path:
+                    path, i = new, j
+                    continue
+            if waiting_at is None:
+                waiting_at = here
+                self.held_at[here].add(self.env.now, 1)
+                key = None if origin else self._hold_begins(train, here)
+            previous = rooms.held_by.get(train)
+            grant = rooms.wait_for(train, here, there)
+            if not grant.triggered:
+                yield self.env.any_of([grant, self.changed])
+            if not grant.triggered:  # closures changed: look again
+                rooms.withdraw(grant, there)
+                continue
+            if grant.value == SWAPPED or self._blocked(path, i, origin) is None:
+                rooms.took(train, grant.value, previous)
+                break
+            rooms.give_back(train, there, previous)  # a closure came first: wait it out
+        if waiting_at is not None:
+            self.held_at[waiting_at].add(self.env.now, -1)
+            if key is not None:
+                self._hold_ends(train, key)
+        return path, i
+
+    def _around_full(
+        self, train: Train, path: list[str], i: int, stops: list[str], *, ahead: bool
+    ) -> tuple[list[str], int]:
+        """A route from ``path[i]`` around full nodes (``ahead``: only when a node on the
+        path ahead is full), or ``path`` itself when there is none or nothing to avoid."""
+        full = self.rooms.full
+        if ahead and not any(full(name) for name in path[i + 1 :]):
+            return path, i
+        came_from = path[i - 1] if i > 0 else None
+        new = self._plan_open(train, path[i], stops, came_from, avoid_full=True)
+        if new is None or new == path[i:]:
+            return path, i
+        return new, 0
+
+    def finish(self, train: Train) -> None:
+        """``train`` leaves the model at the end of its route: its room is free."""
+        self.rooms.leave(train)
 
     def _hold_begins(self, train: Train, node: str) -> int:
         """``train`` starts waiting at ``node`` for a closure: an open visit (censored
@@ -221,9 +340,64 @@ class RouteGuard:
         )
 
     def hold_departure(self, train: Train) -> Proc:
-        """At the hub, before departure: wait on the loading track while blocked."""
+        """At the hub, before departure: wait on the loading track while blocked (by the
+        service's ``when_blocked`` policy), then for room at the first node."""
         path = self.corridor.initial_path(train)
-        yield from self.clear_ahead(train, path, 0, list(train.stops), origin=True)
+        stops = list(train.stops)
+        if self.when_blocked.get(train.service, "proceed") != "proceed":
+            yield from self._hold_at_hub(train, path, stops)
+        yield from self.advance(train, path, 0, stops, origin=True)
+
+    def _hold_at_hub(self, train: Train, path: list[str], stops: list[str]) -> Proc:
+        """Policy ``hold`` (and ``reroute``): wait while every route the train may take
+        (its own when it may not re-plan) is closed somewhere ahead."""
+        hub = path[0]
+        waiting = False
+        while self.any_closed():
+            if self._may_replan(train, hub):
+                if self._plan_open(train, hub, stops, None) is not None:
+                    break
+            elif not self._closures_on(path):
+                break
+            for event_id in self._closures_on(path):
+                self.log.hits.add((train.train_id, event_id))
+            if not waiting:
+                waiting = True
+                self.stranded.add(self.env.now, 1)
+                self.held_at[hub].add(self.env.now, 1)
+            yield self.changed
+        if waiting:
+            self.stranded.add(self.env.now, -1)
+            self.held_at[hub].add(self.env.now, -1)
+
+    def enter_background(
+        self, train: Train, route: list[str]
+    ) -> Generator[simpy.Event, Any, list[str]]:
+        """A background train entering the model at ``route[0]``: with ``replan``, the
+        first other route of its stream that is open and has room when its own is closed
+        ahead or its entry full; then it waits (outside the model, as stranded) while its
+        entry node is closed or full. Returns the route it takes."""
+        rooms = self.rooms
+        if train.service in self.background_replan and (
+            self._entry_blocked(route) or rooms.full(route[0])
+        ):
+            for alt in self.background_routes[train.service]:
+                if not self._entry_blocked(alt) and not rooms.full(alt[0]):
+                    route = alt
+                    break
+        yield from self.hold_entry(train, route[0])
+        if rooms and not rooms.try_enter(train, route[0]):
+            self.stranded_background.add(self.env.now, 1)
+            held = self._hold_begins(train, route[0])
+            grant = rooms.wait_for(train, None, route[0])
+            yield grant
+            rooms.took(train, grant.value, None)
+            self.stranded_background.add(self.env.now, -1)
+            self._hold_ends(train, held)
+        return route
+
+    def _entry_blocked(self, route: list[str]) -> bool:
+        return route[0] in self.closed_nodes or bool(self._closures_on(route))
 
     def hold_entry(self, train: Train, node: str) -> Proc:
         """A background train entering the model at ``node`` waits while it is closed."""

@@ -22,6 +22,7 @@ from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.forked import jobs_in_child
+from silkroute_sim.outputs.plots.closure import closure_plot, has_closures
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
 from silkroute_sim.outputs.plots.modes import modes_plot
 from silkroute_sim.outputs.plots.style import COLORS, TINT, pyplot, save
@@ -459,5 +460,9 @@ def _figures(result: RunResult, tables: Any, folder: Path) -> list[tuple[Path, C
                     tables.modes, tables.shipments, folder / "modes.png", result.warmup_h
                 ),
             )
+        )
+    if has_closures(result):  # trains held by node and the yard over the closure
+        figures.append(
+            (folder / "closure.png", lambda: closure_plot(result, folder / "closure.png"))
         )
     return figures

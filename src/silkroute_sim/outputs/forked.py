@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 
 #: switch the forked child off (tests run both ways; the files must be the same)
@@ -77,7 +78,12 @@ def jobs_in_child(jobs: Sequence[Callable[[], object]]) -> Iterator[bool]:
         sys.stdout.flush()
         sys.stderr.flush()
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns whenever the process has threads of its own; the only
+                # ones here are native pools (numpy's BLAS, Arrow) that reset themselves in
+                # a forked child, and the child does nothing that waits on the parent's
+                warnings.filterwarnings("ignore", "This process .* fork", DeprecationWarning)
+                pid = os.fork()
         except OSError:
             pid = -1
         if pid == 0:

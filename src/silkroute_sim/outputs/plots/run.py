@@ -359,9 +359,10 @@ def _plural(unit: str) -> str:
 
 
 #: the figures (file stems) drawn in a forked child while the parent writes the tables and
-#: draws the others (:func:`run_plots_beside`): the costliest, about half the drawing time
-#: of a baseline year; any other figure is drawn by the parent
-CHILD_FIGURES = frozenset({"corridor_map", "string_line", "modes", "throughput"})
+#: draws the others (:func:`run_plots_beside`): the three costliest, about half the
+#: drawing time of a baseline year, as long as the tables' files and the other figures
+#: take the parent; any other figure is drawn by the parent
+CHILD_FIGURES = frozenset({"corridor_map", "string_line", "modes"})
 
 
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:

@@ -11,6 +11,7 @@ from silkroute_sim.cli.common import (
     build_notice,
     command_executor,
     echo_warnings,
+    one_allocator,
     print_kpis,
     print_kpis_ci,
     progress_bar,
@@ -84,6 +85,7 @@ def run(
     )
     check_run_target(target, identity, force)  # refuse before spending minutes on the run
     build_notice(quiet)
+    one_allocator()
     plots = not no_plots and cfg.outputs.plots
     if reps is None:
         _run_one(cfg, target, plots, force, quiet, records, fmt)

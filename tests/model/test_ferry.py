@@ -201,6 +201,34 @@ def test_a_cancelled_sailing_leaves_its_wagons_for_the_next_one_by_calendar_mont
     assert len(_rows(result, "sailing_cancelled")) == 6
 
 
+def test_a_closure_of_the_sea_leg_stops_its_sailings_until_it_ends() -> None:
+    """The sea leg is closed from 10 h to 28 h: the first train, in the queue since 8.1 h,
+    sails neither at 12, 18 nor 24 (each a ``sailing_closed`` row with its boxes left
+    waiting) but at 30; without the closure it sails at 12. The weather draws stay paired
+    (one per sailing, closed or not)."""
+    raw = ferry_raw({"capacity_wagons": 10, "sailing": {"every": "6 h"}}, days=2)
+    first = _run(raw).records.trains[0]
+    assert _of(_run(raw), first.train_id)[1] == ("PortA", "ferry_wait", 8.1, 12.0, 12.0)
+    raw["disruptions"] = {
+        "scheduled": [
+            {
+                "id": "storm",
+                "edge": ["PortA", "PortB"],
+                "effect": "close",
+                "start": "10 h",
+                "duration": "18 h",
+            }
+        ]
+    }
+    result = _run(raw)
+    assert [e.start_h for e in _rows(result, "sailing_closed")] == [12.0, 18.0, 24.0]
+    assert all(e.boxes >= 2 for e in _rows(result, "sailing_closed"))
+    assert [e.start_h for e in _rows(result, "sailing")][:3] == [0.0, 6.0, 30.0]
+    assert _of(result, first.train_id)[1] == ("PortA", "ferry_wait", 8.1, 30.0, 30.0)
+    # the return line's sailings are closed too (an edge closure closes both directions)
+    assert [e.start_h for e in _rows(result, "sailing_closed", "PortB")] == [12.0, 18.0, 24.0]
+
+
 def test_a_weekly_timetable_reads_the_weekdays_of_the_start_date() -> None:
     """Sailings on Wednesdays 06:00: day 0 is a Monday without a date, a Tuesday from
     2025-01-07."""

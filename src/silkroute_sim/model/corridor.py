@@ -18,7 +18,7 @@ background trains from other origins, and routing.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -171,6 +171,21 @@ class Corridor:
         self.guard: RouteGuard | None = None  # closures and rerouting, when disruptions exist
         # the ferry line of each direction of each sea leg (none without mode: ferry edges)
         self.ferries = ferry_lines(env, cfg, streams, records, self.edges)
+        for (u, v), line in self.ferries.items():
+            line.closed = self._closed_check(u, v)
+
+    def _closed_check(self, u: str, v: str) -> Callable[[], bool]:
+        """Whether the sea leg ``u`` → ``v`` or one of its ports is closed now."""
+
+        def closed() -> bool:
+            guard = self.guard
+            if guard is None:
+                return False
+            return (
+                (u, v) in guard.closed_edges or u in guard.closed_nodes or v in guard.closed_nodes
+            )
+
+        return closed
 
     # -------------------------------------------------------------- routing
 

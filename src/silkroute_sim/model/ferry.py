@@ -12,15 +12,17 @@
   ``unloading`` after it berths; the vessel is then free at the far port.
 * With a limited fleet (``vessels``), a sailing needs a vessel free at its port and waits
   for the next one to be free there.
-* Weather cancels a sailing with the probability of its calendar month; its wagons wait
-  for the next sailing of the timetable, or on a when-full line for a new try
+* Weather cancels a sailing with the probability of its calendar month, and a closure of
+  the sea leg or of either port (a disruption) cancels every sailing while it lasts; the
+  wagons wait for the next sailing of the timetable, or on a when-full line for a new try
   ``retry_after`` later.
 
 Records: each train's wait for its last wagon's sailing is its hold (``train.wait_h``, a
 ``ferry_wait`` node event at the departure port, censored if the run ends first); each
 sailing and each cancelled sailing is a node event at the departure port (``sailing``:
 arrived = scheduled, or when the voyage's first wagon began to wait; start = sailing;
-end = the vessel leaves; boxes on board. ``sailing_cancelled``: boxes left waiting).
+end = the vessel leaves; boxes on board. ``sailing_cancelled`` (weather) or
+``sailing_closed`` (a closure): boxes left waiting).
 Draws come from named streams ``ferry.<from>.<to>.<what>``, so a ferry changes no
 other draw.
 """
@@ -158,6 +160,9 @@ class FerryLine:
         self.retry_pending = False  # a when-full line after a cancelled sailing
         self.scheduled_h = 0.0  # the sailing due: its slot, or its first wagon's wait
         self.turn = 0  # numbers the when-full line's voyages: a stale deadline is ignored
+        #: whether a closure (a disruption of the sea leg or of either port) stops sailings
+        #: now; set by the corridor, which knows the closures
+        self.closed: Callable[[], bool] | None = None
 
     def start(self) -> None:
         """A timetable line books its first sailing; a when-full line waits for wagons."""
@@ -276,11 +281,13 @@ class FerryLine:
         self.sailings += 1
         sailing_id = f"ferry:{self.source}>{self.target}:{self.sailings:05d}"
         events = self.records.node_events
-        if self._weather_cancels(now):
+        weather = self._weather_cancels(now)  # drawn even when closed: the draws stay paired
+        closed = self.closed is not None and self.closed()
+        if weather or closed:
             events.add(
                 sailing_id,
                 self.source,
-                "sailing_cancelled",
+                "sailing_closed" if closed else "sailing_cancelled",
                 self.scheduled_h,
                 now,
                 now,

@@ -352,7 +352,7 @@ def _background_trains(
 
 
 #: node events of a ferry's voyages (not trains at the port)
-VOYAGES = ("sailing", "sailing_cancelled")
+VOYAGES = ("sailing", "sailing_cancelled", "sailing_closed")
 
 
 def _queues(net: _Network, events: pd.DataFrame, end_h: float) -> dict[str, Any]:

@@ -334,3 +334,36 @@ def test_replanning_background_trains_take_another_route_when_theirs_is_closed()
     res = _run(raw, seed=5)
     during = [t for t in res.records.background_trains if 24 <= t.departed_h < 70]
     assert any("B1" in t.route for t in during)  # they waited for B1 instead
+
+
+def test_reroute_policy_plans_around_a_full_node() -> None:
+    """B1 full (10 h of formalities a train, room 2): ``reroute`` trains take B2 from
+    the hub or from J; ``proceed`` trains keep their fixed route and wait for B1."""
+    raw = _diamond("reroute")
+    del raw["disruptions"]
+    raw["corridor"]["nodes"]["B1"]["processing"]["customs"] = "10 h"
+    res = _run(raw)
+    via_b2 = [t for t in res.records.trains if "B2" in t.route]
+    assert via_b2 and all(t.route == ["Hub", "J", "B2", "Term"] for t in via_b2)
+    assert res.ledger.conservation_error_t == 0
+    raw["services"]["term"]["when_blocked"] = "proceed"
+    res = _run(raw)
+    assert all("B2" not in t.route for t in res.records.trains)
+    assert res.records.monitors["held:Hub"].max(0, res.end_h) > 0  # they wait instead
+
+
+def test_reroute_around_a_closure_and_a_full_node_at_once() -> None:
+    """B1 closed, B2 full: the route around the closure (B2) and the route around full
+    nodes (B3) must agree, or a train would switch between them for ever at one instant."""
+    raw = _diamond("reroute")
+    nodes = raw["corridor"]["nodes"]
+    nodes["B3"] = copy.deepcopy(nodes["B2"])
+    nodes["B2"]["processing"]["customs"] = "10 h"
+    raw["corridor"]["edges"] += [
+        {"from": "J", "to": "B3", "km": 700, "speed": 50},  # 14 h: B2 is the way round
+        {"from": "B3", "to": "Term", "km": 100, "speed": 50},
+    ]
+    res = _run(raw)
+    during = [t for t in res.records.trains if 24 <= t.departed_h < 72]
+    assert "B3" in {t.route[2] for t in during} <= {"B2", "B3"}
+    assert res.ledger.conservation_error_t == 0

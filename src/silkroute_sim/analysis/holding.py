@@ -8,10 +8,12 @@ tables (read by :mod:`silkroute_sim.analysis.disruptions` and ``daily.csv``).
   before the closure's recovery, not arrived before it began) whose usual route passes a
   closed node or edge of the event, and whose route does not but reaches a node of the
   usual route beyond it (a train still waiting before the closure is not rerouted). Its
-  route is named by its *crossing*: on the stretch where it leaves the usual route before
-  the closure until it rejoins it, ``via <node>``, the first node off the usual route that
-  lies in another country than the node before it (a border crossed elsewhere), else the
-  first such node that is a border, else the first node off the usual route.
+  route is named by its *crossings*: on the stretch where it leaves the usual route before
+  the closure until it rejoins it, the nodes off the usual route that lie in another
+  country than the node before them (borders crossed elsewhere): ``via <first>`` when
+  there is one (``via Kuźnica``), ``via <first>–<last>`` when there are more (``via
+  Kena–Braniewo``: Lithuania and Kaliningrad; ``via Kena–Białystok``: Lithuania); else
+  ``via`` the first border node off the usual route, else its first node off it.
 * **Held**: hub trains with a hold at a corridor node (a closure ahead, or no room at the
   next node) that began during the closure or its recovery, and hub trains that waited
   at the hub, formed, before leaving (on the loading track) and left in that time.
@@ -67,7 +69,7 @@ def usual_routes(result: RunResult) -> dict[str, list[str]]:
 def route_label(
     cfg: ScenarioConfig, usual: Sequence[str], route: Sequence[str], closed_at: int = 0
 ) -> str:
-    """``via <node>``: where ``route`` crosses a border off ``usual`` (module docstring),
+    """``via <node>[–<node>]``: where ``route`` crosses borders off ``usual`` (module docstring),
     looking at the stretch where it leaves ``usual`` before its node ``closed_at`` (the
     closed element) until it comes back to it after."""
     nodes = cfg.corridor.nodes
@@ -77,9 +79,10 @@ def route_label(
     stop = next((k for k in range(start, len(route)) if route[k] in after), len(route))
     stretch = list(route[start : stop + 1])
     new = [(p, n) for p, n in itertools.pairwise(stretch) if n not in on_usual]
-    for prev, name in new:
-        if nodes[name].country != nodes[prev].country:
-            return f"via {name}"
+    crossings = [name for prev, name in new if nodes[name].country != nodes[prev].country]
+    if crossings:
+        first, last = crossings[0], crossings[-1]
+        return f"via {first}" if first == last else f"via {first}–{last}"
     for _, name in new:
         if nodes[name].kind == "border":
             return f"via {name}"

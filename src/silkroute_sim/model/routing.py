@@ -173,6 +173,17 @@ class RouteGuard:
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
 
+    def _replan(
+        self, train: Train, start: str, stops: list[str], came_from: str | None
+    ) -> list[str] | None:
+        """An open route from ``start`` (None: none): for trains that avoid full nodes, one
+        around them where there is one, so that closures and room agree on the route."""
+        if self._avoids_full(train):
+            new = self._plan_open(train, start, stops, came_from, avoid_full=True)
+            if new is not None:
+                return new
+        return self._plan_open(train, start, stops, came_from)
+
     def _may_replan(self, train: Train, node: str) -> bool:
         if train.background:
             return train.service in self.background_replan and node in self.corridor.branching
@@ -229,7 +240,7 @@ class RouteGuard:
             node = path[i]
             if self.any_closed() and self._may_replan(train, node):
                 came_from = path[i - 1] if i > 0 else None
-                new = self._plan_open(train, node, stops, came_from)
+                new = self._replan(train, node, stops, came_from)
                 if new is not None and new != path[i:]:
                     for event_id in self._closures_on(path[i:]):
                         self.log.hits.add((train.train_id, event_id))

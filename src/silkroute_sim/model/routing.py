@@ -303,18 +303,24 @@ class RouteGuard:
             grant = rooms.wait_for(train, here, there)
             if not grant.triggered:
                 yield self.env.any_of([grant, self.changed])
-            if not grant.triggered:  # closures changed: look again
-                rooms.withdraw(grant, there)
-                continue
-            if grant.value == SWAPPED or self._blocked(path, i, origin) is None:
+            if grant.triggered and (grant.value == SWAPPED or not self._blocked(path, i, origin)):
                 rooms.took(train, grant.value, previous)
                 break
-            rooms.give_back(train, there, previous)  # a closure came first: wait it out
-        if waiting_at is not None:
-            self.held_at[waiting_at].add(self.env.now, -1)
+            if grant.triggered:  # a closure came first: pass the room on, wait it out
+                rooms.give_back(train, there, previous)
+            else:  # closures changed: look again
+                rooms.withdraw(grant, there)
+            self._room_hold_ends(train, waiting_at, key)  # a closure hold may follow
+            waiting_at = key = None
+        self._room_hold_ends(train, waiting_at, key)
+        return path, i
+
+    def _room_hold_ends(self, train: Train, node: str | None, key: int | None) -> None:
+        """A wait for room at the next node ends (at ``node``; none: no wait)."""
+        if node is not None:
+            self.held_at[node].add(self.env.now, -1)
             if key is not None:
                 self._hold_ends(train, key)
-        return path, i
 
     def _around_full(
         self, train: Train, path: list[str], i: int, stops: list[str], *, ahead: bool

@@ -202,8 +202,8 @@ def write_tables(
         (away if beside and table.name in BESIDE else here).append(job)
         written[table.name] = {"file": name, "rows": len(frame), "dtypes": dtype_names(frame)}
     with jobs_in_child(away):
-        for job in here:
-            job()
+        for write in here:
+            write()
     return written
 
 

@@ -87,7 +87,6 @@ class RouteGuard:
             if state.tracks is not None or state.kind in ("hub", "terminal")
         }
         self.rooms = Rooms(env, cfg)
-        self.holding |= set(self.rooms.rooms)  # a node with sidings holds trains too
         #: trains held at each node (at the hub: formed trains waiting to leave)
         self.held_at = {name: records.monitor(f"held:{name}", "trains") for name in self.graph}
         self.when_blocked = {name: s.when_blocked for name, s in cfg.services.items()}
@@ -393,7 +392,8 @@ class RouteGuard:
         """A background train entering the model at ``route[0]``: with ``replan``, the
         first other route of its stream that is open and has room when its own is closed
         ahead or its entry full; then it waits (outside the model, as stranded) while its
-        entry node is closed or full. Returns the route it takes."""
+        entry node is closed or full (a closure: a ``held`` node event there, as before;
+        no room: none). Returns the route it takes."""
         rooms = self.rooms
         if train.service in self.background_replan and (
             self._entry_blocked(route) or rooms.full(route[0])
@@ -404,13 +404,15 @@ class RouteGuard:
                     break
         yield from self.hold_entry(train, route[0])
         if rooms and not rooms.try_enter(train, route[0]):
-            self.stranded_background.add(self.env.now, 1)
-            held = self._hold_begins(train, route[0])
+            # outside the model, before the node: stranded, but no node event there (its
+            # first event at the node stays its arrival for processing)
+            since = self.env.now
+            self.stranded_background.add(since, 1)
             grant = rooms.wait_for(train, None, route[0])
             yield grant
             rooms.took(train, grant.value, None)
             self.stranded_background.add(self.env.now, -1)
-            self._hold_ends(train, held)
+            train.wait_h += self.env.now - since
         return route
 
     def _entry_blocked(self, route: list[str]) -> bool:

@@ -17,6 +17,13 @@ FORKS = sys.platform == "linux" and forked.usable_cores() > 1
 needs_fork = pytest.mark.skipif(not FORKS, reason="forks only on Linux with 2+ cores")
 
 
+@pytest.fixture
+def one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fork as a command would, whatever threads earlier tests of the session left
+    behind (a Dask cluster's, say): the jobs here only write files."""
+    monkeypatch.setattr(forked, "only_thread", lambda: True)
+
+
 def _writer(path: Path) -> object:
     def job() -> None:
         path.write_text(str(os.getpid()))
@@ -25,7 +32,7 @@ def _writer(path: Path) -> object:
 
 
 @needs_fork
-def test_jobs_run_in_a_child_while_the_block_runs(tmp_path) -> None:
+def test_jobs_run_in_a_child_while_the_block_runs(tmp_path, one_thread) -> None:
     files = [tmp_path / "a", tmp_path / "b"]
     with forked.jobs_in_child([_writer(f) for f in files]) as in_child:
         assert in_child
@@ -35,7 +42,7 @@ def test_jobs_run_in_a_child_while_the_block_runs(tmp_path) -> None:
 
 
 @needs_fork
-def test_a_failed_child_has_its_jobs_run_here(tmp_path) -> None:
+def test_a_failed_child_has_its_jobs_run_here(tmp_path, one_thread) -> None:
     parent = os.getpid()
     out = tmp_path / "only-here"
 
@@ -50,7 +57,7 @@ def test_a_failed_child_has_its_jobs_run_here(tmp_path) -> None:
 
 
 @needs_fork
-def test_an_error_in_the_block_stops_the_child_and_runs_nothing_here(tmp_path) -> None:
+def test_an_error_in_the_block_stops_the_child_and_runs_nothing_here(tmp_path, one_thread) -> None:
     ran = tmp_path / "ran"
     started = tmp_path / "started"
 
@@ -84,7 +91,9 @@ def test_no_fork_beside_another_thread(monkeypatch) -> None:
         other.join()
 
 
-def test_run_figures_are_the_same_bytes_drawn_in_a_child_or_not(tmp_path, monkeypatch) -> None:
+def test_run_figures_are_the_same_bytes_drawn_in_a_child_or_not(
+    tmp_path, monkeypatch, one_thread
+) -> None:
     from silkroute_sim.analysis.tables import Tables
     from silkroute_sim.config.loader import load_config
     from silkroute_sim.model.simulate import simulate
@@ -103,7 +112,7 @@ def test_run_figures_are_the_same_bytes_drawn_in_a_child_or_not(tmp_path, monkey
     assert {f"{name}.png" for name in CHILD_FIGURES} <= set(drawn[True])
 
 
-def test_tables_written_beside_are_the_same_files(tmp_path, monkeypatch) -> None:
+def test_tables_written_beside_are_the_same_files(tmp_path, monkeypatch, one_thread) -> None:
     from silkroute_sim.analysis.tables import Tables
     from silkroute_sim.config.loader import load_config
     from silkroute_sim.model.simulate import simulate

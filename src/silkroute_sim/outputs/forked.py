@@ -34,13 +34,17 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def only_thread() -> bool:
+    """Whether this is the main thread of a process with no other Python thread."""
+    main = threading.current_thread() is threading.main_thread()
+    return main and threading.active_count() == 1
+
+
 def can_fork() -> bool:
     """Whether :func:`jobs_in_child` would fork here (see the module's docstring)."""
     if not ENABLED or sys.platform != "linux" or not hasattr(os, "fork"):
         return False
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    if threading.active_count() != 1 or usable_cores() < 2:
+    if not only_thread() or usable_cores() < 2:
         return False
     mp = sys.modules.get("multiprocessing")
     return mp is None or mp.parent_process() is None

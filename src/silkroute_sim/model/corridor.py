@@ -44,6 +44,17 @@ if TYPE_CHECKING:
 Proc = Generator[simpy.Event, Any, None]
 
 
+#: the populations of trains that draw node times from streams of their own
+POPULATIONS = ("corridor", "background", "eastbound")
+
+
+def population(train: Train) -> str:
+    """Which population's random streams ``train`` draws its node times from."""
+    if train.background:
+        return "background"
+    return "eastbound" if train.direction == "east" else "corridor"
+
+
 class _Stage:
     """Samplers for one population of trains (Urumqi or background) at one node."""
 
@@ -82,7 +93,10 @@ class NodeState:
         self.cranes = 1
         self.mean_service_h = 0.0
         self.has_customs = False
-        self.stages: dict[bool, _Stage] = {}
+        #: samplers by population: Urumqi's westbound trains, background trains, and
+        #: Urumqi's eastbound trains (a stream each, so adding one population never moves
+        #: another's draws)
+        self.stages: dict[str, _Stage] = {}
         # disruption hooks (silkroute_sim.model.disruptions): a processing-time factor, and
         # track work that breakdowns can interrupt
         self.time_factor = 1.0
@@ -105,8 +119,8 @@ class NodeState:
             gc = proc.gauge_change
             if gc is not None:
                 self.cranes = gc.cranes
-            for background, prefix in ((False, "corridor"), (True, "background")):
-                self.stages[background] = _Stage(
+            for prefix in POPULATIONS:
+                self.stages[prefix] = _Stage(
                     streams.sampler(f"{prefix}.{name}.customs", proc.customs),
                     None if gc is None else streams.sampler(f"{prefix}.{name}.lift", gc.lift_time),
                     None
@@ -235,7 +249,7 @@ class Corridor:
         assert node.queue is not None
         node.waiting -= 1
         node.queue.add(self.clock.now, -1)
-        stage = node.stages[train.background]
+        stage = node.stages[population(train)]
         customs_h = stage.customs() * node.time_factor
         gauge_h = 0.0
         gauge_change = prev is not None and self.nodes[prev].gauge_mm != node.gauge_mm

@@ -227,6 +227,14 @@ def test_new_keys_left_out_keep_the_dump() -> None:
             {"inbound": {"x": {"trains_per_day": 1, "dwell": "1 h", "loaded_share": 1.5}}},
             "hub.inbound.x.loaded_share",
         ),
+        (
+            {"inbound": {"x": {"trains_per_day": 1, "dwell": "1 h", "origin": "Trem"}}},
+            "hub.inbound.x.origin: unknown node (did you mean 'Term'?)",
+        ),
+        (
+            {"inbound": {"x": {"trains_per_day": 1, "dwell": "1 h", "origin": "Hub"}}},
+            "hub.inbound.x.origin: Hub is the hub",
+        ),
     ],
 )
 def test_bad_eastbound_configs_give_one_line(hub: dict[str, Any], expected: str) -> None:

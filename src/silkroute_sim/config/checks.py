@@ -151,6 +151,27 @@ def _check_demand_and_services(cfg: ScenarioConfig, adj: dict[str, set[str]]) ->
     return check_cargo(cfg)
 
 
+def _check_inbound_origins(cfg: ScenarioConfig, adj: dict[str, set[str]]) -> Problem | None:
+    """An eastbound stream's ``origin`` is a corridor node with a way to the hub."""
+    nodes, hub = cfg.corridor.nodes, cfg.hub.node
+    for name, stream in cfg.hub.inbound.items():
+        origin = stream.origin
+        if origin is None:
+            continue
+        where = f"hub.inbound.{name}.origin"
+        if origin not in nodes:
+            return (where, _unknown_node(origin, nodes), origin)
+        if origin == hub:
+            return (where, f"{origin} is the hub: an origin is where trains start to it", origin)
+        if hub not in _reachable(adj, origin):
+            return (
+                where,
+                f"no path from {origin} to the hub ({hub}) in the corridor graph",
+                origin,
+            )
+    return None
+
+
 def check_scenario(cfg: ScenarioConfig) -> Problem | None:
     """The first cross-reference problem in ``cfg``, or None."""
     nodes = cfg.corridor.nodes
@@ -173,7 +194,7 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
         problem = _check_path(cfg, adj, stream.route, f"corridor.background.{bname}.route")
         if problem:
             return problem
-    problem = _check_disruptions(cfg, adj)
+    problem = _check_inbound_origins(cfg, adj) or _check_disruptions(cfg, adj)
     if problem:
         return problem
     problem = check_modes(cfg.modes, cfg.services_destinations())

@@ -68,7 +68,10 @@ def test_cli_reps5_intervals_contain_the_mean_of_an_independent_20_rep_run(tmp_p
     assert proc.returncode == 0, proc.stderr
     assert "hub dwell (mean)" in proc.stdout and "±" in proc.stdout
     five = pd.read_csv(out / "summary.csv").set_index("metric")
-    assert (five["n"] == 5).all()
+    # every metric is defined in all five runs, or in none (a border of an alternative route
+    # that no train crossed in 30 days has no wait to average: n = 0, mean NaN)
+    assert five["n"].isin([0, 5]).all(), five[~five["n"].isin([0, 5])]
+    assert (five.loc[MAIN_KPIS, "n"] == 5).all()
 
     cfg = load_config(BASELINE, days=30, warmup_days=10)
     twenty = run_replications(cfg, 20, workers=2, seeds=range(7_000, 7_020))

@@ -28,6 +28,7 @@ from silkroute_sim.analysis.costs import (
     train_cost_columns,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
+from silkroute_sim.analysis.holding import daily_held
 from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.network import route_km
@@ -103,8 +104,16 @@ def _floats(items: Sequence[object], attr: str) -> np.ndarray:
     return np.fromiter(map(attrgetter(attr), items), dtype=float, count=len(items))
 
 
-def _values(items: Sequence[object], attr: str) -> list[object]:
-    return list(map(attrgetter(attr), items))
+def _values(items: Sequence[object], attr: str) -> np.ndarray:
+    """One attribute of every record as an object array (text: an empty run's column
+    stays text, so the tables still join on it)."""
+    return _text(list(map(attrgetter(attr), items)))
+
+
+def _text(values: list[object]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def shipments_frame(result: RunResult) -> pd.DataFrame:
@@ -192,9 +201,9 @@ def node_events_frame(result: RunResult) -> pd.DataFrame:
     waited_to = np.where(np.isnan(start), result.end_h, start)
     return pd.DataFrame(
         {
-            "train_id": list(log.train_id) + [str(v[0]) for v in still],
-            "node": list(log.node) + [str(v[1]) for v in still],
-            "kind": list(log.kind) + [str(v[2]) for v in still],
+            "train_id": _text(list(log.train_id) + [str(v[0]) for v in still]),
+            "node": _text(list(log.node) + [str(v[1]) for v in still]),
+            "kind": _text(list(log.kind) + [str(v[2]) for v in still]),
             "arrived_h": arrived,
             "start_h": start,
             "end_h": end,
@@ -253,6 +262,8 @@ def daily_frame(result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame
         out[f"border_queue_mean:{node}"] = step_integrals(times, levels, edges) / widths
     for column, values in class_daily_columns(result, shipments, trains, edges).items():
         out[column] = values  # by cargo class, compound, inbound (class_metrics)
+    for column, values in daily_held(result, edges).items():
+        out[column] = values  # trains held at the hub and per country (closures, holding)
     return out
 
 
@@ -281,22 +292,25 @@ def transit_legs(
     held = ev["kind"] == "held"
     hours_of = ev["end_h"] - ev["arrived_h"]
     node_h = hours_of.groupby([ev["train_id"], ev["node"], held.rename("held")]).sum()
-    train_nodes = node_h.reset_index(name="hours")
+    # (train, node, held) -> hours; a train without events passes every stop at 0 hours
+    train_ids, nodes, holds = (node_h.index.get_level_values(i).tolist() for i in range(3))
+    keys = zip(train_ids, nodes, holds, strict=True)
+    hours = dict(zip(keys, node_h.to_numpy(dtype=float).tolist(), strict=True))
     route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
     per_stop: dict[tuple[str, str], float] = {}
-    for train_id, group in train_nodes.groupby("train_id"):
-        pairs = zip(group["node"], group["held"], strict=True)
-        hours = dict(zip(pairs, group["hours"], strict=True))
+    for train_id in dict.fromkeys(train_ids):
         total = 0.0
         for node in str(route_of.get(str(train_id), "")).split(">"):
-            total += hours.get((node, False), 0.0)
+            total += hours.get((train_id, node, False), 0.0)
             per_stop[(str(train_id), node)] = total
-            total += hours.get((node, True), 0.0)
+            total += hours.get((train_id, node, True), 0.0)
     out = pd.DataFrame({"destination": shipments["destination"]})
     nodes_h = np.fromiter(
         (
             per_stop.get(key, 0.0)
-            for key in zip(shipments["train_id"], shipments["destination"], strict=True)
+            for key in zip(
+                shipments["train_id"].tolist(), shipments["destination"].tolist(), strict=True
+            )
         ),
         dtype=float,
         count=len(shipments),
@@ -418,7 +432,10 @@ def summary_frame(
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
     del released, legs
-    queued = in_window(events["arrived_h"]) & (events["kind"] != "held") & ~events["censored"]
+    not_a_train = ["held", "sailing", "sailing_cancelled", "sailing_closed"]  # holds; voyages
+    queued = (
+        in_window(events["arrived_h"]) & ~events["kind"].isin(not_a_train) & ~events["censored"]
+    )
     ev = events.loc[queued, ["train_id", "node", "wait_h", "background"]]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
     border_nodes = [

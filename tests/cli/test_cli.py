@@ -66,11 +66,22 @@ def test_every_kpi_of_a_run_is_in_the_catalogue(tmp_path: Path) -> None:
     scenario = CONFIGS / "scenarios" / "khorgos-closed-7d.yaml"
     out = tmp_path / "out"
     proc = silkroute(
-        "run", str(scenario), "--days", "40", "--warmup-days", "5", "--no-plots", "--out", str(out)
+        "run",
+        str(scenario),
+        "--days",
+        "40",
+        "--warmup-days",
+        "5",
+        "--set",
+        "disruptions.scheduled.0.start=10 d",  # inside the run: its reroutes and holds too
+        "--no-plots",
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(",") for line in (out / "summary.csv").read_text().splitlines()[1:]]
     assert len(rows) > 50
+    assert any(row[0].startswith("rerouted_trains:khorgos-closed") for row in rows)
     for metric, _value, unit, *_split in rows:
         entry = lookup(metric)
         assert entry is not None, metric

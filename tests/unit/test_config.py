@@ -423,3 +423,32 @@ def test_misspelt_names_in_costs_are_refused_at_load(override: str, expected: st
     with pytest.raises(ConfigError) as info:
         load_config(None, [override])
     assert expected in str(info.value) and "did you mean" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (
+            {"nodes": ["Brest", "Brset"]},
+            "disruptions.scheduled.0.nodes.1: unknown node (did you mean 'Brest'?)",
+        ),
+        (
+            {"country_border": ["PL", "CN"]},
+            "disruptions.scheduled.0.country_border: no node of country PL has an edge to a "
+            "node of country CN",
+        ),
+    ],
+)
+def test_a_bad_group_closure_gives_one_line(target: dict, expected: str, tmp_path: Path) -> None:
+    scenario = Path("configs/scenarios/belarus-poland-closed-13d.yaml").resolve()
+    raw = yaml.safe_load(scenario.read_text(encoding="utf-8"))
+    raw["extends"] = str(scenario.parent.parent / "baseline.yaml")
+    entry = raw["disruptions"]["scheduled"][0]
+    del entry["country_border"]
+    entry.update(target)
+    path = tmp_path / "bad-group.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert expected in text and "\n" not in text, text

@@ -206,6 +206,12 @@ CATALOGUE: dict[str, KPI] = {
             "{:,.0f} trains",
             "lower",
         ),
+        # closures with finite holding: trains re-planned around an event (by route, where
+        # the metric names one), trains held by it, held at the hub, held at once at most
+        KPI("rerouted_trains", "rerouted trains", "trains", "{:,.0f} trains", "neither"),
+        KPI("held_trains", "held trains", "trains", "{:,.0f} trains", "lower"),
+        KPI("held_at_hub_trains", "trains held at the hub", "trains", "{:,.0f} trains", "lower"),
+        KPI("held_trains_max", "held trains (max at once)", "trains", "{:,.0f} trains", "lower"),
         KPI("recovery_h", "recovery", "h", "{:.1f} h", "lower"),
         KPI("recovery_h_max", "recovery (max)", "h", "{:.1f} h", "lower"),
         KPI("system_recovery_h", "system recovery", "h", "{:.1f} h", "lower"),

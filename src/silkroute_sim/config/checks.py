@@ -194,6 +194,11 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
         problem = _check_path(cfg, adj, stream.route, f"corridor.background.{bname}.route")
         if problem:
             return problem
+        for j, alt in enumerate(stream.alternatives or []):
+            where = f"corridor.background.{bname}.alternatives.{j}.route"
+            problem = _check_path(cfg, adj, alt.route, where)
+            if problem:
+                return problem
     problem = _check_inbound_origins(cfg, adj) or _check_disruptions(cfg, adj)
     if problem:
         return problem
@@ -262,6 +267,17 @@ def _check_target(
     nodes = cfg.corridor.nodes
     if item.node is not None and item.node not in nodes:
         return (f"{where}.node", _unknown_node(item.node, nodes), item.node)
+    for j, name in enumerate(item.nodes or []):
+        if name not in nodes:
+            return (f"{where}.nodes.{j}", _unknown_node(name, nodes), name)
+    if item.country_border is not None and not item.members(cfg.corridor):
+        a, b = item.country_border
+        return (
+            f"{where}.country_border",
+            f"no node of country {a} has an edge to a node of country {b} in corridor.edges "
+            "(nodes carry their country: corridor.nodes.<name>.country)",
+            [a, b],
+        )
     if item.edge is not None:
         for j, name in enumerate(item.edge):
             if name not in nodes:
@@ -282,6 +298,15 @@ def _check_effect(
     effect = item.effect
     absolute = item.absolute_capacity()
     key = absolute[0] if absolute else None
+    if item.is_group():  # each node of a group as if it were the target alone
+        alone = {"nodes": None, "country_border": None}
+        for name in item.members(cfg.corridor):
+            problem = _check_effect(
+                cfg, adj, item.model_copy(update={**alone, "node": name}), where
+            )
+            if problem:
+                return problem
+        return None
     if item.node is not None:
         proc = cfg.corridor.nodes[item.node].processing
         if effect == "speed":

@@ -1,9 +1,11 @@
-"""What a 13-day Belarus – Poland closure costs the boxes it holds (docs/costs.md).
+"""What a 13-day closure of every Belarus – Poland crossing costs the boxes it touches
+(docs/costs.md).
 
-Małaszewicze (the Polish side of the Brest crossing) closed for 13 days
-(configs/scenarios/belarus-poland-closed-13d.yaml; docs/disruptions.md): every westbound
-train to Łódź, Hamburg and Duisburg waits at Brest, Moscow or the hub until it reopens,
-then queues behind the background trains at 16 trains a day. The affected boxes' logistics
+Every Polish node next to Belarus closed for 13 days (configs/scenarios/
+belarus-poland-closed-13d.yaml; docs/disruptions.md): the adaptive services to Łódź,
+Hamburg and Duisburg that have not yet passed Minsk re-plan through Lithuania (Kena –
+Mockava – Białystok), a longer and slower way into the EU; the trains already committed to
+Brest wait there (finite holding) until the crossings reopen. The affected boxes' logistics
 cost per FEU is measured against the same destinations' boxes the closure did not touch
 (``disruptions.csv``); the tolerance is the Student-t interval over replications.
 """
@@ -55,31 +57,36 @@ def _ci(rows: list[dict[str, float]], column: str) -> tuple[float, float, float]
     return mean, low, high
 
 
-def test_closure_raises_the_cost_per_feu_of_the_held_boxes_by_a_measurable_share(rows) -> None:
+def test_closure_raises_the_cost_per_feu_of_the_boxes_it_touches_by_a_measurable_share(
+    rows,
+) -> None:
     mean, low, high = _ci(rows, "extra_cost_share")
-    # about +9 % (USD 600–700 on about USD 7,500 per FEU); the interval excludes 0 by far
-    assert low > 0.03, (mean, low, high)
+    # about +5 % (about USD 400 on about USD 7,500 per FEU); the interval excludes 0 by far
+    assert low > 0.02, (mean, low, high)
     assert high < 0.5, (mean, low, high)
     assert all(row["affected_delivered"] > 500 for row in rows)
     assert [row["summary_share"] for row in rows] == [row["extra_cost_share"] for row in rows]
     _, cost_low, _ = _ci(rows, "extra_cost_usd_per_feu_mean")
-    assert cost_low > 200  # USD per FEU
+    assert cost_low > 150  # USD per FEU
     _, total_low, _ = _ci(rows, "extra_cost_usd")
     assert total_low > 0
 
 
-def test_closure_cost_comes_from_holding_and_inventory(rows) -> None:
-    """No other way into the EU in the baseline graph: the trains wait. The extra is the
-    trains' holds on the corridor (USD 125 per train-hour) and the inventory carrying cost
-    of about 12 more days door to door; the parts add up to the total."""
+def test_closure_cost_comes_from_the_longer_route_the_holds_and_inventory(rows) -> None:
+    """The rerouted trains pay the Lithuanian route's extra tariff and gauge change; the
+    held ones their holds on the corridor (USD 125 per train-hour); every affected box the
+    inventory carrying cost of its extra days door to door. The parts add up to the
+    total."""
     for row in rows:
         assert sum(row[p] for p in PARTS) == pytest.approx(row["extra_cost_usd_per_feu_mean"])
+        assert row["rerouted_trains"] > 10
+        assert str(row["rerouted_by_route"]).startswith("via Kena")
     _, hold_low, _ = _ci(rows, "extra_holding_usd_per_feu_mean")
     inv_mean, inv_low, _ = _ci(rows, "extra_inventory_usd_per_feu_mean")
-    assert hold_low > 100 and inv_low > 200
+    assert hold_low > 50 and inv_low > 50
     # inventory: USD 100,000 x 12 %/yr x the extra days (the reference's mix per destination)
     d2d, _, _ = _ci(rows, "extra_door_to_door_d_mean")
     assert inv_mean == pytest.approx(100_000 * 0.12 * d2d / 365, rel=0.05)
     cost = np.mean([row["extra_cost_usd_per_feu_mean"] for row in rows])
     reroute = np.mean([row["extra_reroute_usd_per_feu_mean"] for row in rows])
-    assert abs(reroute) < 0.5 * cost  # route choice moves a little; the wait is the cost
+    assert 0 < reroute < cost  # the longer route costs more, and is not all of it

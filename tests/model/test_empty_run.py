@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from silkroute_sim.analysis.tables import Tables
-from silkroute_sim.config.loader import validate_config
+from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import tiny_raw
@@ -23,3 +23,17 @@ def test_a_run_without_shipments_has_empty_tables_of_the_right_types() -> None:
     summary = tables.summary.set_index("metric")["value"]
     assert summary["trains_dispatched_per_day"] == 0
     assert summary["conservation_error_t"] == 0
+
+
+def test_a_closure_that_touches_no_train_still_has_its_row() -> None:
+    """Siemianówka, a crossing none of the baseline's trains takes, closes for two days:
+    its row in the disruptions table says so (no box affected) instead of failing."""
+    closure = "{id: quiet, node: Siemianówka, effect: close, start: 5 d, duration: 2 d}"
+    cfg = load_config(
+        "baseline", [f"disruptions={{scheduled: [{closure}]}}"], days=12, warmup_days=2
+    )
+    frame = Tables(simulate(cfg)).disruptions
+    assert frame is not None
+    (row,) = frame.to_dict("records")
+    assert row["id"] == "quiet" and row["affected_shipments"] == 0
+    assert row["rerouted_trains"] == 0 and row["held_trains"] == 0

@@ -15,6 +15,9 @@ from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw
 
+#: the baseline without its eastbound trains (and their box pool): no inbound traffic
+WITHOUT_EASTBOUND = ["hub.inbound={}", "hub.box_pool=null"]
+
 
 def _quiet_tiny(**inbound: Any) -> dict[str, Any]:
     """tiny_raw with (almost) no outbound cargo: the first box arrives after 10 days."""
@@ -80,8 +83,9 @@ def test_share_of_outbound_ties_inbound_to_departures() -> None:
     cfg = load_config(
         CONFIGS / "baseline.yaml",
         [
+            *WITHOUT_EASTBOUND,
             "hub.inbound.return={share_of_outbound: 1.0, boxes: 41, dwell: '1 d', "
-            "services: [duisburg, moscow]}"
+            "services: [duisburg, moscow]}",
         ],
         days=20,
         warmup_days=2,
@@ -103,12 +107,13 @@ INBOUND = "hub.inbound.europe={trains_per_day: 1, interarrival_cv: 0, boxes: 41,
 
 @pytest.fixture(scope="module")
 def paired_runs() -> list[tuple[dict[str, float], dict[str, float]]]:
-    """Baseline without and with one inbound train a day, same seeds (common random
-    numbers: inbound draws are on hub.inbound.* streams of their own)."""
+    """Baseline (less its eastbound trains) without and with one inbound train a day,
+    same seeds (common random numbers: inbound draws are on hub.inbound.* streams of
+    their own)."""
     runs = []
     for seed in SEEDS:
         pair = []
-        for overrides in ([], [INBOUND]):
+        for overrides in (WITHOUT_EASTBOUND, [*WITHOUT_EASTBOUND, INBOUND]):
             cfg = load_config(
                 CONFIGS / "baseline.yaml", overrides, days=50, warmup_days=10, seed=seed
             )

@@ -237,7 +237,7 @@ def test_published_targets_file() -> None:
     by_name = {t.name: t for t in targets}
     hub = by_name["hub_handled"]
     assert (hub.value, hub.low, hub.high) == (3600, pytest.approx(3420), pytest.approx(3780))
-    assert by_name["count_dostyk"].explain_below.startswith("the baseline models westbound")
+    assert by_name["count_dostyk"].explain_below.startswith("the baseline models traffic in both")
 
 
 def test_published_targets_reject_a_bad_entry() -> None:

@@ -459,7 +459,8 @@ def _event_row(
     local_queues = levels.local_queues(window).values()
     hit = shipments[mask]
     reference = _reference_d2d(shipments, clean, t0, until)
-    extra = hit["door_to_door_d"] - hit["destination"].map(reference)
+    # (a closure that touched no box maps nothing: the empty result must still be a number)
+    extra = hit["door_to_door_d"] - hit["destination"].map(reference).astype(float)
     return (
         window.event_id,
         window.kind,

@@ -122,6 +122,13 @@ CATALOGUE: dict[str, KPI] = {
         KPI("train_running_h_p90", "train running time (p90)", "h", "{:.1f} h", "lower"),
         # border crossings (per node)
         KPI("border_wait_h_mean", "border wait (mean)", "h", "{:.1f} h", "lower"),
+        KPI(
+            "urumqi_border_wait_h_mean",
+            "border wait of Urumqi's trains (mean)",
+            "h",
+            "{:.1f} h",
+            "lower",
+        ),
         KPI("border_queue_mean", "border queue (mean)", "trains", "{:.2f} trains", "lower"),
         KPI("trains_per_day", "trains at the border", "trains/day", "{:.2f} /day", "neither"),
         KPI("urumqi_trains_per_day", "Urumqi trains", "trains/day", "{:.2f} /day", "neither"),

@@ -110,7 +110,7 @@ def _values(items: Sequence[object], attr: str) -> np.ndarray:
     return _text(list(map(attrgetter(attr), items)))
 
 
-def _text(values: list[object]) -> np.ndarray:
+def _text(values: Sequence[object]) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values
     return out
@@ -257,14 +257,15 @@ def daily_frame(result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame
         times, levels = mons[name].arrays()
         out[column] = step_integrals(times, levels, edges) / widths * scale
     out["yard_teu_max"] = _daily_max(*mons["yard_teu"].arrays(), edges)
+    more: dict[str, np.ndarray] = {}  # added at once: a column at a time fragments the frame
     for node in processing_nodes(result):
         times, levels = mons[f"queue:{node}"].arrays()
-        out[f"border_queue_mean:{node}"] = step_integrals(times, levels, edges) / widths
-    for column, values in class_daily_columns(result, shipments, trains, edges).items():
-        out[column] = values  # by cargo class, compound, inbound (class_metrics)
-    for column, values in daily_held(result, edges).items():
-        out[column] = values  # trains held at the hub and per country (closures, holding)
-    return out
+        more[f"border_queue_mean:{node}"] = step_integrals(times, levels, edges) / widths
+    # by cargo class, compound, inbound (class_metrics); trains held at the hub and per
+    # country (closures, holding)
+    more.update(class_daily_columns(result, shipments, trains, edges))
+    more.update(daily_held(result, edges))
+    return pd.concat([out, pd.DataFrame(more, index=out.index)], axis=1)
 
 
 def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -438,15 +439,21 @@ def summary_frame(
     )
     ev = events.loc[queued, ["train_id", "node", "wait_h", "background"]]
     first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
+    # the hub's own westbound trains (``trains`` holds only those): not background, not
+    # Urumqi's eastbound trains
+    urumqi = first_stage["train_id"].isin(trains["train_id"])
     border_nodes = [
         n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
     ]
     for node in border_nodes:
-        at = first_stage[first_stage["node"] == node]
+        here = first_stage["node"] == node
+        at = first_stage[here]
+        ours = at["wait_h"][urumqi[here]]
         add(f"border_wait_h_mean:{node}", _mean(at["wait_h"]), "h")
+        add(f"urumqi_border_wait_h_mean:{node}", _mean(ours), "h")
         add(f"border_queue_mean:{node}", mons[f"queue:{node}"].mean(w0, w1), "trains")
         add(f"trains_per_day:{node}", len(at) / days, "trains/day")
-        add(f"urumqi_trains_per_day:{node}", int((~at["background"]).sum()) / days, "trains/day")
+        add(f"urumqi_trains_per_day:{node}", len(ours) / days, "trains/day")
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
     del ev, first_stage

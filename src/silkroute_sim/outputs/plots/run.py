@@ -269,6 +269,8 @@ def string_line(
     plt = _plt()
     fig, ax = plt.subplots(figsize=(10.5, 6))
     after = trains[trains["departed_h"] >= result.warmup_h]
+    if "direction" in after:  # the hub's own trains, away from it (distance from Urumqi)
+        after = after[after["direction"] == "west"]
     after = after.iloc[:sample]
     services = list(result.config.services)
     color = {s: COLORS[i % len(COLORS)] for i, s in enumerate(services)}

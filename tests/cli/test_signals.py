@@ -148,7 +148,9 @@ def test_a_killed_worker_fails_only_its_own_run_and_the_sweep_goes_on(tmp_path: 
     import csv
 
     _write_inputs(tmp_path)
-    args = ["sweep", "spec.yaml", "--workers", "2", "--days", "2000", "--out", "sw"]
+    # runs long enough to be in flight when the kill comes, in the compiled build too
+    # (2,000 days were sometimes over by then: a killed idle worker fails no run)
+    args = ["sweep", "spec.yaml", "--workers", "2", "--days", DAYS, "--out", "sw"]
     proc = subprocess.Popen(
         [PY, "-m", "silkroute_sim", *args, "--no-plots", "-q"],
         cwd=tmp_path,

@@ -210,6 +210,11 @@ class Corridor:
         """The node list from ``start`` through the remaining ``stops``."""
         if self.guard is not None:
             return self.guard.plan(train, start, stops)
+        return self.plan_plain(train, start, stops)
+
+    def plan_plain(self, train: Train, start: str, stops: list[str]) -> list[str]:
+        """The least-expected-time node list (with today's queues for adaptive routes), with
+        nothing closed, no edge slowed and no node to avoid."""
         if self.route_policy.get(train.service) == "adaptive":
             # _adaptive_weight, as a cost per node entered (only queues cost anything)
             waits = {name: n.expected_wait_h() for name, n in self.nodes.items() if n.waiting}

@@ -178,6 +178,7 @@ class EdgeControl(Control):
         self.pairs = pairs
         self.edges = edges
         self.guard = guard
+        guard.edges_disrupted = True
         self.base = [(e.run_h, 24.0 / e.headway_h if e.headway_h > 0 else None) for e in edges]
 
     def update(self) -> None:

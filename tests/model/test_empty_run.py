@@ -37,3 +37,15 @@ def test_a_closure_that_touches_no_train_still_has_its_row() -> None:
     (row,) = frame.to_dict("records")
     assert row["id"] == "quiet" and row["affected_shipments"] == 0
     assert row["rerouted_trains"] == 0 and row["held_trains"] == 0
+
+
+def test_crossings_no_train_used_raise_no_empty_kpi_warning() -> None:
+    """The alternative routes' borders see no train in a normal run: their waits are empty
+    cells, which the run does not warn about (a warning would come with every run)."""
+    from silkroute_sim.outputs.run_folder import empty_kpis_warning
+
+    result = simulate(load_config("baseline", days=40, warmup_days=10))
+    tables = Tables(result)
+    summary = tables.summary.set_index("metric")["value"]
+    assert summary["trains_per_day:Kena"] == 0 and summary.isna()["border_wait_h_mean:Kena"]
+    assert empty_kpis_warning(result, tables) is None

@@ -107,10 +107,19 @@ def empty_kpis_warning(result: RunResult, tables: Tables) -> str | None:
     """Say which KPIs are empty and why: an empty cell means "nothing to measure", and a
     run where that happens (no train left, nothing delivered) should not pass unnoticed."""
     summary = tables.summary
-    empty = [str(m) for m in summary.loc[summary["value"].isna(), "metric"]]
+    values = dict(zip(summary["metric"], summary["value"], strict=False))
+    # a crossing no train used (an alternative route of the graph) has no wait to average
+    # and no share: nothing the user needs telling
+    unused = {
+        m.split(":", 1)[1] for m, v in values.items() if m.startswith("trains_per_day:") and v == 0
+    }
+    empty = [
+        str(m)
+        for m in summary.loc[summary["value"].isna(), "metric"]
+        if not (":" in str(m) and str(m).split(":", 1)[1] in unused)
+    ]
     if not empty:
         return None
-    values = dict(zip(summary["metric"], summary["value"], strict=False))
     if values.get("demand_t_per_day") == 0:
         why = "no cargo arrived"
     elif values.get("trains_dispatched_per_day") == 0:

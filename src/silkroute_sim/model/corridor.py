@@ -35,7 +35,7 @@ from silkroute_sim.model.disrupted import DisruptedResources
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.ferry import ferry_lines
 from silkroute_sim.model.hub import Hub, WorkFn
-from silkroute_sim.model.network import expected_processing_h, shortest_path
+from silkroute_sim.model.network import QueuePlanner, expected_processing_h, shortest_path
 from silkroute_sim.model.records import RunRecords
 
 if TYPE_CHECKING:
@@ -175,6 +175,7 @@ class Corridor:
             for u, v, d in graph.edges(data=True)
         }
         self.branching = {n for n in graph.nodes if graph.out_degree(n) >= 3}
+        self.planner = QueuePlanner(graph)
         self._static_routes: dict[str, list[str]] = {}
         for name, service in cfg.services.items():
             if service.route.policy == "fixed" and service.route.nodes:
@@ -218,8 +219,8 @@ class Corridor:
         if self.route_policy.get(train.service) == "adaptive":
             # _adaptive_weight, as a cost per node entered (only queues cost anything)
             waits = {name: n.expected_wait_h() for name, n in self.nodes.items() if n.waiting}
-            return shortest_path(self.graph, start, stops, "expected_h", waits)
-        return shortest_path(self.graph, start, stops)
+            return self.planner.route(start, stops, waits)
+        return self.planner.route(start, stops, {})
 
     # -------------------------------------------------------------- movement
     #

@@ -150,5 +150,135 @@ def shortest_path(
     return path
 
 
+class QueuePlanner:
+    """Least-expected-time routes on one corridor graph with a cost for entering each
+    node (its queue, for adaptive routing): the node lists :func:`shortest_path` gives
+    with ``weight="expected_h"`` and these costs, tie-breaks included, found with less
+    searching. Queues only add time, so a node's expected time to the stop with no
+    queues anywhere (computed once per stop) is a lower bound of its time with them;
+    and the route a train would take with no queues, timed with today's queues, is an
+    upper bound of the best route's time. A node reached in more time than that bound
+    minus its lower bound lies on no best route: the search leaves it out. It leaves
+    out only such nodes, so the nodes on best routes are reached in the same order as
+    by the full search, and each takes the same predecessor."""
+
+    def __init__(self, graph: nx.DiGraph) -> None:
+        self.graph = graph
+        #: node -> (neighbour, expected hours), in the graph's order of neighbours
+        self._out: dict[str, tuple[tuple[str, float], ...]] = {
+            v: tuple((u, data.get("expected_h", 1)) for u, data in graph._adj[v].items())
+            for v in graph
+        }
+        self._to_stop: dict[str, dict[str, float]] = {}  # stop -> node -> hours, no queues
+        self._usual: dict[tuple[str, str], list[tuple[str, float]] | None] = {}
+
+    def route(self, source: str, stops: list[str], node_cost: dict[str, float]) -> list[str]:
+        """``shortest_path(graph, source, stops, "expected_h", node_cost)``; the costs
+        must not be negative."""
+        path = [source]
+        current = source
+        for stop in stops:
+            if stop == current:
+                continue
+            path.extend(self.leg(current, stop, node_cost)[1:])
+            current = stop
+        return path
+
+    def leg(self, source: str, target: str, node_cost: dict[str, float]) -> list[str]:
+        """``dijkstra_path(graph, source, target, "expected_h", node_cost)``."""
+        usual = self._usual_leg(source, target)
+        if usual is None or source == target:  # the full search: its answer or error
+            return dijkstra_path(self.graph, source, target, "expected_h", node_cost)
+        hours = 0.0  # the usual route with today's queues, summed as the search sums
+        for node, edge_h in usual:
+            hours = hours + (edge_h + node_cost.get(node, 0.0))
+        # a margin far above the rounding of sums taken in another order
+        bound = hours * (1.0 + 1e-9) + 1e-9
+        path = self._search(source, target, node_cost, self._lower_bounds(target), bound)
+        if path is None:  # not reached within the bound (cannot happen): search it all
+            return dijkstra_path(self.graph, source, target, "expected_h", node_cost)
+        return path
+
+    def _usual_leg(self, source: str, target: str) -> list[tuple[str, float]] | None:
+        """The leg with no queues, as (node entered, expected hours of the edge into it);
+        None where there is none."""
+        key = (source, target)
+        if key not in self._usual:
+            try:
+                nodes = dijkstra_path(self.graph, source, target, "expected_h")
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                self._usual[key] = None
+            else:
+                adj = self.graph._adj
+                self._usual[key] = [
+                    (b, adj[a][b].get("expected_h", 1)) for a, b in itertools.pairwise(nodes)
+                ]
+        return self._usual[key]
+
+    def _lower_bounds(self, target: str) -> dict[str, float]:
+        """Expected hours from each node to ``target`` with no queues (absent: none)."""
+        bounds = self._to_stop.get(target)
+        if bounds is None:
+            into: dict[str, list[tuple[str, float]]] = {v: [] for v in self._out}
+            for v, out in self._out.items():
+                for u, edge_h in out:
+                    into[u].append((v, edge_h))
+            bounds = {}
+            fringe: list[tuple[float, str]] = [(0.0, target)]
+            while fringe:
+                hours, v = heappop(fringe)
+                if v in bounds:
+                    continue
+                bounds[v] = hours
+                for u, edge_h in into[v]:
+                    if u not in bounds:
+                        heappush(fringe, (hours + edge_h, u))
+            self._to_stop[target] = bounds
+        return bounds
+
+    def _search(
+        self,
+        source: str,
+        target: str,
+        node_cost: dict[str, float],
+        to_target: dict[str, float],
+        bound: float,
+    ) -> list[str] | None:
+        """:func:`dijkstra_path`'s search (the same sums, order and tie-breaks) over the
+        nodes that may lie on a best route; None if ``target`` is not reached."""
+        out = self._out
+        far = float("inf")
+        dist: dict[str, float] = {}
+        seen: dict[str, float] = {source: 0}
+        pred: dict[str, str] = {}
+        tie = 0
+        fringe: list[tuple[float, int, str]] = [(0, tie, source)]
+        while fringe:
+            dist_v, _, v = heappop(fringe)
+            if v in dist:
+                continue
+            dist[v] = dist_v
+            if v == target:
+                break
+            for u, edge_h in out[v]:
+                if u in dist:
+                    continue
+                vu_dist = dist_v + (edge_h + node_cost.get(u, 0.0))
+                if vu_dist + to_target.get(u, far) > bound:
+                    continue  # on no best route
+                if u not in seen or vu_dist < seen[u]:
+                    seen[u] = vu_dist
+                    tie += 1
+                    heappush(fringe, (vu_dist, tie, u))
+                    pred[u] = v
+        if target not in dist:
+            return None
+        path = [target]
+        while path[-1] != source:
+            path.append(pred[path[-1]])
+        path.reverse()
+        return path
+
+
 def route_km(graph: nx.DiGraph, path: list[str]) -> float:
     return float(sum(graph.edges[a, b]["km"] for a, b in itertools.pairwise(path)))

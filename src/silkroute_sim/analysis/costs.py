@@ -253,12 +253,12 @@ def feu_of(result: RunResult) -> np.ndarray:
 
 
 def _per_stop(
-    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+    result: RunResult, delivered: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
-    """One row per (train_id, destination) of the delivered shipments."""
+    """One row per (train_id, destination) of the ``delivered`` shipments (their
+    ``train_id``, ``destination``, ``feu`` and ``tonnes``)."""
     net = _Network(result.config, edge_countries(result.config), ferry_edges(result.config))
-    done = shipments[shipments["delivered_h"].notna()]
-    loads = done.groupby(["train_id", "destination"])[["feu", "tonnes"]].sum()
+    loads = delivered.groupby(["train_id", "destination"])[["feu", "tonnes"]].sum()
     onboard: dict[str, dict[str, tuple[float, float]]] = {}
     for (train_id, dest), feu, tonnes in zip(
         loads.index, loads["feu"], loads["tonnes"], strict=True
@@ -275,6 +275,32 @@ def _per_stop(
         route = str(routes[train_id]).split(">")
         rows += _stop_rows(net, train_id, route, stops, holds.get(train_id, []), slots[train_id])
     return pd.DataFrame(rows, columns=STOP_COLUMNS)
+
+
+def _stop_columns(stops: pd.DataFrame, shipments: pd.DataFrame) -> dict[str, pd.Series]:
+    """The :data:`STOP_COLUMNS` of each shipment's (train_id, destination) row of ``stops``
+    (same index as ``shipments``), as a left merge gives them but without a merged copy of
+    the shipments: NaN for a shipment without a row (a column of counts stays integer
+    when every shipment has one)."""
+    position = {
+        key: i
+        for i, key in enumerate(
+            zip(stops["train_id"].tolist(), stops["destination"].tolist(), strict=True)
+        )
+    }
+    keys = zip(shipments["train_id"].tolist(), shipments["destination"].tolist(), strict=True)
+    at = np.fromiter((position.get(key, -1) for key in keys), dtype=np.intp, count=len(shipments))
+    found = at >= 0
+    out: dict[str, pd.Series] = {}
+    for column in STOP_COLUMNS[2:]:
+        values = stops[column].to_numpy()
+        if found.all():
+            taken = values[at]
+        else:
+            taken = np.full(len(at), NAN)
+            taken[found] = values[at[found]]
+        out[column] = pd.Series(taken, index=shipments.index)
+    return out
 
 
 def _subsidy_ends_h(cfg: ScenarioConfig) -> float:
@@ -303,21 +329,27 @@ def cost_parts(
     shipments not delivered."""
     cfg = result.config
     costs, em = cfg.costs, cfg.emissions
-    ships = shipments[["train_id", "destination", "tonnes", "teu", "cargo_class"]].copy()
-    ships["feu"] = feu_of(result)
-    ships["delivered_h"] = shipments["delivered_h"]
-    stops = _per_stop(result, ships, trains, events)
-    merged = ships.merge(stops, on=["train_id", "destination"], how="left")
-    merged.index = shipments.index
     done = shipments["delivered_h"].notna()
-    feu, tonnes = merged["feu"].where(done), merged["tonnes"].where(done)
+    all_feu = pd.Series(feu_of(result), index=shipments.index)
+    delivered = pd.DataFrame(
+        {
+            "train_id": shipments["train_id"][done],
+            "destination": shipments["destination"][done],
+            "feu": all_feu[done],
+            "tonnes": shipments["tonnes"][done],
+        }
+    )
+    stops = _per_stop(result, delivered, trains, events)
+    del delivered
+    merged = _stop_columns(stops, shipments)
+    feu, tonnes = all_feu.where(done), shipments["tonnes"].where(done)
     unit_wagons = _unit_wagons(cfg)
     is_box = pd.Series(
         [s.wagon_type not in unit_wagons for s in result.records.shipments],
         index=shipments.index,
     )
     out = pd.DataFrame(index=shipments.index)
-    out["feu"] = merged["feu"]  # every shipment's, delivered or not
+    out["feu"] = all_feu  # every shipment's, delivered or not
     out["rail_km"] = merged["rail_km"].where(done)
     out["truck_usd"] = costs.truck_to_hub_usd_per_feu * feu
     out["hub_handling_usd"] = costs.hub_handling_usd_per_feu * feu
@@ -396,7 +428,9 @@ def cost_summary_rows(
     totals of all shipments released in the window."""
     w0, w1 = result.warmup_h, result.end_h
     released = (shipments["delivered_h"] >= w0) & (shipments["delivered_h"] < w1)
-    sel = parts[released]
+    used = ["feu", "is_box", "freight_cost_usd", "logistics_cost_usd", "rail_usd"]
+    used += [*HOLDING_PARTS, "inventory_cost_usd", "co2_kg", "tkm"]
+    sel = parts.loc[released, used]  # the columns used: not a copy of every part
     dest = shipments.loc[released, "destination"]
     holding = sel[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
     per_box = {

@@ -1,6 +1,5 @@
-"""Measures of each disruption: stranded trains, hub backlog, recovery, extra delay.
-
-Pure functions over a run's records and tables (imported by :mod:`metrics`).
+"""Measures of each disruption: stranded trains, hub backlog, recovery, extra delay;
+pure functions over a run's records and tables (imported by :mod:`metrics`).
 
 **Recovery.** For each event the reference is the week before it starts (the days
 available, at least one): the daily mean hub backlog (tonnes at the gate, in the yard and
@@ -496,10 +495,11 @@ def disruptions_frame(
     trains: pd.DataFrame,
     events: pd.DataFrame,
     costs: pd.DataFrame | None = None,
+    per_feu: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
     """One row per realised disruption event (None when the scenario has none); with
-    ``costs`` (the cost parts of :func:`~silkroute_sim.analysis.costs.cost_parts`), the
-    extra cost and CO2e of :data:`COST_COLUMNS` too."""
+    ``costs`` (the cost parts of :func:`~silkroute_sim.analysis.costs.cost_parts`) or
+    their ``per_feu`` (:func:`cost_per_feu`), the extra cost and CO2e too."""
     log = result.disruptions
     if log is None:
         return None
@@ -514,14 +514,14 @@ def disruptions_frame(
         for window, rec in zip(windows, recoveries, strict=True)
     ]
     clean = _untouched(windows, masks, shipments, result.warmup_h)
-    per_feu = None if costs is None else cost_per_feu(costs)
+    per_feu = cost_per_feu(costs) if costs is not None else per_feu
     usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
         _event_row(window, recovery, mask, levels, shipments, clean, per_feu)
         + hold_columns(result, window, recovery.until, events, usual, window.kind)
         for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
     ]
-    columns = COLUMNS if costs is None else COLUMNS + COST_COLUMNS
+    columns = COLUMNS if per_feu is None else COLUMNS + COST_COLUMNS
     return pd.DataFrame(rows, columns=columns + HOLD_COLUMNS)
 
 

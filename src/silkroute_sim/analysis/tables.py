@@ -27,7 +27,7 @@ from silkroute_sim.analysis.costs import (
     cost_summary_rows,
     train_cost_columns,
 )
-from silkroute_sim.analysis.disruptions import disruptions_frame, summary_rows
+from silkroute_sim.analysis.disruptions import cost_per_feu, disruptions_frame, summary_rows
 from silkroute_sim.analysis.holding import daily_held
 from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
@@ -466,19 +466,29 @@ def kpis(summary: pd.DataFrame) -> dict[str, float]:
 
 
 class Tables:
-    """All tables of one run, built once."""
+    """All tables of one run, built once.
+
+    The cost parts of each shipment (:func:`~silkroute_sim.analysis.costs.cost_parts`)
+    are summed into the shipments' and trains' cost columns, the summary's cost rows and
+    the disruptions' extra costs as the tables are built, then released (a 10-year run
+    holds about 14 MB of them per simulated year); :attr:`cost_parts` builds them again
+    when asked."""
 
     def __init__(self, result: RunResult) -> None:
+        self._result = result
+        self._cost_parts: pd.DataFrame | None = None
         self.shipments = shipments_frame(result)
         self.trains = trains_frame(result)
         self.node_events = node_events_frame(result)
-        #: every cost and CO2e part of each shipment (analysis/costs.py)
-        self.cost_parts = cost_parts(result, self.shipments, self.trains, self.node_events)
+        parts = cost_parts(result, self.shipments, self.trains, self.node_events)
         for column in COST_SHIPMENT_COLUMNS:
-            self.shipments[column] = self.cost_parts[column]
+            self.shipments[column] = parts[column]
         ids = self.shipments["train_id"]
-        for column, values in train_cost_columns(self.trains, self.cost_parts, ids).items():
+        for column, values in train_cost_columns(self.trains, parts, ids).items():
             self.trains[column] = values
+        cost_rows = cost_summary_rows(result, self.shipments, parts)
+        per_feu = cost_per_feu(parts) if result.disruptions is not None else None
+        del parts
         # the hub's KPIs count westbound trains; eastbound ones have their own (directions)
         west = self.trains
         if (west["direction"] == "east").any():
@@ -489,15 +499,13 @@ class Tables:
             running_time_rows(result, west, self.node_events),
             columns=self.summary.columns,
         )
-        costs = pd.DataFrame(
-            cost_summary_rows(result, self.shipments, self.cost_parts),
-            columns=self.summary.columns,
-        )
+        costs = pd.DataFrame(cost_rows, columns=self.summary.columns)
         self.summary = pd.concat([self.summary, running, costs], ignore_index=True)
         #: one row per disruption event; None when the scenario has no disruptions
         self.disruptions = disruptions_frame(
-            result, self.shipments, west, self.node_events, self.cost_parts
+            result, self.shipments, west, self.node_events, per_feu=per_feu
         )
+        del per_feu
         if self.disruptions is not None:
             rows = pd.DataFrame(
                 summary_rows(result, self.disruptions), columns=self.summary.columns
@@ -506,3 +514,13 @@ class Tables:
         #: rail against sea and air per destination and class (``modes.csv``); None when
         #: the config compares no alternative
         self.modes = modes_table(result, self.shipments)
+
+    @property
+    def cost_parts(self) -> pd.DataFrame:
+        """Every cost and CO2e part of each shipment (analysis/costs.py), built on first
+        use (the tables themselves do not keep them)."""
+        if self._cost_parts is None:
+            self._cost_parts = cost_parts(
+                self._result, self.shipments, self.trains, self.node_events
+            )
+        return self._cost_parts

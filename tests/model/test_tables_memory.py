@@ -1,0 +1,100 @@
+"""What the tables keep in memory (issue 24): the cost parts are looked up per shipment
+without a merged copy of the shipments, summed into the tables and released, and built
+again on demand; every number as the merge and the kept parts gave it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal, assert_series_equal
+
+from silkroute_sim.analysis.costs import (
+    COST_SHIPMENT_COLUMNS,
+    STOP_COLUMNS,
+    _stop_columns,
+    cost_parts,
+)
+from silkroute_sim.analysis.disruptions import disruptions_frame
+from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.config.loader import load_config
+from silkroute_sim.model.simulate import simulate
+
+
+def _stops() -> pd.DataFrame:
+    rows = [
+        ("T1", "A", 100.0, 50.0, 1, 0, 2.5, 0.0, 0.0, 0.0, 0.0, 0, 0.0),
+        ("T1", "B", 300.0, 80.0, 2, 1, 4.0, 7.5, 10.0, 30.0, 0.1, 2, 20.0),
+        ("T2", "B", 250.0, 70.0, 2, 1, 3.0, 0.0, 0.0, 0.0, 0.0, 0, 0.0),
+    ]
+    return pd.DataFrame(rows, columns=STOP_COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("train_ids", "destinations"),
+    [
+        (["T2", "T1", "T1", "T2"], ["B", "A", "B", "B"]),  # every shipment has its stop
+        (["T2", math.nan, "T1", "T3"], ["B", "A", "B", "A"]),  # not loaded; no stop row
+    ],
+)
+def test_stop_columns_are_what_a_left_merge_gives(
+    train_ids: list[object], destinations: list[str]
+) -> None:
+    ships = pd.DataFrame({"train_id": train_ids, "destination": destinations})
+    stops = _stops()
+    merged = ships.merge(stops, on=["train_id", "destination"], how="left")
+    looked_up = _stop_columns(stops, ships)
+    assert list(looked_up) == STOP_COLUMNS[2:]
+    for column, values in looked_up.items():
+        assert_series_equal(values, merged[column], check_names=False, check_exact=True)
+
+
+def test_stop_columns_of_a_run_without_deliveries_are_empty() -> None:
+    ships = pd.DataFrame({"train_id": ["", ""], "destination": ["A", "B"]})
+    empty = pd.DataFrame([], columns=STOP_COLUMNS)
+    for values in _stop_columns(empty, ships).values():
+        assert values.isna().all() and len(values) == 2
+
+
+@pytest.fixture(scope="module")
+def closed() -> Tables:
+    cfg = load_config(
+        "khorgos-closed-7d",
+        ["disruptions.scheduled.0.start=8 d", "disruptions.scheduled.0.duration=3 d"],
+        days=24,
+        warmup_days=2,
+    )
+    return Tables(simulate(cfg))
+
+
+def test_tables_release_the_cost_parts_and_build_them_again(closed: Tables) -> None:
+    assert closed._cost_parts is None  # not kept once summed
+    parts = closed.cost_parts
+    assert closed.cost_parts is parts  # built once when asked
+    result = closed._result
+    again = cost_parts(result, closed.shipments, closed.trains, closed.node_events)
+    assert_frame_equal(parts, again, check_exact=True)
+    done = closed.shipments["delivered_h"].notna()
+    assert done.sum() > 100
+    for column in COST_SHIPMENT_COLUMNS:
+        assert_series_equal(
+            closed.shipments[column], parts[column], check_names=False, check_exact=True
+        )
+    sums = parts.loc[done, "freight_cost_usd"].groupby(closed.shipments["train_id"][done]).sum()
+    by_train = closed.trains.set_index("train_id")["freight_cost_usd"].dropna()
+    assert np.array_equal(by_train.sort_index().to_numpy(), sums.sort_index().to_numpy())
+
+
+def test_disruption_costs_from_the_per_feu_parts_equal_those_from_all_parts(
+    closed: Tables,
+) -> None:
+    assert closed.disruptions is not None and len(closed.disruptions) == 1
+    west = closed.trains[closed.trains["direction"] == "west"].reset_index(drop=True)
+    from_parts = disruptions_frame(
+        closed._result, closed.shipments, west, closed.node_events, closed.cost_parts
+    )
+    assert from_parts is not None
+    assert "extra_cost_usd_per_feu_mean" in from_parts.columns
+    assert_frame_equal(closed.disruptions, from_parts, check_exact=True)

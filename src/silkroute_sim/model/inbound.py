@@ -64,9 +64,11 @@ InboundBox = tuple[float, float, float, bool]
 
 class BoxPool:
     """The hub's empty containers (TEU), with the running totals of what came in, went
-    out and was leased one-way (level = initial + in − out + leased, exactly)."""
+    out and was leased one-way (level = initial + in − out + leased, exactly). ``teu``
+    is the level now: the changes written to ``level``, summed in the same order."""
 
     def __init__(self, records: RunRecords, initial_teu: float) -> None:
+        self.teu = initial_teu
         self.level = records.monitor("box_pool_teu", "TEU", initial_teu)
         self.empties_in = records.monitor("box_pool_empties_in_teu", "TEU")
         self.stripped_in = records.monitor("box_pool_stripped_in_teu", "TEU")
@@ -76,17 +78,21 @@ class BoxPool:
     def put(self, now: float, teu: float, stripped: bool) -> None:
         """An empty box joins the pool: off a wagon, or a loaded box back stripped."""
         (self.stripped_in if stripped else self.empties_in).add(now, teu)
-        self.level.add(now, teu)
+        self._change(now, teu)
 
     def take(self, now: float, teu: float) -> None:
         """Westbound loads leave with ``teu`` of boxes: from the pool, the rest leased."""
         if teu <= 0:
             return
         self.taken.add(now, teu)
-        short = max(0.0, teu - self.level.level)
+        short = max(0.0, teu - self.teu)
         if short > 0:
             self.leased.add(now, short)
-        self.level.add(now, short - teu)
+        self._change(now, short - teu)
+
+    def _change(self, now: float, delta: float) -> None:
+        self.teu += delta
+        self.level.add(now, delta)
 
 
 class InboundHub(Protocol):

@@ -217,7 +217,13 @@ class SlotClock(Clock):
         call.token = token
         eid = self.eid
         self.eid = eid + 1
-        self.push(self.now + delay, (priority, eid, call))
+        entry = (priority, eid, call)
+        key = self.now + delay  # :meth:`push`, inline: the most frequent way onto the queue
+        slots = self.slots
+        if slots.setdefault(key, entry) is entry:
+            heappush(self.times, key)
+        else:
+            _join(slots, key, entry)
 
     def push(self, t: float, entry: Any) -> None:
         key: Any = t  # one float object: the heap's and the dict's key
@@ -264,9 +270,20 @@ class SlotClock(Clock):
         stop = self._queue_stop(at)
         processed = 0
         event: Any = None
+        times = self.times
+        slots = self.slots
         try:
             while True:  # the stop marker stays queued until it is reached: never empty
-                event = self.pop()
+                t = times[0]  # :meth:`pop`, inline: once per event
+                entry = slots[t]
+                del slots[t]
+                if type(entry) is tuple:
+                    heappop(times)
+                else:
+                    entry = self._first_of(t, entry)
+                self.now = t
+                self.entry = entry
+                event = entry[2]
                 if type(event) is Call:
                     processed += 1
                     event.fn(event)

@@ -252,6 +252,24 @@ def air_row(air: AirAlternative, inputs: ClassInputs, key: str) -> dict[str, Any
     return _alternative_row("air", air.via, (air.days,), freight, co2, tkm, inputs, key)
 
 
+#: the shipments' columns the comparison reads (those the table has)
+MODES_SHIPMENT_COLUMNS = frozenset(
+    {
+        "destination",
+        "cargo_class",
+        "feu",
+        "teu",
+        "tonnes",
+        "value_usd",
+        "door_to_door_d",
+        "freight_cost_usd",
+        "logistics_cost_usd",
+        "co2_kg",
+        "tkm",
+    }
+)
+
+
 def feu_of(ships: pd.DataFrame) -> np.ndarray:
     """FEU each shipment counts as: its ``feu`` column where the table has one (the cost
     model's count, units on wagons included), else ``teu / 2``; NaN where not positive
@@ -360,8 +378,10 @@ def compare_modes(
 
     w0, w1 = window_h
     delivered = shipments["delivered_h"]
-    # delivered in the window, and counted in FEU
-    sel = shipments.loc[(delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))]
+    # delivered in the window, and counted in FEU; only the columns read below (a long
+    # run's shipments table is large)
+    keep = (delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))
+    sel = shipments.loc[keep, [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]]
     rows: list[dict[str, Any]] = []
     for dest in destinations:
         alternatives = modes.for_destination(dest)

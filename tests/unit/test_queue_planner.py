@@ -81,3 +81,34 @@ def test_same_route_on_the_shipped_corridor_under_random_queues() -> None:
         assert planner.route(start, stops, waits) == shortest_path(
             graph, start, stops, "expected_h", waits
         ), (start, stops, waits)
+
+
+def test_routes_it_keeps_are_the_full_searchs_routes() -> None:
+    """Queue states drawn from a few values, so that legs come back with equal costs
+    where a search read them (and different costs elsewhere): the kept routes must be
+    the full search's, and most questions must be answered from them."""
+    cfg = load_config("baseline")
+    graph = build_graph(cfg.corridor)
+    planner = QueuePlanner(graph)
+    searches = 0
+    search = planner._search
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        nonlocal searches
+        searches += 1
+        return search(*args)
+
+    planner._search = counted  # type: ignore[method-assign]
+    queued = sorted(n for n in graph if cfg.corridor.nodes[n].processing is not None)
+    starts = ["Urumqi", "Jinghe", "Aktogay", "Samara", "Minsk"]
+    rng = random.Random(7)
+    questions = 3000
+    for _ in range(questions):
+        busy = rng.sample(queued, rng.randint(0, 6))
+        waits = {n: rng.choice([0.0, 2.0, 9.0, 40.0]) for n in busy}
+        start = rng.choice(starts)
+        stops = rng.choice([["Duisburg"], ["Łódź", "Hamburg"], ["Moscow"]])
+        assert planner.route(start, stops, waits) == shortest_path(
+            graph, start, stops, "expected_h", waits
+        ), (start, stops, waits)
+    assert searches < questions / 2

@@ -21,6 +21,7 @@ from silkroute_sim.config.schema import CorridorConfig, NodeConfig
 
 heappush: Final = heapq.heappush
 heappop: Final = heapq.heappop
+Costs = tuple[float, ...]
 
 
 def build_graph(corridor: CorridorConfig) -> nx.DiGraph:
@@ -160,7 +161,13 @@ class QueuePlanner:
     upper bound of the best route's time. A node reached in more time than that bound
     minus its lower bound lies on no best route: the search leaves it out. It leaves
     out only such nodes, so the nodes on best routes are reached in the same order as
-    by the full search, and each takes the same predecessor."""
+    by the full search, and each takes the same predecessor.
+
+    A search reads the queue costs of a few nodes only (those next to the nodes it
+    settles, and those on the usual route); with the same costs there, it takes the
+    same steps to the same route. The planner keeps each leg's routes by those costs,
+    and answers a leg asked again with equal costs where they were read without
+    searching (trains at a junction see the same queues many times)."""
 
     def __init__(self, graph: nx.DiGraph) -> None:
         self.graph = graph
@@ -171,6 +178,8 @@ class QueuePlanner:
         }
         self._to_stop: dict[str, dict[str, float]] = {}  # stop -> node -> hours, no queues
         self._usual: dict[tuple[str, str], list[tuple[str, float]] | None] = {}
+        #: (source, target) -> nodes whose costs a search read -> their costs -> route
+        self._known: dict[tuple[str, str], dict[tuple[str, ...], dict[Costs, list[str]]]] = {}
 
     def route(self, source: str, stops: list[str], node_cost: dict[str, float]) -> list[str]:
         """``shortest_path(graph, source, stops, "expected_h", node_cost)``; the costs
@@ -186,6 +195,13 @@ class QueuePlanner:
 
     def leg(self, source: str, target: str, node_cost: dict[str, float]) -> list[str]:
         """``dijkstra_path(graph, source, target, "expected_h", node_cost)``."""
+        known = self._known.get((source, target))
+        if known is not None:
+            cost = node_cost.get
+            for nodes, routes in known.items():
+                route = routes.get(tuple([cost(node, 0.0) for node in nodes]))
+                if route is not None:
+                    return list(route)
         usual = self._usual_leg(source, target)
         if usual is None or source == target:  # the full search: its answer or error
             return dijkstra_path(self.graph, source, target, "expected_h", node_cost)
@@ -194,10 +210,22 @@ class QueuePlanner:
             hours = hours + (edge_h + node_cost.get(node, 0.0))
         # a margin far above the rounding of sums taken in another order
         bound = hours * (1.0 + 1e-9) + 1e-9
-        path = self._search(source, target, node_cost, self._lower_bounds(target), bound)
-        if path is None:  # not reached within the bound (cannot happen): search it all
+        found = self._search(source, target, node_cost, self._lower_bounds(target), bound)
+        if found is None:  # not reached within the bound (cannot happen): search it all
             return dijkstra_path(self.graph, source, target, "expected_h", node_cost)
-        return path
+        path, settled = found
+        # the nodes whose costs the search read: on the usual route, and next to the
+        # nodes it settled before the target (where it stopped)
+        read = dict.fromkeys(node for node, _ in usual)
+        out = self._out
+        for v in settled:
+            if v != target:
+                for u, _ in out[v]:
+                    read[u] = None
+        nodes = tuple(read)
+        costs = tuple([node_cost.get(node, 0.0) for node in nodes])
+        self._known.setdefault((source, target), {}).setdefault(nodes, {})[costs] = path
+        return list(path)
 
     def _usual_leg(self, source: str, target: str) -> list[tuple[str, float]] | None:
         """The leg with no queues, as (node entered, expected hours of the edge into it);
@@ -243,9 +271,10 @@ class QueuePlanner:
         node_cost: dict[str, float],
         to_target: dict[str, float],
         bound: float,
-    ) -> list[str] | None:
+    ) -> tuple[list[str], dict[str, float]] | None:
         """:func:`dijkstra_path`'s search (the same sums, order and tie-breaks) over the
-        nodes that may lie on a best route; None if ``target`` is not reached."""
+        nodes that may lie on a best route: the route and the nodes settled (with their
+        hours); None if ``target`` is not reached."""
         out = self._out
         far = float("inf")
         dist: dict[str, float] = {}
@@ -277,7 +306,7 @@ class QueuePlanner:
         while path[-1] != source:
             path.append(pred[path[-1]])
         path.reverse()
-        return path
+        return path, dist
 
 
 def route_km(graph: nx.DiGraph, path: list[str]) -> float:

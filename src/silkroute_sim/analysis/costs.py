@@ -66,6 +66,19 @@ ROUTE_PARTS = (
     "port_usd",
 )
 HOLDING_PARTS = ("hub_storage_usd", "destination_storage_usd", "train_hold_usd")
+#: the parts :func:`cost_summary_rows` reads
+SUMMARY_PARTS = (
+    "feu",
+    "is_box",
+    "freight_cost_usd",
+    "logistics_cost_usd",
+    "rail_usd",
+    *HOLDING_PARTS,
+    "inventory_cost_usd",
+    "co2_kg",
+    "tkm",
+    "subsidy_usd",
+)
 
 
 def storage_cost_per_teu(tariff: StorageTariff, days: np.ndarray) -> np.ndarray:
@@ -277,19 +290,19 @@ def _per_stop(
     return pd.DataFrame(rows, columns=STOP_COLUMNS)
 
 
+def pair_positions(first: pd.Series, second: pd.Series, keys: pd.MultiIndex) -> np.ndarray:
+    """The position in ``keys`` (unique pairs) of each pair ``(first[i], second[i])``, -1
+    where it has none: through each column's codes, not a Python tuple of text per row."""
+    return np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([first, second])))
+
+
 def _stop_columns(stops: pd.DataFrame, shipments: pd.DataFrame) -> dict[str, pd.Series]:
     """The :data:`STOP_COLUMNS` of each shipment's (train_id, destination) row of ``stops``
     (same index as ``shipments``), as a left merge gives them but without a merged copy of
     the shipments: NaN for a shipment without a row (a column of counts stays integer
     when every shipment has one)."""
-    position = {
-        key: i
-        for i, key in enumerate(
-            zip(stops["train_id"].tolist(), stops["destination"].tolist(), strict=True)
-        )
-    }
-    keys = zip(shipments["train_id"].tolist(), shipments["destination"].tolist(), strict=True)
-    at = np.fromiter((position.get(key, -1) for key in keys), dtype=np.intp, count=len(shipments))
+    keys = pd.MultiIndex.from_arrays([stops["train_id"], stops["destination"]])
+    at = pair_positions(shipments["train_id"], shipments["destination"], keys)
     found = at >= 0
     out: dict[str, pd.Series] = {}
     for column in STOP_COLUMNS[2:]:
@@ -318,6 +331,26 @@ def _subsidy_ends_h(cfg: ScenarioConfig) -> float:
     return cfg.simulation.date_h(ends)
 
 
+def _delivered_stops(
+    result: RunResult,
+    shipments: pd.DataFrame,
+    feu: pd.Series,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+) -> pd.DataFrame:
+    """:func:`_per_stop` of the delivered shipments (``feu``: each shipment's FEU)."""
+    done = shipments["delivered_h"].notna()
+    delivered = pd.DataFrame(
+        {
+            "train_id": shipments["train_id"][done],
+            "destination": shipments["destination"][done],
+            "feu": feu[done],
+            "tonnes": shipments["tonnes"][done],
+        }
+    )
+    return _per_stop(result, delivered, trains, events)
+
+
 def cost_parts(
     result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> pd.DataFrame:
@@ -331,17 +364,7 @@ def cost_parts(
     costs, em = cfg.costs, cfg.emissions
     done = shipments["delivered_h"].notna()
     all_feu = pd.Series(feu_of(result), index=shipments.index)
-    delivered = pd.DataFrame(
-        {
-            "train_id": shipments["train_id"][done],
-            "destination": shipments["destination"][done],
-            "feu": all_feu[done],
-            "tonnes": shipments["tonnes"][done],
-        }
-    )
-    stops = _per_stop(result, delivered, trains, events)
-    del delivered
-    merged = _stop_columns(stops, shipments)
+    merged = _stop_columns(_delivered_stops(result, shipments, all_feu, trains, events), shipments)
     feu, tonnes = all_feu.where(done), shipments["tonnes"].where(done)
     unit_wagons = _unit_wagons(cfg)
     is_box = pd.Series(
@@ -350,11 +373,11 @@ def cost_parts(
     )
     out = pd.DataFrame(index=shipments.index)
     out["feu"] = all_feu  # every shipment's, delivered or not
-    out["rail_km"] = merged["rail_km"].where(done)
+    out["rail_km"] = merged.pop("rail_km").where(done)
     out["truck_usd"] = costs.truck_to_hub_usd_per_feu * feu
     out["hub_handling_usd"] = costs.hub_handling_usd_per_feu * feu
-    out["rail_usd"] = merged["rail_usd_per_feu"] * feu
-    out["border_usd"] = costs.border_fee_usd_per_feu * merged["borders"] * feu
+    out["rail_usd"] = merged.pop("rail_usd_per_feu") * feu
+    out["border_usd"] = costs.border_fee_usd_per_feu * merged.pop("borders") * feu
     out["gauge_change_usd"] = costs.gauge_change_usd_per_feu * merged["gauge_changes"] * feu
     by_node = shipments["destination"].map(costs.destination_handling_by_node)
     out["destination_handling_usd"] = (
@@ -366,29 +389,34 @@ def cost_parts(
     out["destination_storage_usd"] = (
         storage_cost_per_teu(costs.destination_storage, term_days.to_numpy()) * 2 * feu
     )
-    out["train_hold_usd"] = merged["hold_usd_per_feu"] * feu
-    out["ferry_usd"] = merged["ferry_usd_per_feu"] * feu
-    out["port_usd"] = merged["port_usd_per_feu"] * feu
+    out["train_hold_usd"] = merged.pop("hold_usd_per_feu") * feu
+    out["ferry_usd"] = merged.pop("ferry_usd_per_feu") * feu
+    out["port_usd"] = merged.pop("port_usd_per_feu") * feu
     before_end = shipments["departed_h"] < _subsidy_ends_h(cfg)
     cap = costs.subsidy.max_share * out["rail_usd"]
     offered = costs.subsidy.usd_per_feu * feu
     with np.errstate(invalid="ignore"):  # cap is NaN for a box not delivered yet
         subsidy = offered.where(offered < cap, cap)  # the smaller (NaN when not delivered)
     out["subsidy_usd"] = subsidy.where(before_end, 0.0).where(done)
+    del hub_days, term_days, cap, offered, subsidy  # a long run: free each part's helpers
     freight = out[[*ROUTE_PARTS, *HOLDING_PARTS]].sum(axis=1, min_count=1) - out["subsidy_usd"]
     value = shipments["value_usd"].astype(float)
     value = value.where(value.notna(), costs.cargo_value_usd_per_feu * feu)
     rate = shipments["cargo_class"].map(costs.carrying_rate_by_class)
     rate = rate.fillna(costs.carrying_rate_per_year).astype(float)
     out["inventory_usd"] = value * rate * shipments["door_to_door_d"] / DAYS_PER_YEAR
-    out["traction_kg"] = merged["traction_kg_per_t"] * tonnes
-    lifts = em.hub_lifts + em.gauge_change_lifts * merged["gauge_changes"] + em.destination_lifts
+    del value, rate
+    out["traction_kg"] = merged.pop("traction_kg_per_t") * tonnes
+    lifts = (
+        em.hub_lifts + em.gauge_change_lifts * merged.pop("gauge_changes") + em.destination_lifts
+    )
     handling = em.handling_kg_per_lift * lifts * feu
-    handling = handling + em.port_handling_kg_per_feu * merged["port_calls"] * feu
+    handling = handling + em.port_handling_kg_per_feu * merged.pop("port_calls") * feu
     out["handling_kg"] = handling.where(is_box, 0.0).where(done)
+    del lifts, handling
     out["truck_kg"] = em.truck_km_to_hub * tonnes * em.truck_g_per_tkm / 1000
-    out["ferry_kg"] = merged["ferry_kg_per_t"] * tonnes
-    out["sea_km"] = merged["sea_km"].where(done)
+    out["ferry_kg"] = merged.pop("ferry_kg_per_t") * tonnes
+    out["sea_km"] = merged.pop("sea_km").where(done)
     out["freight_cost_usd"] = freight.where(done)
     out["inventory_cost_usd"] = out["inventory_usd"].where(done)
     out["logistics_cost_usd"] = out["freight_cost_usd"] + out["inventory_cost_usd"]
@@ -428,8 +456,7 @@ def cost_summary_rows(
     totals of all shipments released in the window."""
     w0, w1 = result.warmup_h, result.end_h
     released = (shipments["delivered_h"] >= w0) & (shipments["delivered_h"] < w1)
-    used = ["feu", "is_box", "freight_cost_usd", "logistics_cost_usd", "rail_usd"]
-    used += [*HOLDING_PARTS, "inventory_cost_usd", "co2_kg", "tkm"]
+    used = [c for c in SUMMARY_PARTS if c != "subsidy_usd"]
     sel = parts.loc[released, used]  # the columns used: not a copy of every part
     dest = shipments.loc[released, "destination"]
     holding = sel[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
@@ -451,6 +478,8 @@ def cost_summary_rows(
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
     arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)
+    keys = [shipments["destination"], shipments["cargo_class"]]
+    groups = ([k[released] for k in keys], [k[arrived] for k in keys])  # once, not per total
     for metric, column, scale, unit in (
         ("freight_cost_usd_per_year", "freight_cost_usd", 1.0, "USD/yr"),
         ("inventory_cost_usd_per_year", "inventory_cost_usd", 1.0, "USD/yr"),
@@ -458,7 +487,7 @@ def cost_summary_rows(
         ("subsidy_usd_per_year", "subsidy_usd", 1.0, "USD/yr"),
         ("co2_t_per_year", "co2_kg", 1e-3, "t/yr"),
     ):
-        total = yearly_total(parts, shipments, column, released, arrived)
+        total = yearly_total(parts, shipments, column, released, arrived, groups)
         rows.append((metric, total * scale / years, unit))
     return rows
 
@@ -469,17 +498,17 @@ def yearly_total(
     column: str,
     released: pd.Series,
     arrived: pd.Series,
+    groups: tuple[list[pd.Series], list[pd.Series]] | None = None,
 ) -> float:
     """``column`` summed over the demand of the window: per destination and cargo class,
     its mean per FEU over the shipments released in the window times the FEU that arrived
     in it. Scenarios on common random numbers then differ by what a box costs, not by how
     many boxes happen to be released before the run ends. A group with demand and no
-    release makes the total NaN (its cost is unknown)."""
-    keys = [shipments["destination"], shipments["cargo_class"]]
-    per = (
-        (parts.loc[released, column] / parts.loc[released, "feu"])
-        .groupby([k[released] for k in keys])
-        .mean()
-    )
-    demand = parts.loc[arrived, "feu"].groupby([k[arrived] for k in keys]).sum()
+    release makes the total NaN (its cost is unknown). ``groups``: the destination and
+    class of the released and of the arrived shipments, where the caller has them."""
+    if groups is None:
+        keys = [shipments["destination"], shipments["cargo_class"]]
+        groups = ([k[released] for k in keys], [k[arrived] for k in keys])
+    per = (parts.loc[released, column] / parts.loc[released, "feu"]).groupby(groups[0]).mean()
+    demand = parts.loc[arrived, "feu"].groupby(groups[1]).sum()
     return float((demand * per.reindex(demand.index)).sum(skipna=False)) if len(demand) else NAN

@@ -23,8 +23,10 @@ from silkroute_sim.analysis.by_class import (
 )
 from silkroute_sim.analysis.costs import (
     COST_SHIPMENT_COLUMNS,
+    SUMMARY_PARTS,
     cost_parts,
     cost_summary_rows,
+    pair_positions,
     train_cost_columns,
 )
 from silkroute_sim.analysis.disruptions import cost_per_feu, disruptions_frame, summary_rows
@@ -310,16 +312,10 @@ def transit_legs(
             per_stop[(str(train_id), node)] = total
             total += hours.get((train_id, node, True), 0.0)
     out = pd.DataFrame({"destination": shipments["destination"]})
-    nodes_h = np.fromiter(
-        (
-            per_stop.get(key, 0.0)
-            for key in zip(
-                shipments["train_id"].tolist(), shipments["destination"].tolist(), strict=True
-            )
-        ),
-        dtype=float,
-        count=len(shipments),
-    )
+    stop_keys = pd.MultiIndex.from_tuples(list(per_stop), names=["train_id", "node"])
+    at = pair_positions(shipments["train_id"], shipments["destination"], stop_keys)
+    stop_h = np.fromiter(per_stop.values(), dtype=float, count=len(per_stop))
+    nodes_h = np.where(at >= 0, stop_h[at], 0.0) if len(per_stop) else np.zeros(len(at))
     out["hub_dwell"] = (shipments["departed_h"] - shipments["arrived_h"]) / 24
     out["corridor_nodes"] = pd.Series(nodes_h, index=shipments.index) / 24
     out["rail_running"] = (shipments["terminal_arrived_h"] - shipments["departed_h"]) / 24 - out[
@@ -490,8 +486,10 @@ class Tables:
         ids = self.shipments["train_id"]
         for column, values in train_cost_columns(self.trains, parts, ids).items():
             self.trains[column] = values
-        cost_rows = cost_summary_rows(result, self.shipments, parts)
         per_feu = cost_per_feu(parts) if result.disruptions is not None else None
+        for column in [c for c in parts.columns if c not in SUMMARY_PARTS]:
+            del parts[column]  # each part is its own array: freed here
+        cost_rows = cost_summary_rows(result, self.shipments, parts)
         del parts
         # the hub's KPIs count westbound trains; eastbound ones have their own (directions)
         west = self.trains

@@ -83,13 +83,10 @@ class FastPool:
 
     def release_unit(self, token: Any = None) -> None:
         """Give back a unit taken by :meth:`acquire`: the next in line gets it now."""
-        if self.queue:
-            self._hand_over(self.queue.popleft())
-        else:
+        if not self.queue:
             self.count -= 1
-
-    @staticmethod
-    def _hand_over(nxt: Grant | Job) -> None:
+            return
+        nxt = self.queue.popleft()
         if type(nxt) is Grant:
             nxt.granted = True
             nxt.succeed()  # a process resumes (one engine event, as in SimPy)

@@ -249,9 +249,12 @@ class Hub:
         self._crane_free(crane, done, arg)
 
     def _crane_done(self, call: Call) -> None:
+        """A crane move ends: :meth:`_crane_free` (inline: once per move)."""
         done: Callable[[Any], object]
         done, arg = call.arg
-        self._crane_free(call.token, done, arg)
+        self.cranes_busy.add(self.clock.now, -1)
+        self.cranes.release_unit(call.token)
+        done(arg)
 
     def _crane_free(self, crane: Any, done: Callable[[Any], object], arg: Any) -> None:
         self.cranes_busy.add(self.clock.now, -1)

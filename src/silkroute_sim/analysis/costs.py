@@ -447,6 +447,12 @@ def per_feu(parts: pd.DataFrame, column: str) -> pd.Series:
     return (parts[column] / parts["feu"]).where(parts["is_box"])
 
 
+def _holding_per_feu(parts: pd.DataFrame) -> pd.Series:
+    """Storage and train holds per FEU of each box (NaN for units)."""
+    holding = parts[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
+    return (holding / parts["feu"]).where(parts["is_box"])
+
+
 def cost_summary_rows(
     result: RunResult, shipments: pd.DataFrame, parts: pd.DataFrame
 ) -> list[tuple[str, float, str]]:
@@ -459,21 +465,28 @@ def cost_summary_rows(
     used = [c for c in SUMMARY_PARTS if c != "subsidy_usd"]
     sel = parts.loc[released, used]  # the columns used: not a copy of every part
     dest = shipments.loc[released, "destination"]
-    holding = sel[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
-    per_box = {
-        "freight_cost_usd_per_feu_mean": (per_feu(sel, "freight_cost_usd"), "USD/FEU"),
-        "logistics_cost_usd_per_feu_mean": (per_feu(sel, "logistics_cost_usd"), "USD/FEU"),
-        "rail_tariff_usd_per_feu_mean": (per_feu(sel, "rail_usd"), "USD/FEU"),
-        "holding_cost_usd_per_feu_mean": ((holding / sel["feu"]).where(sel["is_box"]), "USD/FEU"),
-        "inventory_cost_usd_per_feu_mean": (per_feu(sel, "inventory_cost_usd"), "USD/FEU"),
-        "co2_kg_per_feu_mean": (per_feu(sel, "co2_kg"), "kg/FEU"),
+    names = result.config.services_destinations()
+    boxes_to = {name: (dest == name) & sel["is_box"] for name in names}
+    per_box = {  # each built when its turn comes, then freed
+        "freight_cost_usd_per_feu_mean": (lambda: per_feu(sel, "freight_cost_usd"), "USD/FEU"),
+        "logistics_cost_usd_per_feu_mean": (lambda: per_feu(sel, "logistics_cost_usd"), "USD/FEU"),
+        "rail_tariff_usd_per_feu_mean": (lambda: per_feu(sel, "rail_usd"), "USD/FEU"),
+        "holding_cost_usd_per_feu_mean": (lambda: _holding_per_feu(sel), "USD/FEU"),
+        "inventory_cost_usd_per_feu_mean": (lambda: per_feu(sel, "inventory_cost_usd"), "USD/FEU"),
+        "co2_kg_per_feu_mean": (lambda: per_feu(sel, "co2_kg"), "kg/FEU"),
     }
+    means: dict[tuple[str, str], float] = {}
+    for metric, (build, _unit) in per_box.items():
+        values = build()
+        for name in names:
+            v = values[boxes_to[name]].dropna()
+            means[(metric, name)] = float(v.mean()) if len(v) else NAN
+        del values
     rows: list[tuple[str, float, str]] = []
-    for name in result.config.services_destinations():
-        at = (dest == name) & sel["is_box"]
-        for metric, (values, unit) in per_box.items():
-            v = values[at].dropna()
-            rows.append((f"{metric}:{name}", float(v.mean()) if len(v) else NAN, unit))
+    for name in names:
+        at = boxes_to[name]
+        for metric, (_build, unit) in per_box.items():
+            rows.append((f"{metric}:{name}", means[(metric, name)], unit))
         co2, tkm = sel.loc[at, "co2_kg"].sum(), sel.loc[at, "tkm"].sum()
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR

@@ -425,13 +425,13 @@ def summary_frame(
     add("door_to_door_d_p90", _q(released["door_to_door_d"], 0.9), "d")
     del arrived, departed, delivered_rail  # long runs: keep few copies alive at once
     legs = transit_legs(released, trains, events)
-    for dest in result.config.services_destinations():
-        sel = released[released["destination"] == dest]["door_to_door_d"]
+    for dest in result.config.services_destinations():  # the columns read, not the rows
+        sel = released["door_to_door_d"][released["destination"] == dest]
         add(f"door_to_door_d_median:{dest}", _q(sel, 0.5), "d")
         add(f"door_to_door_d_p90:{dest}", _q(sel, 0.9), "d")
-        at = legs[legs["destination"] == dest]
+        here = legs["destination"] == dest
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
-            add(f"{leg}_d_mean:{dest}", _mean(at[leg]), "d")
+            add(f"{leg}_d_mean:{dest}", _mean(legs[leg][here]), "d")
     del released, legs
     not_a_train = ["held", "sailing", "sailing_cancelled", "sailing_closed"]  # holds; voyages
     queued = (

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
@@ -141,6 +141,10 @@ class _Network:
     cfg: ScenarioConfig
     split: dict[tuple[str, str], dict[str, float]]
     sea: dict[tuple[str, str], float]
+    #: :meth:`segment` of each hop asked for (every train on a route asks again)
+    segments: dict[tuple[str, str], tuple[float, float, float]] = field(
+        default_factory=dict, compare=False
+    )
 
     def usd_per_feu_km(self, country: str) -> float:
         costs = self.cfg.costs
@@ -152,10 +156,14 @@ class _Network:
 
     def segment(self, a: str, b: str) -> tuple[float, float, float]:
         """(km, USD per FEU, g CO2e per gross tonne) of the rail hop ``a → b``."""
+        known = self.segments.get((a, b))
+        if known is not None:
+            return known
         split = self.split[(a, b)]
         usd = sum(km * self.usd_per_feu_km(c) for c, km in split.items())
         grams = sum(km * self.g_per_gross_tkm(c) for c, km in split.items())
-        return sum(split.values()), usd, grams
+        self.segments[(a, b)] = out = (sum(split.values()), usd, grams)
+        return out
 
     def sea_leg(self, km: float) -> tuple[float, float]:
         """(USD per FEU, kg CO2e per tonne of cargo) of a sea leg of ``km``."""
@@ -226,13 +234,20 @@ def _stop_rows(
         if node in route:
             i = route.index(node)
             held_at[i] = held_at.get(i, 0.0) + max(hours - costs.train_hold_free_h, 0.0)
+    # (FEU, tonnes) on board over each hop: the same for every stop beyond it
+    loads = [
+        (
+            sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i),
+            sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i),
+        )
+        for i in range(max(index.values(), default=0))
+    ]
     rows: list[tuple[object, ...]] = []
     for stop, last in index.items():
         km = usd = kg_per_t = hold = 0.0
         borders = gauges = 0
         for i, (a, b) in enumerate(pairwise(route[: last + 1])):
-            feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
-            net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
+            feu, net_t = loads[i]
             borders += i > 0 and nodes[a].kind == "border"
             if i in held_at and feu > 0:
                 hold += held_at[i] * costs.train_hold_usd_per_h / feu

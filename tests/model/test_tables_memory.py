@@ -18,7 +18,7 @@ from silkroute_sim.analysis.costs import (
     cost_parts,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame
-from silkroute_sim.analysis.tables import Tables
+from silkroute_sim.analysis.tables import NOT_IN_SUMMARY, Tables
 from silkroute_sim.config.loader import load_config
 from silkroute_sim.model.simulate import simulate
 
@@ -51,11 +51,14 @@ def test_stop_columns_are_what_a_left_merge_gives(
         assert_series_equal(values, merged[column], check_names=False, check_exact=True)
 
 
-def test_stop_columns_of_a_run_without_deliveries_are_empty() -> None:
+def test_stop_columns_of_a_run_without_deliveries_are_empty_as_merged() -> None:
     ships = pd.DataFrame({"train_id": ["", ""], "destination": ["A", "B"]})
     empty = pd.DataFrame([], columns=STOP_COLUMNS)
-    for values in _stop_columns(empty, ships).values():
+    merged = ships.merge(empty, on=["train_id", "destination"], how="left")
+    for column, values in _stop_columns(empty, ships).items():
         assert values.isna().all() and len(values) == 2
+        # the same dtype as the merge gave: the manifest lists the cost columns' dtypes
+        assert_series_equal(values, merged[column], check_names=False, check_exact=True)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +101,13 @@ def test_disruption_costs_from_the_per_feu_parts_equal_those_from_all_parts(
     assert from_parts is not None
     assert "extra_cost_usd_per_feu_mean" in from_parts.columns
     assert_frame_equal(closed.disruptions, from_parts, check_exact=True)
+
+
+def test_summary_level_tables_leave_out_only_columns_no_kpi_reads(closed: Tables) -> None:
+    summary = Tables(closed._result, records="summary")
+    assert not set(NOT_IN_SUMMARY) & set(summary.shipments.columns)
+    kept = [c for c in closed.shipments.columns if c not in NOT_IN_SUMMARY]
+    assert list(summary.shipments.columns) == kept
+    assert_frame_equal(summary.shipments, closed.shipments[kept], check_exact=True)
+    for name in ("summary", "daily", "trains", "node_events", "modes", "disruptions"):
+        assert_frame_equal(getattr(summary, name), getattr(closed, name), check_exact=True)

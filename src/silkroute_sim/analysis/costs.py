@@ -315,7 +315,7 @@ def _stop_columns(stops: pd.DataFrame, shipments: pd.DataFrame) -> dict[str, pd.
     """The :data:`STOP_COLUMNS` of each shipment's (train_id, destination) row of ``stops``
     (same index as ``shipments``), as a left merge gives them but without a merged copy of
     the shipments: NaN for a shipment without a row (a column of counts stays integer
-    when every shipment has one)."""
+    when every shipment has one; objects when there are no stops at all)."""
     keys = pd.MultiIndex.from_arrays([stops["train_id"], stops["destination"]])
     at = pair_positions(shipments["train_id"], shipments["destination"], keys)
     found = at >= 0
@@ -324,8 +324,8 @@ def _stop_columns(stops: pd.DataFrame, shipments: pd.DataFrame) -> dict[str, pd.
         values = stops[column].to_numpy()
         if found.all():
             taken = values[at]
-        else:
-            taken = np.full(len(at), NAN)
+        else:  # NaN where not found: floats, or text where ``stops`` is empty, as merged
+            taken = np.full(len(at), NAN, dtype=object if values.dtype == object else float)
             taken[found] = values[at[found]]
         out[column] = pd.Series(taken, index=shipments.index)
     return out

@@ -64,6 +64,16 @@ SHIPMENT_COLUMNS = [
     *CLASS_SHIPMENT_COLUMNS,
     *COST_SHIPMENT_COLUMNS,  # added by Tables, from the run's cost parts
 ]
+#: shipments.csv columns only that table shows (left out where it is not written)
+NOT_IN_SUMMARY = (
+    "shipment_id",
+    "service",
+    "yard_in_h",
+    "ready_h",
+    "loaded_h",
+    "customs_h",
+    "terminal_dwell_h",
+)
 TRAIN_COLUMNS = [
     "train_id",
     "service",
@@ -118,9 +128,11 @@ def _text(values: Sequence[object]) -> np.ndarray:
     return out
 
 
-def shipments_frame(result: RunResult) -> pd.DataFrame:
+def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
     """One row per shipment, built column by column (a 10-year run has ~700,000): each
-    column one array, taken by the frame as it is (no copy into a block of columns)."""
+    column one array, taken by the frame as it is (no copy into a block of columns).
+    ``records="summary"`` (a run whose shipments table is not written) leaves out the
+    columns of :data:`NOT_IN_SUMMARY`, which no KPI, daily column or figure reads."""
     ships = result.records.shipments
     columns: dict[str, np.ndarray] = {
         "shipment_id": np.fromiter(
@@ -144,6 +156,9 @@ def shipments_frame(result: RunResult) -> pd.DataFrame:
     columns["terminal_dwell_h"] = np.where(
         np.isnan(delivered), NAN, _floats(ships, "terminal_dwell_h")
     )
+    if records == "summary":
+        for column in NOT_IN_SUMMARY:
+            del columns[column]
     df = pd.DataFrame(columns, copy=False)
     del columns
     for column, values in shipment_class_columns(result).items():
@@ -468,16 +483,18 @@ def kpis(summary: pd.DataFrame) -> dict[str, float]:
 class Tables:
     """All tables of one run, built once.
 
-    The cost parts of each shipment (:func:`~silkroute_sim.analysis.costs.cost_parts`)
-    are summed into the shipments' and trains' cost columns, the summary's cost rows and
-    the disruptions' extra costs as the tables are built, then released (a 10-year run
-    holds about 14 MB of them per simulated year); :attr:`cost_parts` builds them again
-    when asked."""
+    ``records="summary"`` (for a run folder that does not write ``shipments.csv``)
+    leaves out the shipment columns only that table shows. The cost parts of each
+    shipment (:func:`~silkroute_sim.analysis.costs.cost_parts`) are summed into the
+    shipments' and trains' cost columns, the summary's cost rows and the disruptions'
+    extra costs as the tables are built, then released (a 10-year run holds about 14 MB
+    of them per simulated year); :attr:`cost_parts` builds them again when asked."""
 
-    def __init__(self, result: RunResult) -> None:
+    def __init__(self, result: RunResult, records: str = "full") -> None:
         self._result = result
         self._cost_parts: pd.DataFrame | None = None
-        self.shipments = shipments_frame(result)
+        #: ``records="summary"``: without the shipments' :data:`NOT_IN_SUMMARY` columns
+        self.shipments = shipments_frame(result, records)
         self.trains = trains_frame(result)
         self.node_events = node_events_frame(result)
         parts = cost_parts(result, self.shipments, self.trains, self.node_events)

@@ -236,7 +236,7 @@ def write_run(
     check_records(records, fmt)
     identity = run_identity(result)
     check_run_target(out, identity, force)
-    tables = tables or Tables(result)
+    tables = tables or Tables(result, records)
     warnings = list(result.records.warnings)
     for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
         if warning:

@@ -234,14 +234,14 @@ def _stop_rows(
         if node in route:
             i = route.index(node)
             held_at[i] = held_at.get(i, 0.0) + max(hours - costs.train_hold_free_h, 0.0)
-    # (FEU, tonnes) on board over each hop: the same for every stop beyond it
-    loads = [
-        (
-            sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i),
-            sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i),
-        )
-        for i in range(max(index.values(), default=0))
-    ]
+    # (FEU, tonnes) on board over each hop i (the boxes of the stops beyond it): the same
+    # for every stop, and for every hop between two stops (summed once per stretch)
+    loads: list[tuple[float, float]] = []
+    for stop_at in sorted(set(index.values())):
+        i = len(loads)  # the stretch's first hop: the same boxes as over its last
+        feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
+        net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
+        loads += [(feu, net_t)] * (stop_at - i)
     rows: list[tuple[object, ...]] = []
     for stop, last in index.items():
         km = usd = kg_per_t = hold = 0.0

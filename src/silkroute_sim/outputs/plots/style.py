@@ -75,9 +75,14 @@ def save(fig: Any, path: Path, rect: tuple[float, float, float, float] | None = 
 
     The figure is laid out at the resolution it is written at, so the layout and the draw
     share one renderer and the text measured for the one is not measured again for the
-    other (the layout in inches is the same at any resolution)."""
+    other (the layout in inches is the same at any resolution).
+
+    The layout is done once, here: ``tight_layout`` leaves a placeholder layout engine on
+    the figure, and ``savefig`` draws a figure that has any layout engine twice (a draw
+    without output first, to lay it out again); with the engine removed it draws once."""
     fig.set_dpi(DPI)
     fig.tight_layout(rect=rect)
+    fig.set_layout_engine(None)
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     import matplotlib.pyplot as plt
 

@@ -15,12 +15,19 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.transforms import Bbox
 
 from silkroute_sim.analysis.kpis import CATALOGUE, label
 from silkroute_sim.experiments.compare import comparison_frame
 from silkroute_sim.outputs.plots import differences as diff_plots
 from silkroute_sim.outputs.plots import sweep as sweep_plots
-from silkroute_sim.outputs.plots.corridor_map import countries, place_labels
+from silkroute_sim.outputs.plots.corridor_map import (
+    OFFSETS,
+    _annotate,
+    countries,
+    label_box,
+    place_labels,
+)
 from silkroute_sim.outputs.plots.run import _collector_spared, _train_timelines, station_ticks
 from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
 from silkroute_sim.outputs.replication_result import RepOutput, collect
@@ -289,6 +296,55 @@ def test_map_labels_do_not_overprint(tmp_path) -> None:
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
+    plt.close(fig)
+
+
+def test_label_boxes_worked_out_match_the_renderer() -> None:
+    """The label placement measures each name once and works out the box of every
+    position it tries: the same box the renderer gives for that label (arrow included)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.set_xlim(15, 35)
+    ax.set_ylim(45, 58)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    pt = renderer.points_to_pixels(1.0)
+    for name, (x, y), size in (("Małaszewicze", (21.0, 52.2), 8), ("Łódź", (30.0, 50.0), 7.5)):
+        anchor = tuple(ax.transData.transform((x, y)))
+        probe = _annotate(ax, name, (x, y), size, 1.0, 0.0, arrow=False)
+        measured = probe.get_window_extent(renderer)
+        probe.remove()
+        extent = (measured.x0 - anchor[0] - pt, measured.y0 - anchor[1], *measured.size)
+        for scale in (1.0, 2.4, 3.6):
+            for dx, dy in OFFSETS:
+                text = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
+                real = text.get_window_extent(renderer)
+                text.remove()
+                box = label_box(extent, anchor, (dx * scale * pt, dy * scale * pt), scale > 1)
+                assert np.allclose(box.extents, real.extents, atol=0.05), (name, scale, dx, dy)
+    plt.close(fig)
+
+
+def test_crowded_map_labels_keep_clear_of_labels_and_markers() -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    lon, lat = [20.0, 20.5, 21.0, 20.5, 25.0], [50.0, 50.6, 50.0, 49.4, 52.0]
+    ax.scatter(lon, lat)
+    ax.set_xlim(15, 35)
+    ax.set_ylim(45, 58)
+    fig.canvas.draw()
+    texts = place_labels(ax, [f"Station {i}" for i in range(len(lon))], lon, lat, 8)
+    assert [t.get_va() for t in texts] == ["center"] * len(lon)  # each found a free spot
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert len({(round(b.x0), round(b.y0)) for b in boxes}) == len(boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not a.overlaps(b)
+        for j, (x, y) in enumerate(zip(lon, lat, strict=True)):
+            px, py = ax.transData.transform((x, y))
+            if j != i:
+                assert not a.overlaps(Bbox.from_extents(px - 5, py - 5, px + 5, py + 5))
     plt.close(fig)
 
 

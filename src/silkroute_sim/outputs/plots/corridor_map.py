@@ -80,44 +80,100 @@ def _overlaps(box: Any, taken: list[Any]) -> bool:
     return any(box.overlaps(other) for other in taken)
 
 
+#: an arrow's end stops this many pixels short of the node (``FancyArrowPatch``'s default
+#: ``shrinkB`` of 2, in pixels until the patch is drawn)
+ARROW_SHRINK_PX = 2.0
+
+
+def label_box(
+    extent: tuple[float, float, float, float],
+    anchor: tuple[float, float],
+    offset_px: tuple[float, float],
+    arrow: bool,
+) -> Any:
+    """The window extent (pixels) of a node label placed ``offset_px`` from the node at
+    ``anchor``, worked out from the label's ``extent`` (x0, y0, width, height relative to
+    its own position, as laid out left-aligned and centred vertically) instead of asking
+    the renderer again: aligned right of the offset where it points right, left of it
+    where it points left, centred where straight up or down; with ``arrow``, the leader
+    line to the node included (it runs from the label's centre to the node, stopping
+    :data:`ARROW_SHRINK_PX` short). What ``Annotation.get_window_extent`` gives for the
+    same label (test), without the artists."""
+    from matplotlib.transforms import Bbox
+
+    x0, y0, width, height = extent
+    dx, dy = offset_px
+    shift = 0.0 if dx > 0 else width if dx < 0 else width / 2
+    left, bottom = anchor[0] + dx + x0 - shift, anchor[1] + dy + y0
+    box = Bbox.from_bounds(left, bottom, width, height)
+    if not arrow:
+        return box
+    cx, cy = left + width / 2, bottom + height / 2
+    gap = math.hypot(cx - anchor[0], cy - anchor[1])
+    if gap <= ARROW_SHRINK_PX:
+        return box
+    ex = anchor[0] + (cx - anchor[0]) * ARROW_SHRINK_PX / gap
+    ey = anchor[1] + (cy - anchor[1]) * ARROW_SHRINK_PX / gap
+    return Bbox.union([box, Bbox.from_extents(ex, ey, ex, ey)])
+
+
+def _annotate(
+    ax: Any, name: str, xy: tuple[float, float], size: float, dx: float, dy: float, arrow: bool
+) -> Any:
+    return ax.annotate(
+        name,
+        xy,
+        textcoords="offset points",
+        xytext=(dx, dy),
+        ha="left" if dx > 0 else "right" if dx < 0 else "center",
+        va="center",
+        fontsize=size,
+        zorder=5,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+        arrowprops={"arrowstyle": "-", "color": "0.4", "lw": 0.6} if arrow else None,
+    )
+
+
 def place_labels(ax: Any, names: list[str], lon: list[float], lat: list[float], size: float) -> Any:
     """Label the nodes without overprinting: per node the first of :data:`OFFSETS` whose
     text overlaps no label or node marker placed so far (and stays inside the axes); a
-    leader line to a free spot further out where none of them is free. Returns the texts."""
+    leader line to a free spot further out where none of them is free. Returns the texts.
+
+    Each name is measured once (one text laid out by the renderer); the box of every
+    position tried is worked out from that (:func:`label_box`), and only the label kept is
+    drawn."""
     from matplotlib.transforms import Bbox
 
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     to_px = ax.transData
-    markers = []
-    for x, y in zip(lon, lat, strict=True):
-        px, py = to_px.transform((x, y))
-        markers.append(Bbox.from_extents(px - 5, py - 5, px + 5, py + 5))
+    pt = renderer.points_to_pixels(1.0)
+    anchors = [tuple(to_px.transform((x, y))) for x, y in zip(lon, lat, strict=True)]
+    markers = [Bbox.from_extents(px - 5, py - 5, px + 5, py + 5) for px, py in anchors]
     frame = ax.get_window_extent(renderer)
     taken: list[Any] = []
     texts = []
     for i, (name, x, y) in enumerate(zip(names, lon, lat, strict=True)):
         others = markers[:i] + markers[i + 1 :]
+        anchor = anchors[i]
+        probe = _annotate(ax, name, (x, y), size, 1.0, 0.0, arrow=False)
+        measured = probe.get_window_extent(renderer)
+        probe.remove()
+        extent = (
+            measured.x0 - anchor[0] - pt,
+            measured.y0 - anchor[1],
+            measured.width,
+            measured.height,
+        )
         chosen = None
         for scale, (dx, dy) in itertools.product((1.0, 2.4, 3.6), OFFSETS):
-            text = ax.annotate(
-                name,
-                (x, y),
-                textcoords="offset points",
-                xytext=(dx * scale, dy * scale),
-                ha="left" if dx > 0 else "right" if dx < 0 else "center",
-                va="center",
-                fontsize=size,
-                zorder=5,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-                arrowprops={"arrowstyle": "-", "color": "0.4", "lw": 0.6} if scale > 1 else None,
-            )
-            box = text.get_window_extent(renderer).expanded(1.04, 1.08)
+            offset = (dx * scale * pt, dy * scale * pt)
+            box = label_box(extent, anchor, offset, arrow=scale > 1).expanded(1.04, 1.08)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             if inside and not _overlaps(box, taken + others):
+                text = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
                 chosen = (text, box)
                 break
-            text.remove()
         if chosen is None:  # nothing free: the first position, a label may touch another
             dx, dy = OFFSETS[0]
             text = ax.annotate(

@@ -320,11 +320,13 @@ def transit_legs(
     hours = dict(zip(keys, node_h.to_numpy(dtype=float).tolist(), strict=True))
     route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
     per_stop: dict[tuple[str, str], float] = {}
+    stops = set(shipments["destination"].dropna().unique().tolist())  # those looked up
     for train_id in dict.fromkeys(train_ids):
         total = 0.0
         for node in str(route_of.get(str(train_id), "")).split(">"):
             total += hours.get((train_id, node, False), 0.0)
-            per_stop[(str(train_id), node)] = total
+            if node in stops:
+                per_stop[(str(train_id), node)] = total
             total += hours.get((train_id, node, True), 0.0)
     out = pd.DataFrame({"destination": shipments["destination"]})
     stop_keys = pd.MultiIndex.from_tuples(list(per_stop), names=["train_id", "node"])

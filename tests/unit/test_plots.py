@@ -28,7 +28,12 @@ from silkroute_sim.outputs.plots.corridor_map import (
     label_box,
     place_labels,
 )
-from silkroute_sim.outputs.plots.run import _collector_spared, _train_timelines, station_ticks
+from silkroute_sim.outputs.plots.run import (
+    _collector_spared,
+    _day_bars,
+    _train_timelines,
+    station_ticks,
+)
 from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
 from silkroute_sim.outputs.replication_result import RepOutput, collect
 from silkroute_sim.outputs.report import ci_text, difference_text
@@ -346,6 +351,31 @@ def test_crowded_map_labels_keep_clear_of_labels_and_markers() -> None:
             if j != i:
                 assert not a.overlaps(Bbox.from_extents(px - 5, py - 5, px + 5, py + 5))
     plt.close(fig)
+
+
+def test_daily_bars_draw_what_ax_bar_draws() -> None:
+    """The throughput figure's daily bars are one collection: the same pixels, limits and
+    legend entry as ``ax.bar`` with one patch per day (a missing day draws nothing)."""
+    plt = pyplot()
+    days = pd.Series(np.arange(40, dtype=float))
+    values = pd.Series(np.abs(np.sin(np.arange(40))) * 3000 + 50)
+    values[7] = np.nan
+    pixels, limits = [], []
+    for collection in (False, True):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot(days, values.rolling(3, min_periods=1).mean(), label="mean")
+        if collection:
+            _day_bars(ax, days, values, "daily")
+        else:
+            ax.bar(days, values, width=1.0, color=COLORS[0], alpha=0.35, label="daily")
+        ax.legend()
+        fig.canvas.draw()
+        pixels.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+        limits.append((ax.get_xlim(), ax.get_ylim()))
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["mean", "daily"]
+        plt.close(fig)
+    assert limits[0] == limits[1] and limits[1][1][0] == 0.0
+    assert np.array_equal(pixels[0], pixels[1])
 
 
 def test_basemap_ships_with_the_package() -> None:

@@ -34,7 +34,15 @@ from silkroute_sim.outputs.plots.run import (
     _train_timelines,
     station_ticks,
 )
-from silkroute_sim.outputs.plots.style import BETTER, COLORS, NOT_SIGNIFICANT, WORSE, pyplot
+from silkroute_sim.outputs.plots.style import (
+    BETTER,
+    COLORS,
+    DPI,
+    NOT_SIGNIFICANT,
+    WORSE,
+    pyplot,
+    save,
+)
 from silkroute_sim.outputs.replication_result import RepOutput, collect
 from silkroute_sim.outputs.report import ci_text, difference_text
 
@@ -376,6 +384,38 @@ def test_daily_bars_draw_what_ax_bar_draws() -> None:
         plt.close(fig)
     assert limits[0] == limits[1] and limits[1][1][0] == 0.0
     assert np.array_equal(pixels[0], pixels[1])
+
+
+def test_saved_png_holds_the_pixels_savefig_writes_the_same_each_time(tmp_path) -> None:
+    """save() writes the pixels matplotlib's savefig writes for the same figure: as RGB
+    where it is opaque, RGBA where it is not, at the figure resolution, byte for byte the
+    same each time."""
+    from PIL import Image
+
+    plt = pyplot()
+
+    def figure(face: Any) -> Any:
+        fig, ax = plt.subplots(figsize=(3, 2))
+        fig.patch.set_facecolor(face)
+        ax.plot([0, 1, 2], [0, 1, 0], label="a line")
+        ax.set_title("a title")
+        ax.legend()
+        return fig
+
+    written = []
+    for i, face in enumerate(("white", "white", (1.0, 1.0, 1.0, 0.0))):
+        fig = figure(face)
+        fig.set_dpi(DPI)
+        fig.tight_layout()
+        fig.savefig(tmp_path / "ref.png", dpi=DPI)
+        plt.close(fig)
+        path = save(figure(face), tmp_path / f"f{i}.png")
+        with Image.open(path) as image, Image.open(tmp_path / "ref.png") as ref:
+            assert image.mode == ("RGBA" if i == 2 else "RGB")
+            assert round(image.info["dpi"][0]) == DPI and set(image.info) == {"dpi"}
+            assert np.array_equal(np.asarray(image.convert("RGBA")), np.asarray(ref))
+        written.append(path.read_bytes())
+    assert written[0] == written[1]
 
 
 def test_basemap_ships_with_the_package() -> None:

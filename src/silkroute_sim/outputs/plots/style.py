@@ -69,21 +69,36 @@ def pyplot() -> Any:
     return plt
 
 
+#: zlib level of the PNGs: 3 writes them in about two thirds of the time of PIL's
+#: default 6 and, written as RGB, smaller than matplotlib's RGBA at 6
+PNG_COMPRESS_LEVEL = 3
+
+
 def save(fig: Any, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
     """Write ``fig`` as a PNG (no timestamp in it) and close it; ``rect``: the part of the
     figure the axes are laid out in (room for a figure legend or title outside it).
 
     The figure is laid out at the resolution it is written at, so the layout and the draw
     share one renderer and the text measured for the one is not measured again for the
-    other (the layout in inches is the same at any resolution).
+    other (the layout in inches is the same at any resolution). It is then drawn once
+    (``tight_layout`` leaves a placeholder layout engine on the figure, and ``savefig``
+    would draw a figure with any layout engine twice) and the pixels written by PIL: RGB
+    where every pixel is opaque (the figures are, on white), at
+    :data:`PNG_COMPRESS_LEVEL`, with the resolution and no other metadata."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
-    The layout is done once, here: ``tight_layout`` leaves a placeholder layout engine on
-    the figure, and ``savefig`` draws a figure that has any layout engine twice (a draw
-    without output first, to lay it out again); with the engine removed it draws once."""
     fig.set_dpi(DPI)
     fig.tight_layout(rect=rect)
     fig.set_layout_engine(None)
-    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    pixels = rgba[..., :3] if bool((rgba[..., 3] == 255).all()) else rgba
+    Image.fromarray(np.ascontiguousarray(pixels)).save(
+        path, format="png", compress_level=PNG_COMPRESS_LEVEL, dpi=(DPI, DPI)
+    )
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -26,6 +26,7 @@ from silkroute_sim.outputs.plots.corridor_map import (
     _annotate,
     countries,
     label_box,
+    label_extent,
     place_labels,
 )
 from silkroute_sim.outputs.plots.run import (
@@ -324,10 +325,7 @@ def test_label_boxes_worked_out_match_the_renderer() -> None:
     pt = renderer.points_to_pixels(1.0)
     for name, (x, y), size in (("Małaszewicze", (21.0, 52.2), 8), ("Łódź", (30.0, 50.0), 7.5)):
         anchor = tuple(ax.transData.transform((x, y)))
-        probe = _annotate(ax, name, (x, y), size, 1.0, 0.0, arrow=False)
-        measured = probe.get_window_extent(renderer)
-        probe.remove()
-        extent = (measured.x0 - anchor[0] - pt, measured.y0 - anchor[1], *measured.size)
+        extent = label_extent(fig, renderer, name, size)
         for scale in (1.0, 2.4, 3.6):
             for dx, dy in OFFSETS:
                 text = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)

@@ -117,6 +117,19 @@ def label_box(
     return Bbox.union([box, Bbox.from_extents(ex, ey, ex, ey)])
 
 
+def label_extent(fig: Any, renderer: Any, name: str, size: float) -> tuple[float, ...]:
+    """(x0, y0, width, height) in pixels of ``name`` laid out left-aligned and centred
+    vertically on its position, relative to that position: one text measured, not drawn."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import IdentityTransform
+
+    probe = Text(0.0, 0.0, name, fontsize=size, ha="left", va="center")
+    probe.set_figure(fig)
+    probe.set_transform(IdentityTransform())
+    box = probe.get_window_extent(renderer)
+    return (box.x0, box.y0, box.width, box.height)
+
+
 def _annotate(
     ax: Any, name: str, xy: tuple[float, float], size: float, dx: float, dy: float, arrow: bool
 ) -> Any:
@@ -156,15 +169,7 @@ def place_labels(ax: Any, names: list[str], lon: list[float], lat: list[float], 
     for i, (name, x, y) in enumerate(zip(names, lon, lat, strict=True)):
         others = markers[:i] + markers[i + 1 :]
         anchor = anchors[i]
-        probe = _annotate(ax, name, (x, y), size, 1.0, 0.0, arrow=False)
-        measured = probe.get_window_extent(renderer)
-        probe.remove()
-        extent = (
-            measured.x0 - anchor[0] - pt,
-            measured.y0 - anchor[1],
-            measured.width,
-            measured.height,
-        )
+        extent = label_extent(fig, renderer, name, size)
         chosen = None
         for scale, (dx, dy) in itertools.product((1.0, 2.4, 3.6), OFFSETS):
             offset = (dx * scale * pt, dy * scale * pt)
@@ -195,23 +200,28 @@ def _draw_network(
     vmax: float,
     names: list[str],
 ) -> Any:
+    from matplotlib.collections import LineCollection
+
     graph = result.graph
+    idle, used, widths = [], [], []
     for u, v in sorted({(min(a, b), max(a, b)) for a, b in graph.edges}):
-        x = [graph.nodes[u]["lon"], graph.nodes[v]["lon"]]
-        y = [graph.nodes[u]["lat"], graph.nodes[v]["lat"]]
+        line = [(graph.nodes[u]["lon"], graph.nodes[u]["lat"])]
+        line.append((graph.nodes[v]["lon"], graph.nodes[v]["lat"]))
         flow = tonnes.get((u, v), 0.0) / days
         if flow <= 0:
-            ax.plot(x, y, color="0.45", lw=0.9, ls=(0, (3, 2)), zorder=1)
+            idle.append(line)
         else:
-            ax.plot(
-                x,
-                y,
-                color=BLUE,
-                lw=0.8 + 9 * flow / top,
-                alpha=0.7,
-                zorder=2,
-                solid_capstyle="round",
-            )
+            used.append(line)
+            widths.append(0.8 + 9 * flow / top)
+    # one collection each (a line per edge, in the same order) instead of an artist per edge
+    ax.add_collection(
+        LineCollection(idle, colors="0.45", linewidths=0.9, linestyles=(0, (3, 2)), zorder=1),
+        autolim=False,
+    )
+    ax.add_collection(
+        LineCollection(used, colors=BLUE, linewidths=widths, alpha=0.7, zorder=2, capstyle="round"),
+        autolim=False,
+    )
     lon = [graph.nodes[n]["lon"] for n in names]
     lat = [graph.nodes[n]["lat"] for n in names]
     wait = [float(waits.get(n, 0.0)) for n in names]

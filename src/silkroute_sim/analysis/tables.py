@@ -388,6 +388,38 @@ def _mean(values: pd.Series) -> float:
     return float(v.mean()) if len(v) else NAN
 
 
+def _border_rows(
+    result: RunResult, trains: pd.DataFrame, events: pd.DataFrame, window: tuple[float, float]
+) -> list[tuple[str, float, str]]:
+    """Each border crossing's waits, queue and trains a day (all trains, and the hub's own
+    westbound trains: ``trains`` holds only those), counted at the first stage of each
+    train's visit that arrived in the window."""
+    w0, w1 = window
+    days = (w1 - w0) / 24
+    mons = result.records.monitors
+    rows: list[tuple[str, float, str]] = []
+    not_a_train = ["held", "sailing", "sailing_cancelled", "sailing_closed"]  # holds; voyages
+    arrived = events["arrived_h"]
+    queued = (arrived >= w0) & (arrived < w1) & ~events["kind"].isin(not_a_train)
+    queued &= ~events["censored"]
+    ev = events.loc[queued, ["train_id", "node", "wait_h", "background"]]
+    first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
+    urumqi = first_stage["train_id"].isin(trains["train_id"])  # not background, not eastbound
+    border_nodes = [
+        n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
+    ]
+    for node in border_nodes:
+        here = first_stage["node"] == node
+        at = first_stage[here]
+        ours = at["wait_h"][urumqi[here]]
+        rows.append((f"border_wait_h_mean:{node}", _mean(at["wait_h"]), "h"))
+        rows.append((f"urumqi_border_wait_h_mean:{node}", _mean(ours), "h"))
+        rows.append((f"border_queue_mean:{node}", mons[f"queue:{node}"].mean(w0, w1), "trains"))
+        rows.append((f"trains_per_day:{node}", len(at) / days, "trains/day"))
+        rows.append((f"urumqi_trains_per_day:{node}", len(ours) / days, "trains/day"))
+    return rows
+
+
 def summary_frame(
     result: RunResult,
     shipments: pd.DataFrame,
@@ -450,30 +482,9 @@ def summary_frame(
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(legs[leg][here]), "d")
     del released, legs
-    not_a_train = ["held", "sailing", "sailing_cancelled", "sailing_closed"]  # holds; voyages
-    queued = (
-        in_window(events["arrived_h"]) & ~events["kind"].isin(not_a_train) & ~events["censored"]
-    )
-    ev = events.loc[queued, ["train_id", "node", "wait_h", "background"]]
-    first_stage = ev.drop_duplicates(["train_id", "node"], keep="first")
-    # the hub's own westbound trains (``trains`` holds only those): not background, not
-    # Urumqi's eastbound trains
-    urumqi = first_stage["train_id"].isin(trains["train_id"])
-    border_nodes = [
-        n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
-    ]
-    for node in border_nodes:
-        here = first_stage["node"] == node
-        at = first_stage[here]
-        ours = at["wait_h"][urumqi[here]]
-        add(f"border_wait_h_mean:{node}", _mean(at["wait_h"]), "h")
-        add(f"urumqi_border_wait_h_mean:{node}", _mean(ours), "h")
-        add(f"border_queue_mean:{node}", mons[f"queue:{node}"].mean(w0, w1), "trains")
-        add(f"trains_per_day:{node}", len(at) / days, "trains/day")
-        add(f"urumqi_trains_per_day:{node}", len(ours) / days, "trains/day")
+    rows += _border_rows(result, trains, events, (w0, w1))
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
-    del ev, first_stage
     rows += class_summary_rows(result, shipments, trains)  # by cargo class (class_metrics)
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 

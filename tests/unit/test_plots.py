@@ -24,6 +24,7 @@ from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import (
     OFFSETS,
     _annotate,
+    _flows,
     countries,
     label_box,
     label_extent,
@@ -414,6 +415,23 @@ def test_saved_png_holds_the_pixels_savefig_writes_the_same_each_time(tmp_path) 
             assert np.array_equal(np.asarray(image.convert("RGBA")), np.asarray(ref))
         written.append(path.read_bytes())
     assert written[0] == written[1]
+
+
+def test_map_flows_leave_out_trains_with_no_tonnes() -> None:
+    """An inbound train (no tonnes recorded) on a line adds nothing to its flow instead of
+    making it NaN (the map's widths and legend would read "nan t/day")."""
+    trains = pd.DataFrame(
+        {
+            "train_id": ["w1", "e1"],
+            "route": ["U>A>B", "B>A>U"],
+            "tonnes": [1000.0, np.nan],
+        }
+    )
+    shipments = pd.DataFrame(
+        {"train_id": ["w1", "w1"], "destination": ["A", "B"], "tonnes": [400.0, 600.0]}
+    )
+    flows = _flows(None, shipments, trains)  # type: ignore[arg-type]
+    assert flows == {("A", "U"): 1000.0, ("A", "B"): 600.0}
 
 
 def test_basemap_ships_with_the_package() -> None:

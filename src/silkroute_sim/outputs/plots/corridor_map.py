@@ -63,13 +63,17 @@ def draw_basemap(ax: Any) -> None:
 def _flows(
     result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame
 ) -> dict[tuple[str, str], float]:
-    """Tonnes carried per line (both directions together) over the run."""
+    """Tonnes carried per line (both directions together) over the run. Trains with no
+    tonnes recorded (the inbound trains towards Urumqi carry no shipments of the run) add
+    nothing, instead of making every line they run on unknown."""
     tonnes: dict[tuple[str, str], float] = defaultdict(float)
     unload = shipments.groupby(["train_id", "destination"])["tonnes"].sum().to_dict()
     for train_id, route_text, train_tonnes in zip(
         trains["train_id"], trains["route"], trains["tonnes"], strict=True
     ):
         onboard = float(train_tonnes)
+        if not math.isfinite(onboard):
+            continue
         for u, v in itertools.pairwise(str(route_text).split(">")):
             tonnes[(min(u, v), max(u, v))] += onboard
             onboard -= unload.get((train_id, v), 0.0)

@@ -121,7 +121,9 @@ def label_box(
     return Bbox.union([box, Bbox.from_extents(ex, ey, ex, ey)])
 
 
-def label_extent(fig: Any, renderer: Any, name: str, size: float) -> tuple[float, ...]:
+def label_extent(
+    fig: Any, renderer: Any, name: str, size: float
+) -> tuple[float, float, float, float]:
     """(x0, y0, width, height) in pixels of ``name`` laid out left-aligned and centred
     vertically on its position, relative to that position: one text measured, not drawn."""
     from matplotlib.text import Text

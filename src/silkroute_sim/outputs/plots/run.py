@@ -93,7 +93,7 @@ def _day_bars(ax: Any, days: pd.Series, values: pd.Series, label: str) -> None:
     corners = [(x - 0.5, zero), (x - 0.5, y), (x + 0.5, y), (x + 0.5, zero)]
     verts = np.stack([np.column_stack(c) for c in corners], axis=1)
     bars = PolyCollection(
-        verts, facecolors=COLORS[0], edgecolors="none", linewidths=0, alpha=0.35, label=label
+        list(verts), facecolors=COLORS[0], edgecolors="none", linewidths=0, alpha=0.35, label=label
     )
     bars.sticky_edges.y.append(0.0)
     ax.add_collection(bars)

@@ -219,8 +219,9 @@ class SlotClock(Clock):
         call.token = token
         eid = self.eid
         self.eid = eid + 1
-        entry = (priority, eid, call)
-        key = self.now + delay  # :meth:`push`, inline: the most frequent way onto the queue
+        # ``Any``, as in :meth:`push`: one object each, told apart by identity below
+        entry: Any = (priority, eid, call)
+        key: Any = self.now + delay  # :meth:`push`, inline: the most frequent way onto the queue
         slots = self.slots
         if slots.setdefault(key, entry) is entry:
             heappush(self.times, key)

@@ -17,15 +17,20 @@ import pandas as pd
 import pytest
 from matplotlib.transforms import Bbox
 
+from silkroute_sim import load_config
 from silkroute_sim.analysis.kpis import CATALOGUE, label
 from silkroute_sim.experiments.compare import comparison_frame
+from silkroute_sim.model.network import build_graph
 from silkroute_sim.outputs.plots import differences as diff_plots
 from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import (
     OFFSETS,
     _annotate,
     _flows,
+    choose_insets,
+    corridor_map,
     countries,
+    draw_corridor_map,
     label_box,
     label_extent,
     place_labels,
@@ -307,7 +312,7 @@ def test_map_labels_do_not_overprint(tmp_path) -> None:
     fig.canvas.draw()
     texts = place_labels(ax, ["Warsaw", "Łódź", "Małaszewicze", "Moscow"], lon, lat, 8)
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in texts]
+    boxes = [t.get_window_extent(renderer) for t in texts.values()]
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert not a.overlaps(b)
@@ -346,9 +351,9 @@ def test_crowded_map_labels_keep_clear_of_labels_and_markers() -> None:
     ax.set_ylim(45, 58)
     fig.canvas.draw()
     texts = place_labels(ax, [f"Station {i}" for i in range(len(lon))], lon, lat, 8)
-    assert [t.get_va() for t in texts] == ["center"] * len(lon)  # each found a free spot
+    assert list(texts) == [f"Station {i}" for i in range(len(lon))]  # each found a free spot
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in texts]
+    boxes = [t.get_window_extent(renderer) for t in texts.values()]
     assert len({(round(b.x0), round(b.y0)) for b in boxes}) == len(boxes)
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
@@ -483,3 +488,110 @@ def test_sweep_table_names_parameters_and_kpis_apart() -> None:
     ]
     assert list(table["Demand (t/day)"]) == [str(v) for v in _points(3)["demand.tonnes_per_day"]]
     assert table["Backlog at end (t)"][0] == ci_text("backlog_t_end", 5.0, 0.0, 55.0)
+
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def _map_inputs(config: Path) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What the corridor map is drawn from, for ``config``'s corridor: its graph, a few
+    trains Urumqi → Brest and back, and waits at two nodes (the labels depend on the graph
+    only)."""
+    graph = build_graph(load_config(config).corridor)
+    route = ">".join(_path(graph, "Urumqi", "Brest"))
+    result = SimpleNamespace(graph=graph, end_h=240.0, warmup_h=24.0)
+    trains = pd.DataFrame(
+        {"train_id": ["w1", "e1"], "route": [route, route[::-1]], "tonnes": [1800.0, np.nan]}
+    )
+    shipments = pd.DataFrame({"train_id": ["w1"], "destination": ["Brest"], "tonnes": [1800.0]})
+    events = pd.DataFrame(
+        {
+            "train_id": ["w1", "w1"],
+            "node": ["Dostyk", "Brest"],
+            "arrived_h": [30.0, 200.0],
+            "wait_h": [5.0, 2.0],
+        }
+    )
+    return result, shipments, trains, events
+
+
+def _path(graph: Any, source: str, target: str) -> list[str]:
+    import networkx as nx
+
+    return list(nx.shortest_path(graph, source, target))
+
+
+@pytest.fixture(scope="module")
+def baseline_map() -> Any:
+    layout = draw_corridor_map(*_map_inputs(CONFIGS / "baseline.yaml"))
+    layout.figure.canvas.draw()
+    yield layout
+    pyplot().close(layout.figure)
+
+
+def _assert_apart(texts: list[Any], renderer: Any, where: str) -> None:
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for i, a in enumerate(boxes):
+        for j in range(i + 1, len(boxes)):
+            b = boxes[j]
+            assert not a.overlaps(b), (where, texts[i].get_text(), texts[j].get_text())
+
+
+def test_baseline_map_labels_never_overprint(baseline_map) -> None:
+    """On the shipped baseline's map, no two labels drawn overlap (as the renderer lays
+    them out), on the map and in each inset; the insets' letters keep clear too."""
+    renderer = baseline_map.figure.canvas.get_renderer()
+    labels = [t for t in baseline_map.ax.texts if t.get_text() in baseline_map.labels]
+    assert len(labels) == len(baseline_map.labels)
+    _assert_apart(list(baseline_map.ax.texts), renderer, "map")
+    for panel, found in zip(baseline_map.panels, baseline_map.panel_labels, strict=True):
+        assert list(panel.texts) == list(found.values())
+        _assert_apart(list(panel.texts), renderer, panel.get_title())
+
+
+def test_baseline_map_labels_every_node_once_somewhere(baseline_map) -> None:
+    """Every node is labelled on the map or in an inset; a node whose label is not on the
+    map is in an inset and labelled there; the crowded border regions get their insets
+    (Belarus-Poland-Baltic, the Caucasus, Xinjiang), marked A, B, ... on the map."""
+    nodes = set(_map_inputs(CONFIGS / "baseline.yaml")[0].graph.nodes)
+    on_map = set(baseline_map.labels)
+    in_insets = baseline_map.inset_labelled
+    assert on_map | in_insets == nodes
+    assert baseline_map.unlabelled == set()
+    assert nodes - on_map <= in_insets
+    assert {"Kaunas", "Šeštokai", "Bruzgi", "Svisloch", "Tbilisi", "Böyük-Kəsik"} <= in_insets
+    by_node = {n: i for i, inset in enumerate(baseline_map.insets) for n in inset.names}
+    assert by_node["Brest"] == by_node["Małaszewicze"] == by_node["Kaliningrad"]
+    assert by_node["Minsk"] == by_node["Kaunas"]
+    assert by_node["Tbilisi"] == by_node["Akhalkalaki"] != by_node["Brest"]
+    assert by_node["Dostyk"] not in {by_node["Brest"], by_node["Tbilisi"]}
+    letters = [t.get_text() for t in baseline_map.ax.texts if t.get_text() in "ABCDEFGH"]
+    assert letters == list("ABCDEFGH"[: len(baseline_map.insets)])
+    titles = [panel.get_title() for panel in baseline_map.panels]
+    assert [t[0] for t in titles] == letters
+
+
+def test_insets_come_from_the_nodes_left_out() -> None:
+    """The insets are chosen from where the nodes left out lie, for any corridor: two
+    far-apart knots give two insets, west to east, each holding its knot and the nodes
+    close by, none holding the far ones; nothing left out, no inset."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    for name, lon, lat in (
+        ("W1", 10.0, 50.0), ("W2", 10.2, 50.1), ("W3", 10.4, 49.9),
+        ("E1", 60.0, 45.0), ("E2", 60.1, 45.2), ("Far", 35.0, 47.0),
+    ):  # fmt: skip
+        graph.add_node(name, lon=lon, lat=lat, kind="border")
+    insets = choose_insets(graph, {"W1", "W2", "E2"})
+    assert [set(i.names) for i in insets] == [{"W1", "W2", "W3"}, {"E1", "E2"}]
+    assert insets[0].box[1] < insets[1].box[0]
+    assert choose_insets(graph, set()) == []
+
+
+def test_corridor_map_png_is_the_same_twice(tmp_path) -> None:
+    written = []
+    for i in range(2):
+        path = corridor_map(*_map_inputs(CONFIGS / "baseline.yaml"), tmp_path / f"map{i}.png")
+        written.append(path.read_bytes())
+    assert written[0] == written[1]

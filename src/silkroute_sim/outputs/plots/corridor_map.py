@@ -4,10 +4,14 @@ country borders.
 The borders are Natural Earth's 1:110m admin-0 countries (public domain), clipped to the
 corridor and simplified by ``scripts/make_basemap.py`` into ``outputs/data/countries.json``,
 which ships with the package: nothing is downloaded. The crowded border crossings (the
-Xinjiang crossings, Brest / Małaszewicze) are drawn again, enlarged, in panels below the
-map; the map marks their areas with lettered boxes instead of connector lines. Node labels
-are placed by a small pass that tries eight positions around each node and keeps the first
-that overlaps no label or node already placed (a leader line where none is free).
+Node labels are placed by a small pass that tries eight positions around each node and
+keeps the first that overlaps no label or node already placed (a leader line where none is
+free); a label that finds no free spot is not drawn. The nodes whose labels were left out
+are grouped by where they lie (:func:`choose_insets`, from the corridor's geography, so
+any corridor gets its own), and each group's area is drawn again, enlarged, in a lettered
+panel below the map, every node there labelled; the map marks the panels' areas with
+lettered boxes. (For the baseline: the Xinjiang crossings, the Belarus–Poland–Baltic
+border region, the Caucasus.)
 Imported lazily (matplotlib).
 """
 
@@ -17,6 +21,8 @@ import itertools
 import json
 import math
 from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -27,11 +33,6 @@ import pandas as pd
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.plots.style import BLUE, BORDER, LAND, SEA, WAITS, pyplot, save
 
-#: the zoomed areas: (lon_min, lon_max, lat_min, lat_max), title
-ZOOMS = (
-    ((79.8, 83.4, 43.9, 45.6), "Xinjiang crossings"),
-    ((22.9, 24.3, 51.85, 52.3), "Brest / Małaszewicze"),
-)
 #: label offsets tried around a node, in points (right first: the usual reading)
 OFFSETS = ((7, -3), (7, 5), (-7, -3), (-7, 5), (0, 9), (0, -13), (9, -11), (-9, -11))
 
@@ -153,10 +154,22 @@ def _annotate(
     )
 
 
-def place_labels(ax: Any, names: list[str], lon: list[float], lat: list[float], size: float) -> Any:
+def place_labels(
+    ax: Any,
+    names: list[str],
+    lon: list[float],
+    lat: list[float],
+    size: float,
+    avoid: Sequence[tuple[float, float]] = (),
+    keep_clear: Sequence[Any] = (),
+    scales: Sequence[float] = (1.0, 2.4, 3.6),
+) -> dict[str, Any]:
     """Label the nodes without overprinting: per node the first of :data:`OFFSETS` whose
-    text overlaps no label or node marker placed so far (and stays inside the axes); a
-    leader line to a free spot further out where none of them is free. Returns the texts.
+    text overlaps no label or node marker placed so far (nor the markers at ``avoid``,
+    (lon, lat) of nodes left unlabelled here, nor the pixel boxes ``keep_clear``) and stays
+    inside the axes; a leader line to a free spot further out (:data:`OFFSETS` times each
+    of ``scales`` after the first) where none of them is free. A name with no free spot is
+    not drawn. Returns the texts drawn, by name (the names missing were left out).
 
     Each name is measured once (one text laid out by the renderer); the box of every
     position tried is worked out from that (:func:`label_box`), and only the label kept is
@@ -168,32 +181,46 @@ def place_labels(ax: Any, names: list[str], lon: list[float], lat: list[float], 
     to_px = ax.transData
     pt = renderer.points_to_pixels(1.0)
     anchors = [tuple(to_px.transform((x, y))) for x, y in zip(lon, lat, strict=True)]
-    markers = [Bbox.from_extents(px - 5, py - 5, px + 5, py + 5) for px, py in anchors]
+    spots = anchors + [tuple(to_px.transform(point)) for point in avoid]
+    markers = [Bbox.from_extents(px - 5, py - 5, px + 5, py + 5) for px, py in spots]
     frame = ax.get_window_extent(renderer)
-    taken: list[Any] = []
-    texts = []
+    taken: list[Any] = list(keep_clear)
+    texts = {}
     for i, (name, x, y) in enumerate(zip(names, lon, lat, strict=True)):
-        others = markers[:i] + markers[i + 1 :]
         anchor = anchors[i]
+        others = markers[:i] + markers[i + 1 :]
         extent = label_extent(fig, renderer, name, size)
-        chosen = None
-        for scale, (dx, dy) in itertools.product((1.0, 2.4, 3.6), OFFSETS):
+        for scale, (dx, dy) in itertools.product(scales, OFFSETS):
             offset = (dx * scale * pt, dy * scale * pt)
             box = label_box(extent, anchor, offset, arrow=scale > 1).expanded(1.04, 1.08)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-            if inside and not _overlaps(box, taken + others):
-                text = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
-                chosen = (text, box)
-                break
-        if chosen is None:  # nothing free: the first position, a label may touch another
-            dx, dy = OFFSETS[0]
-            text = ax.annotate(
-                name, (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=size, zorder=5
-            )
-            chosen = (text, text.get_window_extent(renderer))
-        texts.append(chosen[0])
-        taken.append(chosen[1])
+            if not inside or _overlaps(box, taken):
+                continue
+            # the markers: the text keeps clear of them, and so does the leader line
+            # (not the whole box round it and the node)
+            text = label_box(extent, anchor, offset, arrow=False).expanded(1.04, 1.08)
+            if _overlaps(text, others) or (scale > 1 and _leader_hits(text, anchor, others)):
+                continue
+            texts[name] = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
+            taken.append(box)
+            break
     return texts
+
+
+def _leader_hits(text: Any, anchor: tuple[float, float], markers: list[Any]) -> bool:
+    """Whether the leader line from the label's centre to within a marker's half-width of
+    the node at ``anchor`` crosses any of ``markers`` (points along it, 2 px apart)."""
+    cx, cy = (text.x0 + text.x1) / 2, (text.y0 + text.y1) / 2
+    length = math.hypot(cx - anchor[0], cy - anchor[1])
+    steps = max(int(length / 2), 1)
+    for k in range(steps + 1):
+        t = k / steps
+        if length * (1 - t) < 5.5:  # at the node's own marker
+            break
+        px, py = cx + (anchor[0] - cx) * t, cy + (anchor[1] - cy) * t
+        if any(m.contains(px, py) for m in markers):
+            return True
+    return False
 
 
 def _draw_network(
@@ -250,6 +277,151 @@ def _frame(ax: Any, lons: list[float], lats: list[float], pad: float) -> None:
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)), adjustable="box")
 
 
+@dataclass(frozen=True)
+class Inset:
+    """An area of the map drawn again, enlarged, in a panel below it:
+    ``box`` = (lon_min, lon_max, lat_min, lat_max); ``names``: the nodes labelled there
+    (those in the box, less those labelled in a closer inset)."""
+
+    box: tuple[float, float, float, float]
+    title: str
+    names: tuple[str, ...]
+
+    @property
+    def aspect(self) -> float:
+        """Width over height on the map."""
+        x0, x1, y0, y1 = self.box
+        return (x1 - x0) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0)
+
+
+#: nodes whose labels were left out closer than this (degrees, longitude scaled by the
+#: cosine of the latitude) share an inset
+CLUSTER_DEG = 3.0
+#: at most this many insets (the closest clusters merge beyond it)
+MAX_INSETS = 4
+#: the panels' row: its width and height in inches (what the figure's layout leaves for
+#: it, titles aside), shared by the insets side by side; an inset's shape on the map is its
+#: panel's, within :data:`INSET_ASPECT`, so the panels have one height
+INSET_ROW_IN = (8.9, 2.25)
+INSET_ASPECT = (0.7, 2.6)
+#: the label sizes tried in an inset, largest first, until every label there finds a spot
+INSET_SIZES = (7.5, 6.5, 5.8)
+#: an inset's letter at its box's top left corner on the map
+MARK_STYLE: dict[str, Any] = dict(textcoords="offset points", ha="right", fontsize=9, zorder=5)
+#: the offsets tried on the map (times :data:`OFFSETS`)
+MAP_SCALES = (1.0, 2.4, 3.6, 4.8)
+#: the offsets tried in an inset (times :data:`OFFSETS`): leader lines reach further there
+INSET_SCALES = (1.0, 2.4, 3.6, 4.8, 6.0)
+#: a label left out moves its node into an inset, and the map is laid out again: at most
+#: this many layouts
+MAX_LAYOUTS = 5
+
+
+def _clusters(points: dict[str, tuple[float, float]], gap: float) -> list[list[str]]:
+    """Single-linkage groups of the named (lon, lat) points, ``gap`` degrees apart at
+    most (longitude scaled by the cosine of the latitude), each in name order."""
+    names = sorted(points)
+    group = {n: i for i, n in enumerate(names)}
+    for a, b in itertools.combinations(names, 2):
+        if _map_dist(points[a], points[b]) <= gap and group[a] != group[b]:
+            old, new = group[b], group[a]
+            group = {n: new if g == old else g for n, g in group.items()}
+    return [[n for n in names if group[n] == g] for g in dict.fromkeys(group[n] for n in names)]
+
+
+def _country_of(lon: float, lat: float) -> str | None:
+    from matplotlib.path import Path as MplPath
+
+    for country in countries():
+        if any(MplPath(ring).contains_point((lon, lat)) for ring in country["rings"]):
+            return str(country["name"])
+    return None
+
+
+def _inset_box(
+    points: list[tuple[float, float]], aspect: float
+) -> tuple[float, float, float, float]:
+    """A box round the points, padded, its width over its height on the map ``aspect``."""
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    x0, x1, y0, y1 = min(lons), max(lons), min(lats), max(lats)
+    scale = math.cos(math.radians((y0 + y1) / 2))
+    pad = max(0.4, 0.15 * max((x1 - x0) * scale, y1 - y0))
+    x0, x1, y0, y1 = x0 - pad / scale, x1 + pad / scale, y0 - pad, y1 + pad
+    width, height = (x1 - x0) * scale, y1 - y0
+    if width < aspect * height:
+        grow = (aspect * height - width) / 2 / scale
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = (width / aspect - height) / 2
+        y0, y1 = y0 - grow, y1 + grow
+    return (x0, x1, y0, y1)
+
+
+def choose_insets(
+    graph: Any, left_out: set[str], deep: Collection[str] = frozenset()
+) -> list[Inset]:
+    """Insets for the nodes whose labels found no spot on the map (``left_out``): one per
+    cluster of them (:data:`CLUSTER_DEG`; widened until there are at most
+    :data:`MAX_INSETS`), and a closer one per cluster of the nodes whose labels found no
+    spot in those (``deep``, a quarter of the distance); all of one shape (their panels
+    side by side fill the row), each titled with the countries of the nodes it holds,
+    west to east."""
+    groups = _groups(graph, left_out, CLUSTER_DEG)
+    close = _groups(graph, deep, CLUSTER_DEG / 4)
+    width, height = INSET_ROW_IN
+    low, high = INSET_ASPECT
+    # each panel's width (its shape, the row's height being one) by how many nodes it holds
+    weights = []
+    for group in groups + close:
+        rough = _inset_box([_lonlat(graph, n) for n in group], 1.0)
+        weights.append(math.sqrt(sum(_in(rough, *_lonlat(graph, n)) for n in graph.nodes)))
+    aspects = [min(max(width * w / sum(weights) / height, low), high) for w in weights]
+    close_boxes = [
+        _inset_box([_lonlat(graph, n) for n in group], aspect)
+        for group, aspect in zip(close, aspects[len(groups) :], strict=True)
+    ]
+    insets = []
+    for group, aspect in zip(groups + close, aspects, strict=True):
+        box = _inset_box([_lonlat(graph, n) for n in group], aspect)
+        inside = [n for n in graph.nodes if _in(box, *_lonlat(graph, n))]
+        if group not in close:
+            inside = [n for n in inside if not any(_in(b, *_lonlat(graph, n)) for b in close_boxes)]
+        counts: dict[str, int] = defaultdict(int)
+        for n in inside:
+            country = _country_of(*_lonlat(graph, n))
+            if country is not None:
+                counts[country] += 1
+        top = sorted(counts, key=lambda c: (-counts[c], c))[:2]
+        title = " / ".join(sorted(top)) or ", ".join(sorted(group)[:2])
+        insets.append(Inset(box, title, tuple(inside)))
+    return sorted(insets, key=lambda inset: (inset.box[0], inset.box[2]))
+
+
+def _groups(graph: Any, names: Collection[str], gap: float) -> list[list[str]]:
+    """:func:`_clusters` of the nodes ``names``, the distance widened until there are at
+    most :data:`MAX_INSETS`."""
+    points = {n: _lonlat(graph, n) for n in names}
+    groups = _clusters(points, gap)
+    while len(groups) > MAX_INSETS:
+        gap *= 1.5
+        groups = _clusters(points, gap)
+    near = gap / 3  # the nodes this close to a group's are shown with it
+    return [
+        sorted(
+            n
+            for n in graph.nodes
+            if n in group or any(_map_dist(_lonlat(graph, n), points[m]) <= near for m in group)
+        )
+        for group in groups
+    ]
+
+
+def _map_dist(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Degrees apart on the map (longitude scaled by the cosine of the latitude)."""
+    scale = math.cos(math.radians((a[1] + b[1]) / 2))
+    return math.hypot((a[0] - b[0]) * scale, a[1] - b[1])
+
+
 def corridor_map(
     result: RunResult,
     shipments: pd.DataFrame,
@@ -258,85 +430,161 @@ def corridor_map(
     path: Path,
 ) -> Path:
     """The corridor over country borders: line width ∝ Urumqi's tonnes per day on it,
-    node colour = the mean wait of a train there (all trains, after the warm-up); the
-    crowded crossings enlarged in lettered panels below."""
+    node colour = the mean wait of a train there (all trains, after the warm-up); every
+    node labelled, on the map where its label finds a free spot, else in a lettered inset
+    below that shows its area enlarged (:func:`choose_insets`)."""
+    return save(draw_corridor_map(result, shipments, trains, events).figure, path)
+
+
+@dataclass
+class MapLayout:
+    """A corridor map drawn: the figure, the main axes and the labels on it, the insets
+    with their axes and labels, and the nodes whose labels found no spot anywhere."""
+
+    figure: Any
+    ax: Any
+    labels: dict[str, Any]
+    insets: list[Inset]
+    panels: list[Any]
+    panel_labels: list[dict[str, Any]]
+    left_out: set[str]
+
+    @property
+    def inset_labelled(self) -> set[str]:
+        return {name for labels in self.panel_labels for name in labels}
+
+    @property
+    def unlabelled(self) -> set[str]:
+        """The nodes labelled neither on the map nor in an inset."""
+        return self.left_out - self.inset_labelled
+
+
+def draw_corridor_map(
+    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+) -> MapLayout:
+    """Lay the map out, moving the nodes whose labels find no spot into insets, until
+    every label finds one (at most :data:`MAX_LAYOUTS` layouts)."""
+    plt = pyplot()
+    tonnes = _flows(result, shipments, trains)
+    after = events[events["arrived_h"] >= result.warmup_h].drop_duplicates(["train_id", "node"])
+    waits = after.groupby("node")["wait_h"].mean()
+    left_out: set[str] = set()
+    deep: set[str] = set()
+    insets: list[Inset] = []
+    for attempt in range(MAX_LAYOUTS):
+        layout = _layout(result, tonnes, waits, left_out, insets)
+        dropped = set(result.graph.nodes) - set(layout.labels) - left_out
+        failed = {n for inset in insets for n in inset.names} - layout.inset_labelled
+        if not (dropped or failed) or attempt == MAX_LAYOUTS - 1:
+            return layout
+        plt.close(layout.figure)
+        left_out |= dropped
+        if not dropped:
+            deep |= failed
+        insets = choose_insets(result.graph, left_out, deep)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _layout(
+    result: RunResult,
+    tonnes: dict[tuple[str, str], float],
+    waits: pd.Series,
+    left_out: set[str],
+    insets: list[Inset],
+) -> MapLayout:
+    """The map with the nodes in ``left_out`` unlabelled on it and ``insets`` below."""
     from matplotlib.patches import Rectangle
 
     plt = pyplot()
     graph = result.graph
-    fig = plt.figure(figsize=(11, 6.6))
-    grid = fig.add_gridspec(2, 3, height_ratios=(1.45, 1), width_ratios=(1, 1, 0.025))
-    ax = fig.add_subplot(grid[0, :2])
-    cax = fig.add_subplot(grid[0, 2])
-    panels = [fig.add_subplot(grid[1, i]) for i in range(2)]
-    tonnes = _flows(result, shipments, trains)
+    rows = 2 if insets else 1
+    fig = plt.figure(figsize=(11, 6.6 if insets else 4.2))
+    grid = fig.add_gridspec(rows, 2, height_ratios=(1.45, 1)[:rows], width_ratios=(1, 0.0125))
+    ax = fig.add_subplot(grid[0, 0])
+    cax = fig.add_subplot(grid[0, 1])
+    panels = []
+    if insets:
+        row = grid[1, 0].subgridspec(1, len(insets), width_ratios=[i.aspect for i in insets])
+        panels = [fig.add_subplot(row[0, i]) for i in range(len(insets))]
     days = max(result.end_h / 24, 1e-9)
     top = max(tonnes.values(), default=1.0) / days or 1.0
-    after = events[events["arrived_h"] >= result.warmup_h].drop_duplicates(["train_id", "node"])
-    waits = after.groupby("node")["wait_h"].mean()
     vmax = max([float(w) for w in waits] + [1.0])
     nodes = list(graph.nodes)
-    crowded = {n for n in nodes for box, _ in ZOOMS if _in(box, *_lonlat(graph, n))}
     for axis in (ax, *panels):
         draw_basemap(axis)
         axis.grid(False)
     sc = _draw_network(ax, result, tonnes, days, top, waits, vmax, nodes)
     _frame(ax, [graph.nodes[n]["lon"] for n in nodes], [graph.nodes[n]["lat"] for n in nodes], 3)
-    fig.tight_layout()
-    _settle(fig)
-    shown = [n for n in nodes if n not in crowded or graph.nodes[n]["kind"] == "hub"]
-    shown.sort(key=lambda n: graph.nodes[n]["kind"] != "hub")  # the hub's label first
-    place_labels(
-        ax, shown, [graph.nodes[n]["lon"] for n in shown], [graph.nodes[n]["lat"] for n in shown], 8
-    )
-    for letter, ((x0, x1, y0, y1), title), panel in zip("AB", ZOOMS, panels, strict=True):
+    marks = []
+    for letter, inset, panel in zip("ABCDEFGH", insets, panels, strict=False):
+        x0, x1, y0, y1 = inset.box
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="0.2", lw=1, zorder=4))
-        ax.annotate(
-            letter,
-            (x0, y1),
-            textcoords="offset points",
-            xytext=(-2, 3),
-            ha="right",
-            fontsize=9,
-            weight="bold",
-            zorder=5,
-        )
-        inside = [n for n in nodes if _in((x0, x1, y0, y1), *_lonlat(graph, n))]
+        mark = ax.annotate(letter, (x0, y1), xytext=(-2, 3), weight="bold", **MARK_STYLE)
+        marks.append(mark)
+        inside = [n for n in nodes if _in(inset.box, *_lonlat(graph, n))]
         _draw_network(panel, result, tonnes, days, top, waits, vmax, inside)
         panel.set_xlim(x0, x1)
         panel.set_ylim(y0, y1)
         panel.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)), adjustable="box")
         panel.set_xticks([])
         panel.set_yticks([])
-        panel.set_title(f"{letter}: {title}", fontsize=9)
-    _settle(fig)
-    for ((x0, x1, y0, y1), _), panel in zip(ZOOMS, panels, strict=True):
-        inside = [n for n in nodes if _in((x0, x1, y0, y1), *_lonlat(graph, n))]
-        place_labels(
-            panel,
-            inside,
-            [graph.nodes[n]["lon"] for n in inside],
-            [graph.nodes[n]["lat"] for n in inside],
-            7.5,
-        )
+        panel.set_title(f"{letter}: {inset.title}", fontsize=9)
     fig.colorbar(sc, cax=cax, label="mean wait at node (h)\nall trains, after the warm-up")
     for width, label in ((0.8 + 9 * 0.25, f"{top * 0.25:,.0f} t/day"), (9.8, f"{top:,.0f} t/day")):
         ax.plot([], [], color=BLUE, lw=width, label=label)
     ax.plot([], [], color="0.45", lw=0.9, ls=(0, (3, 2)), label="no Urumqi cargo")
-    ax.legend(title="Urumqi cargo carried", fontsize=8, loc="upper right", framealpha=0.9)
+    legend = ax.legend(title="Urumqi cargo carried", fontsize=8, loc="upper right", framealpha=0.9)
     ax.set(
         title="Corridor: Urumqi cargo flows and mean waits at nodes",
         xlabel="longitude (°E)",
         ylabel="latitude (°N)",
     )
-    fig.text(
-        0.01,
-        0.005,
-        "Borders: Natural Earth 1:110m (public domain).",
-        fontsize=7,
-        color="0.4",
+    fig.text(0.01, 0.005, "Borders: Natural Earth 1:110m (public domain).", fontsize=7, color="0.4")
+    fig.tight_layout()
+    _settle(fig)
+    renderer = fig.canvas.get_renderer()
+    shown = [n for n in nodes if n not in left_out]
+    shown.sort(key=lambda n: graph.nodes[n]["kind"] != "hub")  # the hub's label first
+    labels = place_labels(
+        ax,
+        shown,
+        [graph.nodes[n]["lon"] for n in shown],
+        [graph.nodes[n]["lat"] for n in shown],
+        8,
+        avoid=[_lonlat(graph, n) for n in nodes if n in left_out],
+        keep_clear=[item.get_window_extent(renderer) for item in (legend, *marks)],
+        scales=MAP_SCALES,
     )
-    return save(fig, path)
+    panel_labels = [
+        _label_inset(panel, graph, inset) for inset, panel in zip(insets, panels, strict=True)
+    ]
+    return MapLayout(fig, ax, labels, insets, panels, panel_labels, set(left_out))
+
+
+def _label_inset(panel: Any, graph: Any, inset: Inset) -> dict[str, Any]:
+    """Every node in the inset labelled, at the largest of :data:`INSET_SIZES` where each
+    finds a spot: at each size the nodes whose labels found none are placed first on a
+    second and a third try (at the smallest, those that still find none are left out)."""
+    inside = sorted(inset.names, key=lambda n: graph.nodes[n]["kind"] != "hub")
+    others = [n for n in graph.nodes if n not in inset.names]
+    avoid = [_lonlat(graph, n) for n in others if _in(inset.box, *_lonlat(graph, n))]
+    labels: dict[str, Any] = {}
+    for size, _ in itertools.product(INSET_SIZES, range(3)):
+        for text in labels.values():
+            text.remove()
+        labels = place_labels(
+            panel,
+            inside,
+            [graph.nodes[n]["lon"] for n in inside],
+            [graph.nodes[n]["lat"] for n in inside],
+            size,
+            avoid=avoid,
+            scales=INSET_SCALES,
+        )
+        if len(labels) == len(inside):
+            break
+        inside = [n for n in inside if n not in labels] + [n for n in inside if n in labels]
+    return labels
 
 
 def _settle(fig: Any) -> None:

@@ -90,15 +90,6 @@ def test_routes_it_keeps_are_the_full_searchs_routes() -> None:
     cfg = load_config("baseline")
     graph = build_graph(cfg.corridor)
     planner = QueuePlanner(graph)
-    searches = 0
-    search = planner._search
-
-    def counted(*args):  # type: ignore[no-untyped-def]
-        nonlocal searches
-        searches += 1
-        return search(*args)
-
-    planner._search = counted  # type: ignore[method-assign]
     queued = sorted(n for n in graph if cfg.corridor.nodes[n].processing is not None)
     starts = ["Urumqi", "Jinghe", "Aktogay", "Samara", "Minsk"]
     rng = random.Random(7)
@@ -111,4 +102,7 @@ def test_routes_it_keeps_are_the_full_searchs_routes() -> None:
         assert planner.route(start, stops, waits) == shortest_path(
             graph, start, stops, "expected_h", waits
         ), (start, stops, waits)
-    assert searches < questions / 2
+    # every search keeps its route (read, not patched: the compiled build's planner is
+    # a native class whose methods cannot be replaced)
+    searches = sum(len(routes) for kept in planner._known.values() for routes in kept.values())
+    assert 0 < searches < questions / 2

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -201,6 +201,10 @@ def place_labels(
             text = label_box(extent, anchor, offset, arrow=False).expanded(1.04, 1.08)
             if _overlaps(text, others) or (scale > 1 and _leader_hits(text, anchor, others)):
                 continue
+            centre = ((text.x0 + text.x1) / 2, (text.y0 + text.y1) / 2)
+            nearest = min(range(len(spots)), key=lambda j: math.dist(centre, spots[j]))
+            if scale > 1 and nearest != i:  # its text nearer another node: read as that one's
+                continue
             texts[name] = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
             taken.append(box)
             break
@@ -208,8 +212,8 @@ def place_labels(
 
 
 def _leader_hits(text: Any, anchor: tuple[float, float], markers: list[Any]) -> bool:
-    """Whether the leader line from the label's centre to within a marker's half-width of
-    the node at ``anchor`` crosses any of ``markers`` (points along it, 2 px apart)."""
+    """Whether the leader line from the label's centre to the node at ``anchor`` crosses
+    any of ``markers`` (points along it 2 px apart, up to the node's own marker)."""
     cx, cy = (text.x0 + text.x1) / 2, (text.y0 + text.y1) / 2
     length = math.hypot(cx - anchor[0], cy - anchor[1])
     steps = max(int(length / 2), 1)
@@ -270,10 +274,12 @@ def _in(box: tuple[float, float, float, float], lon: float, lat: float) -> bool:
 
 def _frame(ax: Any, lons: list[float], lats: list[float], pad: float) -> None:
     """Limits around the points with an aspect that keeps the map's shape at its latitude."""
-    x0, x1 = min(lons) - pad, max(lons) + pad
-    y0, y1 = min(lats) - pad * 0.6, max(lats) + pad * 0.6
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
+    _limits(ax, (min(lons) - pad, max(lons) + pad, min(lats) - pad * 0.6, max(lats) + pad * 0.6))
+
+
+def _limits(ax: Any, box: tuple[float, float, float, float]) -> None:
+    x0, x1, y0, y1 = box
+    ax.set(xlim=(x0, x1), ylim=(y0, y1))
     ax.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)), adjustable="box")
 
 
@@ -287,9 +293,8 @@ class Inset:
     title: str
     names: tuple[str, ...]
 
-    @property
+    @property  # width over height on the map
     def aspect(self) -> float:
-        """Width over height on the map."""
         x0, x1, y0, y1 = self.box
         return (x1 - x0) * math.cos(math.radians((y0 + y1) / 2)) / (y1 - y0)
 
@@ -386,11 +391,7 @@ def choose_insets(
         inside = [n for n in graph.nodes if _in(box, *_lonlat(graph, n))]
         if group not in close:
             inside = [n for n in inside if not any(_in(b, *_lonlat(graph, n)) for b in close_boxes)]
-        counts: dict[str, int] = defaultdict(int)
-        for n in inside:
-            country = _country_of(*_lonlat(graph, n))
-            if country is not None:
-                counts[country] += 1
+        counts = Counter(c for n in inside if (c := _country_of(*_lonlat(graph, n))))
         top = sorted(counts, key=lambda c: (-counts[c], c))[:2]
         title = " / ".join(sorted(top)) or ", ".join(sorted(group)[:2])
         insets.append(Inset(box, title, tuple(inside)))
@@ -398,8 +399,7 @@ def choose_insets(
 
 
 def _groups(graph: Any, names: Collection[str], gap: float) -> list[list[str]]:
-    """:func:`_clusters` of the nodes ``names``, the distance widened until there are at
-    most :data:`MAX_INSETS`."""
+    """:func:`_clusters` of ``names`` (``gap`` widened to :data:`MAX_INSETS` at most)."""
     points = {n: _lonlat(graph, n) for n in names}
     groups = _clusters(points, gap)
     while len(groups) > MAX_INSETS:
@@ -429,17 +429,15 @@ def corridor_map(
     events: pd.DataFrame,
     path: Path,
 ) -> Path:
-    """The corridor over country borders: line width ∝ Urumqi's tonnes per day on it,
-    node colour = the mean wait of a train there (all trains, after the warm-up); every
-    node labelled, on the map where its label finds a free spot, else in a lettered inset
-    below that shows its area enlarged (:func:`choose_insets`)."""
+    """The corridor over country borders: line width ∝ Urumqi's tonnes per day on it, node
+    colour = the mean wait of a train there (all trains, after the warm-up); each node
+    labelled on the map or, where no spot is free, in an inset (:func:`choose_insets`)."""
     return save(draw_corridor_map(result, shipments, trains, events).figure, path)
 
 
 @dataclass
 class MapLayout:
-    """A corridor map drawn: the figure, the main axes and the labels on it, the insets
-    with their axes and labels, and the nodes whose labels found no spot anywhere."""
+    """A corridor map drawn: the map, its labels, the insets, their axes and labels."""
 
     figure: Any
     ax: Any
@@ -449,7 +447,7 @@ class MapLayout:
     panel_labels: list[dict[str, Any]]
     left_out: set[str]
 
-    @property
+    @property  # the nodes labelled in an inset
     def inset_labelled(self) -> set[str]:
         return {name for labels in self.panel_labels for name in labels}
 
@@ -463,7 +461,8 @@ def draw_corridor_map(
     result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> MapLayout:
     """Lay the map out, moving the nodes whose labels find no spot into insets, until
-    every label finds one (at most :data:`MAX_LAYOUTS` layouts)."""
+    every label finds one (at most :data:`MAX_LAYOUTS` layouts; the one with the fewest
+    nodes labelled nowhere, then the fewest left out of an inset, then of insets)."""
     plt = pyplot()
     tonnes = _flows(result, shipments, trains)
     after = events[events["arrived_h"] >= result.warmup_h].drop_duplicates(["train_id", "node"])
@@ -471,18 +470,24 @@ def draw_corridor_map(
     left_out: set[str] = set()
     deep: set[str] = set()
     insets: list[Inset] = []
+    tried: list[tuple[tuple[int, int, int, int], MapLayout]] = []
     for attempt in range(MAX_LAYOUTS):
         layout = _layout(result, tonnes, waits, left_out, insets)
         dropped = set(result.graph.nodes) - set(layout.labels) - left_out
         failed = {n for inset in insets for n in inset.names} - layout.inset_labelled
-        if not (dropped or failed) or attempt == MAX_LAYOUTS - 1:
-            return layout
-        plt.close(layout.figure)
+        nowhere = len(dropped | layout.unlabelled)
+        tried.append(((nowhere, len(failed), len(insets), attempt), layout))
+        if not (dropped or failed):
+            break
         left_out |= dropped
         if not dropped:
             deep |= failed
         insets = choose_insets(result.graph, left_out, deep)
-    raise AssertionError("unreachable")  # pragma: no cover
+    best = min(tried, key=lambda t: t[0])[1]
+    for _, other in tried:
+        if other is not best:
+            plt.close(other.figure)
+    return best
 
 
 def _layout(
@@ -523,11 +528,8 @@ def _layout(
         marks.append(mark)
         inside = [n for n in nodes if _in(inset.box, *_lonlat(graph, n))]
         _draw_network(panel, result, tonnes, days, top, waits, vmax, inside)
-        panel.set_xlim(x0, x1)
-        panel.set_ylim(y0, y1)
-        panel.set_aspect(1 / math.cos(math.radians((y0 + y1) / 2)), adjustable="box")
-        panel.set_xticks([])
-        panel.set_yticks([])
+        _limits(panel, inset.box)
+        panel.set(xticks=[], yticks=[])
         panel.set_title(f"{letter}: {inset.title}", fontsize=9)
     fig.colorbar(sc, cax=cax, label="mean wait at node (h)\nall trains, after the warm-up")
     for width, label in ((0.8 + 9 * 0.25, f"{top * 0.25:,.0f} t/day"), (9.8, f"{top:,.0f} t/day")):
@@ -562,12 +564,10 @@ def _layout(
 
 
 def _label_inset(panel: Any, graph: Any, inset: Inset) -> dict[str, Any]:
-    """Every node in the inset labelled, at the largest of :data:`INSET_SIZES` where each
-    finds a spot: at each size the nodes whose labels found none are placed first on a
-    second and a third try (at the smallest, those that still find none are left out)."""
+    """The inset's nodes labelled at the largest of :data:`INSET_SIZES` where all fit (the
+    ones left out placed first on a second and third try at each size)."""
     inside = sorted(inset.names, key=lambda n: graph.nodes[n]["kind"] != "hub")
-    others = [n for n in graph.nodes if n not in inset.names]
-    avoid = [_lonlat(graph, n) for n in others if _in(inset.box, *_lonlat(graph, n))]
+    avoid = [_lonlat(graph, n) for n in graph.nodes if n not in inset.names]
     labels: dict[str, Any] = {}
     for size, _ in itertools.product(INSET_SIZES, range(3)):
         for text in labels.values():
@@ -588,8 +588,7 @@ def _label_inset(panel: Any, graph: Any, inset: Inset) -> dict[str, Any]:
 
 
 def _settle(fig: Any) -> None:
-    """Fix where each axes sits (its aspect applied) before labels are placed in pixels:
-    what a full draw would settle, without rasterising the map."""
+    """Fix where each axes sits (its aspect applied) before labels are placed in pixels."""
     for axes in fig.axes:
         axes.apply_aspect()
 

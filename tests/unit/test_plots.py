@@ -595,3 +595,28 @@ def test_corridor_map_png_is_the_same_twice(tmp_path) -> None:
         path = corridor_map(*_map_inputs(CONFIGS / "baseline.yaml"), tmp_path / f"map{i}.png")
         written.append(path.read_bytes())
     assert written[0] == written[1]
+
+
+def test_baseline_map_leader_labels_sit_nearest_their_node(baseline_map) -> None:
+    """A label drawn away from its node (a leader line) has no other node nearer its text,
+    on the map and in each inset: it cannot be read as another node's."""
+    from matplotlib.text import Text
+
+    graph = _map_inputs(CONFIGS / "baseline.yaml")[0].graph
+    renderer = baseline_map.figure.canvas.get_renderer()
+    points = [(float(graph.nodes[n]["lon"]), float(graph.nodes[n]["lat"])) for n in graph.nodes]
+    leaders = 0
+    for ax, labels in (
+        (baseline_map.ax, baseline_map.labels),
+        *zip(baseline_map.panels, baseline_map.panel_labels, strict=True),
+    ):
+        for name, text in labels.items():
+            if text.arrow_patch is None:
+                continue
+            leaders += 1
+            box = Text.get_window_extent(text, renderer)  # the text alone
+            centre = ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)
+            spots = ax.transData.transform(points)
+            own = math.dist(centre, ax.transData.transform(text.xy))
+            assert all(math.dist(centre, spot) >= own - 0.5 for spot in spots), name
+    assert leaders > 0

@@ -376,10 +376,12 @@ def _plural(unit: str) -> str:
 
 
 #: the figures (file stems) drawn in a forked child while the parent writes the tables and
-#: draws the others (:func:`run_plots_beside`): the three costliest, about half the
-#: drawing time of a baseline year, as long as the tables' files and the other figures
-#: take the parent; any other figure is drawn by the parent
-CHILD_FIGURES = frozenset({"corridor_map", "string_line", "modes"})
+#: draws the others (:func:`run_plots_beside`): the two costliest, the corridor map (laid
+#: out until every label has a place) and the modal comparison, about as long as the
+#: tables' files and the seven other figures take the parent (CPU seconds in a baseline
+#: year, each figure drawn warm: 1.25 + 0.61 in the child, 0.45 + 1.02 in the parent);
+#: any other figure is drawn by the parent
+CHILD_FIGURES = frozenset({"corridor_map", "modes"})
 
 
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:

@@ -85,17 +85,24 @@ def mmc_reference(
     return time.perf_counter() - started, float(np.mean(waits))
 
 
-def baseline_config(days: float, overrides: list[str] | None = None) -> Any:
-    """The baseline for ``days`` (warm-up 30 days, at most half the run)."""
+def baseline_config(
+    days: float, overrides: list[str] | None = None, config: str | None = None
+) -> Any:
+    """The baseline (or ``config``: a scenario name or YAML file) for ``days`` (warm-up
+    30 days, at most half the run)."""
     from silkroute_sim.config.loader import load_config
 
-    return load_config("baseline", overrides or [], days=days, warmup_days=min(30, days / 2))
+    return load_config(
+        config or "baseline", overrides or [], days=days, warmup_days=min(30, days / 2)
+    )
 
 
-def run_model(days: float, overrides: list[str] | None = None) -> tuple[float, int]:
+def run_model(
+    days: float, overrides: list[str] | None = None, config: str | None = None
+) -> tuple[float, int]:
     from silkroute_sim.model.simulate import simulate
 
-    result = simulate(baseline_config(days, overrides))
+    result = simulate(baseline_config(days, overrides, config))
     return result.wall_s, result.events
 
 

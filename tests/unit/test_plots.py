@@ -24,17 +24,15 @@ from silkroute_sim.model.network import build_graph
 from silkroute_sim.outputs.plots import differences as diff_plots
 from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import (
-    OFFSETS,
     _annotate,
     _flows,
     choose_insets,
     corridor_map,
     countries,
     draw_corridor_map,
-    label_box,
-    label_extent,
     place_labels,
 )
+from silkroute_sim.outputs.plots.map_layout import OFFSETS, label_box, label_extent
 from silkroute_sim.outputs.plots.run import (
     _collector_spared,
     _day_bars,

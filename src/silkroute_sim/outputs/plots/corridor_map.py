@@ -22,7 +22,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -31,10 +31,8 @@ from typing import Any
 import pandas as pd
 
 from silkroute_sim.model.simulate import RunResult
+from silkroute_sim.outputs.plots.map_layout import Spot, find_spots
 from silkroute_sim.outputs.plots.style import BLUE, BORDER, LAND, SEA, WAITS, pyplot, save
-
-#: label offsets tried around a node, in points (right first: the usual reading)
-OFFSETS = ((7, -3), (7, 5), (-7, -3), (-7, 5), (0, 9), (0, -13), (9, -11), (-9, -11))
 
 
 @cache
@@ -81,62 +79,6 @@ def _flows(
     return tonnes
 
 
-def _overlaps(box: Any, taken: list[Any]) -> bool:
-    return any(box.overlaps(other) for other in taken)
-
-
-#: an arrow's end stops this many pixels short of the node (``FancyArrowPatch``'s default
-#: ``shrinkB`` of 2, in pixels until the patch is drawn)
-ARROW_SHRINK_PX = 2.0
-
-
-def label_box(
-    extent: tuple[float, float, float, float],
-    anchor: tuple[float, float],
-    offset_px: tuple[float, float],
-    arrow: bool,
-) -> Any:
-    """The window extent (pixels) of a node label placed ``offset_px`` from the node at
-    ``anchor``, worked out from the label's ``extent`` (x0, y0, width, height relative to
-    its own position, as laid out left-aligned and centred vertically) instead of asking
-    the renderer again: aligned right of the offset where it points right, left of it
-    where it points left, centred where straight up or down; with ``arrow``, the leader
-    line to the node included (it runs from the label's centre to the node, stopping
-    :data:`ARROW_SHRINK_PX` short). What ``Annotation.get_window_extent`` gives for the
-    same label (test), without the artists."""
-    from matplotlib.transforms import Bbox
-
-    x0, y0, width, height = extent
-    dx, dy = offset_px
-    shift = 0.0 if dx > 0 else width if dx < 0 else width / 2
-    left, bottom = anchor[0] + dx + x0 - shift, anchor[1] + dy + y0
-    box = Bbox.from_bounds(left, bottom, width, height)
-    if not arrow:
-        return box
-    cx, cy = left + width / 2, bottom + height / 2
-    gap = math.hypot(cx - anchor[0], cy - anchor[1])
-    if gap <= ARROW_SHRINK_PX:
-        return box
-    ex = anchor[0] + (cx - anchor[0]) * ARROW_SHRINK_PX / gap
-    ey = anchor[1] + (cy - anchor[1]) * ARROW_SHRINK_PX / gap
-    return Bbox.union([box, Bbox.from_extents(ex, ey, ex, ey)])
-
-
-def label_extent(
-    fig: Any, renderer: Any, name: str, size: float
-) -> tuple[float, float, float, float]:
-    """(x0, y0, width, height) in pixels of ``name`` laid out left-aligned and centred
-    vertically on its position, relative to that position: one text measured, not drawn."""
-    from matplotlib.text import Text
-    from matplotlib.transforms import IdentityTransform
-
-    probe = Text(0.0, 0.0, name, fontsize=size, ha="left", va="center")
-    probe.set_figure(fig)
-    probe.set_transform(IdentityTransform())
-    box = probe.get_window_extent(renderer)
-    return (box.x0, box.y0, box.width, box.height)
-
-
 def _annotate(
     ax: Any, name: str, xy: tuple[float, float], size: float, dx: float, dy: float, arrow: bool
 ) -> Any:
@@ -174,57 +116,16 @@ def place_labels(
     Each name is measured once (one text laid out by the renderer); the box of every
     position tried is worked out from that (:func:`label_box`), and only the label kept is
     drawn."""
-    from matplotlib.transforms import Bbox
-
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    to_px = ax.transData
-    pt = renderer.points_to_pixels(1.0)
-    anchors = [tuple(to_px.transform((x, y))) for x, y in zip(lon, lat, strict=True)]
-    spots = anchors + [tuple(to_px.transform(point)) for point in avoid]
-    markers = [Bbox.from_extents(px - 5, py - 5, px + 5, py + 5) for px, py in spots]
-    frame = ax.get_window_extent(renderer)
-    taken: list[Any] = list(keep_clear)
-    texts = {}
-    for i, (name, x, y) in enumerate(zip(names, lon, lat, strict=True)):
-        anchor = anchors[i]
-        others = markers[:i] + markers[i + 1 :]
-        extent = label_extent(fig, renderer, name, size)
-        for scale, (dx, dy) in itertools.product(scales, OFFSETS):
-            offset = (dx * scale * pt, dy * scale * pt)
-            box = label_box(extent, anchor, offset, arrow=scale > 1).expanded(1.04, 1.08)
-            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
-            if not inside or _overlaps(box, taken):
-                continue
-            # the markers: the text keeps clear of them, and so does the leader line
-            # (not the whole box round it and the node)
-            text = label_box(extent, anchor, offset, arrow=False).expanded(1.04, 1.08)
-            if _overlaps(text, others) or (scale > 1 and _leader_hits(text, anchor, others)):
-                continue
-            centre = ((text.x0 + text.x1) / 2, (text.y0 + text.y1) / 2)
-            nearest = min(range(len(spots)), key=lambda j: math.dist(centre, spots[j]))
-            if scale > 1 and nearest != i:  # its text nearer another node: read as that one's
-                continue
-            texts[name] = _annotate(ax, name, (x, y), size, dx * scale, dy * scale, scale > 1)
-            taken.append(box)
-            break
-    return texts
+    spots = find_spots(ax, names, lon, lat, size, avoid, keep_clear, scales)
+    return _annotate_spots(ax, spots, size)
 
 
-def _leader_hits(text: Any, anchor: tuple[float, float], markers: list[Any]) -> bool:
-    """Whether the leader line from the label's centre to the node at ``anchor`` crosses
-    any of ``markers`` (points along it 2 px apart, up to the node's own marker)."""
-    cx, cy = (text.x0 + text.x1) / 2, (text.y0 + text.y1) / 2
-    length = math.hypot(cx - anchor[0], cy - anchor[1])
-    steps = max(int(length / 2), 1)
-    for k in range(steps + 1):
-        t = k / steps
-        if length * (1 - t) < 5.5:  # at the node's own marker
-            break
-        px, py = cx + (anchor[0] - cx) * t, cy + (anchor[1] - cy) * t
-        if any(m.contains(px, py) for m in markers):
-            return True
-    return False
+def _annotate_spots(ax: Any, spots: dict[str, Spot], size: float) -> dict[str, Any]:
+    """The labels of :func:`find_spots` drawn, in the order they were placed."""
+    return {
+        name: _annotate(ax, name, xy, size, dx, dy, arrow)
+        for name, (xy, dx, dy, arrow) in spots.items()
+    }
 
 
 def _draw_network(
@@ -313,6 +214,8 @@ INSET_ASPECT = (0.7, 2.6)
 INSET_SIZES = (7.5, 6.5, 5.8)
 #: an inset's letter at its box's top left corner on the map
 MARK_STYLE: dict[str, Any] = dict(textcoords="offset points", ha="right", fontsize=9, zorder=5)
+#: the labels' size on the map (points)
+MAP_SIZE = 8.0
 #: the offsets tried on the map (times :data:`OFFSETS`)
 MAP_SCALES = (1.0, 2.4, 3.6, 4.8)
 #: the offsets tried in an inset (times :data:`OFFSETS`): leader lines reach further there
@@ -437,7 +340,8 @@ def corridor_map(
 
 @dataclass
 class MapLayout:
-    """A corridor map drawn: the map, its labels, the insets, their axes and labels."""
+    """A corridor map drawn: the map, its labels, the insets, their axes and labels (while
+    it is laid out, the labels' spots (:func:`find_spots`); once chosen, their texts)."""
 
     figure: Any
     ax: Any
@@ -446,6 +350,17 @@ class MapLayout:
     panels: list[Any]
     panel_labels: list[dict[str, Any]]
     left_out: set[str]
+    panel_sizes: list[float] = field(default_factory=list)
+
+    def draw_labels(self) -> None:
+        """The labels' texts drawn at their spots, the map's at :data:`MAP_SIZE`."""
+        self.labels = _annotate_spots(self.ax, self.labels, MAP_SIZE)
+        self.panel_labels = [
+            _annotate_spots(panel, spots, size)
+            for panel, spots, size in zip(
+                self.panels, self.panel_labels, self.panel_sizes, strict=True
+            )
+        ]
 
     @property  # the nodes labelled in an inset
     def inset_labelled(self) -> set[str]:
@@ -484,6 +399,7 @@ def draw_corridor_map(
             deep |= failed
         insets = choose_insets(result.graph, left_out, deep)
     best = min(tried, key=lambda t: t[0])[1]
+    best.draw_labels()
     for _, other in tried:
         if other is not best:
             plt.close(other.figure)
@@ -547,32 +463,33 @@ def _layout(
     renderer = fig.canvas.get_renderer()
     shown = [n for n in nodes if n not in left_out]
     shown.sort(key=lambda n: graph.nodes[n]["kind"] != "hub")  # the hub's label first
-    labels = place_labels(
+    labels = find_spots(
         ax,
         shown,
         [graph.nodes[n]["lon"] for n in shown],
         [graph.nodes[n]["lat"] for n in shown],
-        8,
+        MAP_SIZE,
         avoid=[_lonlat(graph, n) for n in nodes if n in left_out],
         keep_clear=[item.get_window_extent(renderer) for item in (legend, *marks)],
         scales=MAP_SCALES,
     )
-    panel_labels = [
+    placed = [
         _label_inset(panel, graph, inset) for inset, panel in zip(insets, panels, strict=True)
     ]
-    return MapLayout(fig, ax, labels, insets, panels, panel_labels, set(left_out))
+    panel_labels = [spots for spots, _ in placed]
+    sizes = [size for _, size in placed]
+    return MapLayout(fig, ax, labels, insets, panels, panel_labels, set(left_out), sizes)
 
 
-def _label_inset(panel: Any, graph: Any, inset: Inset) -> dict[str, Any]:
+def _label_inset(panel: Any, graph: Any, inset: Inset) -> tuple[dict[str, Spot], float]:
     """The inset's nodes labelled at the largest of :data:`INSET_SIZES` where all fit (the
     ones left out placed first on a second and third try at each size)."""
     inside = sorted(inset.names, key=lambda n: graph.nodes[n]["kind"] != "hub")
     avoid = [_lonlat(graph, n) for n in graph.nodes if n not in inset.names]
-    labels: dict[str, Any] = {}
+    labels: dict[str, Spot] = {}
+    size = INSET_SIZES[0]
     for size, _ in itertools.product(INSET_SIZES, range(3)):
-        for text in labels.values():
-            text.remove()
-        labels = place_labels(
+        labels = find_spots(
             panel,
             inside,
             [graph.nodes[n]["lon"] for n in inside],
@@ -584,7 +501,7 @@ def _label_inset(panel: Any, graph: Any, inset: Inset) -> dict[str, Any]:
         if len(labels) == len(inside):
             break
         inside = [n for n in inside if n not in labels] + [n for n in inside if n in labels]
-    return labels
+    return labels, size
 
 
 def _settle(fig: Any) -> None:

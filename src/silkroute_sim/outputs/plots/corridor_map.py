@@ -52,9 +52,8 @@ def draw_basemap(ax: Any) -> None:
     """Land and country borders under whatever is drawn next (``zorder`` 0)."""
     from matplotlib.collections import PolyCollection
 
-    rings = [ring for country in countries() for ring in country["rings"]]
     ax.add_collection(
-        PolyCollection(rings, facecolors=LAND, edgecolors=BORDER, linewidths=0.5, zorder=0)
+        PolyCollection(_rings(), facecolors=LAND, edgecolors=BORDER, linewidths=0.5, zorder=0)
     )
     ax.set_facecolor(SEA)
 
@@ -237,12 +236,27 @@ def _clusters(points: dict[str, tuple[float, float]], gap: float) -> list[list[s
     return [[n for n in names if group[n] == g] for g in dict.fromkeys(group[n] for n in names)]
 
 
-def _country_of(lon: float, lat: float) -> str | None:
+@cache
+def _rings() -> list[Any]:
+    """Every country's rings as arrays, read once (the basemap of every axes)."""
+    import numpy as np
+
+    return [np.asarray(ring, dtype=float) for country in countries() for ring in country["rings"]]
+
+
+@cache
+def _borders() -> list[tuple[str, list[Any]]]:
+    """Each country's name and rings as matplotlib paths, built once."""
     from matplotlib.path import Path as MplPath
 
-    for country in countries():
-        if any(MplPath(ring).contains_point((lon, lat)) for ring in country["rings"]):
-            return str(country["name"])
+    return [(str(c["name"]), [MplPath(ring) for ring in c["rings"]]) for c in countries()]
+
+
+@cache
+def _country_of(lon: float, lat: float) -> str | None:
+    for name, paths in _borders():
+        if any(path.contains_point((lon, lat)) for path in paths):
+            return name
     return None
 
 

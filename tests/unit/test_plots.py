@@ -618,3 +618,39 @@ def test_baseline_map_leader_labels_sit_nearest_their_node(baseline_map) -> None
             own = math.dist(centre, ax.transData.transform(text.xy))
             assert all(math.dist(centre, spot) >= own - 0.5 for spot in spots), name
     assert leaders > 0
+
+
+def test_map_layouts_tried_draw_no_basemap_lines_or_labels_and_measure_once(
+    monkeypatch,
+) -> None:
+    """The layouts tried until every label has a place only find the labels' spots: the
+    basemap, the lines and the labels are drawn on the layout kept, once; each name's text
+    is measured once (a second map measures nothing again)."""
+    from silkroute_sim.outputs.plots import corridor_map as module
+    from silkroute_sim.outputs.plots import map_layout
+
+    inputs = _map_inputs(CONFIGS / "baseline.yaml")
+    layouts: list[Any] = []
+    basemaps: list[Any] = []
+    real_layout, real_basemap = module._layout, module.draw_basemap
+    monkeypatch.setattr(
+        module, "_layout", lambda *a: layouts.append(real_layout(*a)) or layouts[-1]
+    )
+    monkeypatch.setattr(module, "draw_basemap", lambda ax: basemaps.append(ax) or real_basemap(ax))
+    map_layout._EXTENTS.clear()
+    kept = draw_corridor_map(*inputs)
+    assert len(layouts) > 1  # the baseline's map is laid out more than once
+    assert basemaps == [kept.ax, *kept.panels]
+    for layout in layouts:
+        # the map's texts: the insets' letters, and the labels on the layout kept only
+        labelled = layout is kept
+        assert len(layout.ax.texts) == len(layout.insets) + labelled * len(kept.labels)
+        lines = [c for c in layout.ax.collections if type(c).__name__ == "LineCollection"]
+        assert len(lines) == 2 * labelled
+    assert set(kept.labels) | kept.inset_labelled == set(inputs[0].graph.nodes)
+    measured = dict(map_layout._EXTENTS)
+    assert {key[0] for key in measured} <= set(inputs[0].graph.nodes)
+    pyplot().close(kept.figure)
+    again = draw_corridor_map(*inputs)
+    assert measured == map_layout._EXTENTS
+    pyplot().close(again.figure)

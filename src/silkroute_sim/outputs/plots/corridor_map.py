@@ -127,19 +127,13 @@ def _annotate_spots(ax: Any, spots: dict[str, Spot], size: float) -> dict[str, A
     }
 
 
-def _draw_network(
-    ax: Any,
-    result: RunResult,
-    tonnes: dict[tuple[str, str], float],
-    days: float,
-    top: float,
-    waits: pd.Series,
-    vmax: float,
-    names: list[str],
-) -> Any:
+def _draw_lines(
+    ax: Any, graph: Any, tonnes: dict[tuple[str, str], float], days: float, top: float
+) -> None:
+    """Every line of the corridor: its width by Urumqi's tonnes per day on it (``top``:
+    the most), dashed where it carries none."""
     from matplotlib.collections import LineCollection
 
-    graph = result.graph
     idle, used, widths = [], [], []
     for u, v in sorted({(min(a, b), max(a, b)) for a, b in graph.edges}):
         line = [(graph.nodes[u]["lon"], graph.nodes[u]["lat"])]
@@ -159,6 +153,10 @@ def _draw_network(
         LineCollection(used, colors=BLUE, linewidths=widths, alpha=0.7, zorder=2, capstyle="round"),
         autolim=False,
     )
+
+
+def _draw_nodes(ax: Any, graph: Any, waits: pd.Series, vmax: float, names: list[str]) -> Any:
+    """The nodes ``names``, coloured by their mean wait."""
     lon = [graph.nodes[n]["lon"] for n in names]
     lat = [graph.nodes[n]["lat"] for n in names]
     wait = [float(waits.get(n, 0.0)) for n in names]
@@ -413,11 +411,23 @@ def draw_corridor_map(
             deep |= failed
         insets = choose_insets(result.graph, left_out, deep)
     best = min(tried, key=lambda t: t[0])[1]
+    # what the layouts tried do not depend on (all of it under the labels, within the
+    # axes: their layout is the same without), drawn on the one kept only
+    days, top = _scale(result, tonnes)
+    for axis in (best.ax, *best.panels):
+        draw_basemap(axis)
+        _draw_lines(axis, result.graph, tonnes, days, top)
     best.draw_labels()
     for _, other in tried:
         if other is not best:
             plt.close(other.figure)
     return best
+
+
+def _scale(result: RunResult, tonnes: dict[tuple[str, str], float]) -> tuple[float, float]:
+    """The run's days and the most tonnes per day on a line (the lines' widths)."""
+    days = max(result.end_h / 24, 1e-9)
+    return days, max(tonnes.values(), default=1.0) / days or 1.0
 
 
 def _layout(
@@ -427,7 +437,8 @@ def _layout(
     left_out: set[str],
     insets: list[Inset],
 ) -> MapLayout:
-    """The map with the nodes in ``left_out`` unlabelled on it and ``insets`` below."""
+    """The map with the nodes in ``left_out`` unlabelled on it and ``insets`` below, its
+    labels' spots found (the basemap and the lines are drawn once a layout is chosen)."""
     from matplotlib.patches import Rectangle
 
     plt = pyplot()
@@ -441,14 +452,12 @@ def _layout(
     if insets:
         row = grid[1, 0].subgridspec(1, len(insets), width_ratios=[i.aspect for i in insets])
         panels = [fig.add_subplot(row[0, i]) for i in range(len(insets))]
-    days = max(result.end_h / 24, 1e-9)
-    top = max(tonnes.values(), default=1.0) / days or 1.0
+    top = _scale(result, tonnes)[1]
     vmax = max([float(w) for w in waits] + [1.0])
     nodes = list(graph.nodes)
     for axis in (ax, *panels):
-        draw_basemap(axis)
         axis.grid(False)
-    sc = _draw_network(ax, result, tonnes, days, top, waits, vmax, nodes)
+    sc = _draw_nodes(ax, graph, waits, vmax, nodes)
     _frame(ax, [graph.nodes[n]["lon"] for n in nodes], [graph.nodes[n]["lat"] for n in nodes], 3)
     marks = []
     for letter, inset, panel in zip("ABCDEFGH", insets, panels, strict=False):
@@ -457,7 +466,7 @@ def _layout(
         mark = ax.annotate(letter, (x0, y1), xytext=(-2, 3), weight="bold", **MARK_STYLE)
         marks.append(mark)
         inside = [n for n in nodes if _in(inset.box, *_lonlat(graph, n))]
-        _draw_network(panel, result, tonnes, days, top, waits, vmax, inside)
+        _draw_nodes(panel, graph, waits, vmax, inside)
         _limits(panel, inset.box)
         panel.set(xticks=[], yticks=[])
         panel.set_title(f"{letter}: {inset.title}", fontsize=9)

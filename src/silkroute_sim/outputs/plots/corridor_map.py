@@ -72,10 +72,17 @@ def _flows(
         onboard = float(train_tonnes)
         if not math.isfinite(onboard):
             continue
-        for u, v in itertools.pairwise(str(route_text).split(">")):
-            tonnes[(min(u, v), max(u, v))] += onboard
+        for key, v in _legs(str(route_text)):
+            tonnes[key] += onboard
             onboard -= unload.get((train_id, v), 0.0)
     return tonnes
+
+
+@cache
+def _legs(route_text: str) -> tuple[tuple[tuple[str, str], str], ...]:
+    """A route's lines in order: each as (the line's two ends sorted, the end it runs to);
+    worked out once per route (the trains of a run share a few)."""
+    return tuple(((min(u, v), max(u, v)), v) for u, v in itertools.pairwise(route_text.split(">")))
 
 
 def _annotate(

@@ -132,8 +132,9 @@ def find_spots(
     renderer = fig.canvas.get_renderer()
     to_px = ax.transData
     pt = renderer.points_to_pixels(1.0)
-    anchors = [tuple(to_px.transform((x, y))) for x, y in zip(lon, lat, strict=True)]
-    spots = anchors + [tuple(to_px.transform(point)) for point in avoid]
+    points = [*zip(lon, lat, strict=True), *avoid]
+    spots = [(float(px), float(py)) for px, py in to_px.transform(points)] if points else []
+    anchors = spots[: len(names)]
     markers = [(px - 5, py - 5, px + 5, py + 5) for px, py in spots]
     fx0, fy0, fx1, fy1 = _extents(ax.get_window_extent(renderer))
     taken: list[Extents] = [_extents(box) for box in keep_clear]

@@ -54,14 +54,17 @@ def _group(pgid: int) -> list[int]:
 
 
 def _workers(pid: int) -> list[int]:
-    """The spawned worker processes among ``pid``'s children (not the resource tracker)."""
+    """The worker processes among ``pid``'s children: spawned ones (``spawn_main``) or
+    forked ones (the command's own command line), not multiprocessing's helpers (the
+    resource tracker, a fork server)."""
     found = []
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
     for children in Path(f"/proc/{pid}/task").glob("*/children"):
         with contextlib.suppress(OSError):
             for child in children.read_text().split():
                 with contextlib.suppress(OSError):
                     cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                    if b"spawn_main" in cmdline:
+                    if b"spawn_main" in cmdline or cmdline == own:
                         found.append(int(child))
     return found
 

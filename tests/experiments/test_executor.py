@@ -164,3 +164,56 @@ def test_a_script_leaves_no_worker_behind(tmp_path: Path, end: str) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def _handlers_of_worker(_: int) -> tuple[object, object, object, str]:
+    return (
+        signal.getsignal(signal.SIGINT),
+        signal.getsignal(signal.SIGTERM),
+        signal.getsignal(signal.SIGHUP),
+        __import__("multiprocessing").current_process().name,
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forks only on Linux")
+def test_workers_fork_where_safe_and_spawn_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from silkroute_sim.experiments import worker_start
+
+    assert threading.active_count() == 1  # the test process itself forks its workers
+    assert worker_start.start_method() == "fork"
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:  # another thread could hold a lock at the fork: spawn
+        assert worker_start.start_method() == "spawn"
+    finally:
+        stop.set()
+        helper.join()
+    monkeypatch.setattr(worker_start, "FORK", False)
+    assert worker_start.start_method() == "spawn"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="forks only on Linux")
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_worker_has_default_signal_handlers_not_the_commands(
+    fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command's handlers (which stop it by cleaning up its folder) do not reach a
+    forked worker: SIGTERM and SIGHUP are the defaults there, SIGINT is ignored."""
+    from silkroute_sim.experiments import worker_start
+
+    monkeypatch.setattr(worker_start, "FORK", fork)
+
+    def command_handler(signum: int, _frame: object) -> None:
+        raise RuntimeError("the command's handler ran")
+
+    previous = {s: signal.signal(s, command_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with LocalPoolExecutor(1) as pool:
+            ((_, got),) = list(pool.imap_unordered(_handlers_of_worker, [0]))
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+    assert got == (signal.SIG_IGN, signal.SIG_DFL, signal.SIG_DFL, "silkroute-worker")

@@ -24,6 +24,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.experiments.worker_start import quiet_fork, start_method, worker_signals
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -82,8 +83,9 @@ class SerialExecutor(Executor):
 
 
 class LocalPoolExecutor(Executor):
-    """``workers`` local processes (``spawn``: clean interpreters, no inherited locks or
-    threads), started as work comes and kept between calls until :meth:`close`.
+    """``workers`` local processes (forked where safe, else spawned:
+    :mod:`silkroute_sim.experiments.worker_start`), started as work comes and kept
+    between calls until :meth:`close`.
 
     Each process holds one item at a time over its own pipe, so a process that dies (out
     of memory, killed) fails only the run it held; a new process takes its place. Workers
@@ -227,12 +229,12 @@ class _Worker:
     def __init__(self) -> None:
         import multiprocessing
 
-        context = multiprocessing.get_context("spawn")
+        context: Any = multiprocessing.get_context(start_method())
         self.conn, child = context.Pipe()
         self.process = context.Process(
             target=_serve, args=(child,), name="silkroute-worker", daemon=True
         )
-        with _sigint_ignored():  # inherited: a Ctrl-C while it imports prints nothing
+        with _sigint_ignored(), quiet_fork():  # a Ctrl-C while it starts prints nothing
             self.process.start()
         child.close()
         self.ready = False
@@ -255,9 +257,7 @@ class _Worker:
 def _serve(conn: Any) -> None:
     """A worker process: run ``fn(item)`` for each ``(fn, item)`` received, send back
     ``("done", result or exception)``, until ``None`` or the pipe closes."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_signals()
     _exit_with_parent()
     conn.send(("ready", None))
     while True:

@@ -26,13 +26,13 @@ from silkroute_sim.outputs.plots import sweep as sweep_plots
 from silkroute_sim.outputs.plots.corridor_map import (
     _annotate,
     _flows,
+    annotate_spots,
     choose_insets,
     corridor_map,
     countries,
     draw_corridor_map,
-    place_labels,
 )
-from silkroute_sim.outputs.plots.map_layout import OFFSETS, label_box, label_extent
+from silkroute_sim.outputs.plots.map_layout import OFFSETS, find_spots, label_box, label_extent
 from silkroute_sim.outputs.plots.run import (
     _collector_spared,
     _day_bars,
@@ -78,6 +78,13 @@ def _scenario(name: str, shift: bool) -> Any:
 @pytest.fixture(scope="module")
 def results() -> list[Any]:
     return [_scenario("base", False), _scenario("other", True)]
+
+
+def _place_labels(
+    ax: Any, names: list[str], lon: list[float], lat: list[float], size: float
+) -> dict[str, Any]:
+    """Labels placed and drawn, as the corridor map does with the layout it keeps."""
+    return annotate_spots(ax, find_spots(ax, names, lon, lat, size), size)
 
 
 def test_forest_plot_draws_the_paired_intervals_of_the_comparison(results, tmp_path) -> None:
@@ -308,7 +315,7 @@ def test_map_labels_do_not_overprint(tmp_path) -> None:
     ax.set_xlim(15, 35)
     ax.set_ylim(45, 58)
     fig.canvas.draw()
-    texts = place_labels(ax, ["Warsaw", "Łódź", "Małaszewicze", "Moscow"], lon, lat, 8)
+    texts = _place_labels(ax, ["Warsaw", "Łódź", "Małaszewicze", "Moscow"], lon, lat, 8)
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in texts.values()]
     for i, a in enumerate(boxes):
@@ -348,7 +355,7 @@ def test_crowded_map_labels_keep_clear_of_labels_and_markers() -> None:
     ax.set_xlim(15, 35)
     ax.set_ylim(45, 58)
     fig.canvas.draw()
-    texts = place_labels(ax, [f"Station {i}" for i in range(len(lon))], lon, lat, 8)
+    texts = _place_labels(ax, [f"Station {i}" for i in range(len(lon))], lon, lat, 8)
     assert list(texts) == [f"Station {i}" for i in range(len(lon))]  # each found a free spot
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in texts.values()]

@@ -21,7 +21,7 @@ import itertools
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -102,32 +102,9 @@ def _annotate(
     )
 
 
-def place_labels(
-    ax: Any,
-    names: list[str],
-    lon: list[float],
-    lat: list[float],
-    size: float,
-    avoid: Sequence[tuple[float, float]] = (),
-    keep_clear: Sequence[Any] = (),
-    scales: Sequence[float] = (1.0, 2.4, 3.6),
-) -> dict[str, Any]:
-    """Label the nodes without overprinting: per node the first of :data:`OFFSETS` whose
-    text overlaps no label or node marker placed so far (nor the markers at ``avoid``,
-    (lon, lat) of nodes left unlabelled here, nor the pixel boxes ``keep_clear``) and stays
-    inside the axes; a leader line to a free spot further out (:data:`OFFSETS` times each
-    of ``scales`` after the first) where none of them is free. A name with no free spot is
-    not drawn. Returns the texts drawn, by name (the names missing were left out).
-
-    Each name is measured once (one text laid out by the renderer); the box of every
-    position tried is worked out from that (:func:`label_box`), and only the label kept is
-    drawn."""
-    spots = find_spots(ax, names, lon, lat, size, avoid, keep_clear, scales)
-    return _annotate_spots(ax, spots, size)
-
-
-def _annotate_spots(ax: Any, spots: dict[str, Spot], size: float) -> dict[str, Any]:
-    """The labels of :func:`find_spots` drawn, in the order they were placed."""
+def annotate_spots(ax: Any, spots: dict[str, Spot], size: float) -> dict[str, Any]:
+    """The labels of :func:`~silkroute_sim.outputs.plots.map_layout.find_spots` drawn, in
+    the order they were placed; returns the texts drawn, by name."""
     return {
         name: _annotate(ax, name, xy, size, dx, dy, arrow)
         for name, (xy, dx, dy, arrow) in spots.items()
@@ -373,9 +350,9 @@ class MapLayout:
 
     def draw_labels(self) -> None:
         """The labels' texts drawn at their spots, the map's at :data:`MAP_SIZE`."""
-        self.labels = _annotate_spots(self.ax, self.labels, MAP_SIZE)
+        self.labels = annotate_spots(self.ax, self.labels, MAP_SIZE)
         self.panel_labels = [
-            _annotate_spots(panel, spots, size)
+            annotate_spots(panel, spots, size)
             for panel, spots, size in zip(
                 self.panels, self.panel_labels, self.panel_sizes, strict=True
             )

@@ -126,8 +126,15 @@ def find_spots(
     keep_clear: Sequence[Any] = (),
     scales: Sequence[float] = (1.0, 2.4, 3.6),
 ) -> dict[str, Spot]:
-    """Where the corridor map's ``place_labels`` puts each label, by name: per node the
-    first offset free (see there), worked out in plain numbers and nothing drawn."""
+    """Where each label goes, by name, without overprinting: per node the first of
+    :data:`OFFSETS` whose text overlaps no label or node marker placed so far (nor the
+    markers at ``avoid``, (lon, lat) of nodes left unlabelled here, nor the pixel boxes
+    ``keep_clear``) and stays inside the axes; a leader line to a free spot further out
+    (:data:`OFFSETS` times each of ``scales`` after the first) where none of them is free.
+    A name with no free spot is left out. Worked out in plain numbers, nothing drawn: each
+    name is measured once (:func:`label_extent`) and the box of every position tried
+    worked out from that (:func:`label_box`); the corridor map draws the layout it keeps
+    (``corridor_map.annotate_spots``)."""
     fig = ax.figure
     renderer = fig.canvas.get_renderer()
     to_px = ax.transData

@@ -135,7 +135,10 @@ def test_multi_stop_transit_time_is_exact() -> None:
     # departs 5.1 (as in test_timeline), Border 7.1-8.6, Term 10.6, Term2 13.6
     assert train.route == ["Hub", "Border", "Term", "Term2"]
     assert train.arrived_h == pytest.approx(13.6)
-    for box in train.shipments:
+    aboard = [s for s in result.records.shipments if s.train_id == train.train_id]
+    assert {box.destination for box in aboard} == {"Term", "Term2"}
+    assert not train.shipments  # delivered: their records are in the shipment log
+    for box in aboard:
         expected = 10.6 if box.destination == "Term" else 13.6 + 3
         assert box.delivered_h == pytest.approx(expected)
 

@@ -215,14 +215,10 @@ def class_daily_columns(
     return out
 
 
-def shipment_class_columns(result: RunResult) -> dict[str, list[object]]:
+def shipment_class_columns(result: RunResult) -> dict[str, np.ndarray]:
     """The shipments.csv columns appended by class: unit, value (USD), origin."""
     ships = result.records.shipments
-    return {
-        "unit": [s.unit for s in ships],
-        "value_usd": [s.value_usd for s in ships],
-        "origin": [s.origin for s in ships],
-    }
+    return {name: ships.column(name) for name in ("unit", "value_usd", "origin")}
 
 
 def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:

@@ -268,16 +268,17 @@ def _stop_rows(
 def feu_of(result: RunResult) -> np.ndarray:
     """FEU each shipment is charged as (see the module docstring)."""
     cfg = result.config
-    unit_wagon = _unit_wagons(cfg)
-    factor = cfg.costs.wagon_feu_equivalent
-    return np.fromiter(
-        (
-            s.size * factor if s.wagon_type in unit_wagon else s.teu / 2
-            for s in result.records.shipments
-        ),
-        dtype=float,
-        count=len(result.records.shipments),
+    ships = result.records.shipments
+    on_units = _on_unit_wagons(result)
+    return np.where(
+        on_units, ships.column("size") * cfg.costs.wagon_feu_equivalent, ships.column("teu") / 2
     )
+
+
+def _on_unit_wagons(result: RunResult) -> np.ndarray:
+    """Whether each shipment travels on a wagon that carries units (not containers)."""
+    wagons = result.records.shipments.column("wagon_type")
+    return np.isin(wagons, sorted(_unit_wagons(result.config)))
 
 
 def _per_stop(
@@ -381,11 +382,7 @@ def cost_parts(
     all_feu = pd.Series(feu_of(result), index=shipments.index)
     merged = _stop_columns(_delivered_stops(result, shipments, all_feu, trains, events), shipments)
     feu, tonnes = all_feu.where(done), shipments["tonnes"].where(done)
-    unit_wagons = _unit_wagons(cfg)
-    is_box = pd.Series(
-        [s.wagon_type not in unit_wagons for s in result.records.shipments],
-        index=shipments.index,
-    )
+    is_box = pd.Series(~_on_unit_wagons(result), index=shipments.index)
     out = pd.DataFrame(index=shipments.index)
     out["feu"] = all_feu  # every shipment's, delivered or not
     out["rail_km"] = merged.pop("rail_km").where(done)

@@ -129,32 +129,31 @@ def _text(values: Sequence[object]) -> np.ndarray:
 
 
 def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
-    """One row per shipment, built column by column (a 10-year run has ~700,000): each
-    column one array, taken by the frame as it is (no copy into a block of columns).
-    ``records="summary"`` (a run whose shipments table is not written) leaves out the
-    columns of :data:`NOT_IN_SUMMARY`, which no KPI, daily column or figure reads."""
+    """One row per shipment, from the run's shipment log (a 10-year run has ~700,000),
+    one array per column, taken by the frame as it is (no copy into a block of
+    columns). ``records="summary"`` (a run whose shipments table is not written) leaves
+    out the columns of :data:`NOT_IN_SUMMARY`, which no KPI, daily column or figure
+    reads."""
     ships = result.records.shipments
     columns: dict[str, np.ndarray] = {
-        "shipment_id": np.fromiter(
-            map(attrgetter("shipment_id"), ships), dtype=np.int64, count=len(ships)
-        ),
-        "cargo_class": _values(ships, "cargo_class"),
-        "destination": _values(ships, "destination"),
-        "service": _values(ships, "service"),
-        "tonnes": np.fromiter(map(attrgetter("kg"), ships), dtype=float, count=len(ships)) / 1000,
+        "shipment_id": ships.column("shipment_id"),
+        "cargo_class": ships.column("cargo_class"),
+        "destination": ships.column("destination"),
+        "service": ships.column("service"),
+        "tonnes": ships.column("kg") / 1000,
     }
     for attr in SHIPMENT_FLOAT_ATTRS:
-        columns[attr] = _floats(ships, attr)
+        columns[attr] = ships.column(attr)
     delivered = columns["delivered_h"]
     delivered[delivered > result.end_h] = NAN  # released after the horizon: not yet
-    columns["train_id"] = _values(ships, "train_id")
+    columns["train_id"] = ships.column("train_id")
     columns["hub_dwell_h"] = columns["departed_h"] - columns["arrived_h"]
     columns["door_to_door_d"] = (delivered - columns["arrived_h"]) / 24
     # the unit's own customs hold and terminal dwell (drawn on arrival), once it has had them
     yard_in = columns["yard_in_h"]
-    columns["customs_h"] = np.where(np.isnan(yard_in), NAN, _floats(ships, "customs_h"))
+    columns["customs_h"] = np.where(np.isnan(yard_in), NAN, ships.column("customs_h"))
     columns["terminal_dwell_h"] = np.where(
-        np.isnan(delivered), NAN, _floats(ships, "terminal_dwell_h")
+        np.isnan(delivered), NAN, ships.column("terminal_dwell_h")
     )
     if records == "summary":
         for column in NOT_IN_SUMMARY:

@@ -181,7 +181,7 @@ class Hub:
         """A truck with ``unit`` joins the gate queue (its own times drawn now)."""
         self.kg_arrived += unit.kg
         self.kg_gate += unit.kg
-        self.records.shipments.append(unit)
+        self.records.shipments.arrive(unit)
         flow = self.vehicle_flow if unit.ramp and self.vehicle_flow is not None else self.box_flow
         flow.draw(unit)
         self.gate_queue.add(self.clock.now, 1)
@@ -324,14 +324,21 @@ class Hub:
     def deliver(self, train: Train, stop: str) -> None:
         """The train reached terminal ``stop``: its boxes for ``stop`` leave the rail
         after their terminal dwell. Each box brings its own, drawn on arrival from the
-        stop's ``terminal_dwell`` (common random numbers)."""
+        stop's ``terminal_dwell`` (common random numbers). Its record is then final and
+        goes to the run's shipment log; the train keeps the boxes still aboard."""
         now = self.clock.now
+        log = self.records.shipments
+        aboard = []
         for box in train.shipments:
             if box.destination == stop:
                 box.terminal_arrived_h = now
                 box.delivered_h = now + box.terminal_dwell_h
                 self.kg_on_train -= box.kg
                 self.kg_delivered += box.kg
+                log.done(box)  # its record is final: kept by column from here
+            else:
+                aboard.append(box)
+        train.shipments = aboard
 
 
 def terminal_dwell_samplers(cfg: ScenarioConfig, streams: Streams) -> dict[str, Sampler]:

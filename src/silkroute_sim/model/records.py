@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 
 from silkroute_sim.engine.monitors import LevelMonitor
-from silkroute_sim.model.entities import Shipment, Train
+from silkroute_sim.model.entities import Train
+from silkroute_sim.model.shipment_log import ShipmentLog
 
 #: a node's queue at the end of the run, in trains, from which a growing queue is reported
 SATURATED_QUEUE = 3
@@ -193,7 +194,9 @@ class NodeEventLog:
 class RunRecords:
     """Everything a run appends; metrics are computed from it afterwards."""
 
-    shipments: list[Shipment] = field(default_factory=list)
+    #: every unit of cargo (``arrive`` at the gate, ``done`` when delivered; read after
+    #: :meth:`hand_over`)
+    shipments: ShipmentLog = field(default_factory=ShipmentLog)
     trains: list[Train] = field(default_factory=list)
     background_trains: list[Train] = field(default_factory=list)
     #: trains arriving at the hub (hub.inbound): arrived = opened_h, track = loading_start_h,
@@ -228,14 +231,15 @@ class RunRecords:
         return key
 
     def compact(self) -> None:
-        """Compact every monitor and the node events (between slices of a run, once a
-        simulated day). Often, not in large batches: the numbers a day appends are still
-        in the CPU's caches when they are packed, and their float objects are freed for
-        the next day to reuse. Packing in large batches instead reads each number back
-        from memory days later (see docs/performance.md)."""
+        """Compact every monitor, the node events and the delivered shipments (between
+        slices of a run, once a simulated day). Often, not in large batches: the numbers
+        a day appends are still in the CPU's caches when they are packed, and their float
+        objects are freed for the next day to reuse. Packing in large batches instead
+        reads each number back from memory days later (see docs/performance.md)."""
         for mon in self.monitors.values():
             mon.compact()
         self.node_events.compact()
+        self.shipments.compact()
 
     def monitor(self, name: str, unit: str, level: float = 0.0) -> LevelMonitor:
         mon = LevelMonitor(name, unit, 0.0, level)
@@ -249,6 +253,7 @@ class RunRecords:
         and they reference these records; handed over, the records go when the result
         goes, by reference counting — in a sweep worker, before the next run."""
         warnings = self.warnings + self.saturation_warnings()  # before monitors freeze
+        self.shipments.finish()
         done = RunRecords(
             shipments=self.shipments,
             trains=self.trains,

@@ -158,10 +158,8 @@ def yard_little(result: RunResult, t0: float | None = None, t1: float | None = N
     a = result.warmup_h if t0 is None else t0
     b = result.end_h if t1 is None else t1
     ships = result.records.shipments
-    arrived = np.array([s.arrived_h for s in ships], dtype=float)
-    yard_in = np.array([s.yard_in_h for s in ships], dtype=float)
-    loaded = np.array([s.loaded_h for s in ships], dtype=float)
-    teu = np.array([s.teu for s in ships], dtype=float)
+    arrived, yard_in = ships.column("arrived_h"), ships.column("yard_in_h")
+    loaded, teu = ships.column("loaded_h"), ships.column("teu")
     times, levels = result.records.monitors["yard_teu"].arrays()
     level = level_mean(times, levels, a, b)
     inbound = result.records.monitors.get("inbound_yard_teu")

@@ -72,8 +72,7 @@ def queue_replication(
     mons = result.records.monitors
     if case.station == "cranes":
         ships = result.records.shipments
-        arrived = np.array([s.arrived_h for s in ships], dtype=float)
-        done = np.array([s.yard_in_h for s in ships], dtype=float)
+        arrived, done = ships.column("arrived_h"), ships.column("yard_in_h")
         times, levels = combined_level([mons["crane_queue"], mons["cranes_busy"]])
         sample = queue_little(times, levels, arrived, done, result.warmup_h, result.end_h)
         if sample is None:

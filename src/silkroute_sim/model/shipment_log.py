@@ -18,8 +18,8 @@ import numpy as np
 
 from silkroute_sim.model.entities import Shipment
 
-#: a shipment's numbers, kept as C doubles
-FLOAT_FIELDS = (
+#: the moments of a shipment's way, in order (hours; NaN: not yet)
+TIME_FIELDS = (
     "arrived_h",
     "yard_in_h",
     "ready_h",
@@ -27,6 +27,10 @@ FLOAT_FIELDS = (
     "departed_h",
     "terminal_arrived_h",
     "delivered_h",
+)
+#: a shipment's numbers, kept as C doubles
+FLOAT_FIELDS = (
+    *TIME_FIELDS,
     "gate_h",
     "lift_in_h",
     "load_h",

@@ -255,15 +255,3 @@ def test_version_works_without_installed_metadata(monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 0, result.output
     assert silkroute_sim.__version__ in result.output
     assert io.package_version() == silkroute_sim.__version__
-
-
-def test_the_command_maps_large_blocks_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    from silkroute_sim.cli.app import map_large_blocks
-
-    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    # glibc's mallopt says 1 when it takes the setting; elsewhere nothing is changed
-    assert map_large_blocks() is sys.platform.startswith("linux")
-    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    assert map_large_blocks() is False  # the user's own setting stands

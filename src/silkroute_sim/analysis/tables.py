@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
-from operator import attrgetter
 
 import numpy as np
 import pandas as pd
@@ -101,17 +100,6 @@ NODE_EVENT_COLUMNS = [
     "boxes",
     "censored",
 ]
-
-
-def _floats(items: Sequence[object], attr: str) -> np.ndarray:
-    """One attribute of every record as a float array, without a Python float each."""
-    return np.fromiter(map(attrgetter(attr), items), dtype=float, count=len(items))
-
-
-def _values(items: Sequence[object], attr: str) -> np.ndarray:
-    """One attribute of every record as an object array (text: an empty run's column
-    stays text, so the tables still join on it)."""
-    return _text(list(map(attrgetter(attr), items)))
 
 
 def _text(values: Sequence[object]) -> np.ndarray:

@@ -13,7 +13,6 @@ SIGTERM, 129 SIGHUP), after the worker processes are stopped; 1 anything else.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 from typing import Any
@@ -140,20 +139,29 @@ LARGE_BLOCK_BYTES = 1 << 20
 
 def map_large_blocks() -> bool:
     """Give every block of 1 MiB or more its own memory mapping, returned to the system
-    as soon as it is freed (glibc, Linux; elsewhere nothing changes). By default glibc
+    as soon as it is freed (glibc on Linux; elsewhere nothing changes). By default glibc
     raises that threshold each time such a block is freed, up to 32 MiB, so the tables of
     a long run (columns of 5 MB, built and dropped one after another) end up in the heap,
     whose freed gaps the process keeps: about 40 MB more peak memory in a 10-year run.
     Setting the threshold also stops that adjustment (glibc manual, "Malloc Tunable
-    Parameters"). A threshold the user set (``MALLOC_MMAP_THRESHOLD_``) is left as it is.
-    Returns whether it was set."""
-    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+    Parameters"). It holds for the command's process and the workers it forks. A threshold
+    the user set (``MALLOC_MMAP_THRESHOLD_``, or ``glibc.malloc.mmap_threshold`` in
+    ``GLIBC_TUNABLES``) is left as it is. Returns whether it was set."""
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if (
+        not sys.platform.startswith("linux")
+        or "MALLOC_MMAP_THRESHOLD_" in os.environ
+        or "glibc.malloc.mmap_threshold" in tunables
+    ):
         return False
     try:
+        import ctypes
+
         mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # a C library without it
+    except (ImportError, OSError, AttributeError):  # no ctypes, or a C library without it
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
 
 

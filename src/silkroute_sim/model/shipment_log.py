@@ -1,7 +1,7 @@
 """The run's shipment records, kept by column (no pandas here).
 
 A 10-year run has about 700,000 shipments. Kept as objects, each costs about 500 bytes
-(the object, and a float object per timestamp); by column, about 150. A unit is an
+(the object, and a float object per timestamp); by column, about 165. A unit is an
 object while it moves — from the gate to its destination terminal — and becomes a row
 of the columns once it is delivered, so the run holds objects only for the units on
 their way.
@@ -81,12 +81,18 @@ class ShipmentLog:
 
     def arrive(self, unit: Shipment) -> None:
         """``unit`` reached the gate."""
+        self._still_open()
         self._open[unit.shipment_id] = unit
 
     def done(self, unit: Shipment) -> None:
         """``unit`` is delivered: its record is final."""
+        self._still_open()
         del self._open[unit.shipment_id]
         self._pending.append(unit)
+
+    def _still_open(self) -> None:
+        if self._finished is not None:
+            raise RuntimeError("the shipment log is finished: no unit can be added")
 
     @property
     def on_the_way(self) -> int:
@@ -100,8 +106,7 @@ class ShipmentLog:
         pending = self._pending
         if not pending:
             return
-        if self._finished is not None:
-            raise RuntimeError("the shipment log is finished: no unit can be added")
+        self._still_open()
         numbers = {
             name: array(code, list(map(attrgetter(name), pending)))
             for name, code in _TYPECODE.items()
@@ -150,7 +155,9 @@ class ShipmentLog:
     def column(self, name: str) -> np.ndarray:
         """One field of every shipment, in arrival order, as a new numpy array: float
         and integer fields as numbers, ``ramp`` as bool, texts as an object array."""
-        values = self._final()[name]
+        return self._decode(name, self._final()[name])
+
+    def _decode(self, name: str, values: np.ndarray) -> np.ndarray:
         if name in self._names:
             names = np.empty(len(self._names[name]), dtype=object)
             names[:] = list(self._names[name])
@@ -172,8 +179,9 @@ class ShipmentLog:
     def __getitem__(self, i: slice) -> list[Shipment]: ...
     def __getitem__(self, i: int | slice) -> Shipment | list[Shipment]:
         """One shipment, or a list of them for a slice (as the list would give)."""
-        rows = np.arange(len(self))[i]  # IndexError out of range, as a list
-        columns = [self.column(name)[np.atleast_1d(rows)].tolist() for name in FIELDS]
+        rows = np.atleast_1d(np.arange(len(self))[i])  # IndexError out of range, as a list
+        final = self._final()
+        columns = [self._decode(name, final[name][rows]).tolist() for name in FIELDS]
         found = list(map(_shipment, *columns))
         return found if isinstance(i, slice) else found[0]
 

@@ -1,0 +1,58 @@
+"""The command's memory setting: blocks of 1 MiB and more mapped on their own (glibc)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+
+class _FakeMallopt:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.argtypes: list[object] = []
+
+    def __call__(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return 1
+
+
+def test_the_command_maps_large_blocks_where_glibc_runs_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ctypes
+    import sys
+
+    from silkroute_sim.cli import app
+
+    fake = _FakeMallopt()
+    monkeypatch.setattr(ctypes, "CDLL", lambda _name: SimpleNamespace(mallopt=fake))
+    monkeypatch.setattr(sys, "platform", "linux")
+    for name in ("MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
+        monkeypatch.delenv(name, raising=False)
+    assert app.map_large_blocks() is True
+    assert fake.calls == [(-3, 1 << 20)]  # M_MMAP_THRESHOLD, 1 MiB
+    assert fake.argtypes == [ctypes.c_int, ctypes.c_int]
+    # the user's own setting stands, and elsewhere than Linux nothing is called
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536")
+    assert app.map_large_blocks() is False
+    monkeypatch.delenv("GLIBC_TUNABLES")
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    assert app.map_large_blocks() is False
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert app.map_large_blocks() is False
+    assert len(fake.calls) == 1
+
+
+def test_a_c_library_without_mallopt_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+    import sys
+
+    from silkroute_sim.cli import app
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda _name: SimpleNamespace())  # musl, say
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    assert app.map_large_blocks() is False

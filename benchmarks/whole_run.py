@@ -114,6 +114,7 @@ def rounds_table(rounds: int, tmp: Path, serial: bool = False) -> list[dict[str,
 
 
 def peak_rss_mb(args: list[str], tmp: Path) -> float:
+    """Peak resident memory of the command ``args``, in MiB (``ru_maxrss`` is in KiB)."""
     out = subprocess.run(
         [sys.executable, "-c", RSS_WRAPPER, *args],
         cwd=tmp,
@@ -222,7 +223,7 @@ def main() -> int:
                 run = silkroute("--days", "3650", "--no-plots", "--records", level)
                 mb = peak_rss_mb([*run, "--out", f"ten-{level}"], tmp)
                 written = folder_mb(tmp / f"ten-{level}")
-                print(f"  --records {level:<8} {mb:>8.0f} MB  ({written:.0f} MB written)")
+                print(f"  --records {level:<8} {mb:>8.0f} MiB  ({written:.0f} MB written)")
         if args.profile:
             print("one default run under cProfile (seconds, cumulative; profiling slows it)")
             for label, seconds in profile_split(tmp).items():

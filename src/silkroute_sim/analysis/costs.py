@@ -265,11 +265,13 @@ def _stop_rows(
     return rows
 
 
-def feu_of(result: RunResult) -> np.ndarray:
-    """FEU each shipment is charged as (see the module docstring)."""
+def feu_of(result: RunResult, on_units: np.ndarray | None = None) -> np.ndarray:
+    """FEU each shipment is charged as (see the module docstring); ``on_units``, where
+    the caller has it already, is :func:`_on_unit_wagons`."""
     cfg = result.config
     ships = result.records.shipments
-    on_units = _on_unit_wagons(result)
+    if on_units is None:
+        on_units = _on_unit_wagons(result)
     return np.where(
         on_units, ships.column("size") * cfg.costs.wagon_feu_equivalent, ships.column("teu") / 2
     )
@@ -379,10 +381,11 @@ def cost_parts(
     cfg = result.config
     costs, em = cfg.costs, cfg.emissions
     done = shipments["delivered_h"].notna()
-    all_feu = pd.Series(feu_of(result), index=shipments.index)
+    on_units = _on_unit_wagons(result)
+    all_feu = pd.Series(feu_of(result, on_units), index=shipments.index)
     merged = _stop_columns(_delivered_stops(result, shipments, all_feu, trains, events), shipments)
     feu, tonnes = all_feu.where(done), shipments["tonnes"].where(done)
-    is_box = pd.Series(~_on_unit_wagons(result), index=shipments.index)
+    is_box = pd.Series(~on_units, index=shipments.index)
     out = pd.DataFrame(index=shipments.index)
     out["feu"] = all_feu  # every shipment's, delivered or not
     out["rail_km"] = merged.pop("rail_km").where(done)

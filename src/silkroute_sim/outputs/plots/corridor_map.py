@@ -473,8 +473,7 @@ def _layout(
     labels = find_spots(
         ax,
         shown,
-        [graph.nodes[n]["lon"] for n in shown],
-        [graph.nodes[n]["lat"] for n in shown],
+        *_coordinates(graph, shown),
         MAP_SIZE,
         avoid=[_lonlat(graph, n) for n in nodes if n in left_out],
         keep_clear=[item.get_window_extent(renderer) for item in (legend, *marks)],
@@ -499,8 +498,7 @@ def _label_inset(panel: Any, graph: Any, inset: Inset) -> tuple[dict[str, Spot],
         labels = find_spots(
             panel,
             inside,
-            [graph.nodes[n]["lon"] for n in inside],
-            [graph.nodes[n]["lat"] for n in inside],
+            *_coordinates(graph, inside),
             size,
             avoid=avoid,
             scales=INSET_SCALES,
@@ -515,6 +513,11 @@ def _settle(fig: Any) -> None:
     """Fix where each axes sits (its aspect applied) before labels are placed in pixels."""
     for axes in fig.axes:
         axes.apply_aspect()
+
+
+def _coordinates(graph: Any, names: list[str]) -> tuple[list[Any], list[Any]]:
+    """The longitudes and the latitudes of ``names``, as the config gives them."""
+    return [graph.nodes[n]["lon"] for n in names], [graph.nodes[n]["lat"] for n in names]
 
 
 def _lonlat(graph: Any, node: str) -> tuple[float, float]:

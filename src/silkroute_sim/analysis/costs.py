@@ -477,18 +477,23 @@ def cost_summary_rows(
     totals of all shipments released in the window."""
     w0, w1 = result.warmup_h, result.end_h
     released = (shipments["delivered_h"] >= w0) & (shipments["delivered_h"] < w1)
-    used = [c for c in SUMMARY_PARTS if c != "subsidy_usd"]
-    sel = parts.loc[released, used]  # the columns used: not a copy of every part
-    dest = shipments.loc[released, "destination"]
+    dest = shipments["destination"]
     names = result.config.services_destinations()
-    boxes_to = {name: (dest == name) & sel["is_box"] for name in names}
+    # masks over every row rather than a copy of the released rows' parts (a long run)
+    boxes_to = {name: released & (dest == name) & parts["is_box"] for name in names}
     per_box = {  # each built when its turn comes, then freed
-        "freight_cost_usd_per_feu_mean": (lambda: per_feu(sel, "freight_cost_usd"), "USD/FEU"),
-        "logistics_cost_usd_per_feu_mean": (lambda: per_feu(sel, "logistics_cost_usd"), "USD/FEU"),
-        "rail_tariff_usd_per_feu_mean": (lambda: per_feu(sel, "rail_usd"), "USD/FEU"),
-        "holding_cost_usd_per_feu_mean": (lambda: _holding_per_feu(sel), "USD/FEU"),
-        "inventory_cost_usd_per_feu_mean": (lambda: per_feu(sel, "inventory_cost_usd"), "USD/FEU"),
-        "co2_kg_per_feu_mean": (lambda: per_feu(sel, "co2_kg"), "kg/FEU"),
+        "freight_cost_usd_per_feu_mean": (lambda: per_feu(parts, "freight_cost_usd"), "USD/FEU"),
+        "logistics_cost_usd_per_feu_mean": (
+            lambda: per_feu(parts, "logistics_cost_usd"),
+            "USD/FEU",
+        ),
+        "rail_tariff_usd_per_feu_mean": (lambda: per_feu(parts, "rail_usd"), "USD/FEU"),
+        "holding_cost_usd_per_feu_mean": (lambda: _holding_per_feu(parts), "USD/FEU"),
+        "inventory_cost_usd_per_feu_mean": (
+            lambda: per_feu(parts, "inventory_cost_usd"),
+            "USD/FEU",
+        ),
+        "co2_kg_per_feu_mean": (lambda: per_feu(parts, "co2_kg"), "kg/FEU"),
     }
     means: dict[tuple[str, str], float] = {}
     for metric, (build, _unit) in per_box.items():
@@ -502,7 +507,7 @@ def cost_summary_rows(
         at = boxes_to[name]
         for metric, (_build, unit) in per_box.items():
             rows.append((f"{metric}:{name}", means[(metric, name)], unit))
-        co2, tkm = sel.loc[at, "co2_kg"].sum(), sel.loc[at, "tkm"].sum()
+        co2, tkm = parts["co2_kg"][at].sum(), parts["tkm"][at].sum()
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
     arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)

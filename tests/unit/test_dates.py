@@ -173,3 +173,17 @@ def test_a_profiles_mean_rate_over_the_run() -> None:
     stream = validate_config(raw).corridor.background["surge"]
     # 120 days at 10/day, 30 of them doubled, the last 10 paused (the period runs past the end)
     assert stream.mean_trains_per_day(120 * 24.0) == pytest.approx(10 * (120 + 30 - 10) / 120)
+
+
+def test_a_start_date_whose_run_leaves_the_calendar_is_refused_at_validation() -> None:
+    with pytest.raises(ConfigError, match=r"runs past the calendar's last date \(9999-12-31\)"):
+        validate_config(_raw("9999-12-01", days=40), "s.yaml")
+    validate_config(_raw("9998-01-01", days=40), "s.yaml")  # a year to spare: fine
+
+
+def test_a_date_in_a_manifest_is_written_as_its_iso_text() -> None:
+    from silkroute_sim.outputs.guard import _jsonable
+
+    assert _jsonable({"set": {"simulation.start_date": dt.date(2020, 1, 1)}}) == {
+        "set": {"simulation.start_date": "2020-01-01"}
+    }

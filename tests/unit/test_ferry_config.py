@@ -38,6 +38,8 @@ def _problem(**changes: Any) -> str:
         ({"sailing": {"weekly": ["Mon 8:00", "Fry 10:00"]}}, "sailing.weekly", "'Fry 10:00'"),
         ({"sailing": {"weekly": ["Mon 25:00"]}}, "sailing.weekly", "e.g. 'Mon 08:00'"),
         ({"sailing": {"every": "0 h"}}, "sailing.every", "> 0"),
+        ({"sailing": {"every": "1 s"}}, "sailing.every", ">= 1.0"),  # a sailing a second
+        ({"sailing": {"every": "24 h", "retry_after": "1 min"}}, "sailing.retry_after", ">= 1"),
         ({"cancel_by_month": [0.5] * 11}, "cancel_by_month", "give 12 probabilities"),
         ({"cancel_by_month": [0.5] * 11 + [1.5]}, "cancel_by_month.11", "<= 1"),
         ({"vessels": 0}, "vessels", ">= 1"),

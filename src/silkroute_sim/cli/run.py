@@ -94,17 +94,9 @@ def run(
 
 
 def _identity(cfg: ScenarioConfig, reps: int | None) -> RunIdentity:
-    from silkroute_sim.outputs.run_identity import RunIdentity
+    from silkroute_sim.outputs.run_identity import config_identity
 
-    seed = cfg.simulation.seed
-    return RunIdentity(
-        kind="run" if reps is None else "replications",
-        name=cfg.name,
-        config_hash=cfg.config_hash(),
-        seeds=(seed,) if reps is None else tuple(seed + i for i in range(reps)),
-        days=cfg.simulation.days,
-        warmup_days=cfg.simulation.warmup_days,
-    )
+    return config_identity(cfg, reps)
 
 
 def _default_target(

@@ -75,12 +75,14 @@ class SailingConfig(StrictModel):
     A sailing that weather cancels leaves its wagons waiting: for the next sailing of
     the timetable, or on a when-full line a new try ``retry_after`` later."""
 
-    every: PositiveHours | None = Field(None, le=24 * 366)
+    #: at most a sailing an hour (a crossing takes hours; a shorter interval only makes
+    #: events, each a sailing with nothing aboard)
+    every: PositiveHours | None = Field(None, ge=1.0, le=24 * 366)
     first: NonNegHours = Field(0.0, le=24 * 366)
     weekly: list[str] | None = Field(None, min_length=1, max_length=100)
     when_full: bool = False
     max_wait: PositiveHours | None = Field(None, le=24 * 366)
-    retry_after: PositiveHours = Field(24.0, le=24 * 366)
+    retry_after: PositiveHours = Field(24.0, ge=1.0, le=24 * 366)
 
     @field_validator("weekly")
     @classmethod

@@ -57,6 +57,10 @@ def date_to_h(value: object, *, end: bool = False) -> object:
     return sim.date_h(value) + (24.0 if end else 0.0)
 
 
+#: days of calendar a run needs after its last day (ferry timetables look ahead)
+CALENDAR_MARGIN_DAYS = 366
+
+
 class SimulationConfig(StrictModel):
     """Run length and randomness. ``days`` includes the warm-up."""
 
@@ -120,5 +124,16 @@ class SimulationConfig(StrictModel):
                 f"warmup_days ({self.warmup_days:g}) must be shorter than days ({self.days:g}); "
                 "lower it with --warmup-days or simulation.warmup_days"
             )
+        if self.start_date is not None:  # the run's calendar (and a year after) must exist
+            room = (dt.date.max - self.start_date).days - CALENDAR_MARGIN_DAYS
+            if self.days > room:
+                latest = dt.date.max - dt.timedelta(
+                    days=math.ceil(self.days) + CALENDAR_MARGIN_DAYS
+                )
+                raise ValueError(
+                    f"start_date ({self.start_date.isoformat()}) with {self.days:g} days runs "
+                    f"past the calendar's last date ({dt.date.max.isoformat()}); give a "
+                    f"start_date on or before {latest.isoformat()}"
+                )
         _RUN.set(self)  # the calendar of the sections validated after this one
         return self

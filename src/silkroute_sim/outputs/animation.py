@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.outputs.animation_page import render_page
-from silkroute_sim.outputs.inplace import claim
+from silkroute_sim.outputs.inplace import check_page_target, claim
 from silkroute_sim.outputs.storage import atomic_write_text, folder_kind, package_version
 
 if TYPE_CHECKING:
@@ -580,6 +580,8 @@ def write_animation(folder: Path, out: Path | None = None) -> tuple[Path, Animat
     """Write the animation page of the run in ``folder`` to ``out`` (default
     ``folder/animation.html``); a file the user put at ``out`` is refused, not replaced."""
     folder = Path(folder)
+    if out is not None:
+        check_page_target(folder, Path(out))
     anim = animation_data(folder)
     out = Path(out) if out is not None else folder / ANIMATION_NAME
     page = render_page(anim.data, missing_line(folder, anim.missing))

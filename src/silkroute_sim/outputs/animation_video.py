@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from silkroute_sim.outputs.animation import AnimationData, AnimationError, animation_data
-from silkroute_sim.outputs.inplace import claim
+from silkroute_sim.outputs.inplace import check_page_target, claim
 
 FPS = 24
 MAX_FRAMES = 480
@@ -169,6 +169,7 @@ def _frames(data: dict[str, Any], out: Any) -> None:
 
 def write_video(folder: Path, out: Path) -> tuple[Path, AnimationData]:
     """Render the run in ``folder`` to the MP4 file ``out``."""
+    check_page_target(Path(folder), out)
     anim = animation_data(Path(folder))
     target = claim(out.parent, out.name)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from silkroute_sim.analysis.kpis import COMPARED, COMPARED_PER_NODE, HEADLINE, label
 from silkroute_sim.config.errors import SilkrouteError
-from silkroute_sim.outputs.inplace import claim
+from silkroute_sim.outputs.inplace import check_page_target, claim
 from silkroute_sim.outputs.report import (
     REPORT_NAME,
     ci_text,
@@ -53,6 +53,8 @@ def folder_report(folder: Path, out: Path | None = None) -> Path:
     """Build ``report.html`` for a run, replication, comparison or sweep folder from its files
     (``summary.csv`` or ``comparison.csv``, ``manifest.json``, ``plots/*.png``)."""
     folder = Path(folder)
+    if out is not None:
+        check_page_target(folder, Path(out))
     manifest = _manifest(folder)
     kind = _report_kind(folder, manifest)
     out = Path(out) if out is not None else folder / REPORT_NAME

@@ -21,8 +21,7 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import errno
+import datetime as dt
 import json
 import math
 import os
@@ -55,8 +54,16 @@ KNOWN_FILES = {
     "sweep": ("manifest.json", "runs.csv", "points.csv"),
     "optimize": ("manifest.json", "trials.csv", "study.db"),
 }
-#: files a silkroute folder written before markers listed their files is known to hold
-_LEGACY_OWNED = re.compile(r"^(?:[\w\-]+\.(?:csv|json|html|md)|plots/[^/]+\.png)$")
+#: the files a silkroute folder written before markers listed their files held: the
+#: names silkroute writes, and only those (a user's notes.md or data.csv there is theirs)
+_LEGACY_OWNED = re.compile(
+    r"^(?:(?:summary|daily|daily_long|trains|shipments|node_events|disruptions|modes"
+    r"|replications|comparison|verify|runs|points|trials)\.(?:csv|parquet)"
+    r"|manifest\.json|report\.html|animation\.html|verify\.md"
+    r"|plots/(?:differences|per_replication|throughput|throughput_reps|yard_level|hub_dwell"
+    r"|door_to_door|door_to_door_ecdf|border_waits|border_queues|string_line|corridor_map"
+    r"|warmup|kpis)\.png)$"
+)
 #: ``.<name>.tmp-<pid>-<hex>`` staging folders and temporary files, ``.<name>.old-<pid>-<hex>``
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
 
@@ -77,6 +84,8 @@ def _jsonable(value: Any) -> Any:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):  # a date in a spec (YAML reads 2020-01-01 as one)
+        return value.isoformat()
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
         return _jsonable(value.item())
     return value
@@ -254,9 +263,9 @@ def _user_entries(folder: Path) -> tuple[list[str], list[str]]:
         held = False
         for item in sorted(current.iterdir()):
             rel = f"{prefix}{item.name}"
-            if _hidden_ours(item.name):
-                held = True
-                continue
+            if not prefix and _hidden_ours(item.name):  # this folder's own marker, ledger
+                held = True  # and temporary files; deeper down, such names are the user's
+                continue  # (a copied result's marker) or a nested result's (listed as dir/)
             held = True
             if item.is_dir() and not item.is_symlink():
                 if f"{rel}/" in owned:
@@ -347,7 +356,9 @@ def _shown_under(shown: Path | str, path: Path, inner: Path) -> str:
     return str(Path(shown) / rel) if rel.parts else str(shown)
 
 
-def check_output_target(out: Path | str, force: bool = False, kind: str | None = None) -> Path:
+def check_output_target(
+    out: Path | str, force: bool = False, kind: str | None = None, probe: bool = True
+) -> Path:
     """Refuse, before any work, an output we may not or cannot write: a folder silkroute
     did not write or of another kind (unless ``force``), a user's file where silkroute
     writes one, a path under a file, a place we cannot write to. Returns the resolved
@@ -375,9 +386,10 @@ def check_output_target(out: Path | str, force: bool = False, kind: str | None =
         for name in KNOWN_FILES.get(kind, KNOWN_FILES[None]):
             if name in mine or any(p in mine for p in _prefixes(name)):
                 raise _in_the_way(_shown_under(out, path, path / name))
-    _probe_writable(_nearest_existing(path.parent))
-    if path.is_dir():
-        _probe_writable(path)
+    if probe:  # ``probe=False``: judged again as the result goes in (writable by then)
+        _probe_writable(_nearest_existing(path.parent))
+        if path.is_dir():
+            _probe_writable(path)
     return path
 
 
@@ -405,92 +417,6 @@ def _display(out: Path | str, path: Path) -> Path:
     return path if ".." in given.parts else given
 
 
-# --------------------------------------------------------------------------- whole results
-
-
-def write_folder(
-    out: Path | str, fill: Callable[[Path], None], force: bool = False, kind: str | None = None
-) -> Path:
-    """Create or replace the result folder ``out`` atomically.
-
-    ``fill`` writes into a staging folder next to ``out``; the completion marker, listing
-    only those files, is written last. The user's files at ``out`` are then linked into the
-    staging folder (refused, naming the file, where silkroute's would go) and the two
-    folders swap: ``out`` holds the old complete result or the new one, never a mix. Any
-    OSError (read-only, disk full) becomes a one-line OutputError naming ``out``."""
-    path = check_output_target(out, force, kind)
-    shown = _display(out, path)
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{parent}: cannot create the folder ({_reason(exc)})") from None
-    clean_leftovers(parent, path.name)
-    staging = _staging(parent, path.name)
-    try:
-        try:
-            fill(staging)
-            if not (staging / MARKER).is_file():
-                mark_complete(staging, {"kind": kind} if kind else {})
-            _swap_in(staging, path, shown)
-            _fsync_dir(parent)
-        except OSError as exc:
-            reason = _reason(exc)
-            if exc.errno == errno.ENOSPC:
-                reason = f"the disk is full: {reason}"
-            raise OutputError(f"{shown}: cannot write the results ({reason})") from None
-        except SilkrouteError as exc:  # a nested writer's message names the staging folder
-            exc.args = tuple(
-                a.replace(str(staging), str(shown)) if isinstance(a, str) else a for a in exc.args
-            )
-            raise
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return shown
-
-
-def _swap_in(staging: Path, path: Path, shown: Path) -> None:
-    """Put the complete result in ``staging`` at ``path``, keeping the user's files."""
-    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
-        os.replace(staging, path)
-        return
-    files, empty = _user_entries(path)
-    for name in files:
-        places = [staging / name, *(staging / p for p in _prefixes(name))]
-        if _occupied(places[0]) or any(_occupied(p) and not p.is_dir() for p in places[1:]):
-            raise _in_the_way(_shown_under(shown, path, path / name))
-    if written_kind(path) is None:  # --force into the user's folder: no old result to keep
-        _move_in(staging, path)
-        return
-    with contextlib.suppress(OSError):
-        shutil.copymode(path, staging)  # the folder keeps the permissions the user gave it
-    for name in files:
-        _link(path / name, staging / name)
-    for name in empty:
-        (staging / name).mkdir(parents=True, exist_ok=True)
-    if _exchange(staging, path):  # one atomic step: staging now holds the old result
-        shutil.rmtree(staging, ignore_errors=True)
-        return
-    old = path.parent / f".{path.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    os.replace(path, old)  # killed between these two: the next write puts ``old`` back
-    os.replace(staging, path)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _move_in(staging: Path, path: Path) -> None:
-    """Move a new result into a folder of the user's (``--force``), leaving it as it is
-    otherwise: the ledger names silkroute's files before they arrive, the marker last."""
-    info = read_marker(staging) or {}
-    names = inventory(staging)
-    write_ledger(path, names, str(info.get("kind") or "") or None)
-    for name in names:
-        target = path / name.rstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / name.rstrip("/"), target)
-    os.replace(staging / MARKER, path / MARKER)
-
-
 def write_ledger(folder: Path, names: Iterable[str], kind: str | None = None) -> None:
     """What silkroute owns in a folder it writes in place (a sweep, or the user's folder
     it adds a result to), and the folder's kind (kept from the ledger there when None)."""
@@ -499,47 +425,6 @@ def write_ledger(folder: Path, names: Iterable[str], kind: str | None = None) ->
         kind = str((_read_json(folder / LEDGER) or {}).get("kind") or "") or None
     data = {"files": sorted(set(names)), "kind": kind}
     atomic_write_text(folder / LEDGER, json.dumps(data, sort_keys=True) + "\n")
-
-
-def _occupied(path: Path) -> bool:
-    return path.exists() or path.is_symlink()
-
-
-def _link(source: Path, target: Path) -> None:
-    """The user's file at ``source`` also at ``target`` (a hard link: the same file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_symlink():
-        os.symlink(os.readlink(source), target)
-        return
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return bool(result == 0)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the renames durable (a power cut after this keeps the folder)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -589,12 +474,3 @@ def remove_path(item: Path) -> None:
         shutil.rmtree(item, ignore_errors=True)
     else:
         item.unlink(missing_ok=True)
-
-
-def _staging(parent: Path, name: str) -> Path:
-    staging = parent / f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    try:
-        staging.mkdir()
-    except OSError as exc:
-        raise OutputError(f"{parent}: cannot write here ({_reason(exc)})") from None
-    return staging

@@ -29,6 +29,7 @@ from silkroute_sim.outputs.guard import (
     read_marker,
     remove_path,
     write_ledger,
+    written_kind,
 )
 
 _REPORT_SIGNATURE = "<footer><p>Written by silkroute-sim"
@@ -54,6 +55,31 @@ def claim(folder: Path, *names: str) -> Path:
         owned = owned_files(folder)
         record(folder, [n for n in names if n not in owned])
     return targets[-1]
+
+
+#: what a page of a result is written as: ``report --out``, ``animate --out``
+PAGE_SUFFIXES = (".html", ".htm", ".mp4")
+
+
+def check_page_target(source: Path, out: Path) -> None:
+    """Refuse, before any work, a page of the result in ``source`` written to ``out``
+    where it would take another file's place: a name that is not a page (``.html``,
+    ``.mp4``: a result's tables, manifest or figures are never written over by a page),
+    or a place inside another result of silkroute's (its files are its own; a page
+    there would be taken for one of them)."""
+    out = Path(out)
+    if out.suffix.lower() not in PAGE_SUFFIXES:
+        raise OutputError(
+            f"{out}: a page is written to a file ending in .html (.mp4 for a video); "
+            "choose another --out"
+        )
+    parent = Path(os.path.realpath(out.parent))
+    kind = written_kind(parent)
+    if kind is not None and parent != Path(os.path.realpath(source)):
+        raise OutputError(
+            f"{out}: {out.parent} holds another result of silkroute's (a {kind}); write "
+            f"the page outside it, or into {source}"
+        )
 
 
 def _checked(folder: Path, name: str) -> Path:

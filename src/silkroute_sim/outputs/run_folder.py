@@ -256,5 +256,11 @@ def write_run(
             {"kind": "run", "config_hash": identity.config_hash, "seed": result.seed},
         )
 
-    folder = write_folder(Path(out), fill, force=force, kind="run")
+    folder = write_folder(  # judged again as it goes in: another run may have come first
+        Path(out),
+        fill,
+        force=force,
+        kind="run",
+        recheck=lambda: check_run_target(out, identity, force, probe=False),
+    )
     return folder, tables, warnings

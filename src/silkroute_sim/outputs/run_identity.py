@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from silkroute_sim.outputs.guard import (
     FAMILY,
@@ -23,6 +23,9 @@ from silkroute_sim.outputs.guard import (
     read_marker,
     written_kind,
 )
+
+if TYPE_CHECKING:
+    from silkroute_sim.config.schema import ScenarioConfig
 
 #: kinds of result that hold runs of one scenario (the ``run`` family of the guard)
 RUN_KINDS = ("run", "replications")
@@ -121,10 +124,26 @@ def other_run(folder: Path, identity: RunIdentity) -> RunIdentity | bool:
     return False if theirs.same_run(identity) else theirs
 
 
-def check_run_target(out: Path | str, identity: RunIdentity, force: bool = False) -> Path:
+def config_identity(cfg: ScenarioConfig, reps: int | None = None) -> RunIdentity:
+    """The identity of running ``cfg`` once (``reps`` None) or ``reps`` replications
+    (seeds ``seed``, ``seed + 1`` …)."""
+    seed = cfg.simulation.seed
+    return RunIdentity(
+        kind="run" if reps is None else "replications",
+        name=cfg.name,
+        config_hash=cfg.config_hash(),
+        seeds=(seed,) if reps is None else tuple(seed + i for i in range(reps)),
+        days=cfg.simulation.days,
+        warmup_days=cfg.simulation.warmup_days,
+    )
+
+
+def check_run_target(
+    out: Path | str, identity: RunIdentity, force: bool = False, probe: bool = True
+) -> Path:
     """The output guard's checks (:func:`~.guard.check_output_target`), and without
     ``force`` a refusal when ``out`` holds a different run. Returns the resolved folder."""
-    path = check_output_target(out, force, identity.kind)
+    path = check_output_target(out, force, identity.kind, probe)
     if not force:
         theirs = other_run(path, identity)
         if theirs is not False:

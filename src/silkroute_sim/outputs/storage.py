@@ -40,8 +40,8 @@ from silkroute_sim.outputs.guard import (
     read_marker,
     remove_path,
     user_files,
-    write_folder,
 )
+from silkroute_sim.outputs.replace import write_folder
 from silkroute_sim.outputs.tablefiles import FLOAT_FORMAT, write_csv_file
 
 __all__ = [

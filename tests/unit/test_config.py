@@ -80,6 +80,58 @@ def test_extends_merges_recursively(tmp_path: Path) -> None:
     assert cfg.demand.classes["containers"].payload_t.mean == 10
 
 
+def test_a_child_that_names_another_distribution_replaces_the_parents(tmp_path: Path) -> None:
+    base = _write(tmp_path / "base.yaml", tiny_raw())
+    raw = tiny_raw()
+    raw["hub"]["cranes"]["move_time"] = {"dist": "gamma", "mean": "6 min", "cv": 0.5}
+    _write(base, raw)
+    child = {"extends": base.name, "hub": {"cranes": {"move_time": {"dist": "exponential"}}}}
+    child["hub"]["cranes"]["move_time"]["mean"] = "8 min"
+    cfg = load_config(_write(tmp_path / "child.yaml", child))  # no 'cv' inherited
+    assert cfg.hub.cranes.move_time.dist == "exponential"
+    assert cfg.hub.cranes.move_time.mean == pytest.approx(8 / 60)
+    same = {"extends": base.name, "hub": {"cranes": {"move_time": {"mean": "9 min"}}}}
+    kept = load_config(_write(tmp_path / "same.yaml", same)).hub.cranes.move_time
+    assert (kept.dist, kept.cv) == ("gamma", 0.5)  # the same kind: merged key by key
+
+
+def test_merging_drops_the_parents_alternative_and_replaces_another_rule() -> None:
+    from silkroute_sim.config.loader import deep_merge
+
+    parent = {"ferry": {"capacity_wagons": 50, "vessels": 2, "sailing": {"every": 48, "first": 6}}}
+    child = {"ferry": {"capacity_teu": 100, "sailing": {"weekly": ["Mon 08:00"]}}}
+    assert deep_merge(parent, child) == {
+        "ferry": {"vessels": 2, "capacity_teu": 100, "sailing": {"weekly": ["Mon 08:00"]}}
+    }
+    assert deep_merge({"duration": 5, "start": 1}, {"end": 9}) == {"start": 1, "end": 9}
+    assert deep_merge({"tracks": 2, "trains_per_day": 8}, {"trains_per_day": 9}) == {
+        "tracks": 2,
+        "trains_per_day": 9,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "first_words"),
+    [
+        ({"days": 5, "warmup_days": 5}, "--warmup-days 5: simulation: warmup_days (5)"),
+        (
+            {"overrides": ["simulation.start_date=2020-10-01", "simulation.start_month=3"]},
+            "--set simulation.start_month=3: simulation: start_month (3)",
+        ),
+        (
+            {"overrides": ["simulation.max_entities=10"]},
+            "--set simulation.max_entities=10: simulation: the run would create",
+        ),
+    ],
+)
+def test_a_check_over_several_keys_that_only_the_options_fail_names_the_option(
+    kwargs: dict, first_words: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config("baseline", **kwargs)
+    assert str(info.value).startswith(first_words), str(info.value)
+
+
 def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
     _write(tmp_path / "a.yaml", {"extends": "b.yaml"})
     _write(tmp_path / "b.yaml", {"extends": "a.yaml"})
@@ -263,7 +315,7 @@ def test_disruption_events_count_toward_max_entities() -> None:
 def test_inbound_trains_tied_to_departures_count_toward_max_entities() -> None:
     inbound = "hub.inbound.back={share_of_outbound: 10, boxes: 1000, dwell: 1 d}"
     message = _refused([inbound])
-    assert message.startswith(f"{Path(__file__).parents[2] / 'configs' / 'baseline.yaml'}: ")
+    assert message.startswith(f"--set {inbound}: simulation: ")  # what the option made
     assert "other trains/day" in message and "more than max_entities (5,000,000)" in message
 
 
@@ -452,3 +504,25 @@ def test_a_bad_group_closure_gives_one_line(target: dict, expected: str, tmp_pat
         load_config(path)
     text = str(info.value)
     assert expected in text and "\n" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("key", "low", "mode", "high", "shown"),
+    [
+        (
+            "hub.gate.service_time",
+            "10 min",
+            "5 min",
+            "20 min",
+            "low 10 min, mode 5 min, high 20 min",
+        ),
+        ("hub.gate.service_time", "2 h", "30 s", "3 h", "low 2 h, mode 30 s, high 3 h"),
+        ("demand.classes.containers.payload_t", 10, 5, 20, "low 10, mode 5, high 20"),
+    ],
+)
+def test_a_triangular_out_of_order_shows_its_values_as_written(
+    key: str, low: object, mode: object, high: object, shown: str
+) -> None:
+    value = f"{{dist: triangular, low: {low}, mode: {mode}, high: {high}}}"
+    with pytest.raises(ConfigError, match=f"need low <= mode <= high, got {shown}"):
+        load_config("baseline", [f"{key}={value}"])

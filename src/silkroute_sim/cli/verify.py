@@ -14,6 +14,8 @@ from silkroute_sim.cli.options import force_option, workers_option
 if TYPE_CHECKING:
     from silkroute_sim.experiments.verify import Check, VerifyResult
 
+#: at most this many replications per check (each is a run)
+MAX_VERIFY_REPS = 10_000
 STATUS_MARK = {"pass": "ok  ", "explained": "expl", "fail": "FAIL"}
 
 
@@ -105,6 +107,7 @@ def verify(
     to --out. Exit status 0 when every check passes or its miss is explained, 1
     when any check fails.
     """
+    from silkroute_sim.config.simulation import MAX_SEED
     from silkroute_sim.experiments.verify import (
         default_jobs,
         make_plan,
@@ -114,10 +117,12 @@ def verify(
     )
     from silkroute_sim.outputs.storage import check_output_target
 
-    if seed < 0:
-        fail(f"--seed must be >= 0 (got {seed})")
+    if not 0 <= seed <= MAX_SEED - MAX_VERIFY_REPS:
+        fail(f"--seed must be between 0 and {MAX_SEED - MAX_VERIFY_REPS} (got {seed})")
     if reps is not None and reps < 2:
         fail(f"--reps must be at least 2 for a confidence interval (got {reps})")
+    if reps is not None and reps > MAX_VERIFY_REPS:
+        fail(f"--reps must be at most {MAX_VERIFY_REPS:,} (got {reps:,})")
     check_output_target(out, force, "verify")  # refuse before spending minutes on the runs
     build_notice(quiet)
     workers = default_jobs() if workers is None else workers_count(workers)

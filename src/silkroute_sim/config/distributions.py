@@ -146,8 +146,22 @@ class Triangular(_Dist[T]):
     @model_validator(mode="after")
     def _ordered(self) -> Triangular[T]:
         if not self.low <= self.mode <= self.high:
-            raise ValueError(f"need low <= mode <= high, got {self.low}, {self.mode}, {self.high}")
+            low, mode, high = (self._shown(k) for k in ("low", "mode", "high"))
+            raise ValueError(f"need low <= mode <= high, got low {low}, mode {mode}, high {high}")
         return self
+
+    def _shown(self, key: str) -> str:
+        """A value as the config would write it: a duration in its unit, else the number."""
+        value = float(getattr(self, key))
+        timed = any(
+            getattr(m, "func", None) is parse_duration_h
+            for m in type(self).model_fields[key].metadata
+        )
+        if not timed:
+            return f"{value:g}"
+        units = (("h", 1.0), ("min", 1 / 60))
+        unit, hours = next(((u, h) for u, h in units if value >= h), ("s", 1 / 3600))
+        return f"{value / hours:.4g} {unit}"
 
     @property
     def mean(self) -> float:

@@ -243,9 +243,46 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return str(problem)
 
 
+#: keys of a mapping that say which kind of thing it is: a child that names another kind
+#: replaces the parent's mapping whole (a gamma's ``cv`` is not an exponential's)
+KIND_KEYS = ("dist",)
+#: keys of which a mapping has one (a ferry's sailing rule): a child that gives another
+#: replaces the parent's mapping whole (its ``first`` goes with ``every``)
+RULE_KEYS = ("every", "weekly", "when_full")
+#: keys that stand for each other (one of them is given): a child's one drops the parent's
+#: other (``duration`` for ``end``, ``capacity_teu`` for ``capacity_wagons`` …)
+ALTERNATIVE_KEYS = (
+    ("share", "origins"),
+    ("factor", "trains_per_day", "share_of_outbound"),
+    ("duration", "end"),
+    ("capacity_wagons", "capacity_teu"),
+    ("km", "nm"),
+)
+
+
+def _replaces_whole(base: Mapping[str, Any], over: Mapping[str, Any]) -> bool:
+    """``over`` is a mapping of another kind than ``base`` (see :data:`KIND_KEYS`,
+    :data:`RULE_KEYS`)."""
+    for key in KIND_KEYS:
+        if key in over and key in base and over[key] != base[key]:
+            return True
+    rules = {k for k in RULE_KEYS if k in over}
+    return bool(rules) and not rules <= {k for k in RULE_KEYS if k in base}
+
+
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge ``over`` onto ``base``: mappings recursively, everything else replaced."""
+    """Merge ``over`` onto ``base``: mappings recursively, everything else replaced; a
+    mapping of another kind (another ``dist``, another sailing rule) replaces the parent's
+    whole, and a key given drops the parent's alternatives to it (:data:`ALTERNATIVE_KEYS`)."""
+    if _replaces_whole(base, over):
+        return copy.deepcopy(dict(over))
     out = copy.deepcopy(dict(base))
+    for group in ALTERNATIVE_KEYS:
+        given = [k for k in group if k in over]
+        if given:
+            for key in group:
+                if key not in given:
+                    out.pop(key, None)
     for key, value in over.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = deep_merge(out[key], value)
@@ -469,7 +506,8 @@ def load_config(
     data = load_raw(file_path)
     data.setdefault("name", _name_from_stem(file_path.stem))
     texts = list(overrides)
-    before = copy.deepcopy(data) if texts else data
+    given = texts or any(v is not None for v in (days, warmup_days, seed))
+    before = copy.deepcopy(data) if given else data
     applied: list[tuple[str, list[str]]] = []  # (the --set option, the path it wrote)
     for text in texts:
         parts, value = parse_override(text)
@@ -489,7 +527,31 @@ def load_config(
     try:
         return validate_config(data, str(file_path))
     except ConfigError as exc:
-        raise _blame_override(exc, applied, before) from None
+        blamed = _blame_override(exc, applied, before)
+        if blamed is exc and applied and _is_valid(before, str(file_path)):
+            blamed = _blame_options(exc, applied)  # the file is fine: the options are not
+        raise blamed from None
+
+
+def _is_valid(data: dict[str, Any], file: str) -> bool:
+    try:
+        validate_config(copy.deepcopy(data), file)
+    except ConfigError:
+        return False
+    return True
+
+
+def _blame_options(exc: ConfigError, applied: list[tuple[str, list[str]]]) -> ConfigError:
+    """An error of the whole config that only the options (``--set``, ``--days`` …) made
+    (the file alone is valid): it names the last option that wrote under the error's key
+    (a check over several keys: ``simulation`` for ``--days`` and ``--warmup-days``), or
+    else every option, and keeps the key it is about."""
+    error = exc.path.split(".") if exc.path else []
+    related = [option for option, key in applied if key[: len(error)] == error]
+    options = related[-1:] or list(dict.fromkeys(option for option, _ in applied))
+    return ConfigError(
+        ", ".join(options), exc.path, exc.message, exc.value, has_value=exc.has_value
+    )
 
 
 def _shorten(text: str, limit: int = 80) -> str:
@@ -563,6 +625,10 @@ def validate_config(data: dict[str, Any], file: str | None = None) -> ScenarioCo
     return cfg
 
 
+#: top-level keys of a scenario config (what tells one given where a spec is expected)
+SCENARIO_KEYS = frozenset({"extends", "hub", "demand", "corridor", "services", "simulation"})
+
+
 def read_model(path: Path, model: type[ModelT]) -> tuple[ModelT, dict[str, Any]]:
     """Read the YAML file ``path`` and validate it as ``model`` (a spec: a sweep's, an
     optimisation's), with one-line errors naming the key path; a misspelt top-level key
@@ -570,6 +636,14 @@ def read_model(path: Path, model: type[ModelT]) -> tuple[ModelT, dict[str, Any]]
     mapping."""
     raw = read_yaml(path)
     allowed = [f.alias or name for name, f in model.model_fields.items()]
+    if not set(raw) & set(allowed) and set(raw) & SCENARIO_KEYS:
+        what = {"SweepSpec": "a sweep", "OptimizeSpec": "an optimisation"}.get(model.__name__, "a")
+        raise ConfigError(
+            str(path),
+            "",
+            f"is a scenario config, not {what} spec: a spec names its scenario under "
+            "'base:' (or 'scenarios:') and says what to vary; see docs/experiments.md",
+        )
     for key in raw:
         if key not in allowed:
             raise ConfigError(

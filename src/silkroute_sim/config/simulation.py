@@ -57,6 +57,9 @@ def date_to_h(value: object, *, end: bool = False) -> object:
     return sim.date_h(value) + (24.0 if end else 0.0)
 
 
+#: the largest seed (numpy's seed sequences take any; the manifests keep it as a 64-bit
+#: integer)
+MAX_SEED = 2**63 - 1
 #: days of calendar a run needs after its last day (ferry timetables look ahead)
 CALENDAR_MARGIN_DAYS = 366
 
@@ -66,7 +69,7 @@ class SimulationConfig(StrictModel):
 
     days: PositiveFloat = Field(365.0, le=36_500)
     warmup_days: NonNegFloat = 30.0
-    seed: int = Field(1, ge=0, le=2**63 - 1)
+    seed: int = Field(1, ge=0, le=MAX_SEED)
     start_month: int = Field(
         1, ge=1, le=12, description="calendar month of day 0 (day 0 is a Monday)"
     )

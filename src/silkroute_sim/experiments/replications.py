@@ -27,6 +27,7 @@ from typing import Any
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.config.schema import ScenarioConfig
+from silkroute_sim.config.simulation import MAX_SEED
 from silkroute_sim.experiments.executor import Executor, use_executor
 from silkroute_sim.model.simulate import simulate
 from silkroute_sim.outputs.replication_result import ReplicationResult, RepOutput, collect
@@ -132,7 +133,13 @@ def check_ci(ci: float) -> float:
 def default_seeds(cfg: ScenarioConfig, reps: int) -> list[int]:
     if reps < 1:
         raise SilkrouteError(f"--reps must be at least 1 (got {reps})")
-    return [cfg.simulation.seed + i for i in range(reps)]
+    seed = cfg.simulation.seed
+    if seed + reps - 1 > MAX_SEED:
+        raise SilkrouteError(
+            f"--reps {reps} from seed {seed}: the seeds would run past the largest seed "
+            f"({MAX_SEED}); choose a --seed at most {MAX_SEED - reps + 1}"
+        )
+    return [seed + i for i in range(reps)]
 
 
 def run_replications(

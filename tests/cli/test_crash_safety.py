@@ -101,7 +101,7 @@ def test_sigkill_at_random_moments_never_leaves_a_complete_looking_folder(tmp_pa
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 240
-        while not list(tmp_path.glob(f".run{attempt}.tmp-*")) and proc.poll() is None:
+        while not list(tmp_path.glob(f".run{attempt}.silkroute-tmp-*")) and proc.poll() is None:
             assert time.monotonic() < deadline
             time.sleep(0.02)
         time.sleep(rng.uniform(low, high))
@@ -112,7 +112,7 @@ def test_sigkill_at_random_moments_never_leaves_a_complete_looking_folder(tmp_pa
         assert [p.name for p in io.complete_folders(tmp_path)] == [
             f"run{i}" for i, done in enumerate(outcomes) if done
         ]
-        for staging in tmp_path.glob(f".run{attempt}.tmp-*"):
+        for staging in tmp_path.glob(f".run{attempt}.silkroute-tmp-*"):
             assert not io.is_complete(staging) or not staging.is_dir()
     assert not all(outcomes), "no kill landed while the folder was being written"
     # the next run into a killed run's folder cleans the leftovers and completes
@@ -154,7 +154,7 @@ def test_killed_writer_leaves_no_folder_and_the_next_write_cleans_up(tmp_path: P
     proc.kill()
     proc.wait()
     assert not out.exists()
-    leftovers = list(tmp_path.glob(".res.tmp-*"))
+    leftovers = list(tmp_path.glob(".res.silkroute-tmp-*"))
     assert len(leftovers) == 1 and (leftovers[0] / "manifest.json").is_file()
     # readers: a staging folder is not a result
     assert not io.is_complete(leftovers[0])
@@ -171,7 +171,7 @@ def test_killed_writer_leaves_no_folder_and_the_next_write_cleans_up(tmp_path: P
 
 
 def test_a_live_writers_staging_folder_is_left_alone(tmp_path: Path) -> None:
-    live = tmp_path / f".res.tmp-{os.getpid()}-0123abcd"
+    live = tmp_path / f".res.silkroute-tmp-{os.getpid()}-0123abcd"
     live.mkdir()
     io.write_folder(tmp_path / "res", lambda f: io.mark_complete(f, {}))
     assert live.is_dir()
@@ -179,7 +179,7 @@ def test_a_live_writers_staging_folder_is_left_alone(tmp_path: Path) -> None:
 
 def test_previous_result_parked_by_a_killed_swap_is_restored(tmp_path: Path) -> None:
     """Killed between 'rename old away' and 'rename new in': the old result comes back."""
-    parked = tmp_path / f".res.old-{_dead_pid()}-0123abcd"
+    parked = tmp_path / f".res.silkroute-old-{_dead_pid()}-0123abcd"
     parked.mkdir()
     (parked / "summary.csv").write_text("metric,value,unit\n")
     io.mark_complete(parked, {"kind": "run"})

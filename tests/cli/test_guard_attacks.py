@@ -143,6 +143,7 @@ def test_the_target_is_judged_again_as_the_result_goes_in(tmp_path: Path) -> Non
         ("a/manifest.json", "a page is written to a file ending in .html"),
         ("b/report.html", "holds another result of silkroute's"),
         ("b/extra.html", "holds another result of silkroute's"),
+        ("nowhere/r.html", "nowhere: no such folder; create it"),
     ],
 )
 def test_a_page_never_takes_another_files_place(tmp_path: Path, out: str, message: str) -> None:
@@ -152,3 +153,21 @@ def test_a_page_never_takes_another_files_place(tmp_path: Path, out: str, messag
         check_page_target(tmp_path / "a", tmp_path / out)
     check_page_target(tmp_path / "a", tmp_path / "a" / "report.html")  # its own page
     check_page_target(tmp_path / "a", tmp_path / "elsewhere.html")
+
+
+def test_a_users_file_named_like_an_old_temporary_file_is_kept(tmp_path: Path) -> None:
+    mine = [tmp_path / ".res.tmp-99999-abcdef12", tmp_path / ".res.old-99999-abcdef12"]
+    for path in mine:
+        path.write_text("mine")
+    io.write_folder(tmp_path / "res", _fill("new"))
+    assert io.clean_leftovers(tmp_path) == 0
+    assert all(path.read_text() == "mine" for path in mine)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_result_inside_another_is_never_replaced_on_its_own(tmp_path: Path, force: bool) -> None:
+    out = tmp_path / "reps"
+    io.write_folder(out, _fill("old", nested="rep-1"))
+    with pytest.raises(io.OutputError, match=r"reps/rep-1: is part of the run in .*reps"):
+        io.write_folder(out / "rep-1", _fill("new"), force=force)
+    assert (out / "rep-1" / "summary.csv").read_text() == "old"

@@ -271,7 +271,7 @@ def test_case12a_a_full_disk_names_the_out_folder_not_the_staging_one(
     assert exit_info.value.code == 2
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: {out}"), lines
-    assert ".tmp-" not in lines[0] and "the disk is full" in lines[0]
+    assert ".silkroute-tmp-" not in lines[0] and "the disk is full" in lines[0]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.yaml"]
 
 

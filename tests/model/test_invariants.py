@@ -87,7 +87,10 @@ def _write(tmp: Path, name: str, seed: int) -> Path:
 def test_same_seed_gives_byte_identical_csv(tmp_path: Path) -> None:
     a = _write(tmp_path, "a", 7)
     b = _write(tmp_path, "b", 7)
-    for name in CSV_FILES:
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert {f.name for f in files} >= set(CSV_FILES)
+    for name in files:  # every file: the manifest holds no wall time
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 

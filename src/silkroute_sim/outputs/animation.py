@@ -91,7 +91,11 @@ def _table(folder: Path, name: str) -> pd.DataFrame | None:
             try:
                 return read(path)
             except (OSError, ValueError) as exc:
-                raise AnimationError(f"{path}: cannot read it ({exc})") from None
+                reason = " ".join(str(exc).split())
+                raise AnimationError(
+                    f"{path}: cannot read it as a table ({reason}); the result is damaged: "
+                    "run it again"
+                ) from None
     return None
 
 
@@ -570,10 +574,13 @@ def missing_line(folder: Path, missing: Sequence[str]) -> str | None:
         what.append("border queues as daily means from daily.csv")
     if "daily.csv" in missing:
         what.append("no yard level")
-    return (
-        f"{folder}: has no {', '.join(missing)} (a run written with records=summary keeps "
-        f"only the summary tables): {', '.join(what)} in the animation"
+    records = _manifest(folder).get("records", "full")
+    why = (
+        "a run written with records=summary keeps only the summary tables"
+        if records == "summary"
+        else "the run wrote it; it has been moved or deleted since"
     )
+    return f"{folder}: has no {', '.join(missing)} ({why}): {', '.join(what)} in the animation"
 
 
 def write_animation(folder: Path, out: Path | None = None) -> tuple[Path, AnimationData]:

@@ -15,11 +15,11 @@ import math
 import os
 import shutil
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
 from silkroute_sim.outputs.animation import AnimationData, AnimationError, animation_data
+from silkroute_sim.outputs.guard import temp_name
 from silkroute_sim.outputs.inplace import check_page_target, claim
 
 FPS = 24
@@ -172,7 +172,7 @@ def write_video(folder: Path, out: Path) -> tuple[Path, AnimationData]:
     check_page_target(Path(folder), out)
     anim = animation_data(Path(folder))
     target = claim(out.parent, out.name)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = target.with_name(temp_name(target.name))
     command = [
         "ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba",
         "-s", f"{SIZE[0]}x{SIZE[1]}", "-r", str(FPS), "-i", "-", "-c:v", "libx264",

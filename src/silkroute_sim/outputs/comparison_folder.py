@@ -63,7 +63,6 @@ def comparison_manifest(comparison: Comparison) -> dict[str, Any]:
             "base": comparison.base.name,
             "ci": comparison.ci,
             "paired": all(m in ("", "paired") for m in comparison.table["method"]),
-            "wall_s": round(comparison.wall_s, 3) if math.isfinite(comparison.wall_s) else None,
             "warnings": comparison.warnings
             + [f"{rr.name}: {w}" for rr in comparison.scenarios for w in rr.warnings],
             "files": ["comparison.csv", "replications.csv", "manifest.json"],

@@ -33,11 +33,21 @@ from silkroute_sim.outputs.sweep_report import write_sweep_report
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """The folder's manifest (empty for a folder written without one); a damaged one
+    refuses the report, naming it, rather than a page without what it says."""
+    path = folder / "manifest.json"
+    if not path.exists():
         return {}
-    return data if isinstance(data, dict) else {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise SilkrouteError(
+            f"{path}: cannot read it ({reason}); the result is damaged: run it again"
+        ) from None
+    if not isinstance(data, dict):
+        raise SilkrouteError(f"{path}: not a manifest (a JSON object); run the result again")
+    return data
 
 
 def _report_kind(folder: Path, manifest: Mapping[str, Any]) -> str:

@@ -64,8 +64,10 @@ _LEGACY_OWNED = re.compile(
     r"|door_to_door|door_to_door_ecdf|border_waits|border_queues|string_line|corridor_map"
     r"|warmup|kpis)\.png)$"
 )
-#: ``.<name>.tmp-<pid>-<hex>`` staging folders and temporary files, ``.<name>.old-<pid>-<hex>``
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+#: ``.<name>.silkroute-tmp-<pid>-<hex>`` staging folders and temporary files,
+#: ``.<name>.silkroute-old-<pid>-<hex>`` a result being replaced (names no user would give;
+#: only these are ever cleaned up as leftovers)
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.silkroute-(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
 
 
 class OutputError(SilkrouteError):
@@ -94,11 +96,18 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------- atomic files
 
 
+def temp_name(name: str, kind: str = "tmp") -> str:
+    """A hidden name beside ``name`` for a file or folder being written (``kind``
+    ``tmp``) or a result being replaced (``old``): this process's, recognisable as
+    silkroute's and cleaned up by :func:`clean_leftovers` once the process is gone."""
+    return f".{name}.silkroute-{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 def atomic_write(path: Path, write: Callable[[IO[str]], object]) -> None:
     """Write a text file through a temporary name in the same folder, then rename it:
     readers see the old file or the new one, never half of it."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(temp_name(path.name))
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             write(fh)
@@ -369,6 +378,13 @@ def check_output_target(
         raise OutputError(f"{blocker}: is a file, not a folder; choose another --out")
     if path.exists() and not path.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+    whole = read_marker(path.parent) if is_complete(path.parent) else None
+    if whole is not None and f"{path.name}/" in (listed_files(whole) or []):
+        raise OutputError(
+            f"{out}: is part of the {whole.get('kind') or 'result'} in "
+            f"{os.path.dirname(os.path.normpath(out)) or '.'} (its "
+            "tables are built from it); choose another --out, or run that again"
+        )
     if path.is_dir() and any(path.iterdir()):
         theirs = written_kind(path)
         if theirs is None and not force:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +27,7 @@ from silkroute_sim.outputs.guard import (
     owned_files,
     read_marker,
     remove_path,
+    temp_name,
     write_ledger,
     written_kind,
 )
@@ -73,6 +73,8 @@ def check_page_target(source: Path, out: Path) -> None:
             f"{out}: a page is written to a file ending in .html (.mp4 for a video); "
             "choose another --out"
         )
+    if not out.parent.is_dir():
+        raise OutputError(f"{out.parent}: no such folder; create it or choose another --out")
     parent = Path(os.path.realpath(out.parent))
     kind = written_kind(parent)
     if kind is not None and parent != Path(os.path.realpath(source)):
@@ -190,7 +192,7 @@ def replace_plots_in_place(
     claimed first, so a user's file of that name refuses the move before any is made;
     silkroute's plots that were not drawn again go, the user's own stay."""
     stale = stale_plots(folder)
-    staging = folder / f".plots.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = folder / temp_name("plots")
     staging.mkdir()
     try:
         figures = [p for p in draw(staging) if p is not None]

@@ -15,7 +15,6 @@ import ctypes
 import errno
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from silkroute_sim.outputs.guard import (
     mark_complete,
     owned_files,
     read_marker,
+    temp_name,
     write_ledger,
     written_kind,
 )
@@ -119,7 +119,7 @@ def _swap_in(staging: Path, path: Path, shown: Path) -> None:
     if _exchange(staging, path):  # one atomic step: staging now holds the old result
         _remove_old(staging)
         return
-    old = path.parent / f".{path.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    old = path.parent / temp_name(path.name, "old")
     os.replace(path, old)  # killed between these two: the next write puts ``old`` back
     os.replace(staging, path)
     _remove_old(old)
@@ -315,7 +315,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _staging(parent: Path, name: str) -> Path:
-    staging = parent / f".{name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = parent / temp_name(name)
     try:
         staging.mkdir()
     except OSError as exc:

@@ -48,7 +48,6 @@ def replication_manifest(rr: ReplicationResult) -> dict[str, Any]:
             "warmup_days": rr.warmup_days,
             "warmup_check": [s.as_dict() for s in rr.warmup],
             "warmup_suggested_days": rr.warmup_suggestion(),
-            "wall_s": round(rr.wall_s, 3) if math.isfinite(rr.wall_s) else None,
             "events": int(sum(max(r.events, 0) for r in rr.reps)),
             "warnings": rr.warnings,
             "files": ["summary.csv", "replications.csv", "manifest.json"]
@@ -116,7 +115,11 @@ def load_run_folder(folder: Path) -> tuple[RepOutput, dict[str, Any]]:
         daily = pd.read_csv(folder / "daily.csv")
         ships = _shipments(folder, manifest)
     except (OSError, ValueError, KeyError) as exc:
-        raise SilkrouteError(f"{folder}: cannot read the run's tables ({exc})") from None
+        reason = " ".join(str(exc).split())
+        raise SilkrouteError(
+            f"{folder}: cannot read the run's tables ({reason}); the result is damaged: "
+            "run it again"
+        ) from None
     w0 = float(manifest.get("warmup_days", 0.0)) * 24
     w1 = float(manifest.get("simulated_days", math.inf)) * 24
     if ships is None:  # written with records="summary": no per-box door-to-door times

@@ -163,7 +163,6 @@ def manifest(
             "name": result.config.name,
             "seed": result.seed,
             "config_hash": result.config.config_hash(),
-            "wall_s": round(result.wall_s, 3),
             "events": result.events,
             "simulated_days": result.end_h / 24,
             "warmup_days": result.warmup_h / 24,

@@ -147,7 +147,12 @@ def check_run_target(
     if not force:
         theirs = other_run(path, identity)
         if theirs is not False:
-            what = f" ({theirs.describe()})" if isinstance(theirs, RunIdentity) else ""
+            what = ""
+            if isinstance(theirs, RunIdentity):
+                shape = ""  # say it where only that differs: one run against replications
+                if theirs.kind != identity.kind:
+                    shape = "a single run: " if theirs.kind == "run" else "replications: "
+                what = f" ({shape}{theirs.describe()})"
             raise OutputError(
                 f"{out}: holds another run{what}; pass --force to replace it or choose "
                 "another --out"

@@ -39,6 +39,7 @@ from silkroute_sim.outputs.guard import (
     owned_files,
     read_marker,
     remove_path,
+    temp_name,
     user_files,
 )
 from silkroute_sim.outputs.replace import write_folder
@@ -65,6 +66,7 @@ __all__ = [
     "package_version",
     "read_marker",
     "remove_path",
+    "temp_name",
     "user_files",
     "write_csv",
     "write_folder",

@@ -208,7 +208,7 @@ def _best_description(plan: OptimizePlan, final: FinalResult, scenario: str) -> 
     )
 
 
-def _report_meta(plan: OptimizePlan, trials: pd.DataFrame, executor: str) -> dict[str, Any]:
+def _report_meta(plan: OptimizePlan, trials: pd.DataFrame) -> dict[str, Any]:
     """The report's small table: what was optimised, how, on what."""
     counts = trials["state"].value_counts().to_dict() if len(trials) else {}
     meta = {
@@ -220,8 +220,7 @@ def _report_meta(plan: OptimizePlan, trials: pd.DataFrame, executor: str) -> dic
         "trials": f"{len(trials)} ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})",
         "replications": f"{plan.spec.reps} per trial (seeds {plan.seed} to "
         f"{plan.seed + plan.spec.reps - 1}), {plan.spec.final.reps} more for the final round",
-        "run on": executor,
-    }
+    }  # not what it ran on: the page is the same run serially or in parallel
     return {k: v for k, v in meta.items() if v}  # no empty row
 
 
@@ -241,7 +240,7 @@ def _finish(
     directions = [o.direction for o in plan.objectives]
     axes = [objective_axis(o) for o in plan.objectives]
     figures = replace_plots(target, trials, names, directions, final.front, axes) if plots else []
-    meta = _report_meta(plan, trials, executor)
+    meta = _report_meta(plan, trials)
     notes = [
         "Capacity costs are annualised capex (capital recovery over the life at the rate) "
         "plus opex; see the spec for each figure and its source.",

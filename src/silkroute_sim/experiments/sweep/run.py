@@ -23,7 +23,6 @@ import socket
 import tempfile
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +69,7 @@ from silkroute_sim.outputs.storage import (
     mark_complete,
     owned_files,
     remove_path,
+    temp_name,
     write_csv,
     write_folder,
     write_json,
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
 
 LOCK_FILE = ".sweep.lock"
 #: a worker's staging folder for a run (:func:`_write_staged`)
-_STAGED = re.compile(r"^\.(?P<key>[0-9a-f]+)\.tmp-\d+-[0-9a-f]{8}$")
+_STAGED = re.compile(r"^\.(?P<key>[0-9a-f]+)\.silkroute-tmp-\d+-[0-9a-f]{8}$")
 
 
 # --------------------------------------------------------------------------- one run (worker)
@@ -167,10 +167,10 @@ def _level(records: str) -> Records:
 
 
 def _write_staged(result: simulation.RunResult, stage: Path, key: str, records: str) -> Path:
-    """Write the run folder as ``stage/.<key>.tmp-<pid>-<hex>/<key>/``: a name the output
+    """Write the run folder as ``stage/.<key>.silkroute-tmp-<pid>-<hex>/<key>/``: a name the output
     guard knows as a staging folder of this (worker) process, removed by the next sweep
     if the process dies before the sweep moves the files into place."""
-    holder = stage / f".{key}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    holder = stage / temp_name(key)
     holder.mkdir()
     try:
         folder, _, _ = write_run(result, holder / key, plots=False, records=_level(records))
@@ -188,7 +188,7 @@ def _write_staged(result: simulation.RunResult, stage: Path, key: str, records: 
 def _clean_leftovers(out: Path, keys: set[str]) -> int:
     """Remove staging folders and temporary files left by a killed sweep (only ours: the
     guard's names, of processes that are gone), and every worker's staging folder of a
-    run of this plan (``runs/.<key>.tmp-<pid>-<hex>``): the sweep's lock is held and none
+    run of this plan (``runs/.<key>.silkroute-tmp-<pid>-<hex>``): the sweep's lock is held and none
     is handed out, so such a folder is left by a killed run, even where its worker has
     not been reaped yet and still looks alive."""
     removed = sum(clean_leftovers(folder) for folder in (out, out / RUNS_DIR, out / FAILED_DIR))
@@ -459,11 +459,8 @@ def _finish(
     n_failed = int((results.runs["status"] != "ok").sum())
     manifest = _sweep_manifest(
         plan,
-        status="complete" if n_failed == 0 else "incomplete",
-        executor=executor,
-        wall_s=round(time.perf_counter() - started, 3),
-        ran=ran,
-        failed=n_failed,
+        status="complete" if n_failed == 0 else "incomplete",  # not how it ran (executor,
+        failed=n_failed,  # time, runs resumed): the folder is the same whichever way
         stale_runs=stale,
         kpis=results.kpis,
         units=results.units,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -56,6 +57,22 @@ def test_paired_interval_is_narrower_than_unpaired_on_extra_gantry(gantry) -> No
     indep_row = unpaired.row("extra-gantry", metric)
     assert indep_row["method"] == "welch"
     assert paired < _width(indep_row["diff_ci_low"], indep_row["diff_ci_high"])
+    assert unpaired.warnings == [
+        "extra-gantry: shares no seed with baseline (a paired interval needs 2 replications "
+        "or more on common seeds); its differences use Welch's unpaired interval (no common "
+        "random numbers)"
+    ]
+
+
+def test_a_comparison_of_runs_over_other_horizons_says_so(gantry) -> None:
+    crn, _ = gantry
+    base, other = crn.scenarios[0], crn.scenarios[1]
+    longer = dataclasses.replace(other, days=other.days + 5)
+    warnings = compare_results([base, longer]).warnings
+    assert warnings == [
+        "extra-gantry: ran 35 days (10 warm-up), baseline 30 days (10 warm-up); their KPIs "
+        "cover different windows, so the differences mix the horizon with the scenario"
+    ]
 
 
 def test_differences_and_significance_are_computed_correctly(gantry) -> None:

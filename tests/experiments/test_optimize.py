@@ -399,3 +399,24 @@ def test_plot_axes_read_in_the_kpis_units(tmp_path: Path, monkeypatch: pytest.Mo
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert any(t.startswith("149,4") for t in ticks), ticks
     assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e-5+1.494e-1
+
+
+def test_when_every_trial_fails_it_says_so_and_why(tmp_path: Path) -> None:
+    spec = _spec(
+        tmp_path,
+        "short",
+        set={"simulation.days": 4, "simulation.warmup_days": 1},
+        variables={"hub.cranes.count": _variable(2, 4, CRANE_USD)},
+        objective={"terms": [{"kpi": "inventory_cost_usd_per_year", "weight": 1}]},
+        reps=2,
+        trials=3,
+        batch=3,
+        final={"top_k": 1, "reps": 2},
+    )
+    outcome = optimize(spec, tmp_path / "out", workers=1, plots=False)
+    assert outcome.final.best is None
+    text = outcome.final.confidence
+    assert text.startswith("All 3 trials failed, so none could be judged: the objective ")
+    assert "has no value" in text and "lengthen simulation.days" in text
+    assert "constraint" not in text  # the spec has none to meet
+    assert set(outcome.trials["state"]) == {"fail"}

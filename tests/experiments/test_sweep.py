@@ -275,6 +275,14 @@ BAD_SPECS = [
         "constraints.0",
         "Call is not allowed",
     ),
+    (  # text repeated a hundred billion times would take the machine's memory
+        {
+            "parameters": {"hub.cranes.move_time": ["6 min"]},
+            "constraints": ["move_time * 99999999999 == 'x'"],
+        },
+        "constraints.0",
+        "arithmetic takes numbers, not '6 min'",
+    ),
     (
         {"parameters": {"hub.cranes.count": [1]}, "outputs": ["hub_dwel_h_mean"]},
         "outputs.0",
@@ -369,6 +377,8 @@ def test_serial_and_two_workers_give_identical_tables(
     assert "2 local processes" in parallel.executor
     assert (serial / "runs.csv").read_bytes() == (tmp_path / "parallel/runs.csv").read_bytes()
     assert (serial / "points.csv").read_bytes() == (tmp_path / "parallel/points.csv").read_bytes()
+    for name in ("manifest.json", "report.html"):  # the same folder, however it ran
+        assert (serial / name).read_bytes() == (tmp_path / "parallel" / name).read_bytes()
     runs = pd.read_csv(serial / "runs.csv")
     assert list(runs["run_key"]) == sorted(runs["run_key"])
     assert set(runs["status"]) == {"ok"}
@@ -421,7 +431,7 @@ def test_sweep_runs_write_summary_records_by_default_and_full_when_asked(
     # a worker's staging folder left by a killed run goes on the next sweep, even when its
     # process id still looks alive (a killed worker not yet reaped; here: this process)
     key = small.plan.runs[0].key
-    staged = small.out / RUNS_DIR / f".{key}.tmp-{os.getpid()}-0123abcd"
+    staged = small.out / RUNS_DIR / f".{key}.silkroute-tmp-{os.getpid()}-0123abcd"
     (staged / key).mkdir(parents=True)
     (staged / key / "summary.csv").write_text("half written", encoding="utf-8")
     again = run_sweep(spec, small.out, workers=1, plots=False)
@@ -663,3 +673,28 @@ def test_local_pool_that_cannot_run_anything_is_an_error() -> None:
 
     with LocalPoolExecutor(2) as pool, pytest.raises(ExecutorError, match="before finishing"):
         list(pool.imap_unordered(_square_or_die, [5, 5, 5]))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "days", "first_words"),
+    [
+        (["demand.tonnes_per_day=70"], None, "--set demand.tonnes_per_day=70: demand.tonnes_"),
+        (["hub.gate.lanes=abc"], None, "--set hub.gate.lanes=abc: hub.gate.lanes: invalid"),
+        ([], 0.0, "--days 0: simulation.days: invalid value"),
+    ],
+)
+def test_an_option_the_sweep_cannot_take_is_named_as_the_option(
+    tmp_path: Path, overrides: list[str], days: float | None, first_words: str
+) -> None:
+    spec = tiny_spec(tmp_path, set={"simulation.days": 4, "simulation.warmup_days": 1})
+    with pytest.raises(ConfigError) as info:
+        plan_sweep(spec, overrides, days=days)
+    assert str(info.value).startswith(first_words), str(info.value)
+    if overrides[:1] == ["demand.tonnes_per_day=70"]:  # a swept key: the point sets it
+        assert "is a parameter of the sweep" in str(info.value)
+
+
+def test_a_scenario_given_as_a_sweep_spec_is_named_as_such(tmp_path: Path) -> None:
+    scenario = write_yaml(tmp_path / "s.yaml", {"extends": "baseline", "hub": {}})
+    with pytest.raises(ConfigError, match=r"s.yaml: is a scenario config, not a sweep spec"):
+        plan_sweep(scenario)

@@ -89,9 +89,15 @@ def optimize(
         )
     finally:
         progress.close()
+    if trials is not None and len(outcome.trials) > trials:
+        click.echo(
+            f"note: the study in {outcome.out} already had {len(outcome.trials)} trials, more "
+            f"than --trials {trials}: none were added (a larger number adds trials)",
+            err=True,
+        )
     _print_outcome(outcome, quiet)
     if outcome.final.best is None:
-        fail(f"no configuration met every constraint: {outcome.final.confidence}", 1)
+        fail("no configuration found" + (f": {outcome.final.confidence}" if quiet else ""), 1)
 
 
 def _is_terminal() -> bool:

@@ -154,12 +154,22 @@ def compare_results(results: Sequence[ReplicationResult], ci: float = 0.95) -> C
         raise SilkrouteError("a comparison needs at least two scenarios")
     named = _unique_names(list(results))
     warnings = []
-    base_seeds = set(named[0].seeds)
+    base = named[0]
+    base_seeds = set(base.seeds)
     for rr in named[1:]:
-        if len(base_seeds & set(rr.seeds)) < 2:
+        if (rr.days, rr.warmup_days) != (base.days, base.warmup_days):
             warnings.append(
-                f"{rr.name}: shares fewer than 2 seeds with {named[0].name}; its differences "
-                "use Welch's unpaired interval (no common random numbers)"
+                f"{rr.name}: ran {rr.days:g} days ({rr.warmup_days:g} warm-up), {base.name} "
+                f"{base.days:g} days ({base.warmup_days:g} warm-up); their KPIs cover "
+                "different windows, so the differences mix the horizon with the scenario"
+            )
+        shared = len(base_seeds & set(rr.seeds))
+        if shared < 2:
+            what = "no seed" if not shared else "only 1 seed"
+            warnings.append(
+                f"{rr.name}: shares {what} with {base.name} (a paired interval needs 2 "
+                "replications or more on common seeds); its differences use Welch's "
+                "unpaired interval (no common random numbers)"
             )
     return Comparison(named, ci, comparison_frame(named, ci), warnings=warnings)
 

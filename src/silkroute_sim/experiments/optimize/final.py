@@ -256,7 +256,19 @@ def _statement(plan: OptimizePlan, result: FinalResult) -> str:
 
 
 def _none_feasible(study: Any, plan: OptimizePlan) -> str:
-    done = len([t for t in study.get_trials(deepcopy=False) if t.state.is_finished()])
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    done = len(finished)
+    failed = [t for t in finished if t.state.name == "FAIL"]
+    if failed and len(failed) == done:  # none was judged: say why, not "no constraint met"
+        errors: dict[str, int] = {}
+        for t in failed:
+            error = str(t.user_attrs.get("error") or "the run failed")
+            errors[error] = errors.get(error, 0) + 1
+        why = "; ".join(f"{e} ({n} trials)" if n > 1 else e for e, n in errors.items())
+        return (
+            f"All {done} trials failed, so none could be judged: {why}. Fix that and run "
+            "again (trials.csv lists each trial's error)."
+        )
     return (
         f"No trial of {done} met every constraint with confidence (each KPI's "
         f"{float(plan.spec.ci):.0%} interval inside its limit): add trials, replications, "

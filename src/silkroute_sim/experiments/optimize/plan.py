@@ -171,6 +171,8 @@ def plan_optimization(
     """Validate an optimisation spec and everything it names. Raises :class:`ConfigError`
     naming the spec file and key path."""
     file_path = resolve_spec_path(spec_path)
+    if file_path.is_dir():
+        raise ConfigError(str(spec_path), "", "is a folder; give the optimisation spec file")
     if not file_path.is_file():
         raise ConfigError(str(spec_path), "", "optimisation spec not found")
     file = str(file_path)

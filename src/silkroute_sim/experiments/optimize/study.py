@@ -366,8 +366,14 @@ def _tell(
     judged = judge(plan, trial.params, load_runs(raw_runs))
     _store_judged(storage, tid, judged, raw_runs, how)
     values = [m for m, _, _ in judged.objectives]
-    if not all(math.isfinite(v) for v in values):
-        storage.set_trial_user_attr(tid, "error", "an objective KPI has no value")
+    empty = [o.name for o, v in zip(plan.objectives, values, strict=True) if not math.isfinite(v)]
+    if empty:
+        storage.set_trial_user_attr(
+            tid,
+            "error",
+            f"the objective {', '.join(empty)} has no value (nothing to measure in the "
+            "observation window: lengthen simulation.days)",
+        )
         study.tell(trial.number, state=TrialState.FAIL)
         return
     study.tell(trial.number, values)

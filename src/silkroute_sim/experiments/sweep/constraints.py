@@ -69,7 +69,41 @@ class Constraint:
 
     def __call__(self, values: dict[str, Any]) -> bool:
         scope = {name: values[path] for name, path in self.names.items()}
-        return bool(eval(self.code, {"__builtins__": {}}, scope))
+        return bool(eval(self.code, {"__builtins__": {}, _ARITH: _arithmetic}, scope))
+
+
+#: the name arithmetic is evaluated through (no user can write it: only parameter names are)
+_ARITH = "__arith"
+_OPERATIONS = {
+    "Add": lambda a, b: a + b,
+    "Sub": lambda a, b: a - b,
+    "Mult": lambda a, b: a * b,
+    "Div": lambda a, b: a / b,
+    "FloorDiv": lambda a, b: a // b,
+    "Mod": lambda a, b: a % b,
+}
+
+
+def _arithmetic(left: object, op: str, right: object) -> object:
+    """Arithmetic on numbers only: ``'a' * 10**11`` (text or a list repeated) would take
+    the machine's memory."""
+    for value in (left, right):
+        if not isinstance(value, int | float):
+            raise TypeError(f"arithmetic takes numbers, not {cell_text(value)!r}")
+    return _OPERATIONS[op](left, right)
+
+
+class _CheckedArithmetic(ast.NodeTransformer):
+    """Every ``a <op> b`` as ``__arith(a, '<op>', b)`` (checked before it is compiled)."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        call = ast.Call(
+            func=ast.Name(id=_ARITH, ctx=ast.Load()),
+            args=[node.left, ast.Constant(type(node.op).__name__), node.right],
+            keywords=[],
+        )
+        return ast.copy_location(call, node)
 
 
 def parse_constraint(text: str, index: int, params: Sequence[Parameter], file: str) -> Constraint:
@@ -124,7 +158,8 @@ def parse_constraint(text: str, index: int, params: Sequence[Parameter], file: s
                 text,
                 has_value=True,
             )
-    return Constraint(text, index, compile(tree, f"<{where}>", "eval"), names)
+    checked = ast.fix_missing_locations(_CheckedArithmetic().visit(tree))
+    return Constraint(text, index, compile(checked, f"<{where}>", "eval"), names)
 
 
 def keep_points(

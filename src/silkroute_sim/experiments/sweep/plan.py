@@ -116,10 +116,11 @@ def plan_sweep(
     if reps is not None:
         spec = spec.model_copy(update={"reps": reps})
     base_path = _resolve_base(file_path, spec.base)
-    base = _base_scenario(base_path, spec, overrides, days, warmup_days, file)
+    base, applied = _base_scenario(base_path, spec, overrides, days, warmup_days, file)
     params = [parse_parameter(str(k), v, file) for k, v in spec.parameters.items()]
     _check_paths(base, params, file)
-    base_cfg = _validate_base(base, base_path, spec, params, file)
+    _refuse_swept_options(applied, params, file)
+    base_cfg = _validate_base(base, base_path, spec, params, file, applied)
     seed = _sweep_seed(spec, seed, base_cfg, file)
     constraints = [parse_constraint(t, i, params, file) for i, t in enumerate(spec.constraints)]
     candidates = design_points(params, spec.design, seed, file)
@@ -164,9 +165,11 @@ def _base_scenario(
     days: float | None,
     warmup_days: float | None,
     file: str,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The base scenario's raw config with the spec's ``set:``, then ``--set``, ``--days``
-    and ``--warmup-days`` applied (not validated yet)."""
+    and ``--warmup-days`` applied (not validated yet), and what each option wrote:
+    ``(option, dotted path)``."""
+    applied: list[tuple[str, str]] = []
     base = load_raw(base_path)
     base.setdefault("name", base_path.stem)
     for key, value in spec.fixed.items():
@@ -179,16 +182,35 @@ def _base_scenario(
             raise ConfigError(file, f"set.{err.path}", err.message) from None
     for text in overrides:
         parts, value = parse_override(text)
-        apply_override(base, parts, value, "--set")
+        option = f"--set {text}"
+        applied.append((option, ".".join(apply_override(base, parts, value, option))))
     sim = base.get("simulation")
     if days is not None or warmup_days is not None:
         if not isinstance(sim, dict):
             sim = base["simulation"] = {}
         if days is not None:
             sim["days"] = days
+            applied.append((f"--days {days:g}", "simulation.days"))
         if warmup_days is not None:
             sim["warmup_days"] = warmup_days
-    return base
+            applied.append((f"--warmup-days {warmup_days:g}", "simulation.warmup_days"))
+    return base, applied
+
+
+def _refuse_swept_options(
+    applied: list[tuple[str, str]], params: list[Parameter], file: str
+) -> None:
+    """An option that writes a swept path would be replaced by every point's value,
+    unchecked and without effect: refused, naming both."""
+    for option, path in applied:
+        swept = _owner(path, [p.path for p in params])
+        if swept is not None:
+            raise ConfigError(
+                option,
+                "",
+                f"{swept} is a parameter of the sweep ({file}); each point sets it, so "
+                "drop this option or the parameter",
+            )
 
 
 def _check_paths(base: dict[str, Any], params: list[Parameter], file: str) -> None:
@@ -209,15 +231,26 @@ def _owner(err_path: str, paths: Sequence[str]) -> str | None:
 
 
 def _validate_base(
-    base: dict[str, Any], base_path: Path, spec: SweepSpec, params: list[Parameter], file: str
+    base: dict[str, Any],
+    base_path: Path,
+    spec: SweepSpec,
+    params: list[Parameter],
+    file: str,
+    applied: Sequence[tuple[str, str]] = (),
 ) -> ScenarioConfig | None:
-    """The base alone: its errors are reported against the base or the spec's ``set:``;
-    None where the error is in a swept path (the points replace it)."""
+    """The base alone: its errors are reported against the option (``--set``, ``--days``)
+    that wrote the key, the spec's ``set:`` or the base; None where the error is in a
+    swept path (the points replace it)."""
     try:
         return validate_config(copy.deepcopy(base), str(base_path))
     except ConfigError as err:
         if _owner(err.path, [p.path for p in params]) is not None:
             return None
+        for option, path in reversed(applied):  # the last option to write a key wins
+            if _owner(err.path, [path]) is not None:
+                raise ConfigError(
+                    option, err.path, err.message, err.value, has_value=err.has_value
+                ) from None
         fixed_owner = _owner(err.path, list(spec.fixed))
         if fixed_owner is not None:
             raise ConfigError(

@@ -81,7 +81,7 @@ def test_a_users_folder_where_a_result_of_its_own_goes_is_refused_before_any_mov
     home = tmp_path / "home"
     (home / "rep-2").mkdir(parents=True)
     (home / "rep-2" / "mine.txt").write_text("mine")
-    with pytest.raises(io.OutputError, match=r"home/rep-2: not written by silkroute"):
+    with pytest.raises(io.OutputError, match=r"home/rep-2/mine.txt: a file of yours inside rep-2/"):
         io.write_folder(home, _fill("new", nested="rep-2"), force=True)
     assert sorted(p.name for p in home.iterdir()) == ["rep-2"]
     assert [p.name for p in (home / "rep-2").iterdir()] == ["mine.txt"]
@@ -171,3 +171,117 @@ def test_a_result_inside_another_is_never_replaced_on_its_own(tmp_path: Path, fo
     with pytest.raises(io.OutputError, match=r"reps/rep-1: is part of the run in .*reps"):
         io.write_folder(out / "rep-1", _fill("new"), force=force)
     assert (out / "rep-1" / "summary.csv").read_text() == "old"
+
+
+def test_replacing_a_result_with_the_users_files_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    io.write_folder(out, _fill("old"))
+    (out / "notes.md").write_text("mine")
+    inode = os.stat(out / "notes.md").st_ino
+    for value in ("new", "newer"):
+        io.write_folder(out, _fill(value))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no old copy kept
+    assert os.stat(out / "notes.md").st_ino == inode and os.stat(out / "notes.md").st_nlink == 1
+
+
+def _with_plots(value: str):  # type: ignore[no-untyped-def]
+    def fill(folder: Path) -> None:
+        (folder / "plots").mkdir()
+        (folder / "plots" / "throughput.png").write_text(value)
+        _fill(value)(folder)
+
+    return fill
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_link_where_silkroute_writes_a_folder_is_refused(tmp_path: Path, force: bool) -> None:
+    figures = tmp_path / "figures"
+    figures.mkdir()
+    (figures / "throughput.png").write_text("USER FIGURE")
+    out = tmp_path / "res"
+    if force:  # the user's own folder, written in place
+        out.mkdir()
+        (out / "mine.txt").write_text("m")
+    io.write_folder(out, _with_plots("one"), force=force)
+    io.remove_path(out / "plots")
+    (out / "plots").symlink_to(figures)
+    with pytest.raises(io.OutputError, match=r"res/plots: not written by silkroute"):
+        io.write_folder(out, _with_plots("two"), force=force)
+    io.write_folder(out, _fill("three"), force=force)  # no plots: nothing removed through it
+    assert (figures / "throughput.png").read_text() == "USER FIGURE"
+
+
+def test_a_folder_of_the_users_that_the_result_writes_into_keeps_its_mode(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    io.write_folder(out, _fill("old"))
+    (out / "plots").mkdir()
+    (out / "plots" / "secret.png").write_text("s")
+    (out / "plots").chmod(0o700)
+    io.write_folder(out, _with_plots("new"))
+    assert stat.S_IMODE(os.stat(out / "plots").st_mode) == 0o700
+    assert (out / "plots" / "secret.png").read_text() == "s"
+
+
+def test_an_empty_folder_made_for_the_result_keeps_its_mode(tmp_path: Path) -> None:
+    out = tmp_path / "team"
+    out.mkdir()
+    out.chmod(0o2770)
+    io.write_folder(out, _fill("one"))
+    io.write_folder(out, _fill("two"))
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o2770
+    assert (out / "summary.csv").read_text() == "two" and io.is_complete(out)
+
+
+def test_a_result_part_of_one_further_up_is_refused(tmp_path: Path) -> None:
+    whole = tmp_path / "cmp"
+
+    def comparison(folder: Path) -> None:  # as compare --keep-runs: runs/<name>/rep-<seed>/
+        (folder / "runs" / "base" / "rep-1").mkdir(parents=True)
+        _fill("run")(folder / "runs" / "base" / "rep-1")
+        io.mark_complete(folder, {"kind": "comparison"}, ["runs/base/rep-1/"])
+
+    io.write_folder(whole, comparison, kind="comparison")
+    with pytest.raises(io.OutputError, match="is part of the comparison"):
+        io.write_folder(whole / "runs" / "base" / "rep-1", _fill("x"), force=True)
+
+
+def test_a_page_inside_a_folder_of_another_result_is_refused(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        io.write_folder(tmp_path / name, _fill(name))
+    (tmp_path / "b" / "plots").mkdir()
+    with pytest.raises(io.OutputError, match="holds another result of silkroute's"):
+        check_page_target(tmp_path / "a", tmp_path / "b" / "plots" / "page.html")
+    io.write_folder(tmp_path / "reps", _fill("r", nested="rep-1"))  # a replication's own page
+    check_page_target(tmp_path / "reps" / "rep-1", tmp_path / "reps" / "rep-1" / "report.html")
+
+
+def test_a_users_file_named_like_the_marker_is_in_the_way(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / guard.MARKER).write_text("my notes, not JSON")
+    (home / "summary.csv").write_text("mine")
+    with pytest.raises(io.OutputError, match=r"home/.silkroute-complete: not written by"):
+        io.write_folder(home, _fill("one"), force=True)
+    assert (home / "summary.csv").read_text() == "mine"
+
+
+def test_a_killed_writers_file_inside_a_nested_result_does_not_stop_the_next(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "mine.txt").write_text("m")
+    io.write_folder(home, _fill("one", nested="rep-1"), force=True)
+    (home / "rep-1" / ".summary.csv.silkroute-tmp-999999-abcdef01").write_text("x")
+    io.write_folder(home, _fill("two", nested="rep-1"), force=True)
+    assert (home / "rep-1" / "summary.csv").read_text() == "two" and io.is_complete(home)
+
+
+def test_a_result_parked_by_an_older_version_is_put_back_never_removed(tmp_path: Path) -> None:
+    parked = tmp_path / ".res.old-999999-abcdef12"  # a writer of yesterday killed mid-swap
+    io.write_folder(parked, _fill("finished"))
+    lookalike = tmp_path / ".other.old-999999-abcdef12"
+    lookalike.write_text("a file of the user's")
+    io.clean_leftovers(tmp_path)
+    assert (tmp_path / "res" / "summary.csv").read_text() == "finished"
+    assert lookalike.read_text() == "a file of the user's"

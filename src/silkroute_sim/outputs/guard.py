@@ -62,12 +62,15 @@ _LEGACY_OWNED = re.compile(
     r"|manifest\.json|report\.html|animation\.html|verify\.md"
     r"|plots/(?:differences|per_replication|throughput|throughput_reps|yard_level|hub_dwell"
     r"|door_to_door|door_to_door_ecdf|border_waits|border_queues|string_line|corridor_map"
-    r"|warmup|kpis)\.png)$"
+    r"|warmup|kpis)\.png"
+    r"|rep-[0-9]+/)$"  # a replication, a result of its own inside replications
 )
 #: ``.<name>.silkroute-tmp-<pid>-<hex>`` staging folders and temporary files,
 #: ``.<name>.silkroute-old-<pid>-<hex>`` a result being replaced (names no user would give;
 #: only these are ever cleaned up as leftovers)
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.silkroute-(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+_LEFTOVER = re.compile(
+    r"\.(?P<name>.+)\.silkroute-(?P<kind>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}\Z", re.DOTALL
+)
 
 
 class OutputError(SilkrouteError):
@@ -186,7 +189,7 @@ def written_kind(folder: Path) -> str | None:
     ledger = _read_json(folder / LEDGER)
     if ledger is not None:  # a folder being written in place (a sweep) says its kind
         return str(ledger.get("kind") or "run")
-    if is_complete(folder):
+    if read_marker(folder) is not None:  # a marker without a kind: an older run
         return "run"
     return None
 
@@ -366,7 +369,11 @@ def _shown_under(shown: Path | str, path: Path, inner: Path) -> str:
 
 
 def check_output_target(
-    out: Path | str, force: bool = False, kind: str | None = None, probe: bool = True
+    out: Path | str,
+    force: bool = False,
+    kind: str | None = None,
+    probe: bool = True,
+    within: Path | None = None,
 ) -> Path:
     """Refuse, before any work, an output we may not or cannot write: a folder silkroute
     did not write or of another kind (unless ``force``), a user's file where silkroute
@@ -378,14 +385,11 @@ def check_output_target(
         raise OutputError(f"{blocker}: is a file, not a folder; choose another --out")
     if path.exists() and not path.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    whole = read_marker(path.parent) if is_complete(path.parent) else None
-    if whole is not None and f"{path.name}/" in (listed_files(whole) or []):
-        raise OutputError(
-            f"{out}: is part of the {whole.get('kind') or 'result'} in "
-            f"{os.path.dirname(os.path.normpath(out)) or '.'} (its "
-            "tables are built from it); choose another --out, or run that again"
-        )
+    _refuse_part_of_another(out, path, within)
     if path.is_dir() and any(path.iterdir()):
+        for hidden in (MARKER, LEDGER):  # a file of that name that is not silkroute's
+            if _occupied(path / hidden) and _read_json(path / hidden) is None:
+                raise _in_the_way(_shown_under(out, path, path / hidden))
         theirs = written_kind(path)
         if theirs is None and not force:
             raise OutputError(
@@ -407,6 +411,28 @@ def check_output_target(
         if path.is_dir():
             _probe_writable(path)
     return path
+
+
+def _refuse_part_of_another(out: Path | str, path: Path, within: Path | None) -> None:
+    """A result that is part of another (a replication of replications, a comparison's
+    kept run, a sweep's run) is never replaced on its own, ``--force`` or not: the other's
+    tables are built from it. ``within``: the result writing it (a sweep, its own runs)."""
+    for whole in path.parents:
+        if within is not None and whole == Path(os.path.realpath(within)):
+            continue
+        info = read_marker(whole) if is_complete(whole) else _read_json(whole / LEDGER)
+        if info is None:
+            continue
+        rel = path.relative_to(whole).as_posix()
+        if f"{rel}/" in (listed_files(info) or []):
+            raise OutputError(
+                f"{out}: is part of the {info.get('kind') or 'result'} in {whole} (its "
+                "tables are built from it); choose another --out, or run that again"
+            )
+
+
+def _occupied(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
 
 
 def _other_family(theirs: str, kind: str | None) -> bool:
@@ -468,7 +494,10 @@ def clean_leftovers(parent: Path, name: str | None = None) -> int:
         return 0
     for item in items:
         match = _LEFTOVER.match(item.name)
-        if match is None or (name is not None and match["name"] != name):
+        if match is None:
+            _restore_parked_before(item, parent, name)
+            continue
+        if name is not None and match["name"] != name:
             continue
         if _pid_alive(int(match["pid"])):
             continue
@@ -482,6 +511,22 @@ def clean_leftovers(parent: Path, name: str | None = None) -> int:
         remove_path(item)
         removed += 1
     return removed
+
+
+#: a result parked by a version before temporary names said ``silkroute-``
+_PARKED_BEFORE = re.compile(r"\.(?P<name>.+)\.old-(?P<pid>\d+)-[0-9a-f]{8}\Z", re.DOTALL)
+
+
+def _restore_parked_before(item: Path, parent: Path, name: str | None) -> None:
+    """Put back a complete result parked under an older version's name by a writer killed
+    between its two renames (only put back, never removed: the name is not ours alone)."""
+    match = _PARKED_BEFORE.match(item.name)
+    if match is None or (name is not None and match["name"] != name):
+        return
+    out = Path(parent) / match["name"]
+    if not _pid_alive(int(match["pid"])) and not out.exists() and read_marker(item) is not None:
+        with contextlib.suppress(OSError):
+            os.replace(item, out)
 
 
 def remove_path(item: Path) -> None:

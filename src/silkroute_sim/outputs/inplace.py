@@ -76,12 +76,14 @@ def check_page_target(source: Path, out: Path) -> None:
     if not out.parent.is_dir():
         raise OutputError(f"{out.parent}: no such folder; create it or choose another --out")
     parent = Path(os.path.realpath(out.parent))
-    kind = written_kind(parent)
-    if kind is not None and parent != Path(os.path.realpath(source)):
-        raise OutputError(
-            f"{out}: {out.parent} holds another result of silkroute's (a {kind}); write "
-            f"the page outside it, or into {source}"
-        )
+    home = Path(os.path.realpath(source))
+    for folder in (parent, *parent.parents):  # the folder itself, or one it is inside
+        kind = written_kind(folder)
+        if kind is not None and folder != home and folder not in home.parents:
+            raise OutputError(
+                f"{out}: {folder} holds another result of silkroute's (a {kind}); write "
+                f"the page outside it, or into {source}"
+            )
 
 
 def _checked(folder: Path, name: str) -> Path:

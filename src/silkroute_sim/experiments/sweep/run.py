@@ -270,7 +270,7 @@ def _store_run(out: Path, task: RunTask, outcome: RunOutcome) -> None:
     else:
         claim(out, name)
     try:
-        write_folder(out / RUNS_DIR / task.key, fill, kind="run")
+        write_folder(out / RUNS_DIR / task.key, fill, kind="run", within=out)
     finally:
         if written is not None:
             remove_path(written.parent)

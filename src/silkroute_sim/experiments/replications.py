@@ -33,8 +33,7 @@ from silkroute_sim.model.simulate import simulate
 from silkroute_sim.outputs.replication_result import ReplicationResult, RepOutput, collect
 from silkroute_sim.outputs.replications_folder import write_replication_files
 from silkroute_sim.outputs.run_folder import Records, check_records, saturation_warning, write_run
-from silkroute_sim.outputs.run_identity import check_run_target, config_identity
-from silkroute_sim.outputs.storage import write_folder
+from silkroute_sim.outputs.run_identity import config_identity, write_run_folder
 
 #: progress callback: (replications done, replications in all)
 RepProgress = Callable[[int, int], None]
@@ -217,12 +216,5 @@ def write_replications(
         write_replication_files(rr, folder, plots)
         holder.append(rr)
 
-    identity = config_identity(cfg, reps)
-    folder = write_folder(  # judged again as it goes in: another run may have come first
-        Path(out),
-        fill,
-        force=force,
-        kind="replications",
-        recheck=lambda: check_run_target(out, identity, force, probe=False),
-    )
+    folder = write_run_folder(out, fill, config_identity(cfg, reps), force)
     return folder, holder[0]

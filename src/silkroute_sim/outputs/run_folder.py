@@ -20,11 +20,10 @@ from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.folder_report import folder_report
 from silkroute_sim.outputs.forked import jobs_in_child
 from silkroute_sim.outputs.plots.run import run_plots_beside
-from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target
+from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target, write_run_folder
 from silkroute_sim.outputs.storage import (
     base_manifest,
     mark_complete,
-    write_folder,
     write_json,
 )
 from silkroute_sim.outputs.summary_split import daily_long, split_summary
@@ -255,11 +254,5 @@ def write_run(
             {"kind": "run", "config_hash": identity.config_hash, "seed": result.seed},
         )
 
-    folder = write_folder(  # judged again as it goes in: another run may have come first
-        Path(out),
-        fill,
-        force=force,
-        kind="run",
-        recheck=lambda: check_run_target(out, identity, force, probe=False),
-    )
+    folder = write_run_folder(out, fill, identity, force)
     return folder, tables, warnings

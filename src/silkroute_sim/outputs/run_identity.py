@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from silkroute_sim.outputs.guard import (
     read_marker,
     written_kind,
 )
+from silkroute_sim.outputs.replace import write_folder
 
 if TYPE_CHECKING:
     from silkroute_sim.config.schema import ScenarioConfig
@@ -215,4 +217,18 @@ def default_folder(
     shown = ", ".join(str(f) for f in options)
     raise OutputError(
         f"{shown}: each holds another result; choose --out or pass --force to replace {options[0]}"
+    )
+
+
+def write_run_folder(
+    out: Path | str, fill: Callable[[Path], None], identity: RunIdentity, force: bool = False
+) -> Path:
+    """:func:`~.replace.write_folder` for a run or replications: ``out`` is judged again
+    as the result goes in (another run may have come first while this one worked)."""
+    return write_folder(
+        Path(out),
+        fill,
+        force=force,
+        kind=identity.kind,
+        recheck=lambda: check_run_target(out, identity, force, probe=False),
     )

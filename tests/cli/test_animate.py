@@ -135,6 +135,33 @@ def test_a_summary_only_run_says_what_is_missing(tmp_path: Path) -> None:
     assert len(data["queues"]["waiting"][0]) == 8
 
 
+def test_the_page_is_the_same_whichever_format_the_run_was_written_in(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "parquet"
+    proc = silkroute("run", "baseline", *SHORT, "--format", "parquet", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    pages = []
+    for folder in (run_folder, out):
+        page = tmp_path / f"{folder.name}.html"
+        assert silkroute("animate", str(folder), "--out", str(page)).returncode == 0
+        pages.append(page.read_bytes())
+    assert pages[0] == pages[1]
+
+
+def test_a_moved_table_is_said_to_be_missing_not_summary_only(
+    run_folder: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(run_folder, copy)
+    (copy / "trains.csv").unlink()
+    proc = silkroute("animate", str(copy), "--out", str(tmp_path / "a.html"))
+    assert proc.returncode == 0, proc.stderr
+    assert "has no trains.csv (the run wrote it; it has been moved or deleted since)" in (
+        proc.stderr
+    )
+
+
 def test_a_closure_is_drawn_while_it_lasts(tmp_path: Path) -> None:
     """The Khorgos closure, moved to day 3 of an 8-day run: the page marks Khorgos from
     hour 72 to the end of the run (the closure would last to hour 240)."""

@@ -420,3 +420,5 @@ def test_when_every_trial_fails_it_says_so_and_why(tmp_path: Path) -> None:
     assert "has no value" in text and "lengthen simulation.days" in text
     assert "constraint" not in text  # the spec has none to meet
     assert set(outcome.trials["state"]) == {"fail"}
+    manifest = (outcome.out / "manifest.json").read_text(encoding="utf-8")
+    assert '"executor"' not in manifest  # the same folder serially or in parallel

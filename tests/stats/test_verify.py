@@ -60,6 +60,9 @@ def test_quick_suite_exits_zero_and_writes_a_complete_folder(
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["kind"] == "verify" and manifest["plan"] == "quick" and manifest["ok"]
     assert manifest["counts"]["fail"] == 0
+    # what the checks found, not when, how long or on how many workers (the same folder)
+    assert not {"started", "wall_s", "workers"} & set(manifest)
+    assert " wall" not in (out / "verify.md").read_text(encoding="utf-8")
     assert {r["group"] for r in quick_rows} == set(v.GROUPS)
 
 

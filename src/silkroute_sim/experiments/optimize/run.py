@@ -267,8 +267,7 @@ def _finish(
     )
     manifest = _manifest(
         plan,
-        status="complete",
-        executor=executor,
+        status="complete",  # not what it ran on: the same folder serially or in parallel
         trials_in_study=len(trials),
         best=None
         if final.best is None

@@ -87,8 +87,7 @@ def report_markdown(result: VerifyResult) -> str:
     lines = [
         f"# silkroute verify — {plan.name}",
         "",
-        f"{result.started}; seed {result.seed}; {result.workers} worker(s); "
-        f"{result.wall_s:.0f} s wall. **{counts[PASS]} pass, {counts[EXPLAINED]} explained, "
+        f"Seed {result.seed}. **{counts[PASS]} pass, {counts[EXPLAINED]} explained, "
         f"{counts[FAIL]} fail.**",
         "",
         f"Queue cases: {plan.reps} replications each; baseline: {plan.baseline_reps} "
@@ -152,13 +151,11 @@ def _write_html(result: VerifyResult, folder: Path) -> None:
         table,
         [],
         meta={
-            "started": result.started,
             "seed": result.seed,
             "pass / explained / fail": (f"{counts[PASS]} / {counts[EXPLAINED]} / {counts[FAIL]}"),
             "queue replications": result.plan.reps,
             "baseline replications": result.plan.baseline_reps,
-            "wall (s)": round(result.wall_s, 1),
-        },
+        },  # not when, how long or on how many workers: the same page every time
         table_title="Checks",
         table_note="Analytic checks pass when the estimate lies within the simultaneous "
         f"95 % interval over the {analytic_family(result.plan)} analytic checks (Bonferroni) "
@@ -188,9 +185,6 @@ def write_verify(result: VerifyResult, out: str | Path, force: bool = False) -> 
                 "plan": result.plan.name,
                 "part": result.part,
                 "seed": result.seed,
-                "workers": result.workers,
-                "started": result.started,
-                "wall_s": round(result.wall_s, 3),
                 "counts": result.counts(),
                 "ok": result.ok,
                 "cases": [asdict(c) for c in result.plan.cases],

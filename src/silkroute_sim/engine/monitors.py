@@ -164,16 +164,26 @@ class LevelMonitor:
 def step_integrals(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Integrals of a step function (value ``levels[i]`` from ``times[i]``) over the
     consecutive intervals between ``edges``."""
+    cumulative = step_integrals_cumulative(times, levels)
+    return np.diff(step_areas_to(times, levels, cumulative, edges))
+
+
+def step_integrals_cumulative(times: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The integral of a step function from its first time to each of its times (a
+    leading 0): what :func:`step_areas_to` reads, to be kept where many windows are
+    asked of one series."""
     widths = np.diff(times, append=times[-1])  # the last level extends to the query edge
-    segment = widths * levels
-    cumulative = np.concatenate(([0.0], np.cumsum(segment)))
+    return np.concatenate(([0.0], np.cumsum(widths * levels)))
 
-    def area_to(t: np.ndarray) -> np.ndarray:
-        idx = np.searchsorted(times, t, side="right") - 1
-        idx_clipped = np.clip(idx, 0, len(times) - 1)
-        partial = (t - times[idx_clipped]) * levels[idx_clipped]
-        out = cumulative[idx_clipped] + partial
-        return np.where(idx < 0, 0.0, out)
 
-    areas = area_to(np.asarray(edges, dtype=float))
-    return np.diff(areas)
+def step_areas_to(
+    times: np.ndarray, levels: np.ndarray, cumulative: np.ndarray, edges: np.ndarray
+) -> np.ndarray:
+    """The integral of the step function up to each of ``edges`` (0 before its first
+    time), from its running integral ``cumulative``."""
+    t = np.asarray(edges, dtype=float)
+    idx = np.searchsorted(times, t, side="right") - 1
+    idx_clipped = np.clip(idx, 0, len(times) - 1)
+    partial = (t - times[idx_clipped]) * levels[idx_clipped]
+    out = cumulative[idx_clipped] + partial
+    return np.where(idx < 0, 0.0, out)

@@ -526,3 +526,51 @@ def test_a_triangular_out_of_order_shows_its_values_as_written(
     value = f"{{dist: triangular, low: {low}, mode: {mode}, high: {high}}}"
     with pytest.raises(ConfigError, match=f"need low <= mode <= high, got {shown}"):
         load_config("baseline", [f"{key}={value}"])
+
+
+def test_a_name_typed_with_combining_accents_is_the_same_node() -> None:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", "Łódź")
+    assert decomposed != "Łódź"
+    cfg = load_config("baseline", [f"services.lodz-hamburg.stops=[{decomposed}, Hamburg]"])
+    assert cfg.services["lodz-hamburg"].stops[0] == "Łódź"
+
+
+def test_a_yard_too_small_for_a_train_to_leave_is_refused() -> None:
+    with pytest.raises(
+        ConfigError, match=r"--set hub.yard.capacity_teu=5: the yard holds less than service"
+    ):
+        load_config("baseline", ["hub.yard.capacity_teu=5"])
+
+
+def test_an_unquoted_clock_time_is_its_text_not_a_base_60_number(tmp_path: Path) -> None:
+    from silkroute_sim.config.loader import parse_yaml
+
+    assert parse_yaml("a: [18:00, 6:30, 1:30.5, 1e9, 12]") == {
+        "a": ["18:00", "6:30", "1:30.5", 1e9, 12]
+    }
+    with pytest.raises(ConfigError, match=r"--set hub.gate.service_time=1:30: not a duration"):
+        load_config(
+            _write(tmp_path / "c.yaml", {"extends": "baseline"}), ["hub.gate.service_time=1:30"]
+        )
+
+
+def test_a_child_that_names_another_policy_kind_replaces_the_parents(tmp_path: Path) -> None:
+    child = {"extends": "baseline", "services": {"duisburg": {"policy": {"kind": "full"}}}}
+    cfg = load_config(_write(tmp_path / "full.yaml", child))
+    assert cfg.services["duisburg"].policy.kind == "full"
+
+
+def test_an_unbounded_payload_that_can_outweigh_its_train_needs_a_cap(tmp_path: Path) -> None:
+    child = {
+        "extends": "baseline",
+        "set": {"demand.classes.containers.max_payload_t": None},
+        "demand": {
+            "classes": {"containers": {"payload_t": {"dist": "gamma", "mean": 19, "cv": 10}}}
+        },
+    }
+    with pytest.raises(ConfigError, match=r"payloads up to 1,919 t do not fit a train"):
+        load_config(_write(tmp_path / "heavy.yaml", child))
+    child["demand"]["classes"]["containers"]["payload_t"]["cv"] = 0.2  # 19 t ± 38 t: fits
+    load_config(_write(tmp_path / "light.yaml", child))

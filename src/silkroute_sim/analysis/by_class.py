@@ -115,11 +115,10 @@ def class_summary_rows(
         if len(members) > 1 or label not in members:
             delivered_class = cargo_class[in_delivered]
             group_units = delivered_class.isin(members).sum()
-            for member in members:
-                share = (delivered_class == member).sum() / group_units
-                rows.append(
-                    (f"delivered_unit_share:{member}", share if group_units else NAN, "fraction")
-                )
+            for member in members:  # none delivered: no share (not 0 / 0)
+                count = (delivered_class == member).sum()
+                share = count / group_units if group_units else NAN
+                rows.append((f"delivered_unit_share:{member}", share, "fraction"))
     rows += _wagon_rows(result)
     rows += _compound_rows(result)
     rows += _inbound_rows(result)

@@ -211,7 +211,9 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
             "a subsidy end date needs simulation.start_date (the date of day 0)",
             cfg.costs.subsidy.ends.isoformat(),
         )
-    problem = _check_train_ids(cfg) or _check_qualifiers(cfg) or check_costs(cfg)
+    problem = (
+        _check_train_ids(cfg) or _check_qualifiers(cfg) or check_costs(cfg) or _check_yard(cfg)
+    )
     if problem:
         return problem
     from silkroute_sim.config.workload import (
@@ -219,6 +221,26 @@ def check_scenario(cfg: ScenarioConfig) -> Problem | None:
     )
 
     return check_workload(cfg)
+
+
+def _check_yard(cfg: ScenarioConfig) -> Problem | None:
+    """A train of boxes leaves with at least ``min_load`` of its TEU (all of it on the
+    ``full`` policy), which wait in the yard first: a yard smaller than that never lets
+    the service leave (the hub would only fill up and stall)."""
+    yard = cfg.hub.yard.capacity_teu
+    for name, service in cfg.services.items():
+        policy = service.policy
+        share = 1.0 if policy.kind == "full" else float(getattr(policy, "min_load", 0.0))
+        needed = share * (service.capacity_teu or 0.0)
+        if needed > yard:
+            return (
+                "hub.yard.capacity_teu",
+                f"the yard holds less than service {name} needs to leave ({needed:g} TEU: "
+                f"{share:.0%} of its {service.capacity_teu:g} TEU on the {policy.kind} "
+                "policy); enlarge the yard or lower the service's capacity or min_load",
+                yard,
+            )
+    return None
 
 
 def _check_train_ids(cfg: ScenarioConfig) -> Problem | None:

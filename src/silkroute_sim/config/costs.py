@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
@@ -69,7 +69,7 @@ class SubsidyConfig(StrictModel):
 class CostsConfig(StrictModel):
     """What the shipper pays the carriers, by segment, and the cost of time."""
 
-    rail_usd_per_feu_km: dict[CountryCode, NonNegFloat] = Field(
+    rail_usd_per_feu_km: dict[CountryCode, Annotated[NonNegFloat, Field(le=100)]] = Field(
         default_factory=dict,
         max_length=300,
         description="rail tariff per loaded FEU-km on each national network",
@@ -86,7 +86,7 @@ class CostsConfig(StrictModel):
         0.0, le=MAX_USD, description="at each gauge change along the route"
     )
     destination_handling_usd_per_feu: NonNegFloat = Field(0.0, le=MAX_USD)
-    destination_handling_by_node: dict[Name, NonNegFloat] = Field(
+    destination_handling_by_node: dict[Name, Annotated[NonNegFloat, Field(le=MAX_USD)]] = Field(
         default_factory=dict, max_length=1000, description="a terminal's own handling charge"
     )
     hub_storage: StorageTariff = Field(default_factory=StorageTariff)
@@ -115,7 +115,7 @@ class CostsConfig(StrictModel):
     port_handling_usd_per_feu: NonNegFloat = Field(
         0.0, le=MAX_USD, description="at each port (an end of a ferry edge) a box calls at"
     )
-    port_handling_by_node: dict[Name, NonNegFloat] = Field(
+    port_handling_by_node: dict[Name, Annotated[NonNegFloat, Field(le=MAX_USD)]] = Field(
         default_factory=dict, max_length=1000, description="a port's own handling charge"
     )
 

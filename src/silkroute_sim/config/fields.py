@@ -64,7 +64,8 @@ def check_name(value: str) -> str:
         raise PydanticCustomError(
             NAME_ERROR, "invalid name; allowed: {allowed}", {"allowed": NAME_RULE}
         )
-    return value
+    # one spelling per name: 'Łódź' typed with a combining accent is the same node
+    return unicodedata.normalize("NFC", value)
 
 
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]

@@ -142,6 +142,19 @@ class _Checks(yaml.constructor.SafeConstructor):
             first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        """``12:00`` or ``1:30`` unquoted: YAML 1.1 reads a base-60 number (720, 90);
+        configs mean a time or a duration, so it stays the text it is (as quoted)."""
+        if ":" in str(node.value):
+            return str(node.value)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+        """``1:30.5`` unquoted: the text, as :meth:`construct_yaml_int` keeps ``1:30``."""
+        if ":" in str(node.value):
+            return str(node.value)
+        return super().construct_yaml_float(node)
+
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         """A date such as ``2024-13-04`` is a YAML error naming the value, not a crash."""
         try:
@@ -169,6 +182,8 @@ if getattr(yaml, "__with_libyaml__", False):
 
 for _loader in dict.fromkeys((ConfigLoader, FastConfigLoader)):
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _Checks.construct_yaml_timestamp)
+    _loader.add_constructor("tag:yaml.org,2002:int", _Checks.construct_yaml_int)
+    _loader.add_constructor("tag:yaml.org,2002:float", _Checks.construct_yaml_float)
     # YAML 1.1 reads 1e9 (no dot) as a string; configs mean the number, as YAML 1.2 does
     _loader.add_implicit_resolver(
         "tag:yaml.org,2002:float",
@@ -263,7 +278,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 #: keys of a mapping that say which kind of thing it is: a child that names another kind
 #: replaces the parent's mapping whole (a gamma's ``cv`` is not an exponential's)
-KIND_KEYS = ("dist",)
+KIND_KEYS = ("dist", "kind")
 #: keys of which a mapping has one (a ferry's sailing rule): a child that gives another
 #: replaces the parent's mapping whole (its ``first`` goes with ``every``)
 RULE_KEYS = ("every", "weekly", "when_full")
@@ -518,6 +533,9 @@ def load_config(
     ``"khorgos-closed-7d"``, ``"configs/baseline.yaml"``: they work from any folder;
     None is the baseline). ``overrides`` are ``KEY.PATH=VALUE`` texts as given to
     ``--set``; ``days``, ``warmup_days`` and ``seed`` replace the ``simulation`` values."""
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise ConfigError(None, "", f"load_config: path is a file or a packaged name, got {path!r}")
+    overrides = _override_texts(overrides)
     file_path = default_config_path() if path is None else resolve_config_path(path)
     if path is not None and not file_path.exists():
         raise _not_found(path)
@@ -570,6 +588,23 @@ def _blame_options(exc: ConfigError, applied: list[tuple[str, list[str]]]) -> Co
     return ConfigError(
         ", ".join(options), exc.path, exc.message, exc.value, has_value=exc.has_value
     )
+
+
+def _override_texts(given: object) -> list[str]:
+    """``load_config``'s overrides as a list of texts: None is none, one text is that one
+    (not its characters, one by one); anything else is refused in one line."""
+    if given is None:
+        return []
+    items = [given] if isinstance(given, str) else given
+    texts = list(items) if isinstance(items, Iterable) else None
+    if texts is None or not all(isinstance(t, str) for t in texts):
+        raise ConfigError(
+            None,
+            "",
+            "load_config: overrides is a list of KEY.PATH=VALUE texts, e.g. "
+            f"['hub.cranes.count=4'] (got {given!r:.60})",
+        )
+    return texts
 
 
 def _shorten(text: str, limit: int = 80) -> str:

@@ -60,6 +60,18 @@ def date_to_h(value: object, *, end: bool = False) -> object:
 #: the largest seed (numpy's seed sequences take any; the manifests keep it as a 64-bit
 #: integer)
 MAX_SEED = 2**63 - 1
+
+
+def check_seed(value: object, what: str = "seed") -> int:
+    """``value`` as a seed, or a one-line :class:`ValueError` naming ``what``: a whole
+    number (not a bool, not a float) from 0 to :data:`MAX_SEED`."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what}: a seed is a whole number from 0 to {MAX_SEED} (got {value!r})")
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"{what}: a seed is from 0 to {MAX_SEED} (got {value})")
+    return value
+
+
 #: days of calendar a run needs after its last day (ferry timetables look ahead)
 CALENDAR_MARGIN_DAYS = 366
 

@@ -179,17 +179,25 @@ def payload_upper_t(cls: CargoClassConfig) -> float:
     return min(upper, cls.max_payload_t) if cls.max_payload_t is not None else upper
 
 
+#: how far an unbounded payload distribution is taken to reach (a unit beyond it is rarer
+#: than one in ten billion for the laws the configs take)
+UNBOUNDED_SDS = 10.0
+
+
 def _check_heaviest_unit(cfg: ScenarioConfig) -> Problem | None:
     """A unit heavier than its train's max_tonnes could never leave: it would wait in the
-    yard until the end of the run. Refused when the payload distribution says it can
-    happen (bounded distributions, or max_payload_t)."""
+    yard until the end of the run, and hold up the service's queue behind it. Refused when
+    the payload distribution says it can happen: its largest value, or for an unbounded
+    one without max_payload_t, :data:`UNBOUNDED_SDS` standard deviations above its mean."""
     from silkroute_sim.config.cargo_rules import service_map
 
     for (cname, _), sname in service_map(cfg).items():
         cls = cfg.demand.classes[cname]
         upper = payload_upper_t(cls)
+        if not math.isfinite(upper):  # unbounded: ten standard deviations above the mean
+            upper = cls.payload_t.mean + UNBOUNDED_SDS * math.sqrt(cls.payload_t.variance)
         limit = cfg.services[sname].max_tonnes
-        if math.isfinite(upper) and upper > limit:
+        if upper > limit:
             return (
                 f"demand.classes.{cname}.payload_t",
                 f"payloads up to {upper:,g} t do not fit a train of services.{sname} "

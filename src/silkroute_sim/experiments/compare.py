@@ -19,27 +19,26 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from silkroute_sim.analysis.stats import mean_ci, welch_diff_ci
 from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.experiments.executor import Executor, use_executor
 from silkroute_sim.experiments.replications import (
     Job,
     RepProgress,
     check_ci,
+    check_seed_list,
     default_seeds,
     run_jobs,
 )
 from silkroute_sim.outputs.comparison_folder import Comparison, write_comparison_files
 from silkroute_sim.outputs.replication_result import ReplicationResult, collect
 from silkroute_sim.outputs.storage import write_folder
-
-if TYPE_CHECKING:
-    from silkroute_sim.config.schema import ScenarioConfig
 
 COMPARISON_COLUMNS = [
     "scenario",
@@ -201,9 +200,14 @@ def compare_configs(
     ``workers`` at a time (or on ``executor``), and compare them. With ``runs_root`` each
     scenario's replication folders are written to ``runs_root/<name>/rep-<seed>/``."""
     ci = check_ci(ci)
+    if isinstance(configs, ScenarioConfig | str) or not isinstance(configs, Sequence):
+        raise SilkrouteError("configs: a list of scenarios (load_config(...)) to compare")
+    others = [type(c).__name__ for c in configs if not isinstance(c, ScenarioConfig)]
+    if others:
+        raise SilkrouteError(f"configs: expected scenarios (load_config(...)), got {others[0]}")
     if len(configs) < 2:
         raise SilkrouteError("a comparison needs at least two scenarios")
-    seed_list = list(seeds) if seeds is not None else default_seeds(configs[0], reps)
+    seed_list = check_seed_list(seeds) if seeds is not None else default_seeds(configs[0], reps)
     names = _dedupe([c.name for c in configs])
     started = time.perf_counter()
     jobs: list[Job] = []

@@ -585,6 +585,8 @@ def use_executor(executor: Executor | None, workers: int, items: int) -> Iterato
     if executor is not None:
         yield executor
         return
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise SilkrouteError(f"workers: the number of processes, at least 1 (got {workers!r})")
     n = max(1, min(workers, items))
     if n == 1:
         yield SerialExecutor()

@@ -27,7 +27,7 @@ from typing import Any
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.config.schema import ScenarioConfig
-from silkroute_sim.config.simulation import MAX_SEED
+from silkroute_sim.config.simulation import MAX_SEED, check_seed
 from silkroute_sim.experiments.executor import Executor, use_executor
 from silkroute_sim.model.simulate import simulate
 from silkroute_sim.outputs.replication_result import ReplicationResult, RepOutput, collect
@@ -130,15 +130,40 @@ def check_ci(ci: float) -> float:
 
 
 def default_seeds(cfg: ScenarioConfig, reps: int) -> list[int]:
-    if reps < 1:
-        raise SilkrouteError(f"--reps must be at least 1 (got {reps})")
+    _check_scenario(cfg, "run_replications")
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise SilkrouteError(f"reps: the number of replications, at least 1 (got {reps!r})")
     seed = cfg.simulation.seed
     if seed + reps - 1 > MAX_SEED:
         raise SilkrouteError(
-            f"--reps {reps} from seed {seed}: the seeds would run past the largest seed "
-            f"({MAX_SEED}); choose a --seed at most {MAX_SEED - reps + 1}"
+            f"{reps} replications from seed {seed} would run past the largest seed "
+            f"({MAX_SEED}); choose a seed at most {MAX_SEED - reps + 1}"
         )
     return [seed + i for i in range(reps)]
+
+
+def _check_scenario(cfg: object, what: str) -> None:
+    if not isinstance(cfg, ScenarioConfig):
+        raise SilkrouteError(
+            f"{what}: expected a scenario (load_config(...)), got {type(cfg).__name__}"
+        )
+
+
+def check_seed_list(seeds: Sequence[int]) -> list[int]:
+    """The seeds of replications: whole numbers in range, at least one, none twice (a seed
+    run twice would count one replication as two and narrow the interval falsely)."""
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | range):
+        raise SilkrouteError(f"seeds: a list of seeds (got {type(seeds).__name__})")
+    try:
+        out = [check_seed(s, "seeds") for s in seeds]
+    except ValueError as exc:
+        raise SilkrouteError(str(exc)) from None
+    if not out:
+        raise SilkrouteError("seeds: give at least one seed")
+    twice = sorted({s for s in out if out.count(s) > 1})
+    if twice:
+        raise SilkrouteError(f"seeds: {twice[0]} is given twice; each replication needs its own")
+    return out
 
 
 def run_replications(
@@ -163,7 +188,8 @@ def run_replications(
     ``fmt`` as for a single run)."""
     ci = check_ci(ci)
     check_records(records, fmt)
-    seed_list = list(seeds) if seeds is not None else default_seeds(cfg, reps)
+    _check_scenario(cfg, "run_replications")
+    seed_list = check_seed_list(seeds) if seeds is not None else default_seeds(cfg, reps)
     started = time.perf_counter()
     data = cfg.resolved()
     jobs = [

@@ -12,7 +12,9 @@ import networkx as nx
 import simpy
 
 from silkroute_sim.config.cargo_rules import service_map
+from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.config.schema import ScenarioConfig
+from silkroute_sim.config.simulation import check_seed
 from silkroute_sim.engine.resources import Engine
 from silkroute_sim.engine.rng import Streams
 from silkroute_sim.model.corridor import Corridor
@@ -91,7 +93,14 @@ def simulate(
 ) -> RunResult:
     """Run ``cfg`` once with ``seed`` (default: ``cfg.simulation.seed``)."""
     started = time.perf_counter()
-    run_seed = cfg.simulation.seed if seed is None else int(seed)
+    if not isinstance(cfg, ScenarioConfig):
+        raise SilkrouteError(
+            f"simulate: expected a scenario (load_config(...)), got {type(cfg).__name__}"
+        )
+    try:
+        run_seed = cfg.simulation.seed if seed is None else check_seed(seed, "simulate: seed")
+    except ValueError as exc:
+        raise SilkrouteError(str(exc)) from None
     streams = Streams(run_seed)
     env = Engine()
     records = RunRecords()

@@ -10,6 +10,7 @@ rows and column dtypes, from which :mod:`silkroute_sim.outputs.loaders` reads it
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,20 @@ def write_tables(
     return written
 
 
+def _check_arguments(result: object, out: object, plots: object, force: object) -> None:
+    from silkroute_sim.config.errors import SilkrouteError
+
+    if not isinstance(result, RunResult):
+        raise SilkrouteError(
+            f"write_run: expected a run's result (simulate(...)), got {type(result).__name__}"
+        )
+    if not isinstance(out, str | os.PathLike):
+        raise SilkrouteError(f"write_run: out is a folder path, got {type(out).__name__}")
+    for name, value in (("plots", plots), ("force", force)):
+        if not isinstance(value, bool):
+            raise SilkrouteError(f"write_run: {name} is True or False (got {value!r})")
+
+
 def write_run(
     result: RunResult,
     out: Path,
@@ -232,6 +247,7 @@ def write_run(
     that follow the format (all but ``summary.csv`` and ``daily.csv``). A folder that
     holds a different run is refused unless ``force``; the same run is replaced."""
     check_records(records, fmt)
+    _check_arguments(result, out, plots, force)
     identity = run_identity(result)
     check_run_target(out, identity, force)
     tables = tables or Tables(result, records)

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from silkroute_sim.analysis.disruptions import (
+from silkroute_sim.analysis.kpis import CATALOGUE, lower_bound
+from silkroute_sim.analysis.recovery import (
     NOT_RECOVERED,
     RECOVERED,
-    _Signal,
-    _Step,
+    Signal,
+    Step,
     recovery,
     recovery_h,
 )
-from silkroute_sim.analysis.kpis import CATALOGUE, lower_bound
 from silkroute_sim.analysis.stats import mean_ci, metric_ci
 from silkroute_sim.analysis.warmup import suggest_warmup, suggested_days, warmup_warning
 from silkroute_sim.cli.compare import print_comparison
@@ -29,13 +29,13 @@ START_H, END_H = 10 * 24.0, 15 * 24.0  # a 5-day event after 10 quiet days
 NO_DISPATCH = (np.empty(0), np.empty(0))
 
 
-def _queue(after: list[float], run_days: int = 40) -> _Signal:
+def _queue(after: list[float], run_days: int = 40) -> Signal:
     """A node queue: 0 trains before the event, 20 during it, then ``after[k]`` on day
     ``k`` after its end (the last value to the end of the run)."""
     times = [0.0, START_H] + [END_H + 24.0 * k for k in range(len(after))]
     levels = [0.0, 20.0, *after]
     assert END_H + 24.0 * len(after) <= run_days * 24.0
-    return _Signal("queue:X", _Step(np.array(times), np.array(levels)), floor=0.5)
+    return Signal("queue:X", Step(np.array(times), np.array(levels)), floor=0.5)
 
 
 def test_a_queue_that_dips_back_then_climbs_has_not_recovered() -> None:

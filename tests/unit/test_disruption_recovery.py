@@ -9,12 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from silkroute_sim.analysis.disruptions import (
+from silkroute_sim.analysis.recovery import (
     NO_REFERENCE,
     NOT_RECOVERED,
     RECOVERED,
-    _Signal,
-    _Step,
+    Signal,
+    Step,
     back_in_band,
     first_stable_day,
     forward_means,
@@ -36,7 +36,7 @@ def test_forward_means_are_numpys_means(seed: int) -> None:
             assert np.array_equal(forward_means(values, count, days), expected, equal_nan=True)
 
 
-def _whole_answer(signals: list[_Signal], dispatched, start, end, run_end) -> tuple[float, str]:
+def _whole_answer(signals: list[Signal], dispatched, start, end, run_end) -> tuple[float, str]:
     back = back_in_band(signals, dispatched, start, end, run_end)
     if back is None:
         return math.nan, NO_REFERENCE
@@ -57,8 +57,8 @@ def test_reading_weeks_at_a_time_gives_the_whole_answer(seed: int) -> None:
         scale = 30.0 if noisy else 1.0
         levels = np.abs(100 + np.cumsum(rng.normal(0, scale, times.size)))
         signals = [
-            _Signal("level", _Step(times, levels), floor=float(rng.uniform(0.5, 20))),
-            _Signal("throughput", np.empty(0), floor=float(rng.uniform(50, 500)), two_sided=True),
+            Signal("level", Step(times, levels), floor=float(rng.uniform(0.5, 20))),
+            Signal("throughput", np.empty(0), floor=float(rng.uniform(50, 500)), two_sided=True),
         ]
         start = float(rng.uniform(0, run_end))
         end = min(run_end, start + float(rng.uniform(0, 24 * 20)))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import silkroute_sim.config.loader as loader
+import silkroute_sim.config.yaml_reader as yaml_reader
 from silkroute_sim.config.errors import ConfigError
 
 from ..conftest import CONFIGS
@@ -118,7 +119,7 @@ def test_billion_laughs_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     proc, rss_kb = _validate_in_child(cfg)
     line = _one_error_line(proc)
     assert line == (
-        f"error: {cfg}: document expands to more than {loader.MAX_NODES} values "
+        f"error: {cfg}: document expands to more than {yaml_reader.MAX_NODES} values "
         "(YAML aliases?); refused"
     )
     assert rss_kb < MAX_RSS_KB
@@ -162,7 +163,7 @@ def test_an_endless_file_is_read_only_up_to_the_limit() -> None:
 def test_just_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     cfg = tmp_path / "big.yaml"
     line = "x: " + "y" * 1000 + "\n"
-    cfg.write_text(f"# {line}" * (loader.MAX_CONFIG_BYTES // len(line) + 2))
+    cfg.write_text(f"# {line}" * (yaml_reader.MAX_CONFIG_BYTES // len(line) + 2))
     assert "configs are limited to 5 MB" in _load(cfg)
 
 

@@ -50,25 +50,11 @@ from silkroute_sim.analysis.holding import (
     hold_summary_rows,
     usual_routes,
 )
-from silkroute_sim.engine.monitors import (
-    LevelMonitor,
-    step_areas_to,
-    step_integrals_cumulative,
-)
+from silkroute_sim.analysis.recovery import REFERENCE_DAYS, Signal, Step, recovery
 from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan
-REFERENCE_DAYS = 7
-CONFIRM_DAYS = 3
-#: recovered on a day only if every measure stays back in its band from then on for this
-#: many days (or to the end of the run, when fewer remain)
-STAY_DAYS = 7
-RECOVERED = "recovered"
-NOT_RECOVERED = "not recovered"
-NO_REFERENCE = "no reference"
-TOLERANCE = 0.10
-
 COLUMNS = [
     "id",
     "kind",
@@ -103,34 +89,7 @@ COST_COLUMNS = [
 ]
 
 
-class _Step:
-    """A step function (value ``levels[i]`` from ``times[i]``)."""
-
-    def __init__(self, times: np.ndarray, levels: np.ndarray) -> None:
-        self.times = times
-        self.levels = levels
-        self._cumulative: np.ndarray | None = None
-
-    @classmethod
-    def of(cls, monitor: LevelMonitor) -> _Step:
-        return cls(*monitor.arrays())
-
-    def daily_means(self, edges: np.ndarray) -> np.ndarray:
-        """The mean level between consecutive ``edges``: :func:`step_integrals` (the same
-        floats), its running integral kept, as every event reads a few days of it."""
-        if self._cumulative is None:
-            self._cumulative = step_integrals_cumulative(self.times, self.levels)
-        areas = step_areas_to(self.times, self.levels, self._cumulative, edges)
-        return np.diff(areas) / np.diff(edges)
-
-    def max(self, t0: float, t1: float) -> float:
-        start = max(int(np.searchsorted(self.times, t0, side="right")) - 1, 0)
-        stop = int(np.searchsorted(self.times, t1, side="right"))
-        window = self.levels[start : max(stop, start + 1)]
-        return float(window.max()) if window.size else NAN
-
-
-def hub_backlog(shipments: pd.DataFrame) -> _Step:
+def hub_backlog(shipments: pd.DataFrame) -> Step:
     """Tonnes arrived at the gate and not yet departed on a train, over time."""
     arrived = shipments["arrived_h"].to_numpy(dtype=float)
     departed = shipments["departed_h"].to_numpy(dtype=float)
@@ -141,138 +100,7 @@ def hub_backlog(shipments: pd.DataFrame) -> _Step:
     order = np.argsort(times, kind="stable")
     times, levels = times[order], np.cumsum(deltas[order])
     last = np.append(times[1:] != times[:-1], True)  # the level after all changes at t
-    return _Step(times[last], levels[last])
-
-
-class _Signal:
-    def __init__(
-        self, name: str, values: _Step | np.ndarray, floor: float, two_sided: bool = False
-    ) -> None:
-        self.name = name
-        self.values = values
-        self.floor = floor
-        self.two_sided = two_sided
-
-    def per_day(self, edges: np.ndarray, dispatched: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        if isinstance(self.values, _Step):
-            return self.values.daily_means(edges)
-        times, tonnes = dispatched
-        sums, _ = np.histogram(times, bins=edges, weights=tonnes)
-        return np.asarray(sums, dtype=float) / (np.diff(edges) / 24.0)
-
-
-def back_in_band(
-    signals: list[_Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
-    start_h: float,
-    end_h: float,
-    run_end_h: float,
-    days: int | None = None,
-) -> np.ndarray | None:
-    """Per whole day after ``end_h``: whether the three-day mean of every signal is in its
-    band. None when there is no reference (the event starts on day 0) or no day after.
-    ``days``: only the first so many days (each the same as in the whole answer)."""
-    ref_days = min(REFERENCE_DAYS, math.floor(start_h / 24 + 1e-9))
-    post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
-    if ref_days < 1 or post_days < 1:
-        return None
-    wanted = post_days if days is None else min(days, post_days)
-    # the days read: the wanted ones, the CONFIRM_DAYS - 1 after them for their means, and
-    # one more where the run goes on (a histogram's last bin also takes its right edge)
-    read = min(wanted + CONFIRM_DAYS, post_days)
-    ref_edges = start_h - 24.0 * np.arange(ref_days, -1, -1)
-    post_edges = end_h + 24.0 * np.arange(read + 1)
-    back = np.ones(wanted, dtype=bool)
-    for signal in signals:
-        ref = signal.per_day(ref_edges, dispatched)
-        post = signal.per_day(post_edges, dispatched)
-        if read < post_days:
-            post = post[: read - 1]
-        ahead = forward_means(post, wanted)
-        level = float(ref.mean())
-        spread = float(ref.std(ddof=1)) if ref.size > 1 else 0.0
-        band = max(TOLERANCE * abs(level), 2 * spread, signal.floor)
-        back &= (np.abs(ahead - level) if signal.two_sided else ahead - level) <= band + 1e-9
-    return back
-
-
-def forward_means(values: np.ndarray, count: int, days: int = CONFIRM_DAYS) -> np.ndarray:
-    """For each of the first ``count`` days, the mean of ``values`` over it and the next
-    ``days - 1`` days (fewer at the end): ``values[k : k + days].mean()``, the same floats
-    (numpy adds fewer than eight numbers in order, then divides), for every day at once."""
-    out = np.empty(count)
-    whole = max(0, min(count, len(values) - days + 1)) if days < 8 else 0  # (pairwise from 8)
-    if whole:
-        total = values[:whole].copy()
-        for j in range(1, days):
-            total = total + values[j : whole + j]
-        out[:whole] = total / days
-    for k in range(whole, count):  # the last days of the run: fewer to average
-        out[k] = values[k : k + days].mean()
-    return out
-
-
-def first_stable_day(back: np.ndarray, stay_days: int = STAY_DAYS) -> int | None:
-    """The first day from which ``back`` holds for ``stay_days`` days in a row (or every
-    day left in the run, when fewer remain); None when there is none: not recovered."""
-    for day in np.flatnonzero(back):
-        if back[day : day + stay_days].all():
-            return int(day)
-    return None
-
-
-def _first_stable_so_far(back: np.ndarray, stay_days: int = STAY_DAYS) -> int | None:
-    """:func:`first_stable_day` over the first days of a longer answer: the day, where
-    these days decide it; None where more days must be read."""
-    for day in np.flatnonzero(back):
-        if day + stay_days > len(back):
-            return None
-        if back[day : day + stay_days].all():
-            return int(day)
-    return None
-
-
-def recovery(
-    signals: list[_Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
-    start_h: float,
-    end_h: float,
-    run_end_h: float,
-) -> tuple[float, str]:
-    """``(hours, status)``: whole days (in hours) from ``end_h`` until every signal is back
-    in its band and stays there (:func:`first_stable_day`). ``status`` is ``recovered``,
-    ``not recovered`` (hours NaN: never back for good within the run) or ``no reference``
-    (hours NaN: the event starts on day 0 or ends with the run). The days after the event
-    are read a few weeks at a time, as far as the answer needs (most events recover in
-    days; a long run has years after each)."""
-    post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
-    days = 4 * STAY_DAYS
-    while True:
-        back = back_in_band(signals, dispatched, start_h, end_h, run_end_h, days)
-        if back is None:
-            return NAN, NO_REFERENCE
-        if days >= post_days:  # every day read: the whole answer
-            day = first_stable_day(back)
-            break
-        day = _first_stable_so_far(back)
-        if day is not None:
-            break
-        days *= 4
-    if day is None:
-        return NAN, NOT_RECOVERED
-    return 24.0 * day, RECOVERED
-
-
-def recovery_h(
-    signals: list[_Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
-    start_h: float,
-    end_h: float,
-    run_end_h: float,
-) -> float:
-    """Whole days (in hours) from ``end_h`` until every signal is back in its band for
-    good (:func:`recovery`); NaN when not."""
-    return recovery(signals, dispatched, start_h, end_h, run_end_h)[0]
+    return Step(times[last], levels[last])
 
 
 # --------------------------------------------------------------------------- affected
@@ -396,10 +224,10 @@ class _RunLevels:
     """The run-wide levels that recovery and the table rows read: hub backlog (t),
     stranded trains, node queues (trains) and the tonnes dispatched (times, tonnes)."""
 
-    backlog: _Step
-    stranded: _Step
-    stranded_background: _Step
-    queues: dict[str, _Step]
+    backlog: Step
+    stranded: Step
+    stranded_background: Step
+    queues: dict[str, Step]
     dispatched: tuple[np.ndarray, np.ndarray]
     members: dict[str, list[str]]  # the nodes each event acts on, by event id
 
@@ -410,10 +238,10 @@ class _RunLevels:
         gone = np.isfinite(departed)
         return cls(
             backlog=hub_backlog(shipments),
-            stranded=_Step.of(mons["stranded_trains"]),
-            stranded_background=_Step.of(mons["stranded_background_trains"]),
+            stranded=Step.of(mons["stranded_trains"]),
+            stranded_background=Step.of(mons["stranded_background_trains"]),
             queues={
-                name: _Step.of(mons[f"queue:{name}"])
+                name: Step.of(mons[f"queue:{name}"])
                 for name in result.config.corridor.nodes
                 if f"queue:{name}" in mons
             },
@@ -424,31 +252,31 @@ class _RunLevels:
             },
         )
 
-    def local_queues(self, window: DisruptionWindow) -> dict[str, _Step]:
+    def local_queues(self, window: DisruptionWindow) -> dict[str, Step]:
         """The queues of the disrupted element's own nodes (those that have one)."""
         nodes = _local_nodes(window, self.members.get(window.event_id, []))
         return {name: self.queues[name] for name in nodes if name in self.queues}
 
-    def hub_signals(self) -> list[_Signal]:
+    def hub_signals(self) -> list[Signal]:
         return [
-            _Signal("backlog_t", self.backlog, floor=1.0),
-            _Signal("dispatched_t", np.empty(0), floor=1.0, two_sided=True),
-            _Signal("stranded_trains", self.stranded, floor=0.5),
+            Signal("backlog_t", self.backlog, floor=1.0),
+            Signal("dispatched_t", np.empty(0), floor=1.0, two_sided=True),
+            Signal("stranded_trains", self.stranded, floor=0.5),
         ]
 
-    def local_signals(self, window: DisruptionWindow) -> list[_Signal]:
+    def local_signals(self, window: DisruptionWindow) -> list[Signal]:
         """The hub's signals and the queues at the disrupted element itself."""
         return self.hub_signals() + [
-            _Signal(f"queue:{name}", queue, floor=0.5)
+            Signal(f"queue:{name}", queue, floor=0.5)
             for name, queue in self.local_queues(window).items()
         ]
 
-    def system_signals(self) -> list[_Signal]:
+    def system_signals(self) -> list[Signal]:
         """The hub's signals, background trains stranded and every node's queue."""
         return [
             *self.hub_signals(),
-            _Signal("stranded_background_trains", self.stranded_background, floor=0.5),
-            *(_Signal(f"queue:{name}", queue, floor=0.5) for name, queue in self.queues.items()),
+            Signal("stranded_background_trains", self.stranded_background, floor=0.5),
+            *(Signal(f"queue:{name}", queue, floor=0.5) for name, queue in self.queues.items()),
         ]
 
 
@@ -493,7 +321,7 @@ def _untouched(
     return ~touched & (shipments["arrived_h"] >= warmup_h)
 
 
-def _backlog_before(backlog: _Step, start_h: float) -> float:
+def _backlog_before(backlog: Step, start_h: float) -> float:
     """Mean hub backlog (t) over the reference days before ``start_h`` (NaN on day 0)."""
     ref_t0 = max(start_h - 24.0 * REFERENCE_DAYS, 0.0)
     if start_h <= ref_t0:

@@ -577,17 +577,15 @@ def close_shared_pool() -> None:
 def use_executor(executor: Executor | None, workers: int, items: int) -> Iterator[Executor]:
     """``executor`` when the caller passes one (it stays open: the caller closes it); else,
     for ``workers`` (no more than ``items``) of 1, this process; else the
-    :func:`shared_pool` at that size, kept open for the next call. A second thread that
-    asks while the shared pool is busy gets a pool of its own, closed on exit.
-
-    API functions take an optional executor this way, so a command that runs several
-    batches starts its worker processes once, and so does a Python session."""
+    :func:`shared_pool` at that size, kept open for the next call (a command or a Python
+    session running several batches starts its processes once). A second thread that
+    asks while the shared pool is busy gets a pool of its own, closed on exit."""
     if executor is not None:
         yield executor
         return
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise SilkrouteError(f"workers: the number of processes, at least 1 (got {workers!r})")
-    n = max(1, min(workers, items))
+    n = min(workers, max(items, 1))
     if n == 1:
         yield SerialExecutor()
         return

@@ -33,12 +33,8 @@ from typing import TYPE_CHECKING, Any
 from silkroute_sim.config.errors import SilkrouteError
 from silkroute_sim.outputs.animation_page import render_page
 from silkroute_sim.outputs.inplace import check_page_target, claim
-from silkroute_sim.outputs.storage import (
-    FLOAT_FORMAT,
-    atomic_write_text,
-    folder_kind,
-    package_version,
-)
+from silkroute_sim.outputs.storage import atomic_write_text, folder_kind, package_version
+from silkroute_sim.outputs.tablefiles import floats_as_in_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +85,7 @@ def _table(folder: Path, name: str) -> pd.DataFrame | None:
     import pandas as pd
 
     for path, read in (
-        (folder / f"{name}.parquet", _parquet_as_csv),
+        (folder / f"{name}.parquet", lambda p: floats_as_in_csv(pd.read_parquet(p))),
         (folder / f"{name}.csv", pd.read_csv),
     ):
         if path.is_file():
@@ -102,21 +98,6 @@ def _table(folder: Path, name: str) -> pd.DataFrame | None:
                     "run it again"
                 ) from None
     return None
-
-
-def _parquet_as_csv(path: Path) -> pd.DataFrame:
-    """A Parquet table with its floats as the CSV holds them (FLOAT_FORMAT): the page is
-    the same whichever format the run was written in."""
-    import io
-
-    import pandas as pd
-
-    table = pd.read_parquet(path)
-    floats = list(table.select_dtypes("float").columns)
-    if floats:  # through the CSV writer's own format: the same floats to the last bit
-        text = table[floats].to_csv(index=False, float_format=FLOAT_FORMAT)
-        table[floats] = pd.read_csv(io.StringIO(text))
-    return table
 
 
 def check_run_folder(folder: Path) -> None:

@@ -222,6 +222,20 @@ def write_table(df: pd.DataFrame, path: Path) -> None:
         write_csv_file(df, path)
 
 
+def floats_as_in_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its float columns as its CSV file reads back (:data:`FLOAT_FORMAT`):
+    a Parquet table read as its CSV twin would be, so what is drawn from either is the
+    same."""
+    import io
+
+    import pandas as pd
+
+    floats = list(frame.select_dtypes("float").columns)
+    if floats:
+        frame[floats] = pd.read_csv(io.BytesIO(csv_bytes(frame[floats])))
+    return frame
+
+
 def read_table(path: Path, dtypes: dict[str, str] | None = None) -> pd.DataFrame:
     """A table written by :func:`write_table`, with the dtypes it was written with
     (``dtypes``, from the manifest; CSV without them: pandas' own guess)."""

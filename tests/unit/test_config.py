@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -574,3 +575,34 @@ def test_an_unbounded_payload_that_can_outweigh_its_train_needs_a_cap(tmp_path: 
         load_config(_write(tmp_path / "heavy.yaml", child))
     child["demand"]["classes"]["containers"]["payload_t"]["cv"] = 0.2  # 19 t ± 38 t: fits
     load_config(_write(tmp_path / "light.yaml", child))
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        (
+            "corridor.background.alashankou-dostyk.profile=[{from: 1 d, to: 2 d}]",
+            "give factor or trains_per_day (neither is given)",
+        ),
+        (
+            "corridor.background.alashankou-dostyk.profile="
+            "[{from: 1 d, to: 2 d, factor: 2, trains_per_day: 3}]",
+            "give either factor or trains_per_day (not both)",
+        ),
+        (
+            "hub.inbound.back={dwell: 1 d}",
+            "give trains_per_day or share_of_outbound (neither is given)",
+        ),
+    ],
+)
+def test_one_of_two_keys_says_whether_both_or_neither_was_given(override: str, words: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_config("baseline", [override])
+
+
+def test_a_long_list_of_allowed_keys_is_cut_to_one_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config("baseline", ["costs.aargo_value_usd_per_feu=1"])
+    text = str(info.value)
+    assert "did you mean 'cargo_value_usd_per_feu'" in text and "in all)" in text
+    assert len(text) < 600

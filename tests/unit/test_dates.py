@@ -147,7 +147,7 @@ def test_profile_periods_by_date_and_by_day_resolve_to_hours() -> None:
         ),
         (
             [{"from": "1 d", "to": "2 d", "factor": 2, "trains_per_day": 3}],
-            "corridor.background.surge.profile.0: give either 'factor' or 'trains_per_day'",
+            "corridor.background.surge.profile.0: give either factor or trains_per_day (not both)",
         ),
         (
             [{"from": "3 d", "to": "2 d", "factor": 2}],

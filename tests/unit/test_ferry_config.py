@@ -28,7 +28,7 @@ def _problem(**changes: Any) -> str:
     ("changes", "path", "words"),
     [
         ({"capacity_teu": 100}, "x.yaml: ", "give either capacity_wagons or capacity_teu"),
-        ({"capacity_wagons": None}, "x.yaml: ", "give either capacity_wagons or capacity_teu"),
+        ({"capacity_wagons": None}, "x.yaml: ", "give capacity_wagons or capacity_teu (neither"),
         ({"capacity_wagons": None, "capacity_teu": 1}, "x.yaml: ", "holds no wagon"),
         ({"capacity_wagons": 0}, "capacity_wagons", ">= 1"),
         ({"sailing": {}}, "sailing", "give one sailing rule"),

@@ -159,7 +159,7 @@ def test_sea_distance_is_km_or_nm() -> None:
     with pytest.raises(ValueError, match="either km or nm"):
         _modes(A={"sea": both})
     neither = {**SEA, "sea": {k: v for k, v in SEA["sea"].items() if k != "nm"}}
-    with pytest.raises(ValueError, match="either km or nm"):
+    with pytest.raises(ValueError, match=r"give km or nm \(neither is given\)"):
         _modes(A={"sea": neither})
 
 

@@ -29,6 +29,7 @@ from silkroute_sim.config.fields import (
     PositiveHours,
     SpeedKmh,
     StrictModel,
+    one_of,
     zero_hours,
 )
 from silkroute_sim.config.simulation import date_to_h
@@ -233,8 +234,7 @@ class RatePeriod(StrictModel):
 
     @model_validator(mode="after")
     def _one_rate(self) -> RatePeriod:
-        if (self.factor is None) == (self.trains_per_day is None):
-            raise ValueError("give either 'factor' or 'trains_per_day' (not both)")
+        one_of(self, "factor", "trains_per_day")
         if self.stop <= self.start:
             raise ValueError(
                 f"'to' ({_day(self.stop)}) must be after 'from' ({_day(self.start)}), both "

@@ -26,6 +26,7 @@ from silkroute_sim.config.fields import (
     PositiveHours,
     StrictModel,
     check_name,
+    one_of,
 )
 from silkroute_sim.config.simulation import date_to_h
 
@@ -172,8 +173,7 @@ class ScheduledDisruption(DisruptionEffect):
 
     @model_validator(mode="after")
     def _window(self) -> ScheduledDisruption:
-        if (self.duration is None) == (self.end is None):
-            raise ValueError("give either 'duration' or 'end' (not both)")
+        one_of(self, "duration", "end")
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end ({self.end:g} h) must be after start ({self.start:g} h)")
         return self

@@ -211,6 +211,19 @@ def _node_at(data: Any, loc: typing.Sequence[object]) -> Any:
     return data
 
 
+#: at most this many allowed keys are listed in an error (the line stays one a terminal
+#: shows; the did-you-mean names the likely one)
+MAX_KEYS_LISTED = 12
+
+
+def keys_text(allowed: list[str]) -> str:
+    """The allowed keys for an error line: all of them, or the first
+    :data:`MAX_KEYS_LISTED` and how many there are in all."""
+    if len(allowed) <= MAX_KEYS_LISTED:
+        return ", ".join(allowed)
+    return f"{', '.join(allowed[:MAX_KEYS_LISTED])}, … ({len(allowed)} in all)"
+
+
 def from_validation_error(
     exc: ValidationError, file: str | None, data: Any, model: type[BaseModel]
 ) -> ConfigError:
@@ -239,7 +252,7 @@ def from_validation_error(
         allowed = allowed_keys(model, loc[:-1], data)
         msg = f"unknown key {key!r}{did_you_mean(key, allowed)}"
         if allowed:
-            msg += f"; allowed keys: {', '.join(allowed)}"
+            msg += f"; allowed keys: {keys_text(allowed)}"
         return ConfigError(file, path, msg)
     if kind == "missing":
         return ConfigError(file, path, "required key is missing")

@@ -38,6 +38,7 @@ from silkroute_sim.config.fields import (
     PositiveFloat,
     PositiveHours,
     StrictModel,
+    one_of,
     zero_hours,
 )
 
@@ -211,8 +212,7 @@ class FerryConfig(StrictModel):
 
     @model_validator(mode="after")
     def _one_capacity(self) -> FerryConfig:
-        if (self.capacity_wagons is None) == (self.capacity_teu is None):
-            raise ValueError("give either capacity_wagons or capacity_teu (not both)")
+        one_of(self, "capacity_wagons", "capacity_teu")
         if self.wagons < 1:
             raise ValueError(
                 f"capacity_teu ({self.capacity_teu:g}) holds no wagon: a wagon with its box "

@@ -68,6 +68,18 @@ def check_name(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def one_of(model: BaseModel, *names: str) -> None:
+    """Exactly one of the keys ``names`` is given (the others None), or one line saying
+    which way it is not: both given, or neither."""
+    given = [n for n in names if getattr(model, n) is not None]
+    if len(given) == 1:
+        return
+    listed = " or ".join(names)
+    if given:
+        raise ValueError(f"give either {listed} (not both)")
+    raise ValueError(f"give {listed} (neither is given)")
+
+
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(check_name)]
 #: a name that is also a folder under ``results/`` (a scenario's or a sweep's)
 FolderName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_name)]

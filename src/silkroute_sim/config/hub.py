@@ -15,6 +15,7 @@ from silkroute_sim.config.fields import (
     NonNegFloat,
     PositiveFloat,
     StrictModel,
+    one_of,
     zero_hours,
 )
 
@@ -120,8 +121,7 @@ class InboundStreamConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rate_or_share(self) -> InboundStreamConfig:
-        if (self.trains_per_day is None) == (self.share_of_outbound is None):
-            raise ValueError("give either trains_per_day or share_of_outbound (not both)")
+        one_of(self, "trains_per_day", "share_of_outbound")
         if self.services is not None and self.share_of_outbound is None:
             raise ValueError("'services' applies to share_of_outbound only")
         return self

@@ -18,7 +18,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from silkroute_sim.config.errors import ConfigError, did_you_mean, from_validation_error
+from silkroute_sim.config.errors import (
+    ConfigError,
+    did_you_mean,
+    from_validation_error,
+    keys_text,
+)
 from silkroute_sim.config.schema import ScenarioConfig
 from silkroute_sim.config.yaml_reader import check_size, parse_yaml, read_yaml
 
@@ -521,7 +526,7 @@ def read_model(path: Path, model: type[ModelT]) -> tuple[ModelT, dict[str, Any]]
                 str(path),
                 str(key),
                 f"unknown key {key!r}{did_you_mean(str(key), allowed)}; "
-                f"allowed keys: {', '.join(allowed)}",
+                f"allowed keys: {keys_text(allowed)}",
             )
     try:
         return model.model_validate(raw), raw

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from silkroute_sim.config.fields import Name, NonNegFloat, StrictModel
+from silkroute_sim.config.fields import Name, NonNegFloat, StrictModel, one_of
 
 #: nautical miles to km
 KM_PER_NM = 1.852
@@ -107,8 +107,7 @@ class SeaLeg(StrictModel):
 
     @model_validator(mode="after")
     def _one_distance(self) -> SeaLeg:
-        if (self.km is None) == (self.nm is None):
-            raise ValueError("give the sea distance as either km or nm (one of them)")
+        one_of(self, "km", "nm")  # the sea distance
         return self
 
     @property

@@ -794,6 +794,35 @@ def test_a_compacted_monitor_gives_the_step_series_of_its_changes() -> None:
     assert (done.times.tolist(), done.levels.tolist()) == expected
 
 
+def test_a_long_run_monitor_reduces_its_changes_in_batches_to_the_same_series() -> None:
+    """Past REDUCE_AT packed changes a monitor folds them into its step series: batches
+    that end and start at one instant, counts kept in single precision until a level
+    that needs doubles comes, give the series of every change added up in one go."""
+    from silkroute_sim.engine.monitors import REDUCE_AT, LevelMonitor
+
+    rng = random.Random(11)
+    counts, mixed = LevelMonitor("q", "units", 0.0, 2.0), LevelMonitor("pool", "TEU", 0.0, 1.0)
+    changes: list[tuple[float, float]] = []
+    t = 0.0
+    for i in range(3 * REDUCE_AT + 123):
+        t += rng.choice((0.0, 0.0, 0.5, rng.random()))
+        changes.append((t, rng.choice((1.0, -1.0, 2.0))))
+        counts.add(*changes[-1])
+        mixed.add(t, changes[-1][1] if i < 2 * REDUCE_AT else 0.1)  # doubles from here
+        if i % 997 == 0 or i == REDUCE_AT - 1:
+            counts.compact()
+            mixed.compact()
+        assert len(counts.stamps_done) < REDUCE_AT  # reduced as it goes
+    expected = _step_series(0.0, 2.0, changes)
+    assert (counts.times.tolist(), counts.levels.tolist()) == expected
+    tail = [(t, c if i < 2 * REDUCE_AT else 0.1) for i, (t, c) in enumerate(changes)]
+    expected_mixed = _step_series(0.0, 1.0, tail)
+    assert (mixed.times.tolist(), mixed.levels.tolist()) == expected_mixed
+    done = counts.frozen(), mixed.frozen()
+    assert [d._cache[2].dtype.name for d in done] == ["float32", "float64"]  # type: ignore[index]
+    assert (done[1].times.tolist(), done[1].levels.tolist()) == expected_mixed
+
+
 def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
     from silkroute_sim.engine.monitors import LevelMonitor
 
@@ -804,6 +833,8 @@ def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
         monitor.add(2.0, None)  # type: ignore[arg-type]  # the compiled build refuses it here
         monitor.compact()  # the pure-Python build, when it is packed
     assert len(monitor.stamps_done) == len(monitor.deltas_done) == 1
+    with pytest.raises((TypeError, struct.error), match="float"):
+        _ = monitor.levels  # the pending change still refused, at every read
 
 
 def test_the_node_event_log_gives_its_rows_across_compactions() -> None:

@@ -116,3 +116,21 @@ def test_a_run_holds_objects_only_for_units_on_their_way() -> None:
     assert 0 < aboard < 0.2 * len(log)  # trains on their way keep their boxes aboard
     assert _live_shipments() == before + aboard  # the other units are rows of the log only
     del others
+
+
+def test_a_text_column_widens_its_codes_as_its_distinct_values_grow() -> None:
+    """Codes take a byte while a column has under 256 distinct values, then two, then
+    four: a run with 70,000 trains reads every train id back, across the widenings."""
+    log = ShipmentLog()
+    ids = [f"t{i}" for i in range(70_000)]
+    for i, train in enumerate(ids):
+        unit = _unit(i)
+        unit.train_id = train
+        log.arrive(unit)
+        log.done(unit)
+        if i in (200, 255, 256, 300, 65_535, 65_536):  # compactions at each boundary
+            log.compact()
+    log.finish()
+    assert log.column("train_id").tolist() == ids
+    assert log.column("destination").tolist() == ["Duisburg"] * len(ids)
+    assert [log._final()[n].dtype.itemsize for n in ("train_id", "destination")] == [4, 1]

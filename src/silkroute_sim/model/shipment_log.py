@@ -49,6 +49,13 @@ TEXT_FIELDS = ("cargo_class", "destination", "service", "origin", "unit", "wagon
 FIELDS = FLOAT_FIELDS + INT_FIELDS + FLAG_FIELDS + TEXT_FIELDS
 
 _TYPECODE = {**dict.fromkeys(FLOAT_FIELDS, "d"), **dict.fromkeys(INT_FIELDS, "q"), "ramp": "b"}
+#: the largest code each width of a text column's codes holds
+_CODE_LIMIT = {"B": 0xFF, "H": 0xFFFF, "i": 0x7FFFFFFF}
+
+
+def _wider_code(distinct: int) -> str:
+    """The narrowest typecode whose codes number ``distinct`` values."""
+    return next(code for code, top in _CODE_LIMIT.items() if distinct - 1 <= top)
 
 
 class ShipmentLog:
@@ -72,7 +79,8 @@ class ShipmentLog:
         self._columns: dict[str, array[Any]] = {
             name: array(code) for name, code in _TYPECODE.items()
         }
-        self._codes: dict[str, array[int]] = {name: array("i") for name in TEXT_FIELDS}
+        #: the codes take one byte each while a column has under 256 distinct values
+        self._codes: dict[str, array[int]] = {name: array("B") for name in TEXT_FIELDS}
         #: each text column's distinct values, by code (dict order is code order)
         self._names: dict[str, dict[str, int]] = {name: {} for name in TEXT_FIELDS}
         self._finished: dict[str, np.ndarray] | None = None
@@ -121,7 +129,10 @@ class ShipmentLog:
             index = self._names[name]
             for value in set(values).difference(index):
                 index[value] = len(index)
-            self._codes[name].extend(array("i", map(index.__getitem__, values)))
+            codes = self._codes[name]
+            if len(index) - 1 > _CODE_LIMIT[codes.typecode]:  # widened as the values grow
+                codes = self._codes[name] = array(_wider_code(len(index)), codes)
+            codes.extend(array(codes.typecode, map(index.__getitem__, values)))
         self._pending = []
 
     def finish(self) -> None:
@@ -139,7 +150,9 @@ class ShipmentLog:
         for store in (self._columns, self._codes):
             for name, source in store.items():
                 values = np.frombuffer(source, dtype=np.dtype(source.typecode))
-                finished[name] = values.copy() if in_order else values[order]
+                # in order (as a run's are): the column itself, no copy; the array
+                # is never appended to again, so its buffer stays put
+                finished[name] = values if in_order else values[order]
                 store[name] = array(source.typecode)
         for values in finished.values():
             values.flags.writeable = False

@@ -833,8 +833,6 @@ def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
         monitor.add(2.0, None)  # type: ignore[arg-type]  # the compiled build refuses it here
         monitor.compact()  # the pure-Python build, when it is packed
     assert len(monitor.stamps_done) == len(monitor.deltas_done) == 1
-    with pytest.raises((TypeError, struct.error), match="float"):
-        _ = monitor.levels  # the pending change still refused, at every read
 
 
 def test_the_node_event_log_gives_its_rows_across_compactions() -> None:

@@ -16,6 +16,7 @@ from silkroute_sim.analysis.costs import (
     STOP_COLUMNS,
     _stop_columns,
     cost_parts,
+    row_sum,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame
 from silkroute_sim.analysis.tables import NOT_IN_SUMMARY, Tables
@@ -90,6 +91,22 @@ def test_tables_release_the_cost_parts_and_build_them_again(closed: Tables) -> N
     assert np.array_equal(by_train.sort_index().to_numpy(), sums.sort_index().to_numpy())
 
 
+def test_cost_parts_in_blocks_of_rows_are_the_parts_in_one_go(
+    closed: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long run's parts are worked out in blocks of rows: with blocks of 7 rows (the
+    last one short) and with only some columns kept, the same numbers and dtypes."""
+    import silkroute_sim.analysis.costs as costs
+
+    args = (closed._result, closed.shipments, closed.trains, closed.node_events)
+    whole = cost_parts(*args)
+    assert len(whole) > 7 * 100 and len(whole) % 7
+    monkeypatch.setattr(costs, "PART_ROWS", 7)
+    assert_frame_equal(cost_parts(*args), whole, check_exact=True)
+    kept = ["tkm", "feu", "is_box", "co2_kg"]
+    assert_frame_equal(cost_parts(*args, keep=kept), whole[["feu", "co2_kg", "tkm", "is_box"]])
+
+
 def test_disruption_costs_from_the_per_feu_parts_equal_those_from_all_parts(
     closed: Tables,
 ) -> None:
@@ -111,3 +128,25 @@ def test_summary_level_tables_leave_out_only_columns_no_kpi_reads(closed: Tables
     assert_frame_equal(summary.shipments, closed.shipments[kept], check_exact=True)
     for name in ("summary", "daily", "trains", "node_events", "modes", "disruptions"):
         assert_frame_equal(getattr(summary, name), getattr(closed, name), check_exact=True)
+
+
+def test_a_row_sum_column_by_column_is_pandas_row_sum_to_the_bit() -> None:
+    """The cost parts' totals add one column at a time instead of copying them all: the
+    same floats as ``sum(axis=1, min_count=1)`` — missing as 0, NaN where all are, a
+    column that is all missing, signed zeros, magnitudes far apart."""
+    rng = np.random.default_rng(3)
+    n = 50_000
+    columns = {f"c{i}": rng.standard_normal(n) * 10.0 ** rng.integers(-4, 7, n) for i in range(11)}
+    for values in columns.values():
+        values[rng.random(n) < 0.3] = math.nan
+        values[rng.random(n) < 0.01] = -0.0
+    columns["c4"][:] = math.nan
+    frame = pd.DataFrame(columns)
+    frame.iloc[7, :] = math.nan
+    frame.iloc[9, :] = math.nan
+    frame.iloc[9, :2] = -0.0  # only negative zeros present
+    for names in (list(columns), list(columns)[:8], ["c0"], ["c4", "c1", "c2"]):
+        expected = frame[names].sum(axis=1, min_count=1)
+        got = row_sum(frame, names)
+        assert np.array_equal(got.to_numpy().view(np.int64), expected.to_numpy().view(np.int64))
+        assert got.index.equals(frame.index)

@@ -28,7 +28,7 @@ the wagon times ``costs.wagon_feu_equivalent``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -79,6 +79,20 @@ SUMMARY_PARTS = (
     "tkm",
     "subsidy_usd",
 )
+
+
+def row_sum(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """``frame[columns].sum(axis=1, min_count=1)`` to the bit — missing values count as
+    0, in column order, NaN where every one is missing — one column at a time instead of
+    a copy of them all (a long run's parts are hundreds of MB)."""
+    total = np.zeros(len(frame))
+    present = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        values = frame[column].to_numpy(dtype=float)
+        known = ~np.isnan(values)
+        present |= known
+        total += np.where(known, values, 0.0)
+    return pd.Series(np.where(present, total, NAN), index=frame.index)
 
 
 def storage_cost_per_teu(tariff: StorageTariff, days: np.ndarray) -> np.ndarray:
@@ -369,21 +383,60 @@ def _delivered_stops(
     return _per_stop(result, delivered, trains, events)
 
 
+#: shipments whose cost parts are worked out together: a 10-year run's 700,000 would
+#: take 26 columns of 5.6 MB at once; in blocks, only the columns asked for are whole
+PART_ROWS = 1 << 17
+
+
 def cost_parts(
-    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+    result: RunResult,
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+    keep: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Every cost and CO2e part of every shipment (same index as ``shipments``): the
     freight parts (``*_usd``, the sea legs' ``ferry_usd`` and ``port_usd`` among them),
     ``subsidy_usd`` (positive, deducted), ``inventory_usd``, ``traction_kg``,
     ``handling_kg`` (lifts and port handling), ``truck_kg``, ``ferry_kg``, ``rail_km``,
     ``sea_km``, ``feu`` and the columns of :data:`COST_SHIPMENT_COLUMNS`. NaN for
-    shipments not delivered."""
+    shipments not delivered. ``keep``: only these columns (in that order of the parts).
+
+    Each part of a shipment depends on its own row only (and on its train's stops, worked
+    out once over every delivered shipment), so the parts are computed in blocks of
+    :data:`PART_ROWS` rows and the kept columns joined: the same numbers as in one go."""
+    on_units = _on_unit_wagons(result)
+    all_feu = pd.Series(feu_of(result, on_units), index=shipments.index)
+    stops = _delivered_stops(result, shipments, all_feu, trains, events)
+    pieces: dict[str, list[np.ndarray]] = {}
+    for start in range(0, max(len(shipments), 1), PART_ROWS):
+        rows = slice(start, start + PART_ROWS)
+        block = _block_parts(
+            result, shipments.iloc[rows], stops, on_units[rows], all_feu.iloc[rows]
+        )
+        for column in block.columns:
+            if keep is None or column in keep:
+                pieces.setdefault(column, []).append(block[column].to_numpy(copy=True))
+        del block
+    out = pd.DataFrame(index=shipments.index)
+    for column in list(pieces):
+        out[column] = np.concatenate(pieces.pop(column))
+    return out
+
+
+def _block_parts(
+    result: RunResult,
+    shipments: pd.DataFrame,
+    stops: pd.DataFrame,
+    on_units: np.ndarray,
+    all_feu: pd.Series,
+) -> pd.DataFrame:
+    """:func:`cost_parts` of the rows of ``shipments`` (``stops``: :func:`_per_stop` of
+    every delivered shipment; ``on_units`` and ``all_feu`` of these rows)."""
     cfg = result.config
     costs, em = cfg.costs, cfg.emissions
     done = shipments["delivered_h"].notna()
-    on_units = _on_unit_wagons(result)
-    all_feu = pd.Series(feu_of(result, on_units), index=shipments.index)
-    merged = _stop_columns(_delivered_stops(result, shipments, all_feu, trains, events), shipments)
+    merged = _stop_columns(stops, shipments)
     feu, tonnes = all_feu.where(done), shipments["tonnes"].where(done)
     is_box = pd.Series(~on_units, index=shipments.index)
     out = pd.DataFrame(index=shipments.index)
@@ -414,7 +467,7 @@ def cost_parts(
         subsidy = offered.where(offered < cap, cap)  # the smaller (NaN when not delivered)
     out["subsidy_usd"] = subsidy.where(before_end, 0.0).where(done)
     del hub_days, term_days, cap, offered, subsidy  # a long run: free each part's helpers
-    freight = out[[*ROUTE_PARTS, *HOLDING_PARTS]].sum(axis=1, min_count=1) - out["subsidy_usd"]
+    freight = row_sum(out, (*ROUTE_PARTS, *HOLDING_PARTS)) - out["subsidy_usd"]
     value = shipments["value_usd"].astype(float)
     value = value.where(value.notna(), costs.cargo_value_usd_per_feu * feu)
     rate = shipments["cargo_class"].map(costs.carrying_rate_by_class)
@@ -464,7 +517,7 @@ def per_feu(parts: pd.DataFrame, column: str) -> pd.Series:
 
 def _holding_per_feu(parts: pd.DataFrame) -> pd.Series:
     """Storage and train holds per FEU of each box (NaN for units)."""
-    holding = parts[list(HOLDING_PARTS)].sum(axis=1, min_count=1)
+    holding = row_sum(parts, HOLDING_PARTS)
     return (holding / parts["feu"]).where(parts["is_box"])
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS
+from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS, row_sum
 from silkroute_sim.analysis.holding import (
     HOLD_COLUMNS,
     closed_members,
@@ -169,12 +169,12 @@ def cost_per_feu(parts: pd.DataFrame) -> pd.DataFrame:
     """Per delivered box and FEU: logistics cost, its route, holding and inventory parts
     (USD) and CO2e (kg); NaN for units and for shipments not delivered."""
     feu = parts["feu"].where(parts["is_box"])
-    route = parts[list(ROUTE_PARTS)].sum(axis=1, min_count=1) - parts["subsidy_usd"]
+    route = row_sum(parts, ROUTE_PARTS) - parts["subsidy_usd"]
     return pd.DataFrame(
         {
             "cost": parts["logistics_cost_usd"] / feu,
             "reroute": route / feu,
-            "holding": parts[list(HOLDING_PARTS)].sum(axis=1, min_count=1) / feu,
+            "holding": row_sum(parts, HOLDING_PARTS) / feu,
             "inventory": parts["inventory_cost_usd"] / feu,
             "co2": parts["co2_kg"] / feu,
             "feu": feu,

@@ -22,6 +22,8 @@ from silkroute_sim.analysis.by_class import (
 )
 from silkroute_sim.analysis.costs import (
     COST_SHIPMENT_COLUMNS,
+    HOLDING_PARTS,
+    ROUTE_PARTS,
     SUMMARY_PARTS,
     cost_parts,
     cost_summary_rows,
@@ -102,10 +104,22 @@ NODE_EVENT_COLUMNS = [
 ]
 
 
-def _text(values: Sequence[object]) -> np.ndarray:
+def _text(values: Sequence[object]) -> pd.Series:
+    """A text column kept as Python strings (``object``): pandas 3 would copy them into
+    Arrow buffers (its ``str`` type), about 20 bytes a row more for a long run's columns
+    and a memory pool that keeps what it frees. The values and every table written are
+    the same; the written files get pandas' default text type (outputs/tablefiles.py)."""
     out = np.empty(len(values), dtype=object)
     out[:] = values
-    return out
+    return pd.Series(out, dtype=object, copy=False)
+
+
+def _texts_kept(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray | pd.Series]:
+    """``columns`` with each object array as a :func:`_text` column (no copy)."""
+    return {
+        name: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+        for name, values in columns.items()
+    }
 
 
 def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
@@ -138,9 +152,9 @@ def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
     if records == "summary":
         for column in NOT_IN_SUMMARY:
             del columns[column]
-    df = pd.DataFrame(columns, copy=False)
+    df = pd.DataFrame(_texts_kept(columns), copy=False)
     del columns
-    for column, values in shipment_class_columns(result).items():
+    for column, values in _texts_kept(shipment_class_columns(result)).items():
         df[column] = values
     return df
 
@@ -489,7 +503,10 @@ class Tables:
         self.shipments = shipments_frame(result, records)
         self.trains = trains_frame(result)
         self.node_events = node_events_frame(result)
-        parts = cost_parts(result, self.shipments, self.trains, self.node_events)
+        needed = {*COST_SHIPMENT_COLUMNS, *SUMMARY_PARTS}
+        if result.disruptions is not None:  # the extra costs split the route's parts
+            needed |= {*ROUTE_PARTS, *HOLDING_PARTS, "subsidy_usd"}
+        parts = cost_parts(result, self.shipments, self.trains, self.node_events, keep=needed)
         for column in COST_SHIPMENT_COLUMNS:
             self.shipments[column] = parts[column]
         ids = self.shipments["train_id"]

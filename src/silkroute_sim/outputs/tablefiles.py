@@ -50,9 +50,12 @@ def dtype_names(df: pd.DataFrame) -> dict[str, str]:
     the ``!`` says which it was."""
     import pandas as pd
 
+    default_text = str(pd.Series(["a"]).dtype)  # ``str`` from pandas 3, ``object`` before
     names = {}
     for column, dtype in df.dtypes.items():
         name = str(dtype)
+        if name == "object" and pd.api.types.infer_dtype(df[column]) == "string":
+            name = default_text  # a text column kept as Python strings: what it reads as
         text = pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
         if text and not df[column].isna().any():
             name += "!"
@@ -202,12 +205,24 @@ def _write_chunks(fh: IO[str], chunks: Iterator[bytes]) -> None:
 # --------------------------------------------------------------------------- Parquet
 
 
+def default_text_types(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its ``object`` columns (the analysis keeps long text columns as Python
+    strings) in the type pandas gives such values by default (``str`` from pandas 3), so
+    that a Parquet file's schema does not depend on how the frame was built."""
+    import pandas as pd
+
+    texts = [c for c in df.columns if df[c].dtype == object]
+    if not texts:
+        return df
+    return df.assign(**{c: pd.Series(df[c].to_numpy(), index=df.index) for c in texts})
+
+
 def write_parquet_file(df: pd.DataFrame, path: Path) -> None:
     """``df`` as a Parquet file (zstd) at ``path``, written atomically; types kept."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = pa.Table.from_pandas(default_text_types(df), preserve_index=False)
     atomic_write(
         path,
         lambda fh: (fh.flush(), pq.write_table(table, fh.buffer, compression="zstd")),  # type: ignore[attr-defined]

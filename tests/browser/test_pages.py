@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 WIDTHS = (1280, 390)
 KINDS = ("run", "compare", "sweep", "optimize", "animation")
 

@@ -19,6 +19,9 @@ from silkroute_sim.outputs.guard import read_marker
 
 from ..conftest import silkroute
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 SHORT = ("--days", "8", "--warmup-days", "2", "--seed", "4", "--no-plots")
 
 

@@ -28,6 +28,7 @@ def _yaml(path: Path, data: dict) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_help_explains_commands() -> None:
     proc = silkroute("--help")
     assert proc.returncode == 0
@@ -38,6 +39,7 @@ def test_help_explains_commands() -> None:
         assert option in proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "runs_many"),
     [
@@ -59,6 +61,7 @@ def test_every_command_has_help_and_workers_where_it_runs_many(
     assert "--jobs" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_every_kpi_of_a_run_is_in_the_catalogue(tmp_path: Path) -> None:
     """The catalogue describes every metric a run writes (the disruption scenario has
     per-event, per-node and per-destination ones too), in the unit summary.csv gives, and
@@ -91,6 +94,7 @@ def test_every_kpi_of_a_run_is_in_the_catalogue(tmp_path: Path) -> None:
     assert labels == [lookup(name).label for name in HEADLINE]  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_run_writes_complete_folder(tmp_path: Path) -> None:
     cfg = _yaml(tmp_path / "tiny.yaml", tiny_raw())
     out = tmp_path / "out"
@@ -150,6 +154,7 @@ def test_run_writes_complete_folder(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["config"]["simulation"]["days"] == 2
 
 
+@pytest.mark.slow
 def test_default_out_is_results_name(tmp_path: Path) -> None:
     cfg = _yaml(tmp_path / "tiny.yaml", tiny_raw())
     proc = silkroute("run", str(cfg), "--days", "1", "--no-plots", "-q", cwd=tmp_path)
@@ -187,6 +192,7 @@ BAD_CONFIGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_bad_config_exit_2_one_line_no_folder(case: str, tmp_path: Path) -> None:
     mutate, expected = BAD_CONFIGS[case]
@@ -215,6 +221,7 @@ def test_extends_cycle_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_bad_usage_exit_2(tmp_path: Path) -> None:
     proc = silkroute("run", "--days", "many")
     assert proc.returncode == 2

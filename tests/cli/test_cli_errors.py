@@ -45,6 +45,7 @@ def _tiny(path: Path, **sections: Any) -> Path:
 # --------------------------------------------------------------------------- usage and config
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -121,6 +122,7 @@ def test_packaged_scenarios_run_by_name_from_any_folder(tmp_path: Path) -> None:
 NAME_RULE_TEXT = "invalid value; allowed: letters (any script), digits, spaces and - _ . ( ) ' & +"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
@@ -156,6 +158,7 @@ def test_path_names_and_runaway_disruptions_are_refused_before_running(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_node_named_with_the_route_separator_is_refused(tmp_path: Path) -> None:
     raw = tiny_raw()
     nodes = raw["corridor"]["nodes"]
@@ -236,6 +239,7 @@ def _summary(folder: Path) -> dict[str, str]:
         return {row["metric"]: row["value"] for row in csv.DictReader(fh)}
 
 
+@pytest.mark.slow
 def test_an_unstable_hub_finishes_with_a_saturation_warning(tmp_path: Path) -> None:
     """10× what one crane can move: the run ends, keeps every box, and says so."""
     cfg = _tiny(tmp_path / "t.yaml", demand={"tonnes_per_day": 5000})
@@ -250,6 +254,7 @@ def test_an_unstable_hub_finishes_with_a_saturation_warning(tmp_path: Path) -> N
     assert float(summary["backlog_t_end"]) > 10 * 2500  # nothing was dropped
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_delivered_reports_empty_kpis_and_says_why(tmp_path: Path) -> None:
     """At 1 km/h no train reaches its terminal in 2 days: delivery KPIs are empty cells
     (not 0, not 'nan'), and a warning names them."""
@@ -272,6 +277,7 @@ def test_a_run_with_nothing_delivered_reports_empty_kpis_and_says_why(tmp_path: 
     assert any("KPIs are empty" in w for w in manifest["warnings"])
 
 
+@pytest.mark.slow
 def test_one_replication_says_it_has_no_confidence_interval(tmp_path: Path) -> None:
     cfg = _tiny(tmp_path / "t.yaml")
     proc = silkroute(
@@ -286,6 +292,7 @@ def test_one_replication_says_it_has_no_confidence_interval(tmp_path: Path) -> N
     assert rows and all(r["ci_low"] == "" and r["ci_high"] == "" for r in rows)
 
 
+@pytest.mark.slow
 def test_a_twenty_year_run_finishes_and_logs_no_progress_frames(tmp_path: Path) -> None:
     cfg = _tiny(tmp_path / "t.yaml", demand={"tonnes_per_day": 20})
     proc = silkroute("run", str(cfg), "--days", "7300", "--out", "res", "--no-plots", cwd=tmp_path)
@@ -298,6 +305,7 @@ def test_a_twenty_year_run_finishes_and_logs_no_progress_frames(tmp_path: Path) 
     assert float(_summary(tmp_path / "res")["conservation_error_t"]) == 0
 
 
+@pytest.mark.slow
 def test_packaged_configs_pass_the_stricter_loader() -> None:
     """No duplicate keys, no true/false for numbers, within every limit."""
     from silkroute_sim.config.loader import load_config

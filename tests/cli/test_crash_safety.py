@@ -85,6 +85,7 @@ def _assert_complete_or_absent(out: Path) -> bool:
 # --------------------------------------------------------------------------- SIGKILL
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_leaves_a_complete_looking_folder(tmp_path: Path) -> None:
     """A 30-day baseline run with plots spends seconds writing; kill it at random moments
     after its staging folder appears (CSVs, plots, report, marker) and check the result."""
@@ -141,6 +142,7 @@ io.write_folder(Path(sys.argv[1]), fill)
 """
 
 
+@pytest.mark.slow
 def test_killed_writer_leaves_no_folder_and_the_next_write_cleans_up(tmp_path: Path) -> None:
     out = tmp_path / "res"
     proc = subprocess.Popen(
@@ -226,6 +228,7 @@ def test_foreign_folder_is_refused_and_untouched(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".mine.*"))
 
 
+@pytest.mark.slow
 def test_force_and_every_later_rerun_keep_the_users_files(tmp_path: Path) -> None:
     """--force writes silkroute's files next to the user's; a rerun without --force (the
     folder now has our marker) must still not delete them — it once did."""

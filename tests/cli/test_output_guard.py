@@ -25,6 +25,9 @@ import silkroute_sim.outputs.storage as io
 
 from ..conftest import silkroute, tiny_raw
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 FAST = ("--days", "3", "--warmup-days", "1", "--no-plots", "-q")
 
 

@@ -21,6 +21,9 @@ from silkroute_sim.outputs.comparison_folder import write_comparison_of_results
 from silkroute_sim.outputs.replications_folder import load_replications
 from silkroute_sim.outputs.report import ci_text, kpi_text, write_report
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[2]

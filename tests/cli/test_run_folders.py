@@ -43,6 +43,7 @@ def _tiny(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_another_horizon_goes_to_its_own_folder_and_both_load(tmp_path: Path) -> None:
     cfg = _tiny(tmp_path)
     first = run(str(cfg), "--days", "3", *QUIET)
@@ -126,6 +127,7 @@ def test_records_and_format_from_the_command_line(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["records"] == "summary"
 
 
+@pytest.mark.slow
 def test_finished_summary_runs_compare_and_load_back(tmp_path: Path) -> None:
     """Runs written without their per-shipment tables (records=summary, Parquet) can
     still be compared; the comparison reads back with load_comparison."""

@@ -20,10 +20,13 @@ import yaml
 
 from ..conftest import tiny_raw
 
-pytestmark = pytest.mark.skipif(
-    sys.platform == "win32" or not Path("/proc/self/stat").exists(),
-    reason="POSIX signals and process groups, read from /proc (Linux)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        sys.platform == "win32" or not Path("/proc/self/stat").exists(),
+        reason="POSIX signals and process groups, read from /proc (Linux)",
+    ),
+    pytest.mark.slow,  # commands stopped and killed in subprocesses: left out of "not slow"
+]
 
 PY = sys.executable
 #: long enough that every run is still going when the signal comes (about 8 s a run)

@@ -186,6 +186,7 @@ def _write(path: Path, **sections: Any) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_run_prints_the_disruption_section_of_its_scenario(tmp_path: Path) -> None:
     closure = {"id": "shut", "node": "Border", "effect": "close", "start": 10, "duration": 6}
     disrupted = _write(tmp_path / "shut.yaml", disruptions={"scheduled": [closure]})

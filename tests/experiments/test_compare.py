@@ -23,6 +23,9 @@ from silkroute_sim.outputs.storage import folder_kind
 
 from ..conftest import silkroute
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[2]
 BASELINE = REPO / "configs" / "baseline.yaml"
 GANTRY = REPO / "configs" / "scenarios" / "extra-gantry.yaml"

@@ -30,6 +30,7 @@ def comparison():
     return compare_configs([base, gantry], 4, workers=2)
 
 
+@pytest.mark.slow
 def test_yearly_costs_are_compared_with_a_paired_interval(comparison) -> None:
     for metric in YEARLY:
         row = comparison.row("extra-gantry", metric)
@@ -44,6 +45,7 @@ def test_yearly_costs_are_compared_with_a_paired_interval(comparison) -> None:
     assert inventory["diff_ci_high"] < 0 and bool(inventory["significant"])
 
 
+@pytest.mark.slow
 def test_yearly_costs_flow_through_the_kpi_catalogue(comparison) -> None:
     """The catalogue labels and formats them, the comparison's report table and the CLI's
     headline show them, with the difference and its half-width in the KPI's format."""

@@ -30,6 +30,7 @@ def _pid_after(x: float) -> int:
     return os.getpid()
 
 
+@pytest.mark.slow
 def test_a_dead_worker_fails_only_the_run_it_held() -> None:
     with LocalPoolExecutor(2) as pool:
         results = dict(pool.imap_unordered(_slow_square_or_killed, list(range(6))))
@@ -40,6 +41,7 @@ def test_a_dead_worker_fails_only_the_run_it_held() -> None:
     assert {x: r for x, r in results.items() if x != 1} == {x: x * x for x in (0, 2, 3, 4, 5)}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_workers_are_kept_between_calls_and_gone_after_close() -> None:
     pool = LocalPoolExecutor(2)
@@ -53,6 +55,7 @@ def test_workers_are_kept_between_calls_and_gone_after_close() -> None:
         assert not Path(f"/proc/{pid}").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_closing_the_results_early_stops_the_workers_at_once() -> None:
     pool = LocalPoolExecutor(2)
@@ -87,6 +90,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_the_api_keeps_its_workers_between_calls_and_matches_a_serial_run() -> None:
     from silkroute_sim.experiments import executor
@@ -138,6 +142,7 @@ def _wait_gone(pids: list[int], within_s: float = 10.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 @pytest.mark.parametrize("end", ["exit", "sigkill"])
 def test_a_script_leaves_no_worker_behind(tmp_path: Path, end: str) -> None:

@@ -163,6 +163,7 @@ def small_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Opt
     return spec, optimize(spec, root / "reference", workers=1, plots=False)
 
 
+@pytest.mark.slow
 def test_optimiser_finds_the_grid_optimum_with_a_third_of_the_runs(
     grid: tuple[pd.DataFrame, Path], tmp_path: Path
 ) -> None:
@@ -202,6 +203,7 @@ def _finished(db: Path) -> tuple[int, int]:
     return len(states) - running, running
 
 
+@pytest.mark.slow
 def test_sigkill_then_the_same_command_resumes_to_the_same_answer(
     small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
 ) -> None:
@@ -239,6 +241,7 @@ def test_sigkill_then_the_same_command_resumes_to_the_same_answer(
     assert (ours / "trials.csv").read_text() == (theirs / "trials.csv").read_text()
 
 
+@pytest.mark.slow
 def test_on_a_dask_cluster_the_answer_is_the_same(
     small_reference: tuple[Path, OptimizeOutcome],
     dask_scheduler: str,  # noqa: F811 - the fixture imported above
@@ -252,6 +255,7 @@ def test_on_a_dask_cluster_the_answer_is_the_same(
         assert (tmp_path / "dask" / name).read_text() == (reference.out / name).read_text()
 
 
+@pytest.mark.slow
 def test_best_yaml_rerun_with_ten_reps_meets_every_constraint_inside_its_ci(
     small_reference: tuple[Path, OptimizeOutcome],
 ) -> None:
@@ -263,6 +267,7 @@ def test_best_yaml_rerun_with_ten_reps_meets_every_constraint_inside_its_ci(
     assert not any(SATURATION_TEXT in w for rep in rr.reps for w in rep.warnings)
 
 
+@pytest.mark.slow
 def test_bad_specs_give_one_line_naming_the_key(tmp_path: Path) -> None:
     cases = [
         ({"variables": {"hub.cranes.count": {"low": 4, "high": 2}}}, "variables.hub.cranes.count"),
@@ -298,6 +303,7 @@ def test_bad_specs_give_one_line_naming_the_key(tmp_path: Path) -> None:
     assert not (tmp_path / "never").exists()
 
 
+@pytest.mark.slow
 def test_another_spec_is_refused_before_the_folder_is_touched(
     small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
 ) -> None:
@@ -337,6 +343,7 @@ def test_without_optuna_one_line_and_nothing_written(
     assert not (tmp_path / "api").exists() and not (tmp_path / "cli").exists()
 
 
+@pytest.mark.slow
 def test_a_finished_study_rerun_reuses_its_final_round(
     small_reference: tuple[Path, OptimizeOutcome], tmp_path: Path
 ) -> None:
@@ -351,6 +358,7 @@ def test_a_finished_study_rerun_reuses_its_final_round(
         assert (again / name).read_text() == (reference.out / name).read_text(), name
 
 
+@pytest.mark.slow
 def test_the_folder_reads_as_words_people_use(
     small_reference: tuple[Path, OptimizeOutcome],
 ) -> None:
@@ -401,6 +409,7 @@ def test_plot_axes_read_in_the_kpis_units(tmp_path: Path, monkeypatch: pytest.Mo
     assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e-5+1.494e-1
 
 
+@pytest.mark.slow
 def test_when_every_trial_fails_it_says_so_and_why(tmp_path: Path) -> None:
     spec = _spec(
         tmp_path,

@@ -319,6 +319,7 @@ def test_bad_spec_is_one_error_naming_file_and_key_path(
     assert path in line and text in line, line
 
 
+@pytest.mark.slow
 def test_cli_bad_point_fails_fast_without_a_folder(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path, parameters={"hub.cranes.count": [1, 2, -3]})
     result = cli("sweep", str(spec), "--out", "out", "--workers", "1", cwd=tmp_path)
@@ -329,6 +330,7 @@ def test_cli_bad_point_fails_fast_without_a_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_dry_run_lists_points_and_runs_nothing(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path, constraints=["tonnes_per_day < 100 or move_time == '6 min'"])
     result = cli("sweep", str(spec), "--dry-run", "--out", "out", cwd=tmp_path)
@@ -339,6 +341,7 @@ def test_cli_dry_run_lists_points_and_runs_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_workers_and_scheduler_are_exclusive(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path)
     result = cli("sweep", str(spec), "--workers", "2", "--scheduler", "tcp://x:1", cwd=tmp_path)
@@ -368,6 +371,7 @@ def baseline_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     return spec, root / "serial"
 
 
+@pytest.mark.slow
 def test_serial_and_two_workers_give_identical_tables(
     baseline_sweep: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -387,6 +391,7 @@ def test_serial_and_two_workers_give_identical_tables(
     assert runs.groupby("point")["hub_dwell_h_mean"].nunique().min() == 2
 
 
+@pytest.mark.slow
 def test_run_folders_are_complete_and_keyed_by_their_config_hash(
     baseline_sweep: tuple[Path, Path],
 ) -> None:
@@ -407,6 +412,7 @@ def test_run_folders_are_complete_and_keyed_by_their_config_hash(
     assert is_complete(serial)  # every run ok: the sweep folder is marked complete
 
 
+@pytest.mark.slow
 def test_sweep_runs_write_summary_records_by_default_and_full_when_asked(
     tmp_path: Path,
 ) -> None:
@@ -441,6 +447,7 @@ def test_sweep_runs_write_summary_records_by_default_and_full_when_asked(
     assert not (tmp_path / "bad").exists()
 
 
+@pytest.mark.slow
 def test_points_are_mean_and_ci_of_their_runs(baseline_sweep: tuple[Path, Path]) -> None:
     _, serial = baseline_sweep
     runs = pd.read_csv(serial / "runs.csv")
@@ -457,6 +464,7 @@ def test_points_are_mean_and_ci_of_their_runs(baseline_sweep: tuple[Path, Path])
             assert low < mean < high
 
 
+@pytest.mark.slow
 def test_rerun_skips_complete_runs_and_redoes_a_missing_one(
     baseline_sweep: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -480,6 +488,7 @@ def _complete_runs(out: Path) -> int:
     return sum(1 for _ in complete_folders(out / RUNS_DIR))
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_rerun_finishes_with_each_run_once(
     baseline_sweep: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -519,6 +528,7 @@ def test_sigkill_midway_then_rerun_finishes_with_each_run_once(
     assert (out / "runs.csv").read_bytes() == (serial / "runs.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_a_failed_row_and_is_retried_on_rerun(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -562,6 +572,7 @@ def test_a_failing_run_is_a_failed_row_and_is_retried_on_rerun(
     assert is_complete(out)
 
 
+@pytest.mark.slow
 def test_plots_heatmaps_and_report(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path, outputs=["dispatched_t_per_day", "hub_dwell_h_mean"])
     outcome = run_sweep(spec, tmp_path / "out", workers=1, plots=True)
@@ -584,6 +595,7 @@ def test_plots_heatmaps_and_report(tmp_path: Path) -> None:
         assert page.count("data:image/png;base64") == len(outcome.plots)
 
 
+@pytest.mark.slow
 def test_lhs_sweep_with_categorical_values_runs_and_plots(tmp_path: Path) -> None:
     spec = tiny_spec(
         tmp_path,
@@ -605,6 +617,7 @@ def test_lhs_sweep_with_categorical_values_runs_and_plots(tmp_path: Path) -> Non
     assert len(outcome.plots) == 2  # no heatmap for a Latin hypercube
 
 
+@pytest.mark.slow
 def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Path) -> None:
     spec = tiny_spec(tmp_path)
     foreign = tmp_path / "mine"
@@ -633,6 +646,7 @@ def test_sweep_refuses_foreign_and_run_folders_and_a_second_writer(tmp_path: Pat
                 run_sweep(spec, out, workers=1)
 
 
+@pytest.mark.slow
 def test_dask_and_plotting_are_imported_only_when_asked_for() -> None:
     code = (
         "import sys, silkroute_sim.cli.app, silkroute_sim.experiments.sweep\n"
@@ -655,6 +669,7 @@ def _square_or_die(x: int) -> int:
     return x * x
 
 
+@pytest.mark.slow
 def test_local_pool_survives_a_dead_worker_and_reports_each_item_once() -> None:
     from silkroute_sim.experiments.executor import ExecutorError, LocalPoolExecutor
 
@@ -668,6 +683,7 @@ def test_local_pool_survives_a_dead_worker_and_reports_each_item_once() -> None:
     assert set(range(8, 12)) <= set(ok)  # after the break a fresh pool ran the rest
 
 
+@pytest.mark.slow
 def test_local_pool_that_cannot_run_anything_is_an_error() -> None:
     from silkroute_sim.experiments.executor import ExecutorError, LocalPoolExecutor
 

@@ -22,6 +22,9 @@ from silkroute_sim.experiments.sweep import run_sweep
 
 from ..conftest import tiny_raw
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 distributed = pytest.importorskip("distributed")
 
 PY = sys.executable

@@ -216,6 +216,7 @@ def test_auto_exports_calibration_in_the_config() -> None:
     assert all(set(c.destinations) <= {"Almaty", "Bishkek", "Tashkent"} for c in classes.values())
 
 
+@pytest.mark.slow
 def test_auto_exports_year_meets_the_published_figures(auto_year) -> None:
     result, tables = auto_year
     k = kpis(tables.summary)
@@ -237,6 +238,7 @@ def test_auto_exports_year_meets_the_published_figures(auto_year) -> None:
     assert result.ledger.conservation_error_t == 0.0
 
 
+@pytest.mark.slow
 def test_auto_exports_arrivals_match_the_configured_rate(auto_year) -> None:
     # Arrivals of vehicles are a non-homogeneous Poisson process: the count in the window
     # lies within the 99.9 % normal interval of its expected value Σ rate × factor(day).
@@ -263,6 +265,7 @@ def test_auto_exports_arrivals_match_the_configured_rate(auto_year) -> None:
     assert observed == pytest.approx(3600, rel=0.02)
 
 
+@pytest.mark.slow
 def test_auto_exports_vehicles_ride_vehicle_trains(auto_year) -> None:
     result, tables = auto_year
     ships = tables.shipments

@@ -26,6 +26,7 @@ def baseline_60():
     return result, Tables(result)
 
 
+@pytest.mark.slow
 def test_every_europe_train_changes_gauge_twice(baseline_60) -> None:
     _, tables = baseline_60
     ev = tables.node_events
@@ -69,6 +70,7 @@ def _khorgos_share(background: float, seed: int) -> float:
     return sum("Khorgos" in t.route for t in trains) / len(trains)
 
 
+@pytest.mark.slow
 def test_more_background_at_khorgos_lowers_its_share() -> None:
     # same seeds (common random numbers) with the Khorgos background (westbound) raised
     # from the baseline's 8.5 to 12.5/day
@@ -163,6 +165,7 @@ def _border_wait(background_per_day: float, seed: int) -> float:
     return sum(waits) / len(waits)
 
 
+@pytest.mark.slow
 def test_border_wait_grows_towards_capacity() -> None:
     # background trains share a crossing with a capacity of 10 trains/day: waiting rises
     # steeply as the load approaches it (queueing, not a fixed delay)

@@ -262,6 +262,7 @@ def test_overlapping_edge_speed_and_capacity_cuts_compose_exactly() -> None:
     assert third[1] == pytest.approx(entered + 2.0)
 
 
+@pytest.mark.slow
 def test_a_neutral_disruption_changes_nothing(tmp_path: Path) -> None:
     cfg = load_config("configs/baseline.yaml", days=20, warmup_days=5)
     plain = Tables(simulate(cfg))
@@ -330,6 +331,7 @@ def khorgos_closed() -> tuple[Tables, Tables]:
     return plain, closed
 
 
+@pytest.mark.slow
 def test_khorgos_closure_sends_every_urumqi_train_via_alashankou(khorgos_closed) -> None:
     plain, closed = khorgos_closed
     start, end = 15 * 24.0, 22 * 24.0
@@ -351,6 +353,7 @@ def test_khorgos_closure_sends_every_urumqi_train_via_alashankou(khorgos_closed)
     assert at_khorgos.empty  # nothing processed while closed
 
 
+@pytest.mark.slow
 def test_khorgos_closure_raises_waits_on_the_alashankou_crossing(khorgos_closed) -> None:
     plain, closed = khorgos_closed
     start, end = 15 * 24.0, 22 * 24.0 + 48
@@ -367,6 +370,7 @@ def test_khorgos_closure_raises_waits_on_the_alashankou_crossing(khorgos_closed)
     assert crossing_wait(closed) > crossing_wait(plain) + 1.0
 
 
+@pytest.mark.slow
 def test_khorgos_closure_reports_a_finite_recovery(khorgos_closed) -> None:
     _, closed = khorgos_closed
     k = kpis(closed.summary)
@@ -380,6 +384,7 @@ def test_khorgos_closure_reports_a_finite_recovery(khorgos_closed) -> None:
     assert k["conservation_error_t"] == 0
 
 
+@pytest.mark.slow
 def test_both_crossings_closed_strand_trains_and_fill_the_yard() -> None:
     closures = (
         "disruptions.scheduled=["
@@ -461,6 +466,7 @@ def test_weather_draws_are_common_random_numbers_across_scenarios() -> None:
     assert other_seed.disruptions.windows != low.disruptions.windows
 
 
+@pytest.mark.slow
 def test_crane_availability_matches_mtbf_and_mttr() -> None:
     # long-run share of cranes down = MTTR / (MTBF + MTTR) for an alternating renewal process
     mtbf, mttr = 20.0, 5.0
@@ -489,6 +495,7 @@ def test_crane_availability_matches_mtbf_and_mttr() -> None:
 # --------------------------------------------------------------------------- outputs, config
 
 
+@pytest.mark.slow
 def test_result_folder_has_disruptions_csv_and_summary_rows(tmp_path: Path) -> None:
     raw = _tiny(days=2.0, scheduled=[{"id": "shut", "node": "Border", "effect": "close",
                                       "start": 10, "duration": 6}])  # fmt: skip
@@ -518,6 +525,7 @@ def test_result_folder_has_disruptions_csv_and_summary_rows(tmp_path: Path) -> N
     assert not (plain_folder / "disruptions.csv").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("event", "path", "text"),
     [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.loader import load_config, validate_config
 from silkroute_sim.model.simulate import simulate
@@ -39,6 +41,7 @@ def test_a_closure_that_touches_no_train_still_has_its_row() -> None:
     assert row["rerouted_trains"] == 0 and row["held_trains"] == 0
 
 
+@pytest.mark.slow
 def test_crossings_no_train_used_raise_no_empty_kpi_warning() -> None:
     """The alternative routes' borders see no train in a normal run: their waits are empty
     cells, which the run does not warn about (a warning would come with every run)."""

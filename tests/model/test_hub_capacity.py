@@ -9,6 +9,9 @@ from silkroute_sim.analysis.tables import Tables, kpis
 from silkroute_sim.config.loader import load_config
 from silkroute_sim.model.simulate import simulate
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 
 def _run(days: float, tonnes: float | None = None, seed: int | None = None):
     overrides = [] if tonnes is None else [f"demand.tonnes_per_day={tonnes}"]

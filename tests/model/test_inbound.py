@@ -122,6 +122,7 @@ def paired_runs() -> list[tuple[dict[str, float], dict[str, float]]]:
     return runs
 
 
+@pytest.mark.slow
 def test_inbound_trains_raise_outbound_hub_dwell(paired_runs) -> None:
     # Inbound boxes take two crane moves each and a loading track per train: outbound
     # boxes wait longer for cranes and tracks. The paired difference in mean hub dwell
@@ -138,6 +139,7 @@ def test_inbound_trains_raise_outbound_hub_dwell(paired_runs) -> None:
         assert b["inbound_boxes_per_day"] == pytest.approx(41, rel=0.03)
 
 
+@pytest.mark.slow
 def test_inbound_crane_work_matches_the_added_moves(paired_runs) -> None:
     # Theory: one train a day of 41 boxes, two moves a box at 8.5 min mean, shared by
     # 3 cranes over 24 h, adds 41 × 2 × 8.5/60 / 72 = 0.161 to crane utilisation. The

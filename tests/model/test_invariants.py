@@ -84,6 +84,7 @@ def _write(tmp: Path, name: str, seed: int) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_csv(tmp_path: Path) -> None:
     a = _write(tmp_path, "a", 7)
     b = _write(tmp_path, "b", 7)
@@ -94,6 +95,7 @@ def test_same_seed_gives_byte_identical_csv(tmp_path: Path) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_different_seed_gives_different_results(tmp_path: Path) -> None:
     a = _write(tmp_path, "a", 7)
     c = _write(tmp_path, "c", 8)
@@ -101,6 +103,7 @@ def test_different_seed_gives_different_results(tmp_path: Path) -> None:
     assert (a / "summary.csv").read_bytes() != (c / "summary.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_demand_rate_matches_config_over_replications() -> None:
     # tonnes arrived per day over 5 seeds: the configured mean (adjusted by the seasonal
     # factors of the simulated months) lies inside the 99 % CI of the replications.

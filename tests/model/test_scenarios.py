@@ -54,6 +54,7 @@ def _diff_paths(a: Any, b: Any, prefix: str = "") -> set[str]:
     return set() if a == b else {prefix}
 
 
+@pytest.mark.slow
 def test_library_files_are_valid_documented_and_change_only_what_they_say() -> None:
     files = {p.stem: p for p in SCENARIOS.glob("*.yaml")}
     assert set(LIBRARY) <= set(files)
@@ -142,6 +143,7 @@ def library(tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
     return table, reps
 
 
+@pytest.mark.slow
 def test_library_runs_end_to_end_with_common_random_numbers(library) -> None:
     table, reps = library
     assert set(table.index.get_level_values("scenario")) == {"baseline", *LIBRARY}
@@ -159,6 +161,7 @@ def _diff(table: pd.DataFrame, scenario: str, metric: str) -> tuple[float, float
     return float(row["diff"]), float(row["diff_ci_low"]), float(row["diff_ci_high"])
 
 
+@pytest.mark.slow
 def test_demand_plus_30_raises_dwell_yard_and_crane_load(library) -> None:
     table, _ = library
     for metric in ("hub_dwell_h_mean", "yard_teu_mean", "crane_utilisation"):
@@ -166,12 +169,14 @@ def test_demand_plus_30_raises_dwell_yard_and_crane_load(library) -> None:
         assert low > 0, metric
 
 
+@pytest.mark.slow
 def test_extra_gantry_cuts_dwell(library) -> None:
     table, _ = library
     _, _, high = _diff(table, "extra-gantry", "hub_dwell_h_mean")
     assert high < 0
 
 
+@pytest.mark.slow
 def test_extra_loading_track_eases_the_tracks_but_not_dwell(library) -> None:
     """More tracks share the same loading work (busy share per track falls), but at the
     baseline demand the cranes, not the tracks, set the pace: dwell moves by < 1 h."""
@@ -186,6 +191,7 @@ def test_extra_loading_track_eases_the_tracks_but_not_dwell(library) -> None:
     assert low > -1.0 and high < 1.0
 
 
+@pytest.mark.slow
 def test_malaszewicze_cut_raises_waits_there_and_eu_door_to_door(library) -> None:
     table, _ = library
     _, low, _ = _diff(table, "malaszewicze-8-trains", "border_wait_h_mean:Małaszewicze")
@@ -196,6 +202,7 @@ def test_malaszewicze_cut_raises_waits_there_and_eu_door_to_door(library) -> Non
     assert abs(diff) < 0.05  # Central Asia does not cross Małaszewicze
 
 
+@pytest.mark.slow
 def test_double_track_cuts_transit_and_draws_trains_to_alashankou(library) -> None:
     table, _ = library
     _, _, high = _diff(table, "dostyk-moyinty-double-track", "door_to_door_d_median:Moscow")
@@ -209,6 +216,7 @@ needs_disruptions = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @needs_disruptions
 def test_khorgos_closed_shifts_trains_to_alashankou(library) -> None:
     table, _ = library
@@ -218,6 +226,7 @@ def test_khorgos_closed_shifts_trains_to_alashankou(library) -> None:
     assert high < 0
 
 
+@pytest.mark.slow
 @needs_disruptions
 def test_alashankou_gales_echo_in_the_dostyk_queue() -> None:
     """Trains held by the one-day halt reach Dostyk together, where the exchange limit

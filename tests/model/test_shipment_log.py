@@ -93,6 +93,7 @@ def _live_shipments() -> int:
     return sum(type(o) is Shipment for o in gc.get_objects())
 
 
+@pytest.mark.slow
 def test_a_run_holds_objects_only_for_units_on_their_way() -> None:
     cfg = load_config("baseline")
     cfg = cfg.model_copy(update={"simulation": cfg.simulation.model_copy(update={"days": 60})})

@@ -73,6 +73,7 @@ def closed() -> Tables:
     return Tables(simulate(cfg))
 
 
+@pytest.mark.slow
 def test_tables_release_the_cost_parts_and_build_them_again(closed: Tables) -> None:
     assert closed._cost_parts is None  # not kept once summed
     parts = closed.cost_parts
@@ -94,14 +95,14 @@ def test_tables_release_the_cost_parts_and_build_them_again(closed: Tables) -> N
 def test_cost_parts_in_blocks_of_rows_are_the_parts_in_one_go(
     closed: Tables, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A long run's parts are worked out in blocks of rows: with blocks of 7 rows (the
+    """A long run's parts are worked out in blocks of rows: with blocks of 401 rows (the
     last one short) and with only some columns kept, the same numbers and dtypes."""
     import silkroute_sim.analysis.costs as costs
 
     args = (closed._result, closed.shipments, closed.trains, closed.node_events)
     whole = cost_parts(*args)
-    assert len(whole) > 7 * 100 and len(whole) % 7
-    monkeypatch.setattr(costs, "PART_ROWS", 7)
+    assert len(whole) > 401 * 5 and len(whole) % 401
+    monkeypatch.setattr(costs, "PART_ROWS", 401)
     assert_frame_equal(cost_parts(*args), whole, check_exact=True)
     kept = ["tkm", "feu", "is_box", "co2_kg"]
     assert_frame_equal(cost_parts(*args, keep=kept), whole[["feu", "co2_kg", "tkm", "is_box"]])

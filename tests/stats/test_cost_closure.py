@@ -57,6 +57,7 @@ def _ci(rows: list[dict[str, float]], column: str) -> tuple[float, float, float]
     return mean, low, high
 
 
+@pytest.mark.slow
 def test_closure_raises_the_cost_per_feu_of_the_boxes_it_touches_by_a_measurable_share(
     rows,
 ) -> None:
@@ -72,6 +73,7 @@ def test_closure_raises_the_cost_per_feu_of_the_boxes_it_touches_by_a_measurable
     assert total_low > 0
 
 
+@pytest.mark.slow
 def test_closure_cost_comes_from_the_longer_route_the_holds_and_inventory(rows) -> None:
     """The rerouted trains pay the Lithuanian route's extra tariff and gauge change; the
     held ones their holds on the corridor (USD 125 per train-hour); every affected box the

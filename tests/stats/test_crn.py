@@ -15,6 +15,9 @@ from silkroute_sim.config.loader import load_config
 from silkroute_sim.experiments.compare import compare_configs
 from silkroute_sim.model.simulate import simulate
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 SEED = 7
 #: the corridor the widths below were measured on, frozen: issue 21's wider corridor
 #: (alternative routes, eastbound trains competing at the borders) adds real spread to door

@@ -204,6 +204,7 @@ def _baseline_dailies(*overrides: str) -> list[pd.DataFrame]:
     return [Tables(simulate(cfg, seed=seed)).daily for seed in (1, 2)]
 
 
+@pytest.mark.slow
 def test_the_shipped_baseline_passes_and_a_crane_less_start_does_not() -> None:
     # a year of the baseline: its 30 warm-up days are enough (the seasons are demand)
     assert warmup_warning(suggest_warmup(_baseline_dailies()), 30) is None

@@ -43,6 +43,7 @@ MAIN_KPIS = [
 # --------------------------------------------------------------------------- CIs
 
 
+@pytest.mark.slow
 def test_cli_reps5_intervals_contain_the_mean_of_an_independent_20_rep_run(tmp_path) -> None:
     """`run --reps 5`: each main KPI's 95 % interval contains the mean of 20 other seeds.
 
@@ -116,6 +117,7 @@ def serial_and_parallel(tmp_path_factory) -> tuple[Path, Path]:
     return serial, parallel
 
 
+@pytest.mark.slow
 def test_parallel_replications_are_byte_identical_to_serial(serial_and_parallel) -> None:
     serial, parallel = serial_and_parallel
     files = sorted(p.relative_to(serial) for p in serial.rglob("*") if p.is_file())
@@ -126,6 +128,7 @@ def test_parallel_replications_are_byte_identical_to_serial(serial_and_parallel)
         assert (serial / name).read_bytes() == (parallel / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_replication_folder_layout_and_summary(serial_and_parallel) -> None:
     folder, _ = serial_and_parallel
     assert folder_kind(folder) == "replications"
@@ -155,6 +158,7 @@ def test_replication_folder_layout_and_summary(serial_and_parallel) -> None:
     assert sorted(long["seed"].unique()) == seeds
 
 
+@pytest.mark.slow
 def test_short_warmup_is_flagged(serial_and_parallel) -> None:
     """The runs start empty and cut no warm-up: Welch's method must say it is too short."""
     folder, _ = serial_and_parallel
@@ -164,6 +168,7 @@ def test_short_warmup_is_flagged(serial_and_parallel) -> None:
     assert any("looks too short" in w for w in manifest["warnings"])
 
 
+@pytest.mark.slow
 def test_reading_a_replication_folder_back(serial_and_parallel) -> None:
     folder, _ = serial_and_parallel
     written = pd.read_csv(folder / "summary.csv").set_index("metric")
@@ -175,6 +180,7 @@ def test_reading_a_replication_folder_back(serial_and_parallel) -> None:
     assert load_replications(folder).seeds == [11, 12, 13]
 
 
+@pytest.mark.slow
 def test_cli_reps_bad_options_are_one_line_errors(tmp_path) -> None:
     for args in (
         ["--reps", "0"],
@@ -191,6 +197,7 @@ def test_cli_reps_bad_options_are_one_line_errors(tmp_path) -> None:
 # --------------------------------------------------------------------------- CRN
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_arrivals_whatever_the_hub_capacity() -> None:
     """Common random numbers: hub capacity changes what happens to the boxes, never which
     boxes arrive, when, or which background trains reach the borders."""

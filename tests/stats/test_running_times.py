@@ -21,6 +21,7 @@ def run():
     return result, tables, kpis(tables.summary)
 
 
+@pytest.mark.slow
 def test_rows_present_for_every_destination_with_p90_above_median(run) -> None:
     _, _, k = run
     for dest in DESTINATIONS:

@@ -48,6 +48,7 @@ def _f(row: dict[str, str], key: str) -> float:
     return float(row[key]) if row[key] != "" else math.nan
 
 
+@pytest.mark.slow
 def test_quick_suite_exits_zero_and_writes_a_complete_folder(
     quick_run: tuple[subprocess.CompletedProcess[str], Path], quick_rows: list[dict[str, str]]
 ) -> None:
@@ -66,6 +67,7 @@ def test_quick_suite_exits_zero_and_writes_a_complete_folder(
     assert {r["group"] for r in quick_rows} == set(v.GROUPS)
 
 
+@pytest.mark.slow
 def test_mmc_checked_at_the_required_loads(quick_rows: list[dict[str, str]]) -> None:
     names = {r["name"] for r in quick_rows if r["group"] == "analytic"}
     for rho in ("0.5", "0.8", "0.95"):
@@ -74,6 +76,7 @@ def test_mmc_checked_at_the_required_loads(quick_rows: list[dict[str, str]]) -> 
     assert any(n.startswith("border_") for n in names)
 
 
+@pytest.mark.slow
 def test_every_analytic_estimate_is_within_its_ci_tolerance(
     quick_rows: list[dict[str, str]],
 ) -> None:
@@ -92,6 +95,7 @@ def test_every_analytic_estimate_is_within_its_ci_tolerance(
         assert half / abs(target) <= precision[row["name"].split(":")[0]], row
 
 
+@pytest.mark.slow
 def test_little_and_exact_checks_agree_to_rounding(quick_rows: list[dict[str, str]]) -> None:
     rows = [r for r in quick_rows if r["group"] in ("little", "exact")]
     names = {r["name"] for r in rows}
@@ -107,6 +111,7 @@ def test_little_and_exact_checks_agree_to_rounding(quick_rows: list[dict[str, st
             assert abs(_f(row, "estimate") - _f(row, "target")) <= _f(row, "tolerance") + 1e-12
 
 
+@pytest.mark.slow
 def test_published_table_covers_the_facts_and_explains_every_miss(
     quick_rows: list[dict[str, str]],
 ) -> None:
@@ -127,6 +132,7 @@ def test_published_table_covers_the_facts_and_explains_every_miss(
     assert rows["hub_handled"]["status"] == "pass"
 
 
+@pytest.mark.slow
 def test_published_costs_on_the_one_year_baseline(quick_rows: list[dict[str, str]]) -> None:
     """Issue 22 on the suite's one-year runs: rail's freight and CO2e per FEU to Duisburg
     and the sea and air rows of the modal comparison inside their published ranges."""
@@ -147,6 +153,7 @@ def test_published_costs_on_the_one_year_baseline(quick_rows: list[dict[str, str
     assert rows["breakeven_sea_duisburg"]["status"] in ("pass", "explained")
 
 
+@pytest.mark.slow
 def test_report_shows_the_table(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     _, out = quick_run
     text = (out / "verify.md").read_text(encoding="utf-8")
@@ -164,6 +171,7 @@ def test_report_shows_the_table(quick_run: tuple[subprocess.CompletedProcess[str
 # ----------------------------------------------------------------- the checks can fail
 
 
+@pytest.mark.slow
 def test_a_slower_crane_is_caught() -> None:
     """Power: cranes 10 % slower than the config declares fail every analytic row."""
     plan = v.make_plan(True)
@@ -298,6 +306,7 @@ def test_little_on_a_hand_made_sample_path() -> None:
     assert v.overlap_sum(np.array([1.0, 2.0]), np.array([3.0, math.nan]), 2.5, 4.0) == 2.0
 
 
+@pytest.mark.slow
 def test_little_on_the_baseline() -> None:
     """L from the time-weighted monitors equals lam W from the records, on the baseline:
     exactly on each border queue (empty-to-empty windows), within the exact bracket on
@@ -336,6 +345,7 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
@@ -353,6 +363,7 @@ def test_bad_options_give_one_line_and_exit_2(tmp_path: Path, args: list[str], n
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_refuses_a_foreign_folder_before_running(tmp_path: Path) -> None:
     out = tmp_path / "mine"
     out.mkdir()

@@ -12,6 +12,9 @@ import pytest
 import silkroute_sim.experiments.verify as v
 from silkroute_sim.config.loader import load_config
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 #: the checks of issue 22 and the status the baseline must get
 COST_TARGETS = {
     "rail_cost_duisburg": v.PASS,

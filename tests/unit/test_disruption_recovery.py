@@ -22,6 +22,7 @@ from silkroute_sim.analysis.recovery import (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_forward_means_are_numpys_means(seed: int) -> None:
     rng = np.random.default_rng(seed)

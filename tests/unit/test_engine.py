@@ -415,6 +415,7 @@ def test_lazy_customs_hold_in_every_form_of_run(case: str, monkeypatch: pytest.M
     _assert_same_run(lazy, eager)
 
 
+@pytest.mark.slow
 @needs_pure_dispatch
 @pytest.mark.parametrize("config", ["baseline", "scenarios/auto-exports"])
 def test_lazy_customs_on_shipped_scenarios(config: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -717,6 +718,7 @@ SLICED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", [*sorted(SLICED), "scenarios/khorgos-closed-7d"])
 def test_stopping_between_slices_changes_nothing(
     case: str, monkeypatch: pytest.MonkeyPatch
@@ -875,6 +877,7 @@ def test_the_node_event_log_refuses_a_value_that_is_no_number_and_stays_whole() 
     assert [len(c) for c in columns] == [1] * 5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["baseline", "hybrid-tied", "schedule-tied"])
 def test_both_queues_give_the_same_run(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The compiled build's queue (HeapClock) and pure Python's (SlotClock) run the model

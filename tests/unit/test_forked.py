@@ -91,6 +91,7 @@ def test_no_fork_beside_another_thread(monkeypatch) -> None:
         other.join()
 
 
+@pytest.mark.slow
 def test_run_figures_are_the_same_bytes_drawn_in_a_child_or_not(
     tmp_path, monkeypatch, one_thread
 ) -> None:

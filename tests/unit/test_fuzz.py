@@ -32,6 +32,9 @@ from silkroute_sim.config.schema import ScenarioConfig
 
 from ..conftest import silkroute as _cli
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("SILKROUTE_FUZZ_EXAMPLES", "200"))
 LONG = "SILKROUTE_FUZZ_EXAMPLES" in os.environ
 FUZZ = settings(

@@ -49,6 +49,7 @@ def _assert_close(left: pd.DataFrame, right: pd.DataFrame) -> None:
     pdt.assert_frame_equal(left, right, check_exact=False, rtol=0, atol=CSV_TOLERANCE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_write_then_load_gives_the_tables(
     closure_run: tuple[object, Tables], tmp_path: Path, fmt: str

@@ -323,6 +323,7 @@ def test_default_alternatives_and_a_class_value() -> None:
 # ----------------------------------------------------------------- the plot
 
 
+@pytest.mark.slow
 def test_modes_plot_writes_the_same_png_twice(tmp_path: Path) -> None:
     from silkroute_sim.outputs.plots.modes import modes_plot
 

@@ -126,6 +126,7 @@ def test_a_sweep_named_dot_dot_is_refused(tmp_path: Path) -> None:
     assert str(info.value) == f"{spec}: name: invalid value; allowed: {NAME_RULE} (got '..')"
 
 
+@pytest.mark.slow
 def test_the_shipped_configs_keep_their_names() -> None:
     for path in [CONFIGS / "baseline.yaml", *sorted((CONFIGS / "scenarios").glob("*.yaml"))]:
         cfg = load_config(path)

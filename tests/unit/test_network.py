@@ -9,6 +9,9 @@ from hypothesis import strategies as st
 
 from silkroute_sim.model.network import dijkstra_path
 
+#: long end-to-end or statistical tests: left out of ``pytest -m "not slow"``
+pytestmark = pytest.mark.slow
+
 
 @st.composite
 def graphs(draw: st.DrawFn) -> tuple[nx.DiGraph, str, str]:

@@ -542,6 +542,7 @@ def _assert_apart(texts: list[Any], renderer: Any, where: str) -> None:
             assert not a.overlaps(b), (where, texts[i].get_text(), texts[j].get_text())
 
 
+@pytest.mark.slow
 def test_baseline_map_labels_never_overprint(baseline_map) -> None:
     """On the shipped baseline's map, no two labels drawn overlap (as the renderer lays
     them out), on the map and in each inset; the insets' letters keep clear too."""
@@ -594,6 +595,7 @@ def test_insets_come_from_the_nodes_left_out() -> None:
     assert choose_insets(graph, set()) == []
 
 
+@pytest.mark.slow
 def test_corridor_map_png_is_the_same_twice(tmp_path) -> None:
     written = []
     for i in range(2):
@@ -627,6 +629,7 @@ def test_baseline_map_leader_labels_sit_nearest_their_node(baseline_map) -> None
     assert leaders > 0
 
 
+@pytest.mark.slow
 def test_map_layouts_tried_draw_no_basemap_lines_or_labels_and_measure_once(
     monkeypatch,
 ) -> None:

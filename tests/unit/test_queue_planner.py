@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from silkroute_sim.model.network import QueuePlanner, build_graph, shortest_path
 from .test_network import _outcome, graphs
 
 
+@pytest.mark.slow
 @settings(max_examples=400, derandomize=True, deadline=None)
 @given(graphs(), st.data())
 def test_same_route_as_the_full_search(

@@ -151,3 +151,17 @@ def test_a_row_sum_column_by_column_is_pandas_row_sum_to_the_bit() -> None:
         got = row_sum(frame, names)
         assert np.array_equal(got.to_numpy().view(np.int64), expected.to_numpy().view(np.int64))
         assert got.index.equals(frame.index)
+
+
+def test_a_row_sum_of_columns_that_are_not_floats_is_pandas_own() -> None:
+    """Object columns (a run where nothing was delivered has text NaNs in its stop
+    columns) and integers keep pandas' dtype, as the manifest lists it."""
+    frame = pd.DataFrame(
+        {
+            "a": np.array([math.nan, math.nan], dtype=object),
+            "b": [1, 2],
+            "c": [0.5, math.nan],
+        }
+    )
+    for names in (["a", "c"], ["b"], ["b", "c"]):
+        assert_series_equal(row_sum(frame, names), frame[names].sum(axis=1, min_count=1))

@@ -825,6 +825,27 @@ def test_a_long_run_monitor_reduces_its_changes_in_batches_to_the_same_series() 
     assert (done[1].times.tolist(), done[1].levels.tolist()) == expected_mixed
 
 
+def test_a_frozen_monitor_freezes_again_and_refuses_changes_in_words() -> None:
+    from silkroute_sim.engine.monitors import REDUCE_AT, LevelMonitor
+
+    live = LevelMonitor("q", "units", 0.0, 0.3)  # a first level not exact in 4 bytes
+    for t, change in ((1.0, 2.0), (1.0, 1.0), (3.0, -2.0)):
+        live.add(t, change)
+    done = live.frozen()
+    again = done.frozen()
+    assert (again.times.tolist(), again.levels.tolist()) == (
+        done.times.tolist(),
+        done.levels.tolist(),
+    )
+    with pytest.raises(RuntimeError, match="handed its series over"):
+        live.frozen()
+    for i in range(REDUCE_AT):  # enough to reduce, were it live
+        done.add(4.0 + i, 1.0)
+    done.compact()
+    with pytest.raises(RuntimeError, match="changed after its run ended"):
+        done.arrays()
+
+
 def test_a_monitor_refuses_a_value_that_is_no_number_and_stays_whole() -> None:
     from silkroute_sim.engine.monitors import LevelMonitor
 

@@ -42,6 +42,7 @@ from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan
 DAYS_PER_YEAR = 365.0
+_PANDAS_MAJOR = int(pd.__version__.split(".")[0])
 
 #: appended to shipments.csv (the modal comparison reads these names)
 COST_SHIPMENT_COLUMNS = [
@@ -84,10 +85,15 @@ SUMMARY_PARTS = (
 def row_sum(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """``frame[columns].sum(axis=1, min_count=1)`` to the bit — missing values count as
     0, in column order, NaN where every one is missing — one column at a time instead of
-    a copy of them all (a long run's parts are hundreds of MB)."""
+    a copy of them all (a long run's parts are hundreds of MB). pandas' own sum where
+    that order is not pandas' (before pandas 3, eight columns or more are added in
+    numpy's unrolled order) or the columns are not all floats (its result's dtype)."""
+    names = list(columns)
+    if _PANDAS_MAJOR < 3 or any(frame[c].dtype != np.float64 for c in names):
+        return frame[names].sum(axis=1, min_count=1)
     total = np.zeros(len(frame))
     present = np.zeros(len(frame), dtype=bool)
-    for column in columns:
+    for column in names:
         values = frame[column].to_numpy(dtype=float)
         known = ~np.isnan(values)
         present |= known

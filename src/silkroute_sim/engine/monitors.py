@@ -101,7 +101,7 @@ class LevelMonitor:
     def _reduce(self) -> None:
         """Fold the packed changes into the step series."""
         n = len(self.stamps_done)
-        if not n:
+        if not n or self._frozen:  # a frozen monitor's changes are refused when read
             return
         times = np.frombuffer(self.stamps_done, dtype=float)
         levels = np.empty(n + 1)
@@ -156,7 +156,15 @@ class LevelMonitor:
         """The run is over: a read-only monitor holding the step series. This one, which
         the run's model still references, gives up its data. The series is handed over
         as it is kept (no copy): levels that single precision holds exactly (counts, TEU)
-        stay so and are read back as doubles, equal to the last bit."""
+        stay so and are read back as doubles, equal to the last bit. A frozen monitor
+        gives a monitor with the same series; one that handed its series over refuses."""
+        if self._frozen:
+            self._series()  # raises where the series was handed over, or changes came
+            assert self._cache is not None
+            done = LevelMonitor(self.name, self.unit, self.t0, self.level0)
+            done._cache = self._cache
+            done._frozen = True
+            return done
         self.compact()
         self._reduce()
         times = np.frombuffer(self._times, dtype=float)

@@ -16,9 +16,9 @@ from silkroute_sim.analysis.costs import (
     STOP_COLUMNS,
     _stop_columns,
     cost_parts,
-    row_sum,
 )
 from silkroute_sim.analysis.disruptions import disruptions_frame
+from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.analysis.tables import NOT_IN_SUMMARY, Tables
 from silkroute_sim.config.loader import load_config
 from silkroute_sim.model.simulate import simulate

@@ -28,13 +28,14 @@ the wagon times ``costs.wagon_feu_equivalent``.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.config.costs import StorageTariff, TractionConfig
 from silkroute_sim.config.errors import ConfigError
 from silkroute_sim.config.schema import ScenarioConfig
@@ -42,7 +43,6 @@ from silkroute_sim.model.simulate import RunResult
 
 NAN = math.nan
 DAYS_PER_YEAR = 365.0
-_PANDAS_MAJOR = int(pd.__version__.split(".")[0])
 
 #: appended to shipments.csv (the modal comparison reads these names)
 COST_SHIPMENT_COLUMNS = [
@@ -80,25 +80,6 @@ SUMMARY_PARTS = (
     "tkm",
     "subsidy_usd",
 )
-
-
-def row_sum(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """``frame[columns].sum(axis=1, min_count=1)`` to the bit — missing values count as
-    0, in column order, NaN where every one is missing — one column at a time instead of
-    a copy of them all (a long run's parts are hundreds of MB). pandas' own sum where
-    that order is not pandas' (before pandas 3, eight columns or more are added in
-    numpy's unrolled order) or the columns are not all floats (its result's dtype)."""
-    names = list(columns)
-    if _PANDAS_MAJOR < 3 or any(frame[c].dtype != np.float64 for c in names):
-        return frame[names].sum(axis=1, min_count=1)
-    total = np.zeros(len(frame))
-    present = np.zeros(len(frame), dtype=bool)
-    for column in names:
-        values = frame[column].to_numpy(dtype=float)
-        known = ~np.isnan(values)
-        present |= known
-        total += np.where(known, values, 0.0)
-    return pd.Series(np.where(present, total, NAN), index=frame.index)
 
 
 def storage_cost_per_teu(tariff: StorageTariff, days: np.ndarray) -> np.ndarray:
@@ -406,7 +387,7 @@ def cost_parts(
     ``subsidy_usd`` (positive, deducted), ``inventory_usd``, ``traction_kg``,
     ``handling_kg`` (lifts and port handling), ``truck_kg``, ``ferry_kg``, ``rail_km``,
     ``sea_km``, ``feu`` and the columns of :data:`COST_SHIPMENT_COLUMNS`. NaN for
-    shipments not delivered. ``keep``: only these columns (in that order of the parts).
+    shipments not delivered. ``keep``: only these columns (in the parts' order).
 
     Each part of a shipment depends on its own row only (and on its train's stops, worked
     out once over every delivered shipment), so the parts are computed in blocks of

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS, row_sum
+from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS
 from silkroute_sim.analysis.holding import (
     HOLD_COLUMNS,
     closed_members,
@@ -51,6 +51,7 @@ from silkroute_sim.analysis.holding import (
     usual_routes,
 )
 from silkroute_sim.analysis.recovery import REFERENCE_DAYS, Signal, Step, recovery
+from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
 

@@ -165,3 +165,20 @@ def test_a_row_sum_of_columns_that_are_not_floats_is_pandas_own() -> None:
     )
     for names in (["a", "c"], ["b"], ["b", "c"]):
         assert_series_equal(row_sum(frame, names), frame[names].sum(axis=1, min_count=1))
+
+
+def test_text_kept_as_python_strings_gives_the_same_tables(
+    closed: Tables, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long run keeps its text columns as Python strings (memory); a short one takes
+    pandas' Arrow-backed text (speed): every table is the same either way."""
+    import silkroute_sim.analysis.tables as tables
+    from silkroute_sim.outputs.tablefiles import default_text_types
+
+    monkeypatch.setattr(tables, "OBJECT_TEXT_ROWS", 0)
+    kept = Tables(closed._result)
+    assert kept.shipments["train_id"].dtype == object and kept.node_events["node"].dtype == object
+    assert closed.shipments["train_id"].dtype != object  # a short run: pandas' text type
+    for name in ("shipments", "trains", "node_events", "daily", "summary", "disruptions", "modes"):
+        ours, theirs = getattr(kept, name), getattr(closed, name)
+        assert_frame_equal(default_text_types(ours), theirs, check_exact=True)

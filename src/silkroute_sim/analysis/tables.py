@@ -104,18 +104,33 @@ NODE_EVENT_COLUMNS = [
 ]
 
 
-def _text(values: Sequence[object]) -> pd.Series:
-    """A text column kept as Python strings (``object``): pandas 3 would copy them into
-    Arrow buffers (its ``str`` type), about 20 bytes a row more for a long run's columns
-    and a memory pool that keeps what it frees. The values and every table written are
-    the same; the written files get pandas' default text type (outputs/tablefiles.py)."""
+#: from this many shipments (about three and a half simulated years of the baseline) a
+#: run's long text columns stay Python strings (``object``): pandas' ``str`` type copies
+#: them into Arrow buffers, about 100 MB more at ten years, from a memory pool that keeps
+#: what it frees. Shorter runs take the Arrow columns, which compare faster (the tables
+#: of a year: about 0.1 s less). The numbers and every file written are the same either
+#: way; files get pandas' default text type (outputs/tablefiles.py).
+OBJECT_TEXT_ROWS = 250_000
+
+
+def _long_run(result: RunResult) -> bool:
+    """Whether ``result``'s long text columns stay Python strings (:data:`OBJECT_TEXT_ROWS`)."""
+    return len(result.records.shipments) >= OBJECT_TEXT_ROWS
+
+
+def _text(values: Sequence[object], keep_objects: bool) -> np.ndarray | pd.Series:
     out = np.empty(len(values), dtype=object)
     out[:] = values
-    return pd.Series(out, dtype=object, copy=False)
+    return pd.Series(out, dtype=object, copy=False) if keep_objects else out
 
 
-def _texts_kept(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray | pd.Series]:
-    """``columns`` with each object array as a :func:`_text` column (no copy)."""
+def _texts_kept(
+    columns: dict[str, np.ndarray], keep_objects: bool
+) -> dict[str, np.ndarray | pd.Series]:
+    """``columns``, each object array as an ``object`` column where ``keep_objects``
+    (no copy); else as they are (pandas makes text ``str``)."""
+    if not keep_objects:
+        return dict(columns)
     return {
         name: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
         for name, values in columns.items()
@@ -152,9 +167,10 @@ def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
     if records == "summary":
         for column in NOT_IN_SUMMARY:
             del columns[column]
-    df = pd.DataFrame(_texts_kept(columns), copy=False)
+    long_run = _long_run(result)
+    df = pd.DataFrame(_texts_kept(columns, long_run), copy=False)
     del columns
-    for column, values in _texts_kept(shipment_class_columns(result)).items():
+    for column, values in _texts_kept(shipment_class_columns(result), long_run).items():
         df[column] = values
     return df
 
@@ -203,6 +219,7 @@ def node_events_frame(result: RunResult) -> pd.DataFrame:
     wait until the end of the run (a lower bound)."""
     log = result.records.node_events  # stored by column already
     still = list(result.records.open_visits.values())
+    long_run = _long_run(result)
 
     def floats(column: array[float], more: int) -> np.ndarray:
         return np.concatenate(
@@ -215,9 +232,9 @@ def node_events_frame(result: RunResult) -> pd.DataFrame:
     waited_to = np.where(np.isnan(start), result.end_h, start)
     return pd.DataFrame(
         {
-            "train_id": _text(list(log.train_id) + [str(v[0]) for v in still]),
-            "node": _text(list(log.node) + [str(v[1]) for v in still]),
-            "kind": _text(list(log.kind) + [str(v[2]) for v in still]),
+            "train_id": _text(list(log.train_id) + [str(v[0]) for v in still], long_run),
+            "node": _text(list(log.node) + [str(v[1]) for v in still], long_run),
+            "kind": _text(list(log.kind) + [str(v[2]) for v in still], long_run),
             "arrived_h": arrived,
             "start_h": start,
             "end_h": end,

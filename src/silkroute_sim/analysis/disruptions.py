@@ -166,6 +166,19 @@ def _reference_d2d(
     return sel.groupby("destination")["door_to_door_d"].mean()
 
 
+#: the cost parts :func:`cost_per_feu` reads
+PER_FEU_PARTS = (
+    "feu",
+    "is_box",
+    *ROUTE_PARTS,
+    *HOLDING_PARTS,
+    "subsidy_usd",
+    "logistics_cost_usd",
+    "inventory_cost_usd",
+    "co2_kg",
+)
+
+
 def cost_per_feu(parts: pd.DataFrame) -> pd.DataFrame:
     """Per delivered box and FEU: logistics cost, its route, holding and inventory parts
     (USD) and CO2e (kg); NaN for units and for shipments not delivered."""

@@ -22,15 +22,18 @@ from silkroute_sim.analysis.by_class import (
 )
 from silkroute_sim.analysis.costs import (
     COST_SHIPMENT_COLUMNS,
-    HOLDING_PARTS,
-    ROUTE_PARTS,
     SUMMARY_PARTS,
     cost_parts,
     cost_summary_rows,
     pair_positions,
     train_cost_columns,
 )
-from silkroute_sim.analysis.disruptions import cost_per_feu, disruptions_frame, summary_rows
+from silkroute_sim.analysis.disruptions import (
+    PER_FEU_PARTS,
+    cost_per_feu,
+    disruptions_frame,
+    summary_rows,
+)
 from silkroute_sim.analysis.holding import daily_held
 from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
@@ -118,23 +121,18 @@ def _long_run(result: RunResult) -> bool:
     return len(result.records.shipments) >= OBJECT_TEXT_ROWS
 
 
+def _kept_text(values: np.ndarray, keep_objects: bool) -> np.ndarray | pd.Series:
+    """An ``object`` array as an ``object`` column where ``keep_objects`` (no copy); any
+    other array, or with ``keep_objects`` false, as it is (pandas makes text ``str``)."""
+    if keep_objects and values.dtype == object:
+        return pd.Series(values, dtype=object, copy=False)
+    return values
+
+
 def _text(values: Sequence[object], keep_objects: bool) -> np.ndarray | pd.Series:
     out = np.empty(len(values), dtype=object)
     out[:] = values
-    return pd.Series(out, dtype=object, copy=False) if keep_objects else out
-
-
-def _texts_kept(
-    columns: dict[str, np.ndarray], keep_objects: bool
-) -> dict[str, np.ndarray | pd.Series]:
-    """``columns``, each object array as an ``object`` column where ``keep_objects``
-    (no copy); else as they are (pandas makes text ``str``)."""
-    if not keep_objects:
-        return dict(columns)
-    return {
-        name: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
-        for name, values in columns.items()
-    }
+    return _kept_text(out, keep_objects)
 
 
 def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
@@ -168,10 +166,10 @@ def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
         for column in NOT_IN_SUMMARY:
             del columns[column]
     long_run = _long_run(result)
-    df = pd.DataFrame(_texts_kept(columns, long_run), copy=False)
+    df = pd.DataFrame({n: _kept_text(v, long_run) for n, v in columns.items()}, copy=False)
     del columns
-    for column, values in _texts_kept(shipment_class_columns(result), long_run).items():
-        df[column] = values
+    for column, values in shipment_class_columns(result).items():
+        df[column] = _kept_text(values, long_run)
     return df
 
 
@@ -521,8 +519,8 @@ class Tables:
         self.trains = trains_frame(result)
         self.node_events = node_events_frame(result)
         needed = {*COST_SHIPMENT_COLUMNS, *SUMMARY_PARTS}
-        if result.disruptions is not None:  # the extra costs split the route's parts
-            needed |= {*ROUTE_PARTS, *HOLDING_PARTS, "subsidy_usd"}
+        if result.disruptions is not None:  # the disruptions' extra costs
+            needed |= set(PER_FEU_PARTS)
         parts = cost_parts(result, self.shipments, self.trains, self.node_events, keep=needed)
         for column in COST_SHIPMENT_COLUMNS:
             self.shipments[column] = parts[column]

@@ -59,9 +59,8 @@ class LevelMonitor:
         self.deltas_done = array("d")
         #: the step series of the changes before those (reduced)
         self._times = array("d", [float(t0)])
-        self._levels = array("d", [float(level)])
-        if float(np.float32(level)) == level:
-            self._levels = array("f", [float(level)])
+        single = float(np.float32(level)) == level  # exact in 4 bytes
+        self._levels = array("f" if single else "d", [float(level)])
         self._changes = 0  # changes appended before the last compaction
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self._frozen = False

@@ -15,11 +15,13 @@ from silkroute_sim.analysis.recovery import (
     RECOVERED,
     Signal,
     Step,
+    Weighted,
     back_in_band,
     first_stable_day,
     forward_means,
     recovery,
 )
+from silkroute_sim.engine.monitors import step_areas_to, step_integrals_cumulative
 
 
 @pytest.mark.slow
@@ -70,3 +72,37 @@ def test_reading_weeks_at_a_time_gives_the_whole_answer(seed: int) -> None:
         )
         statuses.add(got[1])
     assert statuses >= {RECOVERED, NOT_RECOVERED}  # both kinds of answer were tried
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_weighted_sums_are_numpys_histogram(seed: int) -> None:
+    """The tonnes dispatched per day, read from sorted blocks made once, are the floats
+    of ``np.histogram(..., weights=...)``: ties, several of numpy's 65,536-value blocks,
+    edges outside the times, an empty record."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 500, 70_000, 140_000]))
+    times = np.round(rng.uniform(0, 8760, n), int(rng.integers(0, 3)))  # rounded: ties
+    weights = rng.lognormal(3, 1.5, n)
+    weighted = Weighted(times, weights)
+    for _ in range(50):
+        start = float(rng.uniform(-100, 8800))
+        edges = start + 24.0 * np.arange(int(rng.integers(1, 60)) + 1)
+        expected, _ = np.histogram(times, bins=edges, weights=weights)
+        got = weighted.sums(edges)
+        assert got.dtype == expected.dtype
+        assert got.tobytes() == expected.tobytes()
+
+
+def test_step_areas_before_between_and_after_the_points() -> None:
+    """The integral up to each edge: 0 before the first point, the running integral plus
+    the part of the step at an edge, and past the last point."""
+    times = np.array([2.0, 5.0, 9.0])
+    levels = np.array([1.5, 0.0, 4.0])
+    cumulative = step_integrals_cumulative(times, levels)
+    edges = np.array([-1.0, 2.0, 3.0, 5.0, 7.5, 9.0, 12.0])
+    expected = [0.0, 0.0, 1.5, 4.5, 4.5, 4.5, 16.5]
+    assert step_areas_to(times, levels, cumulative, edges).tolist() == expected
+    assert Step(times, levels).daily_means(np.array([0.0, 4.0, 12.0])).tolist() == [
+        3.0 / 4,
+        13.5 / 8,
+    ]

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.analysis.costs import HOLDING_PARTS, ROUTE_PARTS
+from silkroute_sim.analysis.group_means import GroupMeans
 from silkroute_sim.analysis.holding import (
     HOLD_COLUMNS,
     closed_members,
@@ -50,7 +51,7 @@ from silkroute_sim.analysis.holding import (
     hold_summary_rows,
     usual_routes,
 )
-from silkroute_sim.analysis.recovery import REFERENCE_DAYS, Signal, Step, recovery
+from silkroute_sim.analysis.recovery import REFERENCE_DAYS, Signal, Step, Weighted, recovery
 from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.model.records import DisruptionWindow
 from silkroute_sim.model.simulate import RunResult
@@ -155,15 +156,31 @@ def _outside(shipments: pd.DataFrame, start_h: float, until_h: float) -> pd.Seri
 
 #: the columns the door-to-door comparison reads (not a copy of every column per event)
 _D2D = ["destination", "door_to_door_d"]
+#: the costs per FEU (:func:`cost_per_feu`) an event's boxes are compared on
+_PER_FEU = ["cost", "reroute", "holding", "inventory", "co2"]
 
 
-def _reference_d2d(
-    shipments: pd.DataFrame, clean: pd.Series, start_h: float, until_h: float
-) -> pd.Series:
-    """Mean door-to-door days per destination of the untouched boxes that were not in
-    the system between ``start_h`` and ``until_h``."""
-    sel = shipments.loc[clean & _outside(shipments, start_h, until_h), _D2D]  # two columns
-    return sel.groupby("destination")["door_to_door_d"].mean()
+class _References:
+    """The mean door-to-door days (and costs per FEU) per destination of each event's
+    reference boxes: untouched (``clean``) and not in the system while it lasted."""
+
+    def __init__(
+        self, shipments: pd.DataFrame, clean: pd.Series, per_feu: pd.DataFrame | None
+    ) -> None:
+        values = shipments[["door_to_door_d"]]
+        if per_feu is not None:
+            values = pd.concat([values, per_feu[_PER_FEU].set_axis(values.index)], axis=1)
+        self.means = GroupMeans(shipments["destination"], values)
+        self.shipments = shipments
+        self.clean = clean
+
+    def of(self, start_h: float, until_h: float) -> pd.DataFrame:
+        rows = self.clean & _outside(self.shipments, start_h, until_h)
+        return self.means.of(rows.to_numpy())
+
+    def known(self, means: pd.DataFrame) -> np.ndarray:
+        """Per shipment: whether its destination has a row in ``means``."""
+        return self.means.among(means.index)
 
 
 #: the cost parts :func:`cost_per_feu` reads
@@ -197,17 +214,16 @@ def cost_per_feu(parts: pd.DataFrame) -> pd.DataFrame:
 
 
 def extra_costs(
-    per_feu: pd.DataFrame, destination: pd.Series, hit: pd.Series, reference: pd.Series
+    per_feu: pd.DataFrame, hit: pd.Series | np.ndarray, destination: pd.Series, ref: pd.DataFrame
 ) -> tuple[float, ...]:
-    """The :data:`COST_COLUMNS` of one event: the delivered boxes of ``hit`` against the
-    mean per destination of the boxes of ``reference`` (both boolean masks)."""
-    columns = ["cost", "reroute", "holding", "inventory", "co2"]
-    ref = per_feu[reference].groupby(destination[reference])[columns].mean()
-    hit = hit & per_feu["cost"].notna() & destination.isin(ref.index)
+    """The :data:`COST_COLUMNS` of one event: its delivered boxes (``hit``, a boolean mask
+    of the rows with a reference destination) against ``ref``, the mean costs per FEU of
+    its reference boxes by destination."""
+    hit = np.asarray(hit, dtype=bool) & per_feu["cost"].notna().to_numpy()
     if not hit.any():
         return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
-    mine = per_feu.loc[hit, columns]
-    base = ref.reindex(destination[hit]).set_axis(mine.index)
+    mine = per_feu.loc[hit, _PER_FEU]
+    base = ref[_PER_FEU].reindex(destination[hit]).set_axis(mine.index)
     extra = mine - base
     feu = per_feu.loc[hit, "feu"]
     share = float(mine["cost"].mean() / base["cost"].mean() - 1) if base["cost"].mean() else NAN
@@ -236,13 +252,13 @@ def _local_nodes(window: DisruptionWindow, members: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class _RunLevels:
     """The run-wide levels that recovery and the table rows read: hub backlog (t),
-    stranded trains, node queues (trains) and the tonnes dispatched (times, tonnes)."""
+    stranded trains, node queues (trains) and the tonnes dispatched (at their departures)."""
 
     backlog: Step
     stranded: Step
     stranded_background: Step
     queues: dict[str, Step]
-    dispatched: tuple[np.ndarray, np.ndarray]
+    dispatched: Weighted
     members: dict[str, list[str]]  # the nodes each event acts on, by event id
 
     @classmethod
@@ -259,7 +275,7 @@ class _RunLevels:
                 for name in result.config.corridor.nodes
                 if f"queue:{name}" in mons
             },
-            dispatched=(departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone]),
+            dispatched=Weighted(departed[gone], shipments["tonnes"].to_numpy(dtype=float)[gone]),
             members={
                 w.event_id: closed_members(result.config, w)
                 for w in (result.disruptions.windows if result.disruptions else [])
@@ -348,8 +364,7 @@ def _event_row(
     recovery: _Recovery,
     mask: pd.Series,
     levels: _RunLevels,
-    shipments: pd.DataFrame,
-    clean: pd.Series,
+    references: _References,
     per_feu: pd.DataFrame | None,
 ) -> tuple[object, ...]:
     """One row of :data:`COLUMNS` (and :data:`COST_COLUMNS` with ``per_feu``, the
@@ -357,10 +372,11 @@ def _event_row(
     until = recovery.until
     t0 = window.start_h
     local_queues = levels.local_queues(window).values()
+    shipments = references.shipments
     hit = shipments.loc[mask, _D2D]
-    reference = _reference_d2d(shipments, clean, t0, until)
+    ref = references.of(t0, until)
     # (a closure that touched no box maps nothing: the empty result must still be a number)
-    extra = hit["door_to_door_d"] - hit["destination"].map(reference).astype(float)
+    extra = hit["door_to_door_d"] - hit["destination"].map(ref["door_to_door_d"]).astype(float)
     return (
         window.event_id,
         window.kind,
@@ -385,7 +401,7 @@ def _event_row(
         ()
         if per_feu is None
         else extra_costs(
-            per_feu, shipments["destination"], mask, clean & _outside(shipments, t0, until)
+            per_feu, mask.to_numpy() & references.known(ref), shipments["destination"], ref
         )
     )
 
@@ -416,9 +432,10 @@ def disruptions_frame(
     ]
     clean = _untouched(windows, masks, shipments, result.warmup_h)
     per_feu = cost_per_feu(costs) if costs is not None else per_feu
+    references = _References(shipments, clean, per_feu)
     usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
-        _event_row(window, recovery, mask, levels, shipments, clean, per_feu)
+        _event_row(window, recovery, mask, levels, references, per_feu)
         + hold_columns(result, window, recovery.until, events, usual, window.kind)
         for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
     ]

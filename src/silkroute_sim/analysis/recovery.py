@@ -46,13 +46,52 @@ class Step:
         if self._cumulative is None:
             self._cumulative = step_integrals_cumulative(self.times, self.levels)
         areas = step_areas_to(self.times, self.levels, self._cumulative, edges)
-        return np.diff(areas) / np.diff(edges)
+        return (areas[1:] - areas[:-1]) / (edges[1:] - edges[:-1])  # np.diff's floats
 
     def max(self, t0: float, t1: float) -> float:
         start = max(int(np.searchsorted(self.times, t0, side="right")) - 1, 0)
         stop = int(np.searchsorted(self.times, t1, side="right"))
         window = self.levels[start : max(stop, start + 1)]
         return float(window.max()) if window.size else NAN
+
+
+#: numpy's histogram sorts its values this many at a time (``_histograms_impl.BLOCK``)
+HISTOGRAM_BLOCK = 65536
+
+
+class Weighted:
+    """Weights at times (the tonnes dispatched, at their departures) summed between edges:
+    the same floats as ``np.histogram(times, bins=edges, weights=weights)[0]``. numpy sorts
+    every block of 65,536 values and reads a running sum of the sorted weights at each
+    edge; those sorted blocks and sums are made once here, where every event of a run
+    reads a few days of them."""
+
+    def __init__(self, times: np.ndarray, weights: np.ndarray) -> None:
+        times = np.asarray(times).ravel()
+        weights = np.asarray(weights).ravel()
+        self.dtype = weights.dtype
+        self.blocks: list[tuple[np.ndarray, np.ndarray]] = []
+        zero = np.zeros(1, dtype=self.dtype)
+        for i in range(0, len(times), HISTOGRAM_BLOCK):
+            block = times[i : i + HISTOGRAM_BLOCK]
+            order = np.argsort(block)
+            running = np.concatenate((zero, weights[i : i + HISTOGRAM_BLOCK][order].cumsum()))
+            self.blocks.append((block[order], running))
+
+    @classmethod
+    def of(cls, values: Weighted | tuple[np.ndarray, np.ndarray]) -> Weighted:
+        return values if isinstance(values, Weighted) else cls(*values)
+
+    def sums(self, edges: np.ndarray) -> np.ndarray:
+        """The weights of the times in each bin (the last bin takes its right edge)."""
+        edges = np.asarray(edges)
+        running = np.zeros(edges.shape, self.dtype)
+        for times, cumulative in self.blocks:
+            at = np.concatenate(
+                (times.searchsorted(edges[:-1], "left"), times.searchsorted(edges[-1:], "right"))
+            )
+            running += cumulative[at]
+        return np.diff(running)
 
 
 class Signal:
@@ -64,17 +103,15 @@ class Signal:
         self.floor = floor
         self.two_sided = two_sided
 
-    def per_day(self, edges: np.ndarray, dispatched: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def per_day(self, edges: np.ndarray, dispatched: Weighted) -> np.ndarray:
         if isinstance(self.values, Step):
             return self.values.daily_means(edges)
-        times, tonnes = dispatched
-        sums, _ = np.histogram(times, bins=edges, weights=tonnes)
-        return np.asarray(sums, dtype=float) / (np.diff(edges) / 24.0)
+        return np.asarray(dispatched.sums(edges), dtype=float) / (np.diff(edges) / 24.0)
 
 
 def back_in_band(
     signals: list[Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
+    dispatched: Weighted | tuple[np.ndarray, np.ndarray],
     start_h: float,
     end_h: float,
     run_end_h: float,
@@ -88,6 +125,7 @@ def back_in_band(
     if ref_days < 1 or post_days < 1:
         return None
     wanted = post_days if days is None else min(days, post_days)
+    dispatched = Weighted.of(dispatched)
     # the days read: the wanted ones, the CONFIRM_DAYS - 1 after them for their means, and
     # one more where the run goes on (a histogram's last bin also takes its right edge)
     read = min(wanted + CONFIRM_DAYS, post_days)
@@ -145,7 +183,7 @@ def _first_stable_so_far(back: np.ndarray, stay_days: int = STAY_DAYS) -> int | 
 
 def recovery(
     signals: list[Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
+    dispatched: Weighted | tuple[np.ndarray, np.ndarray],
     start_h: float,
     end_h: float,
     run_end_h: float,
@@ -158,6 +196,7 @@ def recovery(
     days; a long run has years after each)."""
     post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
     days = 4 * STAY_DAYS
+    dispatched = Weighted.of(dispatched)
     while True:
         back = back_in_band(signals, dispatched, start_h, end_h, run_end_h, days)
         if back is None:
@@ -176,7 +215,7 @@ def recovery(
 
 def recovery_h(
     signals: list[Signal],
-    dispatched: tuple[np.ndarray, np.ndarray],
+    dispatched: Weighted | tuple[np.ndarray, np.ndarray],
     start_h: float,
     end_h: float,
     run_end_h: float,

@@ -233,8 +233,9 @@ def step_areas_to(
     """The integral of the step function up to each of ``edges`` (0 before its first
     time), from its running integral ``cumulative``."""
     t = np.asarray(edges, dtype=float)
-    idx = np.searchsorted(times, t, side="right") - 1
-    idx_clipped = np.clip(idx, 0, len(times) - 1)
-    partial = (t - times[idx_clipped]) * levels[idx_clipped]
-    out = cumulative[idx_clipped] + partial
-    return np.where(idx < 0, 0.0, out)
+    idx = np.searchsorted(times, t, side="right") - 1  # at most the last point
+    at = np.maximum(idx, 0)
+    out = cumulative[at] + (t - times[at]) * levels[at]
+    if idx.size and idx.min() < 0:
+        out[idx < 0] = 0.0
+    return out

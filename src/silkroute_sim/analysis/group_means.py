@@ -1,0 +1,68 @@
+"""Means per group over many row selections of one table, as pandas takes them.
+
+The disruption table compares the boxes each event touched with the mean per destination
+of the boxes it did not: one ``groupby(...).mean()`` over nearly every row of the run, per
+event. pandas adds each group's values in row order with Kahan's compensation
+(``pandas._libs.groupby.group_mean``); a selection copied out, its keys factorised and
+sorted again, costs many times that pass. :class:`GroupMeans` factorises the keys once and
+hands pandas' own routine every row with the rows outside the selection labelled ``-1``
+(skipped), so each mean is the same float as the ``groupby`` of the selection. Where that
+routine is not there or not callable so (another pandas), it takes the ``groupby``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _pandas_group_mean() -> Callable[..., Any] | None:
+    try:
+        from pandas._libs.groupby import group_mean  # pandas' groupby(...).mean() routine
+    except ImportError:  # pragma: no cover - a pandas without it
+        return None
+    return group_mean
+
+
+class GroupMeans:
+    """``values`` (float columns) grouped by ``keys`` (one per row; NaN keys belong to no
+    group), for many row selections."""
+
+    def __init__(self, keys: pd.Series, values: pd.DataFrame) -> None:
+        self.keys = keys
+        self.values = values
+        codes, self.names = pd.factorize(keys)
+        self.codes = codes.astype(np.intp, copy=False)
+        self._array = values.to_numpy(dtype=np.float64) if len(values.columns) else None
+        floats = all(dtype == np.float64 for dtype in values.dtypes)
+        self._group_mean = _pandas_group_mean() if floats and self._array is not None else None
+
+    def of(self, rows: np.ndarray | pd.Series) -> pd.DataFrame:
+        """``values[rows].groupby(keys[rows]).mean()`` (``rows``: a boolean mask): one row
+        per key among the selected rows, keys sorted."""
+        rows = np.asarray(rows, dtype=bool)
+        if self._group_mean is not None:
+            try:
+                return self._fast(rows)
+            except (TypeError, ValueError):  # another pandas' signature: its own groupby
+                self._group_mean = None
+        return self.values[rows].groupby(self.keys[rows]).mean()
+
+    def _fast(self, rows: np.ndarray) -> pd.DataFrame:
+        assert self._group_mean is not None and self._array is not None
+        labels = np.where(rows, self.codes, -1)
+        groups = len(self.names)
+        out = np.empty((groups, self._array.shape[1]), dtype=np.float64)
+        counts = np.zeros(groups, dtype=np.int64)
+        self._group_mean(out, counts, self._array, labels, -1)
+        seen = counts > 0
+        index = pd.Index(self.names[seen], name=self.keys.name)
+        frame = pd.DataFrame(out[seen], index=index, columns=self.values.columns)
+        return frame.sort_index()
+
+    def among(self, keys: pd.Index) -> np.ndarray:
+        """Per row: whether its key is one of ``keys`` (``self.keys.isin(keys)``)."""
+        return np.append(self.names.isin(keys), False)[self.codes]

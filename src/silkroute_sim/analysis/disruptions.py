@@ -149,20 +149,15 @@ def affected_mask(
     return shipments["train_id"].isin(train_ids)
 
 
-def _outside(shipments: pd.DataFrame, start_h: float, until_h: float) -> pd.Series:
-    """The boxes not in the system between ``start_h`` and ``until_h``."""
-    return (shipments["delivered_h"] < start_h) | (shipments["arrived_h"] >= until_h)
-
-
-#: the columns the door-to-door comparison reads (not a copy of every column per event)
-_D2D = ["destination", "door_to_door_d"]
 #: the costs per FEU (:func:`cost_per_feu`) an event's boxes are compared on
 _PER_FEU = ["cost", "reroute", "holding", "inventory", "co2"]
 
 
 class _References:
-    """The mean door-to-door days (and costs per FEU) per destination of each event's
-    reference boxes: untouched (``clean``) and not in the system while it lasted."""
+    """Each event's affected boxes against its reference boxes: untouched (``clean``) and
+    not in the system while it lasted. Their mean door-to-door days (and costs per FEU)
+    per destination come from one pass over the run's rows (:class:`GroupMeans`); the
+    affected boxes are read as arrays, and pandas takes the means of what they add."""
 
     def __init__(
         self, shipments: pd.DataFrame, clean: pd.Series, per_feu: pd.DataFrame | None
@@ -171,16 +166,53 @@ class _References:
         if per_feu is not None:
             values = pd.concat([values, per_feu[_PER_FEU].set_axis(values.index)], axis=1)
         self.means = GroupMeans(shipments["destination"], values)
-        self.shipments = shipments
-        self.clean = clean
+        self.codes = self.means.codes
+        self.clean = clean.to_numpy(dtype=bool)
+        self.delivered = shipments["delivered_h"].to_numpy(dtype=float)
+        self.arrived = shipments["arrived_h"].to_numpy(dtype=float)
+        self.d2d = values["door_to_door_d"].to_numpy(dtype=float)
+        self.per_feu = None if per_feu is None else per_feu[[*_PER_FEU, "feu"]].to_numpy(float)
 
-    def of(self, start_h: float, until_h: float) -> pd.DataFrame:
-        rows = self.clean & _outside(self.shipments, start_h, until_h)
-        return self.means.of(rows.to_numpy())
+    def of(self, start_h: float, until_h: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(seen, means)`` by destination code (:meth:`GroupMeans.arrays`) of the clean
+        boxes not in the system between ``start_h`` and ``until_h``."""
+        outside = (self.delivered < start_h) | (self.arrived >= until_h)
+        return self.means.arrays(self.clean & outside)
 
-    def known(self, means: pd.DataFrame) -> np.ndarray:
-        """Per shipment: whether its destination has a row in ``means``."""
-        return self.means.among(means.index)
+    def extra_d2d(self, hit: np.ndarray, means: np.ndarray) -> tuple[int, float]:
+        """The delivered boxes of ``hit`` and their mean extra door-to-door days."""
+        d2d = self.d2d[hit]
+        extra = pd.Series(d2d - means[self.codes[hit], 0])
+        delivered = int(np.count_nonzero(~np.isnan(d2d)))
+        return delivered, float(extra.mean()) if extra.notna().any() else NAN
+
+    def extra_costs(
+        self, hit: np.ndarray, seen: np.ndarray, means: np.ndarray
+    ) -> tuple[float, ...]:
+        """The :data:`COST_COLUMNS` of one event: its boxes delivered with a cost to a
+        destination of its reference (``hit & seen``) against the reference's mean costs
+        per FEU there."""
+        assert self.per_feu is not None
+        hit = hit & seen[self.codes] & ~np.isnan(self.per_feu[:, 0])
+        if not hit.any():
+            return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
+        mine = self.per_feu[hit]
+        base = means[self.codes[hit], 1:]
+        extra = mine[:, :-1] - base
+        feu = mine[:, -1]
+        cost, reroute, holding, inventory, co2 = (pd.Series(extra[:, k]) for k in range(5))
+        base_cost = pd.Series(base[:, 0]).mean()
+        share = float(pd.Series(mine[:, 0]).mean() / base_cost - 1) if base_cost else NAN
+        return (
+            float(cost.mean()),
+            float(reroute.mean()),
+            float(holding.mean()),
+            float(inventory.mean()),
+            share,
+            float((cost * feu).sum()),
+            float(co2.mean()),
+            float((co2 * feu).sum()),
+        )
 
 
 #: the cost parts :func:`cost_per_feu` reads
@@ -210,32 +242,6 @@ def cost_per_feu(parts: pd.DataFrame) -> pd.DataFrame:
             "co2": parts["co2_kg"] / feu,
             "feu": feu,
         }
-    )
-
-
-def extra_costs(
-    per_feu: pd.DataFrame, hit: pd.Series | np.ndarray, destination: pd.Series, ref: pd.DataFrame
-) -> tuple[float, ...]:
-    """The :data:`COST_COLUMNS` of one event: its delivered boxes (``hit``, a boolean mask
-    of the rows with a reference destination) against ``ref``, the mean costs per FEU of
-    its reference boxes by destination."""
-    hit = np.asarray(hit, dtype=bool) & per_feu["cost"].notna().to_numpy()
-    if not hit.any():
-        return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
-    mine = per_feu.loc[hit, _PER_FEU]
-    base = ref[_PER_FEU].reindex(destination[hit]).set_axis(mine.index)
-    extra = mine - base
-    feu = per_feu.loc[hit, "feu"]
-    share = float(mine["cost"].mean() / base["cost"].mean() - 1) if base["cost"].mean() else NAN
-    return (
-        float(extra["cost"].mean()),
-        float(extra["reroute"].mean()),
-        float(extra["holding"].mean()),
-        float(extra["inventory"].mean()),
-        share,
-        float((extra["cost"] * feu).sum()),
-        float(extra["co2"].mean()),
-        float((extra["co2"] * feu).sum()),
     )
 
 
@@ -365,18 +371,15 @@ def _event_row(
     mask: pd.Series,
     levels: _RunLevels,
     references: _References,
-    per_feu: pd.DataFrame | None,
 ) -> tuple[object, ...]:
-    """One row of :data:`COLUMNS` (and :data:`COST_COLUMNS` with ``per_feu``, the
-    costs per FEU of :func:`cost_per_feu`) for ``window``."""
+    """One row of :data:`COLUMNS` (and :data:`COST_COLUMNS` where the references have
+    costs per FEU) for ``window``."""
     until = recovery.until
     t0 = window.start_h
     local_queues = levels.local_queues(window).values()
-    shipments = references.shipments
-    hit = shipments.loc[mask, _D2D]
-    ref = references.of(t0, until)
-    # (a closure that touched no box maps nothing: the empty result must still be a number)
-    extra = hit["door_to_door_d"] - hit["destination"].map(ref["door_to_door_d"]).astype(float)
+    hit = mask.to_numpy(dtype=bool)
+    seen, means = references.of(t0, until)
+    delivered, extra_d2d = references.extra_d2d(hit, means)
     return (
         window.event_id,
         window.kind,
@@ -394,16 +397,10 @@ def _event_row(
         recovery.system,
         recovery.here_status,
         recovery.system_status,
-        int(mask.sum()),
-        int(hit["door_to_door_d"].notna().sum()),
-        float(extra.mean()) if extra.notna().any() else NAN,
-    ) + (
-        ()
-        if per_feu is None
-        else extra_costs(
-            per_feu, mask.to_numpy() & references.known(ref), shipments["destination"], ref
-        )
-    )
+        int(np.count_nonzero(hit)),
+        delivered,
+        extra_d2d,
+    ) + (() if references.per_feu is None else references.extra_costs(hit, seen, means))
 
 
 def disruptions_frame(
@@ -435,7 +432,7 @@ def disruptions_frame(
     references = _References(shipments, clean, per_feu)
     usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
-        _event_row(window, recovery, mask, levels, references, per_feu)
+        _event_row(window, recovery, mask, levels, references)
         + hold_columns(result, window, recovery.until, events, usual, window.kind)
         for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
     ]

@@ -43,25 +43,39 @@ class GroupMeans:
     def of(self, rows: np.ndarray | pd.Series) -> pd.DataFrame:
         """``values[rows].groupby(keys[rows]).mean()`` (``rows``: a boolean mask): one row
         per key among the selected rows, keys sorted."""
+        seen, means = self.arrays(rows)
+        index = pd.Index(self.names[seen[:-1]], name=self.keys.name)
+        frame = pd.DataFrame(means[:-1][seen[:-1]], index=index, columns=self.values.columns)
+        return frame.sort_index()
+
+    def arrays(self, rows: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """``(seen, means)`` of the selected rows by key code (:attr:`codes`), with a last
+        entry for rows without a key (code -1): ``seen[code]``, whether the key is among
+        the rows; ``means[code, column]``, its mean (NaN where not seen or all NaN)."""
         rows = np.asarray(rows, dtype=bool)
         if self._group_mean is not None:
             try:
                 return self._fast(rows)
             except (TypeError, ValueError):  # another pandas' signature: its own groupby
                 self._group_mean = None
-        return self.values[rows].groupby(self.keys[rows]).mean()
+        frame = self.values[rows].groupby(self.keys[rows]).mean()
+        groups = len(self.names)
+        seen = np.zeros(groups + 1, dtype=bool)
+        means = np.full((groups + 1, len(self.values.columns)), np.nan)
+        at = self.names.get_indexer(frame.index)
+        seen[at] = True
+        means[at] = frame.to_numpy(dtype=np.float64)
+        return seen, means
 
-    def _fast(self, rows: np.ndarray) -> pd.DataFrame:
+    def _fast(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert self._group_mean is not None and self._array is not None
         labels = np.where(rows, self.codes, -1)
         groups = len(self.names)
-        out = np.empty((groups, self._array.shape[1]), dtype=np.float64)
+        means = np.empty((groups + 1, self._array.shape[1]), dtype=np.float64)
         counts = np.zeros(groups, dtype=np.int64)
-        self._group_mean(out, counts, self._array, labels, -1)
-        seen = counts > 0
-        index = pd.Index(self.names[seen], name=self.keys.name)
-        frame = pd.DataFrame(out[seen], index=index, columns=self.values.columns)
-        return frame.sort_index()
+        self._group_mean(means[:-1], counts, self._array, labels, -1)
+        means[-1] = np.nan
+        return np.append(counts > 0, False), means
 
     def among(self, keys: pd.Index) -> np.ndarray:
         """Per row: whether its key is one of ``keys`` (``self.keys.isin(keys)``)."""

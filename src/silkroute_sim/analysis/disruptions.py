@@ -108,45 +108,64 @@ def hub_backlog(shipments: pd.DataFrame) -> Step:
 # --------------------------------------------------------------------------- affected
 
 
-def _at_node(events: pd.DataFrame, node: str, t0: float, t1: float) -> set[str]:
-    left = events["end_h"].fillna(np.inf)  # censored: still there at the end of the run
-    at = events[(events["node"] == node) & (events["arrived_h"] < t1) & (left >= t0)]
-    return set(at["train_id"])
+class _Affected:
+    """Which boxes each event touched, as row numbers of ``shipments`` (a long run has
+    thousands of events: a mask each would take a byte per shipment per event)."""
 
+    def __init__(
+        self,
+        shipments: pd.DataFrame,
+        trains: pd.DataFrame,
+        events: pd.DataFrame,
+        hits: dict[str, set[str]],
+    ) -> None:
+        self.arrived = shipments["arrived_h"].to_numpy(dtype=float)
+        self.departed = shipments["departed_h"].fillna(np.inf).to_numpy(dtype=float)
+        codes, self.train_ids = pd.factorize(shipments["train_id"])
+        self.train_codes = codes.astype(np.intp, copy=False)
+        self.trains = trains
+        self.routes = trains["route"].astype(str)
+        self.events = events
+        self.hits = hits
+        self._nodes: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-def _on_edges(
-    trains: pd.DataFrame, pairs: Iterable[tuple[str, str]], t0: float, t1: float
-) -> set[str]:
-    hops = [f"{a}>{b}" for a, b in pairs]
-    if not hops:
-        return set()
-    route = trains["route"].astype(str)
-    passes = route.apply(lambda r: any(h in r for h in hops))
-    arrived = trains["arrived_h"].fillna(np.inf)
-    during = (trains["departed_h"] < t1) & (arrived >= t0)
-    return set(trains.loc[passes & during, "train_id"])
+    def rows(self, window: DisruptionWindow, until_h: float, members: list[str]) -> np.ndarray:
+        """The boxes the event touched between its start and ``until_h`` (its recovery, or
+        the end of the run): at the hub during that time; on the corridor, on the trains
+        it held or rerouted or that were at its nodes (``members``) or on its edges."""
+        t0, t1 = window.start_h, max(until_h, window.end_h)
+        if window.hub is not None:
+            return np.flatnonzero((self.arrived < t1) & (self.departed >= t0))
+        train_ids = set(self.hits.get(window.event_id, set()))
+        for node in members:
+            train_ids |= self._at_node(node, t0, t1)
+        train_ids |= self._on_edges(window.edges, t0, t1)
+        codes = self.train_ids.get_indexer(pd.Index(list(train_ids), dtype=object))
+        on = np.zeros(len(self.train_ids) + 1, dtype=bool)  # the last: boxes on no train
+        on[codes[codes >= 0]] = True
+        return np.flatnonzero(on[self.train_codes])
 
+    def _at_node(self, node: str, t0: float, t1: float) -> set[str]:
+        if node not in self._nodes:
+            here = self.events[self.events["node"] == node]
+            left = here["end_h"].fillna(np.inf)  # censored: still there at the end of the run
+            self._nodes[node] = (
+                here["arrived_h"].to_numpy(dtype=float),
+                left.to_numpy(dtype=float),
+                here["train_id"].to_numpy(),
+            )
+        arrived, left, ids = self._nodes[node]
+        return set(ids[(arrived < t1) & (left >= t0)])
 
-def affected_mask(
-    window: DisruptionWindow,
-    until_h: float,
-    shipments: pd.DataFrame,
-    trains: pd.DataFrame,
-    events: pd.DataFrame,
-    hits: dict[str, set[str]],
-    members: list[str],
-) -> pd.Series:
-    """Boolean mask over ``shipments``: the boxes the event touched between its start
-    and ``until_h`` (its recovery, or the end of the run) at its nodes (``members``)."""
-    t0, t1 = window.start_h, max(until_h, window.end_h)
-    if window.hub is not None:
-        departed = shipments["departed_h"].fillna(np.inf)
-        return (shipments["arrived_h"] < t1) & (departed >= t0)
-    train_ids = set(hits.get(window.event_id, set()))
-    for node in members:
-        train_ids |= _at_node(events, node, t0, t1)
-    train_ids |= _on_edges(trains, window.edges, t0, t1)
-    return shipments["train_id"].isin(train_ids)
+    def _on_edges(self, pairs: Iterable[tuple[str, str]], t0: float, t1: float) -> set[str]:
+        hops = [f"{a}>{b}" for a, b in pairs]
+        if not hops:
+            return set()
+        trains = self.trains
+        passes = self.routes.apply(lambda r: any(h in r for h in hops))
+        arrived = trains["arrived_h"].fillna(np.inf)
+        during = (trains["departed_h"] < t1) & (arrived >= t0)
+        return set(trains.loc[passes & during, "train_id"])
 
 
 #: the costs per FEU (:func:`cost_per_feu`) an event's boxes are compared on
@@ -160,14 +179,14 @@ class _References:
     affected boxes are read as arrays, and pandas takes the means of what they add."""
 
     def __init__(
-        self, shipments: pd.DataFrame, clean: pd.Series, per_feu: pd.DataFrame | None
+        self, shipments: pd.DataFrame, clean: np.ndarray, per_feu: pd.DataFrame | None
     ) -> None:
         values = shipments[["door_to_door_d"]]
         if per_feu is not None:
             values = pd.concat([values, per_feu[_PER_FEU].set_axis(values.index)], axis=1)
         self.means = GroupMeans(shipments["destination"], values)
         self.codes = self.means.codes
-        self.clean = clean.to_numpy(dtype=bool)
+        self.clean = clean
         self.delivered = shipments["delivered_h"].to_numpy(dtype=float)
         self.arrived = shipments["arrived_h"].to_numpy(dtype=float)
         self.d2d = values["door_to_door_d"].to_numpy(dtype=float)
@@ -180,7 +199,8 @@ class _References:
         return self.means.arrays(self.clean & outside)
 
     def extra_d2d(self, hit: np.ndarray, means: np.ndarray) -> tuple[int, float]:
-        """The delivered boxes of ``hit`` and their mean extra door-to-door days."""
+        """The delivered boxes of ``hit`` (row numbers) and their mean extra door-to-door
+        days."""
         d2d = self.d2d[hit]
         extra = pd.Series(d2d - means[self.codes[hit], 0])
         delivered = int(np.count_nonzero(~np.isnan(d2d)))
@@ -189,12 +209,12 @@ class _References:
     def extra_costs(
         self, hit: np.ndarray, seen: np.ndarray, means: np.ndarray
     ) -> tuple[float, ...]:
-        """The :data:`COST_COLUMNS` of one event: its boxes delivered with a cost to a
-        destination of its reference (``hit & seen``) against the reference's mean costs
-        per FEU there."""
+        """The :data:`COST_COLUMNS` of one event: its boxes (``hit``, row numbers)
+        delivered with a cost to a destination of its reference (``seen``) against the
+        reference's mean costs per FEU there."""
         assert self.per_feu is not None
-        hit = hit & seen[self.codes] & ~np.isnan(self.per_feu[:, 0])
-        if not hit.any():
+        hit = hit[seen[self.codes[hit]] & ~np.isnan(self.per_feu[hit, 0])]
+        if not hit.size:
             return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
         mine = self.per_feu[hit]
         base = means[self.codes[hit], 1:]
@@ -344,17 +364,17 @@ def _trains_hit(hits: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
 
 def _untouched(
     windows: list[DisruptionWindow],
-    masks: list[pd.Series],
+    affected: list[np.ndarray],
     shipments: pd.DataFrame,
     warmup_h: float,
-) -> pd.Series:
+) -> np.ndarray:
     """Boxes after the warm-up that no scheduled or weather event touched (breakdowns
     are normal operations): the reference for extra door-to-door time."""
-    touched = pd.Series(False, index=shipments.index)
-    for window, mask in zip(windows, masks, strict=True):
+    touched = np.zeros(len(shipments), dtype=bool)
+    for window, rows in zip(windows, affected, strict=True):
         if window.kind != "breakdown":
-            touched |= mask
-    return ~touched & (shipments["arrived_h"] >= warmup_h)
+            touched[rows] = True
+    return ~touched & (shipments["arrived_h"].to_numpy(dtype=float) >= warmup_h)
 
 
 def _backlog_before(backlog: Step, start_h: float) -> float:
@@ -368,7 +388,7 @@ def _backlog_before(backlog: Step, start_h: float) -> float:
 def _event_row(
     window: DisruptionWindow,
     recovery: _Recovery,
-    mask: pd.Series,
+    hit: np.ndarray,
     levels: _RunLevels,
     references: _References,
 ) -> tuple[object, ...]:
@@ -377,7 +397,6 @@ def _event_row(
     until = recovery.until
     t0 = window.start_h
     local_queues = levels.local_queues(window).values()
-    hit = mask.to_numpy(dtype=bool)
     seen, means = references.of(t0, until)
     delivered, extra_d2d = references.extra_d2d(hit, means)
     return (
@@ -397,7 +416,7 @@ def _event_row(
         recovery.system,
         recovery.here_status,
         recovery.system_status,
-        int(np.count_nonzero(hit)),
+        len(hit),
         delivered,
         extra_d2d,
     ) + (() if references.per_feu is None else references.extra_costs(hit, seen, means))
@@ -419,22 +438,20 @@ def disruptions_frame(
         return None
     windows = [w for w in log.windows if w.start_h < result.end_h]
     levels = _RunLevels.of(result, shipments)
-    hits = _trains_hit(log.hits)
     recoveries = [_recovery(levels, window, result.end_h) for window in windows]
-    masks = [
-        affected_mask(
-            window, rec.until, shipments, trains, events, hits, levels.members[window.event_id]
-        )
+    touched = _Affected(shipments, trains, events, _trains_hit(log.hits))
+    affected = [
+        touched.rows(window, rec.until, levels.members[window.event_id])
         for window, rec in zip(windows, recoveries, strict=True)
     ]
-    clean = _untouched(windows, masks, shipments, result.warmup_h)
+    clean = _untouched(windows, affected, shipments, result.warmup_h)
     per_feu = cost_per_feu(costs) if costs is not None else per_feu
     references = _References(shipments, clean, per_feu)
     usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
-        _event_row(window, recovery, mask, levels, references)
+        _event_row(window, recovery, rows, levels, references)
         + hold_columns(result, window, recovery.until, events, usual, window.kind)
-        for window, recovery, mask in zip(windows, recoveries, masks, strict=True)
+        for window, recovery, rows in zip(windows, recoveries, affected, strict=True)
     ]
     columns = COLUMNS if per_feu is None else COLUMNS + COST_COLUMNS
     return pd.DataFrame(rows, columns=columns + HOLD_COLUMNS)

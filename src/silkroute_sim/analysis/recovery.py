@@ -43,10 +43,18 @@ class Step:
     def daily_means(self, edges: np.ndarray) -> np.ndarray:
         """The mean level between consecutive ``edges``: :func:`step_integrals` (the same
         floats), its running integral kept, as every event reads a few days of it."""
+        return self.daily_means_of(edges, edges[:0])[0]
+
+    def daily_means_of(self, edges: np.ndarray, more: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`daily_means` between ``edges`` and between ``more`` (another run of
+        days), the areas to both found at once."""
         if self._cumulative is None:
             self._cumulative = step_integrals_cumulative(self.times, self.levels)
-        areas = step_areas_to(self.times, self.levels, self._cumulative, edges)
-        return (areas[1:] - areas[:-1]) / (edges[1:] - edges[:-1])  # np.diff's floats
+        at = np.concatenate((edges, more))
+        areas = step_areas_to(self.times, self.levels, self._cumulative, at)
+        means = (areas[1:] - areas[:-1]) / (at[1:] - at[:-1])  # np.diff's floats
+        n = len(edges)
+        return means[: n - 1], means[n:]
 
     def max(self, t0: float, t1: float) -> float:
         start = max(int(np.searchsorted(self.times, t0, side="right")) - 1, 0)
@@ -103,10 +111,16 @@ class Signal:
         self.floor = floor
         self.two_sided = two_sided
 
-    def per_day(self, edges: np.ndarray, dispatched: Weighted) -> np.ndarray:
+    def per_day(
+        self, edges: np.ndarray, more: np.ndarray, dispatched: Weighted
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The signal per day between ``edges`` and between ``more``."""
         if isinstance(self.values, Step):
-            return self.values.daily_means(edges)
-        return np.asarray(dispatched.sums(edges), dtype=float) / (np.diff(edges) / 24.0)
+            return self.values.daily_means_of(edges, more)
+        return (
+            np.asarray(dispatched.sums(edges), dtype=float) / (np.diff(edges) / 24.0),
+            np.asarray(dispatched.sums(more), dtype=float) / (np.diff(more) / 24.0),
+        )
 
 
 def back_in_band(
@@ -133,8 +147,7 @@ def back_in_band(
     post_edges = end_h + 24.0 * np.arange(read + 1)
     back = np.ones(wanted, dtype=bool)
     for signal in signals:
-        ref = signal.per_day(ref_edges, dispatched)
-        post = signal.per_day(post_edges, dispatched)
+        ref, post = signal.per_day(ref_edges, post_edges, dispatched)
         if read < post_days:
             post = post[: read - 1]
         ahead = forward_means(post, wanted)

@@ -10,9 +10,12 @@ import numpy as np
 import pytest
 
 from silkroute_sim.analysis.recovery import (
+    CONFIRM_DAYS,
     NO_REFERENCE,
     NOT_RECOVERED,
     RECOVERED,
+    REFERENCE_DAYS,
+    TOLERANCE,
     Signal,
     Step,
     Weighted,
@@ -105,3 +108,69 @@ def test_step_areas_before_between_and_after_the_points() -> None:
         3.0 / 4,
         13.5 / 8,
     ]
+
+
+def _back_in_band_one_signal_at_a_time(signals, dispatched, start_h, end_h, run_end_h, days):
+    """The band test as first written: each signal's days, means and spread on their own."""
+    ref_days = min(REFERENCE_DAYS, math.floor(start_h / 24 + 1e-9))
+    post_days = math.floor((run_end_h - end_h) / 24 + 1e-9)
+    if ref_days < 1 or post_days < 1:
+        return None
+    wanted = post_days if days is None else min(days, post_days)
+    read = min(wanted + CONFIRM_DAYS, post_days)
+    ref_edges = start_h - 24.0 * np.arange(ref_days, -1, -1)
+    post_edges = end_h + 24.0 * np.arange(read + 1)
+    back = np.ones(wanted, dtype=bool)
+    for signal in signals:
+        if isinstance(signal.values, Step):
+            ref = signal.values.daily_means(ref_edges)
+            post = signal.values.daily_means(post_edges)
+        else:
+            times, tonnes = dispatched
+            ref = np.histogram(times, bins=ref_edges, weights=tonnes)[0] / (np.diff(ref_edges) / 24)
+            post = np.histogram(times, bins=post_edges, weights=tonnes)[0] / (
+                np.diff(post_edges) / 24
+            )
+        if read < post_days:
+            post = post[: read - 1]
+        ahead = np.array([post[k : k + CONFIRM_DAYS].mean() for k in range(wanted)])
+        level = float(ref.mean())
+        spread = float(ref.std(ddof=1)) if ref.size > 1 else 0.0
+        band = max(TOLERANCE * abs(level), 2 * spread, signal.floor)
+        back &= (np.abs(ahead - level) if signal.two_sided else ahead - level) <= band + 1e-9
+    return back
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_signal_at_once_is_each_signal_on_its_own(seed: int) -> None:
+    """The band test of all signals as rows of one array gives each day's answer of the
+    signals taken one at a time, also where a mean sits on the edge of its band (levels
+    in whole trains, floors and bands met exactly)."""
+    rng = np.random.default_rng(seed)
+    run_end = 24.0 * float(rng.integers(20, 200))
+    dispatched = (rng.uniform(0, run_end, 1500), rng.choice([0.0, 25.0, 50.0], 1500))
+    for _ in range(40):
+        signals = [Signal("throughput", np.empty(0), floor=50.0, two_sided=True)]
+        for k in range(int(rng.integers(0, 12))):
+            times = np.sort(rng.uniform(0, run_end, int(rng.integers(1, 400))))
+            times[0] = 0.0
+            levels = np.maximum(0, np.cumsum(rng.choice([-1.0, 0.0, 1.0], times.size)))
+            floor = float(rng.choice([0.5, 1.0, 2.0]))
+            signals.append(Signal(f"queue:{k}", Step(times, levels), floor=floor))
+        start = float(rng.choice([rng.uniform(0, run_end), 24.0 * rng.integers(0, 30)]))
+        end = min(run_end, start + float(rng.choice([0.0, 24.0, rng.uniform(0, 240)])))
+        days = int(rng.choice([1, 7, 28, 10_000]))
+        want = _back_in_band_one_signal_at_a_time(signals, dispatched, start, end, run_end, days)
+        got = back_in_band(signals, dispatched, start, end, run_end, days)
+        assert (got is None) == (want is None)
+        if got is not None:
+            assert got.tolist() == want.tolist()
+
+
+def test_forward_means_of_rows_are_each_rows_means() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.lognormal(2, 2, (9, 30))
+    for count in (1, 5, 28, 30):
+        together = forward_means(rows, count)
+        for i in range(len(rows)):
+            assert together[i].tobytes() == forward_means(rows[i], count).tobytes()

@@ -50,11 +50,14 @@ class Step:
         days), the areas to both found at once."""
         if self._cumulative is None:
             self._cumulative = step_integrals_cumulative(self.times, self.levels)
-        at = np.concatenate((edges, more))
-        areas = step_areas_to(self.times, self.levels, self._cumulative, at)
-        means = (areas[1:] - areas[:-1]) / (at[1:] - at[:-1])  # np.diff's floats
-        n = len(edges)
-        return means[: n - 1], means[n:]
+        areas = step_areas_to(
+            self.times, self.levels, self._cumulative, np.concatenate((edges, more))
+        )
+        first, then = areas[: len(edges)], areas[len(edges) :]
+        return (  # np.diff's floats
+            (first[1:] - first[:-1]) / (edges[1:] - edges[:-1]),
+            (then[1:] - then[:-1]) / (more[1:] - more[:-1]),
+        )
 
     def max(self, t0: float, t1: float) -> float:
         start = max(int(np.searchsorted(self.times, t0, side="right")) - 1, 0)
@@ -145,32 +148,41 @@ def back_in_band(
     read = min(wanted + CONFIRM_DAYS, post_days)
     ref_edges = start_h - 24.0 * np.arange(ref_days, -1, -1)
     post_edges = end_h + 24.0 * np.arange(read + 1)
-    back = np.ones(wanted, dtype=bool)
-    for signal in signals:
-        ref, post = signal.per_day(ref_edges, post_edges, dispatched)
-        if read < post_days:
-            post = post[: read - 1]
-        ahead = forward_means(post, wanted)
-        level = float(ref.mean())
-        spread = float(ref.std(ddof=1)) if ref.size > 1 else 0.0
-        band = max(TOLERANCE * abs(level), 2 * spread, signal.floor)
-        back &= (np.abs(ahead - level) if signal.two_sided else ahead - level) <= band + 1e-9
-    return back
+    if not signals:
+        return np.ones(wanted, dtype=bool)
+    # every signal's days as one row: the means and spreads of all rows at once (numpy
+    # reduces each row as it reduces the row alone: the same floats)
+    days_of = [signal.per_day(ref_edges, post_edges, dispatched) for signal in signals]
+    refs = np.array([ref for ref, _ in days_of])
+    posts = np.array([post for _, post in days_of])
+    if read < post_days:
+        posts = posts[:, : read - 1]
+    levels = refs.mean(axis=1)
+    gaps = forward_means(posts, wanted) - levels[:, None]
+    spreads = refs.std(axis=1, ddof=1).tolist() if ref_days > 1 else [0.0] * len(signals)
+    bands = []
+    for signal, level, spread in zip(signals, levels.tolist(), spreads, strict=True):
+        bands.append(max(TOLERANCE * abs(level), 2 * spread, signal.floor))
+    two_sided = [signal.two_sided for signal in signals]
+    gaps[two_sided] = np.abs(gaps[two_sided])
+    return np.all(gaps <= np.array(bands)[:, None] + 1e-9, axis=0)
 
 
 def forward_means(values: np.ndarray, count: int, days: int = CONFIRM_DAYS) -> np.ndarray:
     """For each of the first ``count`` days, the mean of ``values`` over it and the next
     ``days - 1`` days (fewer at the end): ``values[k : k + days].mean()``, the same floats
-    (numpy adds fewer than eight numbers in order, then divides), for every day at once."""
-    out = np.empty(count)
-    whole = max(0, min(count, len(values) - days + 1)) if days < 8 else 0  # (pairwise from 8)
+    (numpy adds fewer than eight numbers in order, then divides), for every day at once;
+    ``values`` may have a row per signal (means along each row)."""
+    out = np.empty((*values.shape[:-1], count))
+    n = values.shape[-1]
+    whole = max(0, min(count, n - days + 1)) if days < 8 else 0  # (pairwise from 8)
     if whole:
-        total = values[:whole].copy()
+        total = values[..., :whole].copy()
         for j in range(1, days):
-            total = total + values[j : whole + j]
-        out[:whole] = total / days
+            total = total + values[..., j : whole + j]
+        out[..., :whole] = total / days
     for k in range(whole, count):  # the last days of the run: fewer to average
-        out[k] = values[k : k + days].mean()
+        out[..., k] = values[..., k : k + days].mean(axis=-1)
     return out
 
 

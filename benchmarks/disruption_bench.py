@@ -19,16 +19,15 @@ rounds, and the split of the last round inside ``disruptions_frame``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
+from machine import print_header
+
 import silkroute_sim.analysis.disruptions as disruptions
 import silkroute_sim.analysis.tables as tables
-from silkroute_sim.buildinfo import build_kind
 from silkroute_sim.config.loader import load_config
 from silkroute_sim.model.simulate import simulate
 
@@ -54,12 +53,7 @@ def main() -> int:
     parser.add_argument("--mttr", type=float, default=2.0, help="crane mean repair, hours")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"silkroute-sim {build_kind()}")
-    print(
-        f"machine: {platform.machine()}, {cores} usable cores, Python "
-        f"{platform.python_version()}, load at start {os.getloadavg()[0]:.1f}"
-    )
+    print_header()
     breakdowns = (
         "disruptions={random: {breakdowns: "
         f"[{{hub: cranes, mtbf: {args.mtbf:g} h, mttr: {args.mttr:g} h}}]}}}}"

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
 
-from silkroute_sim.buildinfo import build_kind
+from machine import print_header
+
 from silkroute_sim.config.loader import load_config
 from silkroute_sim.experiments.executor import close_shared_pool
 from silkroute_sim.experiments.replications import run_replications
@@ -37,12 +37,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4, help="rounds after the first call")
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"silkroute-sim {build_kind()}")
-    print(
-        f"machine: {platform.machine()}, {cores} usable cores, Python "
-        f"{platform.python_version()}, load at start {os.getloadavg()[0]:.1f}"
-    )
+    print_header()
     cfg = load_config("baseline", days=args.days, warmup_days=args.warmup_days)
 
     sims: dict[int, list[float]] = {1: [], args.workers: []}

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import yaml
+from machine import usable_cores
 
 from silkroute_sim.config.loader import default_config_path
 from silkroute_sim.experiments.executor import close_shared_pool
@@ -84,7 +85,7 @@ def main() -> int:
     if not counts or min(counts) < 1 or args.runs < 1:
         parser.error("--workers needs counts >= 1 and --runs at least 1")
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     print(
         f"sweep throughput: {args.runs} runs of the baseline, {args.days:g} days "
         f"({args.warmup_days:g} warm-up), no plots, records {args.records}, "

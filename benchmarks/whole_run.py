@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import time
 from pathlib import Path
 from subprocess import PIPE
 
-from silkroute_sim.buildinfo import build_kind
+from machine import print_header
 
 HERE = Path(__file__).resolve().parent
 REFERENCE = (
@@ -181,12 +180,7 @@ def main() -> int:
         "--serial", action="store_true", help="also each run without the forked child"
     )
     args = parser.parse_args()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"silkroute-sim {build_kind()}")
-    print(
-        f"machine: {platform.machine()}, {cores} usable cores, Python "
-        f"{platform.python_version()}, load at start {os.getloadavg()[0]:.1f}"
-    )
+    print_header()
     with tempfile.TemporaryDirectory(prefix="whole-run-") as name:
         tmp = Path(name)
         rows = rounds_table(args.rounds, tmp, args.serial)

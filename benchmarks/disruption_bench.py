@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument("--days", type=float, default=365)
     parser.add_argument("--mtbf", type=float, default=24.0, help="crane mean up time, hours")
     parser.add_argument("--mttr", type=float, default=2.0, help="crane mean repair, hours")
+    parser.add_argument(
+        "--warmup-days", type=float, default=None, help="default: 30, or a quarter of a short run"
+    )
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print_header()
@@ -58,7 +61,8 @@ def main() -> int:
         "disruptions={random: {breakdowns: "
         f"[{{hub: cranes, mtbf: {args.mtbf:g} h, mttr: {args.mttr:g} h}}]}}}}"
     )
-    cfg = load_config("baseline", [breakdowns], days=args.days)
+    warmup = min(30.0, args.days / 4) if args.warmup_days is None else args.warmup_days
+    cfg = load_config("baseline", [breakdowns], days=args.days, warmup_days=warmup)
     started = time.perf_counter()
     result = simulate(cfg)
     simulate_s = time.perf_counter() - started

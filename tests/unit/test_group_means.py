@@ -27,6 +27,14 @@ def _table(rng: np.random.Generator, n: int, text: str | None) -> tuple[pd.Serie
     return keys, values
 
 
+def _frame(means: GroupMeans, rows: np.ndarray) -> pd.DataFrame:
+    """The means of :meth:`GroupMeans.arrays` as ``groupby(...).mean()`` lays them out."""
+    seen, values = means.arrays(rows)
+    index = pd.Index(means.names[seen[:-1]], name=means.keys.name)
+    frame = pd.DataFrame(values[:-1][seen[:-1]], index=index, columns=means.values.columns)
+    return frame.sort_index()
+
+
 @pytest.mark.parametrize("text", [None, "object"])
 @pytest.mark.parametrize("seed", range(3))
 def test_means_are_pandas_groupby_means(seed: int, text: str | None) -> None:
@@ -38,16 +46,18 @@ def test_means_are_pandas_groupby_means(seed: int, text: str | None) -> None:
     for _ in range(20):
         rows = rng.random(len(keys)) < rng.uniform(0, 1)
         expected = values[rows].groupby(keys[rows]).mean()
-        for got in (means.of(rows), slow.of(rows)):
+        for got in (_frame(means, rows), _frame(slow, rows)):
             pd.testing.assert_frame_equal(got, expected, check_exact=True, check_index_type=False)
             assert got.to_numpy().tobytes() == expected.to_numpy().tobytes()
-        assert np.array_equal(means.among(expected.index), keys.isin(expected.index).to_numpy())
+        seen, values_by_code = means.arrays(rows)
+        assert not seen[-1] and np.isnan(values_by_code[-1]).all()  # rows without a key
     assert means._group_mean is not None  # pandas' routine took every selection
 
 
 def test_an_empty_selection_has_no_groups() -> None:
     keys, values = _table(np.random.default_rng(7), 100, None)
-    assert GroupMeans(keys, values).of(np.zeros(100, dtype=bool)).empty
+    seen, means = GroupMeans(keys, values).arrays(np.zeros(100, dtype=bool))
+    assert not seen.any() and np.isnan(means).all()
 
 
 def test_columns_that_are_not_floats_take_pandas_groupby() -> None:
@@ -55,4 +65,5 @@ def test_columns_that_are_not_floats_take_pandas_groupby() -> None:
     values = pd.DataFrame({"n": [1, 2, 3, 5]})
     means = GroupMeans(keys, values)
     assert means._group_mean is None
-    assert means.of(np.array([True, True, True, False]))["n"].tolist() == [2.0, 2.0]
+    seen, got = means.arrays(np.array([True, True, True, False]))
+    assert seen.tolist() == [True, True, False] and got[:2, 0].tolist() == [2.0, 2.0]

@@ -183,9 +183,11 @@ class _References:
     ) -> None:
         values = shipments[["door_to_door_d"]]
         if per_feu is not None:
-            values = pd.concat([values, per_feu[_PER_FEU].set_axis(values.index)], axis=1)
-        self.means = GroupMeans(shipments["destination"], values)
-        self.codes = self.means.codes
+            if not per_feu.index.equals(values.index):  # row by row, as the shipments
+                per_feu = per_feu.reindex(values.index)
+            values = pd.concat([values, per_feu[_PER_FEU]], axis=1)
+        self.groups = GroupMeans(shipments["destination"], values)
+        self.codes = self.groups.codes  # each shipment's destination, as a code
         self.clean = clean
         self.delivered = shipments["delivered_h"].to_numpy(dtype=float)
         self.arrived = shipments["arrived_h"].to_numpy(dtype=float)
@@ -196,13 +198,14 @@ class _References:
         """``(seen, means)`` by destination code (:meth:`GroupMeans.arrays`) of the clean
         boxes not in the system between ``start_h`` and ``until_h``."""
         outside = (self.delivered < start_h) | (self.arrived >= until_h)
-        return self.means.arrays(self.clean & outside)
+        return self.groups.arrays(self.clean & outside)
 
     def extra_d2d(self, hit: np.ndarray, means: np.ndarray) -> tuple[int, float]:
-        """The delivered boxes of ``hit`` (row numbers) and their mean extra door-to-door
-        days."""
+        """How many of the boxes of ``hit`` (row numbers) were delivered, and their mean
+        extra door-to-door days."""
         d2d = self.d2d[hit]
-        extra = pd.Series(d2d - means[self.codes[hit], 0])
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, as pandas has it
+            extra = pd.Series(d2d - means[self.codes[hit], 0])
         delivered = int(np.count_nonzero(~np.isnan(d2d)))
         return delivered, float(extra.mean()) if extra.notna().any() else NAN
 
@@ -218,7 +221,8 @@ class _References:
             return (NAN, NAN, NAN, NAN, NAN, 0.0, NAN, 0.0)
         mine = self.per_feu[hit]
         base = means[self.codes[hit], 1:]
-        extra = mine[:, :-1] - base
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, as pandas has it
+            extra = mine[:, :-1] - base
         feu = mine[:, -1]
         cost, reroute, holding, inventory, co2 = (pd.Series(extra[:, k]) for k in range(5))
         base_cost = pd.Series(base[:, 0]).mean()
@@ -449,9 +453,9 @@ def disruptions_frame(
     references = _References(shipments, clean, per_feu)
     usual = usual_routes(result)  # breakdowns are normal operations: no holds counted
     rows = [
-        _event_row(window, recovery, rows, levels, references)
-        + hold_columns(result, window, recovery.until, events, usual, window.kind)
-        for window, recovery, rows in zip(windows, recoveries, affected, strict=True)
+        _event_row(window, rec, hit, levels, references)
+        + hold_columns(result, window, rec.until, events, usual, window.kind)
+        for window, rec, hit in zip(windows, recoveries, affected, strict=True)
     ]
     columns = COLUMNS if per_feu is None else COLUMNS + COST_COLUMNS
     return pd.DataFrame(rows, columns=columns + HOLD_COLUMNS)

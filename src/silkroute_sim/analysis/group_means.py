@@ -29,7 +29,8 @@ def _pandas_group_mean() -> Callable[..., Any] | None:
 
 class GroupMeans:
     """``values`` (float columns) grouped by ``keys`` (one per row; NaN keys belong to no
-    group), for many row selections."""
+    group), for many row selections: :meth:`arrays` of a selection are the means of
+    ``values[rows].groupby(keys[rows]).mean()``, by key code."""
 
     def __init__(self, keys: pd.Series, values: pd.DataFrame) -> None:
         self.keys = keys
@@ -40,14 +41,6 @@ class GroupMeans:
         floats = all(dtype == np.float64 for dtype in values.dtypes)
         self._group_mean = _pandas_group_mean() if floats and self._array is not None else None
 
-    def of(self, rows: np.ndarray | pd.Series) -> pd.DataFrame:
-        """``values[rows].groupby(keys[rows]).mean()`` (``rows``: a boolean mask): one row
-        per key among the selected rows, keys sorted."""
-        seen, means = self.arrays(rows)
-        index = pd.Index(self.names[seen[:-1]], name=self.keys.name)
-        frame = pd.DataFrame(means[:-1][seen[:-1]], index=index, columns=self.values.columns)
-        return frame.sort_index()
-
     def arrays(self, rows: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
         """``(seen, means)`` of the selected rows by key code (:attr:`codes`), with a last
         entry for rows without a key (code -1): ``seen[code]``, whether the key is among
@@ -56,8 +49,8 @@ class GroupMeans:
         if self._group_mean is not None:
             try:
                 return self._fast(rows)
-            except (TypeError, ValueError):  # another pandas' signature: its own groupby
-                self._group_mean = None
+            except (TypeError, ValueError):  # another pandas' signature or buffer types:
+                self._group_mean = None  # its groupby from now on (slower, the same floats)
         frame = self.values[rows].groupby(self.keys[rows]).mean()
         groups = len(self.names)
         seen = np.zeros(groups + 1, dtype=bool)
@@ -68,6 +61,8 @@ class GroupMeans:
         return seen, means
 
     def _fast(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`arrays` through pandas' routine: every row, those not selected labelled
+        -1 (skipped); a group no selected row has gets no count and a NaN mean."""
         assert self._group_mean is not None and self._array is not None
         labels = np.where(rows, self.codes, -1)
         groups = len(self.names)
@@ -76,7 +71,3 @@ class GroupMeans:
         self._group_mean(means[:-1], counts, self._array, labels, -1)
         means[-1] = np.nan
         return np.append(counts > 0, False), means
-
-    def among(self, keys: pd.Index) -> np.ndarray:
-        """Per row: whether its key is one of ``keys`` (``self.keys.isin(keys)``)."""
-        return np.append(self.names.isin(keys), False)[self.codes]

@@ -66,7 +66,8 @@ class Step:
         return float(window.max()) if window.size else NAN
 
 
-#: numpy's histogram sorts its values this many at a time (``_histograms_impl.BLOCK``)
+#: numpy's histogram sorts its values this many at a time (``BLOCK`` inside
+#: ``numpy.histogram``; the tests compare with it past one and two blocks)
 HISTOGRAM_BLOCK = 65536
 
 
@@ -91,6 +92,7 @@ class Weighted:
 
     @classmethod
     def of(cls, values: Weighted | tuple[np.ndarray, np.ndarray]) -> Weighted:
+        """``values`` as they are, or ``(times, weights)`` sorted once."""
         return values if isinstance(values, Weighted) else cls(*values)
 
     def sums(self, edges: np.ndarray) -> np.ndarray:

@@ -270,13 +270,17 @@ class UnitPool(simpy.Resource):
             self.free.append(unit)
             self._trigger_put(None)
 
-    def work(self, request: simpy.Event, duration_h: float) -> Generator[simpy.Event, Any, float]:
+    def work(self, request: simpy.Event, duration_h: float) -> Generator[Any, Any, float]:
         """Work ``duration_h`` on the unit granted to ``request``; returns the hours lost
-        to breakdowns."""
+        to breakdowns. Run it with ``yield from`` in a SimPy process or an engine task
+        (a breakdown interrupts either)."""
         env = self._env
         unit = self.unit_of[request]
         started = env.now
         remaining = duration_h
+        # a task (engine.tasks) waits for a number of hours where a process waits for a
+        # timeout: the same place in the queue, without the Timeout object
+        in_task = not isinstance(env.active_process, simpy.Process)
         while True:
             repaired = self.repaired[unit]
             if repaired is not None:
@@ -284,7 +288,7 @@ class UnitPool(simpy.Resource):
             self.working[unit] = env.active_process
             began = env.now
             try:
-                yield env.timeout(remaining)
+                yield remaining if in_task else env.timeout(remaining)
             except simpy.Interrupt:
                 self.working[unit] = None
                 remaining = remaining - (env.now - began) if self.resume else duration_h

@@ -40,6 +40,7 @@ from silkroute_sim.engine.resources import (
     Engine,
 )
 from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.engine.tasks import TaskGen, spawn
 from silkroute_sim.model.customs import Customs
 from silkroute_sim.model.dispatch import Dispatcher
 from silkroute_sim.model.disrupted import DisruptedResources
@@ -50,7 +51,7 @@ from silkroute_sim.model.vehicles import Compound, ramp_loaders
 
 Proc = Generator[simpy.Event, Any, None]
 #: work on a held unit that a breakdown may interrupt; returns the hours lost
-WorkFn = Callable[[simpy.Event, float], Generator[simpy.Event, Any, float]]
+WorkFn = Callable[[simpy.Event, float], Generator[Any, Any, float]]  # yields events or hours
 
 
 class Hub:
@@ -235,15 +236,15 @@ class Hub:
             move_h = lift_h * self.move_time_factor
             if self.crane_work is None:
                 clock.at(move_h, self._crane_done_cb, (done, arg), crane)
-            else:  # breakdowns may interrupt the move: a process that can be interrupted
-                self.env.process(self._crane_work(crane, move_h, done, arg))
+            else:  # breakdowns may interrupt the move: a task that can be interrupted
+                spawn(self.env, self._crane_work(crane, move_h, done, arg))
 
         if not self.cranes.acquire(start):
             self.crane_queue.add(clock.now, 1)
 
     def _crane_work(
         self, crane: Any, move_h: float, done: Callable[[Any], object], arg: Any
-    ) -> Proc:
+    ) -> TaskGen:
         assert self.crane_work is not None
         yield from self.crane_work(crane, move_h)
         self._crane_free(crane, done, arg)

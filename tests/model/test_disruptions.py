@@ -62,6 +62,31 @@ def _worker(env: simpy.Environment, pool: UnitPool, hours: float, log: dict[str,
         log[f"{name}.lost"] = lost
 
 
+@pytest.mark.parametrize("resume", [True, False])
+def test_a_breakdown_at_the_very_end_of_the_work_leaves_no_negative_time(resume: bool) -> None:
+    """A unit failing at the instant its work ends (before the work's own wake-up) left
+    -2.8e-17 h to do, and the resumed work asked for a negative delay."""
+    env = simpy.Environment()
+    pool = UnitPool(env, 1, resume=resume)
+    log: dict[str, float] = {}
+
+    def worker():
+        yield env.timeout(0.1)
+        yield from _worker(env, pool, 0.2, log, "a")
+
+    def breakdown():
+        yield env.timeout(0.1 + 0.2)  # the end of the work, to the bit
+        pool.fail(0)
+        yield env.timeout(0.5)
+        pool.repair(0)
+
+    env.process(breakdown())  # its wake-up comes before the work's, at the same time
+    env.process(worker())
+    env.run()
+    assert log["a.start"] == 0.1
+    assert log["a.end"] == pytest.approx(0.8 if resume else 1.0)
+
+
 @pytest.mark.parametrize(("resume", "end", "lost"), [(True, 1.25, 0.25), (False, 1.65, 0.65)])
 def test_unit_breaking_mid_task_resumes_or_redoes(resume: bool, end: float, lost: float) -> None:
     env = simpy.Environment()

@@ -22,6 +22,7 @@ import simpy
 
 import silkroute_sim.engine.resources as resources_module
 import silkroute_sim.model.corridor as corridor_module
+import silkroute_sim.model.hub as hub_module
 import silkroute_sim.model.simulate as simulate_module
 from silkroute_sim.analysis.tables import node_events_frame, shipments_frame, trains_frame
 from silkroute_sim.buildinfo import compiled_modules
@@ -31,7 +32,7 @@ from silkroute_sim.engine.resources import Clock, Engine, HeapClock, SlotClock, 
 from silkroute_sim.model.simulate import simulate
 
 from ..conftest import CONFIGS, tiny_raw
-from ..reference import OneEventPerUnitDispatcher, as_process_from_here
+from ..reference import OneEventPerUnitDispatcher, as_process, as_process_from_here
 
 # ---------------------------------------------------------------- engine vs SimPy
 
@@ -916,3 +917,36 @@ def test_both_queues_give_the_same_run(case: str, monkeypatch: pytest.MonkeyPatc
     _assert_same_run(slot, heap)
     pd.testing.assert_frame_equal(node_events_frame(slot), node_events_frame(heap))
     assert slot.events == heap.events > 1000
+
+
+#: the reference replaces the hub's task starter: compiled callers would not see it
+needs_pure_hub = pytest.mark.skipif(
+    "model.hub" in compiled_modules(),
+    reason="compiled callers do not see a patched function; the pure build runs this",
+)
+
+
+@needs_pure_hub
+@pytest.mark.slow
+@pytest.mark.parametrize("on_repair", ["resume", "redo"])
+def test_crane_moves_under_breakdowns_as_tasks_give_the_same_run_as_processes(
+    on_repair: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cranes break down under the moves they work on (an interrupt into the move's
+    task): the run is the one the same moves give as SimPy processes."""
+    breakdowns = (
+        "disruptions={random: {breakdowns: "
+        f"[{{hub: cranes, mtbf: 12 h, mttr: 2 h, on_repair: {on_repair}}}]}}}}"
+    )
+    cfg = load_config("baseline", [breakdowns], days=15, warmup_days=3)
+    tasks = simulate(cfg)
+    with monkeypatch.context() as patch:
+        patch.setattr(hub_module, "spawn", as_process)
+        processes = simulate(cfg)
+    _assert_same_run(tasks, processes)
+    pd.testing.assert_frame_equal(
+        node_events_frame(tasks), node_events_frame(processes), check_exact=True
+    )
+    assert tasks.disruptions is not None
+    assert sum(w.kind == "breakdown" for w in tasks.disruptions.windows) >= 20
+    assert processes.events > tasks.events  # each process ended with an event of its own

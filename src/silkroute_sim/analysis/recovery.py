@@ -165,7 +165,7 @@ def back_in_band(
     bands = []
     for signal, level, spread in zip(signals, levels.tolist(), spreads, strict=True):
         bands.append(max(TOLERANCE * abs(level), 2 * spread, signal.floor))
-    two_sided = [signal.two_sided for signal in signals]
+    two_sided = np.array([bool(signal.two_sided) for signal in signals])
     gaps[two_sided] = np.abs(gaps[two_sided])
     return np.all(gaps <= np.array(bands)[:, None] + 1e-9, axis=0)
 

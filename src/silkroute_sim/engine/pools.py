@@ -280,7 +280,8 @@ class UnitPool(simpy.Resource):
         remaining = duration_h
         # a task (engine.tasks) waits for a number of hours where a process waits for a
         # timeout: the same place in the queue, without the Timeout object
-        in_task = not isinstance(env.active_process, simpy.Process)
+        active = env.active_process
+        in_task = active is not None and not isinstance(active, simpy.Process)
         while True:
             repaired = self.repaired[unit]
             if repaired is not None:
@@ -291,7 +292,9 @@ class UnitPool(simpy.Resource):
                 yield remaining if in_task else env.timeout(remaining)
             except simpy.Interrupt:
                 self.working[unit] = None
-                remaining = remaining - (env.now - began) if self.resume else duration_h
+                # (a breakdown at the very end of the work leaves no time, not less)
+                left = max(0.0, remaining - (env.now - began))
+                remaining = left if self.resume else duration_h
                 continue
             self.working[unit] = None
             return env.now - started - duration_h

@@ -381,11 +381,11 @@ def compare_modes(
     # delivered in the window, and counted in FEU; only the columns read below (a long
     # run's shipments table is large)
     keep = (delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))
-    sel = shipments.loc[keep, [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]]
+    columns = [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]
     rows: list[dict[str, Any]] = []
     for dest in destinations:
         alternatives = modes.for_destination(dest)
-        at_dest = sel[sel["destination"] == dest]
+        at_dest = shipments.loc[keep & (shipments["destination"] == dest), columns]
         for cls, cost in classes.items():
             group = at_dest[at_dest["cargo_class"] == cls]
             if group.empty:

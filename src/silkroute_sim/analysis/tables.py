@@ -37,6 +37,7 @@ from silkroute_sim.analysis.disruptions import (
 from silkroute_sim.analysis.holding import daily_held
 from silkroute_sim.analysis.modes import modes_table
 from silkroute_sim.engine.monitors import step_integrals
+from silkroute_sim.model.entities import TRAIN_TIME_FIELDS
 from silkroute_sim.model.network import route_km
 from silkroute_sim.model.shipment_log import TIME_FIELDS
 from silkroute_sim.model.simulate import RunResult
@@ -82,14 +83,7 @@ TRAIN_COLUMNS = [
     "teu",
     "tonnes",
     "load_factor",
-    "opened_h",
-    "called_h",
-    "loading_start_h",
-    "loaded_h",
-    "formed_h",
-    "scheduled_h",
-    "departed_h",
-    "arrived_h",
+    *TRAIN_TIME_FIELDS,
     "corridor_wait_h",
     "transit_d",
 ]  # then COST_TRAIN_COLUMNS, added by Tables from the run's cost parts
@@ -336,6 +330,7 @@ def transit_legs(
             if node in stops:
                 per_stop[(str(train_id), node)] = total
             total += hours.get((train_id, node, True), 0.0)
+    del ev, held, hours_of, node_h, train_ids, nodes, holds, hours, route_of  # long runs
     out = pd.DataFrame({"destination": shipments["destination"]})
     stop_keys = pd.MultiIndex.from_tuples(list(per_stop), names=["train_id", "node"])
     at = pair_positions(shipments["train_id"], shipments["destination"], stop_keys)

@@ -128,18 +128,11 @@ class LevelMonitor:
 
     def _series(self) -> tuple[np.ndarray, np.ndarray]:
         if self._frozen:
-            if self._changes or self.stamps:
-                raise RuntimeError(f"monitor {self.name!r} changed after its run ended")
-            if self._cache is None:
-                raise RuntimeError(
-                    f"monitor {self.name!r} handed its series over at the end of the run: "
-                    "read it from the result's records"
-                )
-            levels = self._cache[2]
+            times, levels = self._kept()
             if levels.dtype != np.float64:  # kept in single precision: the same numbers
                 levels = levels.astype(np.float64)
                 levels.flags.writeable = False
-            return self._cache[1], levels
+            return times, levels
         if self.stamps:
             self.compact()
         if self._cache is None or self._cache[0] != self._changes:
@@ -196,16 +189,31 @@ class LevelMonitor:
         """The step series ``(times, levels)``, read-only."""
         return self._series()
 
+    def _kept(self) -> tuple[np.ndarray, np.ndarray]:
+        """The step series as kept: levels perhaps in single precision (every one exact),
+        which numpy widens exactly wherever it meets a double, so sums and products give
+        the same doubles as :meth:`arrays` would, without a double copy of the levels."""
+        if not self._frozen:
+            return self._series()
+        if self._changes or self.stamps:
+            raise RuntimeError(f"monitor {self.name!r} changed after its run ended")
+        if self._cache is None:
+            raise RuntimeError(
+                f"monitor {self.name!r} handed its series over at the end of the run: "
+                "read it from the result's records"
+            )
+        return self._cache[1], self._cache[2]
+
     def integral(self, t0: float, t1: float) -> float:
         """Integral of the level over [t0, t1]."""
-        times, levels = self.arrays()
+        times, levels = self._kept()
         return float(step_integrals(times, levels, np.array([t0, t1]))[0])
 
     def mean(self, t0: float, t1: float) -> float:
         return self.integral(t0, t1) / (t1 - t0) if t1 > t0 else float("nan")
 
     def max(self, t0: float, t1: float) -> float:
-        times, levels = self.arrays()
+        times, levels = self._kept()
         start = max(int(np.searchsorted(times, t0, side="right")) - 1, 0)
         stop = int(np.searchsorted(times, t1, side="left"))
         window = levels[start : max(stop, start + 1)]
@@ -223,8 +231,14 @@ def step_integrals_cumulative(times: np.ndarray, levels: np.ndarray) -> np.ndarr
     """The integral of a step function from its first time to each of its times (a
     leading 0): what :func:`step_areas_to` reads, to be kept where many windows are
     asked of one series."""
-    widths = np.diff(times, append=times[-1])  # the last level extends to the query edge
-    return np.concatenate(([0.0], np.cumsum(widths * levels)))
+    n = len(times)
+    out = np.empty(n + 1)  # one array, filled in place: a 10-year series has ~2M points
+    out[0] = 0.0
+    np.subtract(times[1:], times[:-1], out=out[1:n])
+    out[n] = 0.0  # the last level extends to the query edge
+    np.multiply(out[1:], levels, out=out[1:])
+    np.cumsum(out[1:], out=out[1:])  # sequential, as into a new array
+    return out
 
 
 def step_areas_to(

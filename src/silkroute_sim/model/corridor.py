@@ -435,6 +435,7 @@ class Corridor:
                 yield from self.visit(train, u, v)
                 train.route.append(v)
             train.arrived_h = self.clock.now
+            self.records.background_trains.done(train)
             return
         route = yield from guard.enter_background(train, route)
         if train.origin != route[0]:  # another of its stream's routes, from another node
@@ -451,6 +452,7 @@ class Corridor:
             i += 1
         guard.finish(train)
         train.arrived_h = self.clock.now
+        self.records.background_trains.done(train)
 
 
 def profile_time(segments: list[tuple[float, float, float]], t: float, work: float) -> float:
@@ -513,7 +515,7 @@ class _BackgroundSource:
         )
         train.box_count = stream.boxes
         train.departed_h = clock.now
-        corridor.records.background_trains.append(train)
+        corridor.records.background_trains.depart(train)
         self._next()
         # started at once: where a new process would start, as this arrival is an event
         # of normal priority and the last thing it does, nothing else could come between

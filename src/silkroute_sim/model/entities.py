@@ -105,6 +105,19 @@ _NO_SHIPMENTS: Final[list[Shipment]] = []  # shared by background trains, never 
 _NOTHING: Final[dict[str, float]] = {}  # shared by background trains, never changed
 
 
+#: the moments of a train's way, in order (hours; NaN: not yet)
+TRAIN_TIME_FIELDS = (
+    "opened_h",
+    "called_h",
+    "loading_start_h",
+    "loaded_h",
+    "formed_h",
+    "scheduled_h",
+    "departed_h",
+    "arrived_h",
+)
+
+
 class Train:
     """A train: an Urumqi service train carrying shipments (westbound from the hub, or
     eastbound to it from an inbound stream's origin), or a background train."""

@@ -14,6 +14,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.shipment_log import ShipmentLog
+from silkroute_sim.model.train_log import BackgroundTrainLog
 
 #: a node's queue at the end of the run, in trains, from which a growing queue is reported
 SATURATED_QUEUE = 3
@@ -198,7 +199,9 @@ class RunRecords:
     #: :meth:`hand_over`)
     shipments: ShipmentLog = field(default_factory=ShipmentLog)
     trains: list[Train] = field(default_factory=list)
-    background_trains: list[Train] = field(default_factory=list)
+    #: every background train (``depart``, ``done`` at the end of its route; read after
+    #: :meth:`hand_over`)
+    background_trains: BackgroundTrainLog = field(default_factory=BackgroundTrainLog)
     #: trains arriving at the hub (hub.inbound): arrived = opened_h, track = loading_start_h,
     #: unloaded = loaded_h, track released = departed_h
     inbound_trains: list[Train] = field(default_factory=list)
@@ -240,6 +243,7 @@ class RunRecords:
             mon.compact()
         self.node_events.compact()
         self.shipments.compact()
+        self.background_trains.compact()
 
     def monitor(self, name: str, unit: str, level: float = 0.0) -> LevelMonitor:
         mon = LevelMonitor(name, unit, 0.0, level)
@@ -254,6 +258,7 @@ class RunRecords:
         goes, by reference counting — in a sweep worker, before the next run."""
         warnings = self.warnings + self.saturation_warnings()  # before monitors freeze
         self.shipments.finish()
+        self.background_trains.finish()
         done = RunRecords(
             shipments=self.shipments,
             trains=self.trains,

@@ -10,12 +10,12 @@ their way.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
 from operator import attrgetter
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 
+from silkroute_sim.model.column_log import FinishedLog, extend_codes, finished_columns
 from silkroute_sim.model.entities import Shipment
 
 #: the moments of a shipment's way, in order (hours; NaN: not yet)
@@ -49,16 +49,9 @@ TEXT_FIELDS = ("cargo_class", "destination", "service", "origin", "unit", "wagon
 FIELDS = FLOAT_FIELDS + INT_FIELDS + FLAG_FIELDS + TEXT_FIELDS
 
 _TYPECODE = {**dict.fromkeys(FLOAT_FIELDS, "d"), **dict.fromkeys(INT_FIELDS, "q"), "ramp": "b"}
-#: the largest code each width of a text column's codes holds
-_CODE_LIMIT = {"B": 0xFF, "H": 0xFFFF, "i": 0x7FFFFFFF}
 
 
-def _wider_code(distinct: int) -> str:
-    """The narrowest typecode whose codes number ``distinct`` values."""
-    return next(code for code, top in _CODE_LIMIT.items() if distinct - 1 <= top)
-
-
-class ShipmentLog:
+class ShipmentLog(FinishedLog[Shipment]):
     """Every shipment of a run, in arrival order (``shipment_id``), by column.
 
     The run calls :meth:`arrive` when a unit reaches the gate and :meth:`done` when it
@@ -98,15 +91,6 @@ class ShipmentLog:
         del self._open[unit.shipment_id]
         self._pending.append(unit)
 
-    def _still_open(self) -> None:
-        if self._finished is not None:
-            raise RuntimeError("the shipment log is finished: no unit can be added")
-
-    @property
-    def on_the_way(self) -> int:
-        """Units that arrived and are not delivered yet."""
-        return len(self._open)
-
     def compact(self) -> None:
         """Move the units delivered since the last call into the columns. Every column is
         converted before any grows: a value of the wrong type raises here, leaves the
@@ -125,14 +109,8 @@ class ShipmentLog:
                 raise TypeError(f"shipment {name} must be text")
         for name, column in numbers.items():
             self._columns[name].extend(column)
-        for name, values in texts.items():
-            index = self._names[name]
-            for value in set(values).difference(index):
-                index[value] = len(index)
-            codes = self._codes[name]
-            if len(index) - 1 > _CODE_LIMIT[codes.typecode]:  # widened as the values grow
-                codes = self._codes[name] = array(_wider_code(len(index)), codes)
-            codes.extend(array(codes.typecode, map(index.__getitem__, values)))
+        for name, values in texts.items():  # the codes widen as the values grow
+            self._codes[name] = extend_codes(self._codes[name], self._names[name], values)
         self._pending = []
 
     def finish(self) -> None:
@@ -145,58 +123,22 @@ class ShipmentLog:
         self.compact()
         ids = np.frombuffer(self._columns["shipment_id"], dtype=np.int64)
         order = np.argsort(ids, kind="stable")
-        in_order = bool(np.all(order == np.arange(len(order))))
-        finished: dict[str, np.ndarray] = {}
-        for store in (self._columns, self._codes):
-            for name, source in store.items():
-                values = np.frombuffer(source, dtype=np.dtype(source.typecode))
-                # in order (as a run's are): the column itself, no copy; the array
-                # is never appended to again, so its buffer stays put
-                finished[name] = values if in_order else values[order]
-                store[name] = array(source.typecode)
-        for values in finished.values():
-            values.flags.writeable = False
-        self._finished = finished
+        self._finished = finished_columns((self._columns, self._codes), order)
 
     # ------------------------------------------------------------------ reading
 
-    def _final(self) -> dict[str, np.ndarray]:
-        if self._finished is None:
-            raise RuntimeError("the shipment log is read once the run is over (finish)")
-        return self._finished
+    _what = "shipment log"
+    _fields = FIELDS
 
-    def column(self, name: str) -> np.ndarray:
-        """One field of every shipment, in arrival order, as a new numpy array: float
-        and integer fields as numbers, ``ramp`` as bool, texts as an object array."""
-        return self._decode(name, self._final()[name])
+    @staticmethod
+    def _make_row(*values: Any) -> Shipment:
+        return _shipment(*values)
 
     def _decode(self, name: str, values: np.ndarray) -> np.ndarray:
-        if name in self._names:
-            names = np.empty(len(self._names[name]), dtype=object)
-            names[:] = list(self._names[name])
-            return names[values]
+        """Texts as an object array, ``ramp`` as bool, numbers as numbers."""
         if name == "ramp":
             return values.astype(bool)
-        return values.copy()
-
-    def __len__(self) -> int:
-        return len(self._final()["shipment_id"])
-
-    def __iter__(self) -> Iterator[Shipment]:
-        columns = [self.column(name).tolist() for name in FIELDS]
-        return map(_shipment, *columns)
-
-    @overload
-    def __getitem__(self, i: int) -> Shipment: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Shipment]: ...
-    def __getitem__(self, i: int | slice) -> Shipment | list[Shipment]:
-        """One shipment, or a list of them for a slice (as the list would give)."""
-        rows = np.atleast_1d(np.arange(len(self))[i])  # IndexError out of range, as a list
-        final = self._final()
-        columns = [self._decode(name, final[name][rows]).tolist() for name in FIELDS]
-        found = list(map(_shipment, *columns))
-        return found if isinstance(i, slice) else found[0]
+        return super()._decode(name, values)
 
 
 def _shipment(*values: Any) -> Shipment:

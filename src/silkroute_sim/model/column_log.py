@@ -1,0 +1,127 @@
+"""What the run's logs kept by column share (no pandas here): text columns kept as codes
+into their distinct values — a handful of names (cargo classes, nodes, services)
+repeated for every row take one byte a row instead of a pointer to a string — and
+reading a finished log back as columns or as the objects it was made from."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from typing import Any, Generic, TypeVar, overload
+
+import numpy as np
+
+K = TypeVar("K", bound=Hashable)
+Row = TypeVar("Row")
+
+#: the largest code each width of a text column's codes holds
+CODE_LIMIT = {"B": 0xFF, "H": 0xFFFF, "i": 0x7FFFFFFF}
+
+
+def wider_code(distinct: int) -> str:
+    """The narrowest typecode whose codes number ``distinct`` values."""
+    return next(code for code, top in CODE_LIMIT.items() if distinct - 1 <= top)
+
+
+def extend_codes(codes: array[int], index: dict[K, int], values: list[K]) -> array[int]:
+    """Append the codes of ``values`` to ``codes``, giving the values not in ``index`` yet
+    the next codes (in order of first appearance). Returns the codes: ``codes`` itself, or
+    a wider copy once the distinct values outgrow its width."""
+    for value in dict.fromkeys(values):
+        if value not in index:
+            index[value] = len(index)
+    if len(index) - 1 > CODE_LIMIT[codes.typecode]:
+        codes = array(wider_code(len(index)), codes)
+    codes.extend(array(codes.typecode, map(index.__getitem__, values)))
+    return codes
+
+
+def decode(index: Mapping[K, int], codes: np.ndarray) -> np.ndarray:
+    """The values of ``codes`` (into ``index``'s keys, in its order) as an object array."""
+    names = np.empty(len(index), dtype=object)
+    for code, value in enumerate(index):  # one by one: a value may be a tuple
+        names[code] = value
+    return names[codes]
+
+
+def finished_columns(
+    stores: Iterable[dict[str, array[Any]]], order: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every column of ``stores`` as a read-only numpy array with its rows in ``order``;
+    each store's arrays are replaced by empty ones. Where the rows are in order already
+    (as a run's shipments are), a column is the array itself, no copy: the array is never
+    appended to again, so its buffer stays put."""
+    in_order = bool(np.all(order == np.arange(len(order))))
+    finished: dict[str, np.ndarray] = {}
+    for store in stores:
+        for name, source in store.items():
+            values = np.frombuffer(source, dtype=np.dtype(source.typecode))
+            finished[name] = values if in_order else values[order]
+            store[name] = array(source.typecode)
+    for values in finished.values():
+        values.flags.writeable = False
+    return finished
+
+
+class FinishedLog(Generic[Row]):
+    """Reading a log once the run is over: its columns as numpy arrays, and its rows as
+    the objects they were made from. A subclass sets :attr:`_finished` (every column,
+    read-only, in row order) when the run finishes, keeps the distinct values of its text
+    columns in :attr:`_names`, and names its rows' fields (:attr:`_fields`, the first one
+    a column every row has) and the function that makes a row from them
+    (:attr:`_make_row`)."""
+
+    __slots__ = ()
+    _finished: dict[str, np.ndarray] | None
+    _names: dict[str, dict[Any, int]]
+    _open: dict[Any, Any]  # the rows not final yet (units on their way, trains running)
+    #: what the log holds, for its messages
+    _what = "log"
+    _fields: tuple[str, ...] = ()
+
+    @staticmethod
+    def _make_row(*values: Any) -> Row:
+        raise NotImplementedError
+
+    def _still_open(self) -> None:
+        if self._finished is not None:
+            raise RuntimeError(f"the {self._what} is finished: nothing can be added")
+
+    @property
+    def on_the_way(self) -> int:
+        """Rows still open: units not delivered yet, trains not through yet."""
+        return len(self._open)
+
+    def _final(self) -> dict[str, np.ndarray]:
+        if self._finished is None:
+            raise RuntimeError(f"the {self._what} is read once the run is over (finish)")
+        return self._finished
+
+    def column(self, name: str) -> np.ndarray:
+        """One field of every row, in row order, as a new numpy array: numbers as
+        numbers, texts as an object array."""
+        return self._decode(name, self._final()[name])
+
+    def _decode(self, name: str, values: np.ndarray) -> np.ndarray:
+        if name in self._names:
+            return decode(self._names[name], values)
+        return values.copy()
+
+    def __len__(self) -> int:
+        return len(self._final()[self._fields[0]])
+
+    def __iter__(self) -> Iterator[Row]:
+        columns = [self.column(name).tolist() for name in self._fields]
+        return map(type(self)._make_row, *columns)
+
+    @overload
+    def __getitem__(self, i: int) -> Row: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Row]: ...
+    def __getitem__(self, i: int | slice) -> Row | list[Row]:
+        """One row, or a list of them for a slice (as a list of the objects would give)."""
+        rows = np.atleast_1d(np.arange(len(self))[i])  # IndexError out of range, as a list
+        final = self._final()
+        columns = [self._decode(name, final[name][rows]).tolist() for name in self._fields]
+        found = list(map(type(self)._make_row, *columns))
+        return found if isinstance(i, slice) else found[0]

@@ -21,6 +21,9 @@ SATURATED_QUEUE = 3
 #: the shortest observation over which a growing queue reads as saturation, not as the
 #: corridor filling up after an empty start (hours)
 SATURATION_MIN_WINDOW_H = 14 * 24.0
+#: background trains through that the daily compaction moves into the log's columns at
+#: once (a baseline day has about 35: the columns' cost per call is paid once a month)
+COMPACT_TRAINS = 1024
 
 
 @dataclass(slots=True)
@@ -243,7 +246,8 @@ class RunRecords:
             mon.compact()
         self.node_events.compact()
         self.shipments.compact()
-        self.background_trains.compact()
+        if self.background_trains.pending >= COMPACT_TRAINS:  # a few dozen a day: in batches
+            self.background_trains.compact()
 
     def monitor(self, name: str, unit: str, level: float = 0.0) -> LevelMonitor:
         mon = LevelMonitor(name, unit, 0.0, level)

@@ -41,13 +41,23 @@ class BackgroundTrainLog(FinishedLog[Train]):
     every field of the train, as the list of them would.
     """
 
-    __slots__ = ("_codes", "_finished", "_ids", "_names", "_numbers", "_open", "_pending")
+    __slots__ = (
+        "_codes",
+        "_departed",
+        "_finished",
+        "_ids",
+        "_names",
+        "_numbers",
+        "_open",
+        "_pending",
+    )
 
     def __init__(self) -> None:
         #: trains on their way: id -> (departure number, train); insertion order is
         #: departure order
         self._open: dict[str, tuple[int, Train]] = {}
         self._pending: list[tuple[int, Train]] = []  # through since the last compaction
+        self._departed = 0  # trains that departed so far
         self._ids: list[str] = []
         self._numbers: dict[str, array[Any]] = {
             "order": array("q"),
@@ -66,16 +76,23 @@ class BackgroundTrainLog(FinishedLog[Train]):
 
     def depart(self, train: Train) -> None:
         """``train`` sets off (departure order is the order of these calls)."""
-        self._still_open()
-        if train.train_id in self._open:
+        if self._finished is not None:
+            self._still_open()
+        entry = (self._departed, train)
+        if self._open.setdefault(train.train_id, entry) is not entry:
             raise ValueError(f"background train {train.train_id} departed twice")
-        departed = len(self._ids) + len(self._pending) + len(self._open)
-        self._open[train.train_id] = (departed, train)
+        self._departed += 1
 
     def done(self, train: Train) -> None:
         """``train`` reached the end of its route: its record is final."""
-        self._still_open()
+        if self._finished is not None:
+            self._still_open()
         self._pending.append(self._open.pop(train.train_id))
+
+    @property
+    def pending(self) -> int:
+        """Trains through since the last :meth:`compact`."""
+        return len(self._pending)
 
     def compact(self) -> None:
         """Move the trains through since the last call into the columns. Every column is

@@ -108,6 +108,30 @@ def test_read_only_once_the_run_is_over_and_ids_once() -> None:
         log.depart(_train(2))
 
 
+def test_indexing_and_misuse_as_a_list_would_answer() -> None:
+    log = BackgroundTrainLog()
+    trains = [_train(i) for i in range(1, 4)]
+    for train in trains:
+        log.depart(train)
+    _through(log, trains[1], 5.0)
+    with pytest.raises(ValueError, match="not on its way"):
+        log.done(trains[1])  # through already
+    with pytest.raises(ValueError, match="not on its way"):
+        log.done(_train(9))  # never departed
+    with pytest.raises(ValueError, match="not on its way"):
+        log.done(_train(1))  # another object with a running train's id
+    assert log.on_the_way == 2
+    log.finish()
+    assert log[-1].train_id == "bg-kz-00003"
+    assert log[np.int64(1)].arrived_h == 5.0
+    with pytest.raises(IndexError):
+        log[-4]
+    with pytest.raises(TypeError):
+        log[1.0]  # type: ignore[call-overload]
+    assert [t.train_id for t in log[::-1]] == [t.train_id for t in reversed(trains)]
+    assert log[5:] == []
+
+
 def test_routes_widen_their_codes_past_256_distinct() -> None:
     log = BackgroundTrainLog()
     trains = []

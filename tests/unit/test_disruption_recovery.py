@@ -110,6 +110,30 @@ def test_step_areas_before_between_and_after_the_points() -> None:
     ]
 
 
+def _cumulative_as_first_written(times: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    widths = np.diff(times, append=times[-1])
+    return np.concatenate(([0.0], np.cumsum(widths * levels)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_running_integral_in_place_is_the_plain_formula(seed: int) -> None:
+    """One array filled in place gives the doubles of the formula with its four arrays,
+    for single- and double-precision levels (a monitor keeps counts in single precision)
+    and for times that are not doubles (the plain formula, in their precision)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        n = int(rng.integers(1, 40))
+        times = np.sort(rng.choice(rng.uniform(0, 500, n), n))  # repeated times too
+        levels = rng.integers(0, 60, n).astype(float) * rng.choice([1.0, 0.5])
+        for t, lv in (
+            (times, levels),
+            (times, levels.astype(np.float32)),
+            (times.astype(np.float32), levels.astype(np.float32)),
+        ):
+            got = step_integrals_cumulative(t, lv)
+            assert got.tobytes() == _cumulative_as_first_written(t, lv).tobytes()
+
+
 def _back_in_band_one_signal_at_a_time(signals, dispatched, start_h, end_h, run_end_h, days):
     """The band test as first written: each signal's days, means and spread on their own."""
     ref_days = min(REFERENCE_DAYS, math.floor(start_h / 24 + 1e-9))

@@ -232,6 +232,9 @@ def step_integrals_cumulative(times: np.ndarray, levels: np.ndarray) -> np.ndarr
     leading 0): what :func:`step_areas_to` reads, to be kept where many windows are
     asked of one series."""
     n = len(times)
+    if times.dtype != np.float64 or not n:  # not a monitor's series: the plain formula
+        widths = np.diff(times, append=times[-1])
+        return np.concatenate(([0.0], np.cumsum(widths * levels)))
     out = np.empty(n + 1)  # one array, filled in place: a 10-year series has ~2M points
     out[0] = 0.0
     np.subtract(times[1:], times[:-1], out=out[1:n])

@@ -5,6 +5,7 @@ reading a finished log back as columns or as the objects it was made from."""
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
@@ -119,8 +120,16 @@ class FinishedLog(Generic[Row]):
     @overload
     def __getitem__(self, i: slice) -> list[Row]: ...
     def __getitem__(self, i: int | slice) -> Row | list[Row]:
-        """One row, or a list of them for a slice (as a list of the objects would give)."""
-        rows = np.atleast_1d(np.arange(len(self))[i])  # IndexError out of range, as a list
+        """One row, or a list of them for a slice (as a list of the objects would give:
+        IndexError out of range, TypeError for an index that is not a whole number)."""
+        n = len(self)
+        if isinstance(i, slice):
+            rows = np.arange(n)[i]
+        else:
+            k = operator.index(i)
+            if not -n <= k < n:
+                raise IndexError(f"{self._what} index out of range")
+            rows = np.array([k % n])
         final = self._final()
         columns = [self._decode(name, final[name][rows]).tolist() for name in self._fields]
         found = list(map(type(self)._make_row, *columns))

@@ -6,6 +6,7 @@ reading a finished log back as columns or as the objects it was made from."""
 from __future__ import annotations
 
 import operator
+from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
@@ -64,7 +65,7 @@ def finished_columns(
     return finished
 
 
-class FinishedLog(Generic[Row]):
+class FinishedLog(ABC, Generic[Row]):
     """Reading a log once the run is over: its columns as numpy arrays, and its rows as
     the objects they were made from. A subclass sets :attr:`_finished` (every column,
     read-only, in row order) when the run finishes, keeps the distinct values of its text
@@ -81,8 +82,9 @@ class FinishedLog(Generic[Row]):
     _fields: tuple[str, ...] = ()
 
     @staticmethod
+    @abstractmethod
     def _make_row(*values: Any) -> Row:
-        raise NotImplementedError
+        """The object of one row, from its fields in :attr:`_fields` order."""
 
     def _still_open(self) -> None:
         if self._finished is not None:

@@ -14,7 +14,7 @@ from silkroute_sim.config.loader import load_config
 from silkroute_sim.model import train_log as train_log_module
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.simulate import simulate
-from silkroute_sim.model.train_log import FIELDS, BackgroundTrainLog
+from silkroute_sim.model.train_log import FIELDS, UNSTORED_FIELDS, BackgroundTrainLog
 
 
 def _train(i: int, stream: str = "kz") -> Train:
@@ -25,9 +25,14 @@ def _train(i: int, stream: str = "kz") -> Train:
     return train
 
 
+#: every field of a train (the log's columns, the fields it keeps as a new train has
+#: them, and the background flag)
+EVERY_FIELD = (*FIELDS, *UNSTORED_FIELDS, "background")
+
+
 def _fields(train: Train) -> tuple[object, ...]:
     return tuple(
-        tuple(v) if isinstance(v, list) else v for v in (getattr(train, n) for n in FIELDS)
+        tuple(v) if isinstance(v, list) else v for v in (getattr(train, n) for n in EVERY_FIELD)
     )
 
 
@@ -79,7 +84,7 @@ def test_a_value_of_the_wrong_type_leaves_the_columns_as_they_were() -> None:
     log = BackgroundTrainLog()
     good = _train(1)
     # a stand-in: a compiled Train refuses a float for box_count when it is set
-    bad = SimpleNamespace(**{name: getattr(_train(2), name) for name in FIELDS})
+    bad = SimpleNamespace(**{name: getattr(_train(2), name) for name in EVERY_FIELD})
     bad.box_count = 2.5  # not a whole number
     for train in (good, bad):
         log.depart(train)  # type: ignore[arg-type]
@@ -90,6 +95,19 @@ def test_a_value_of_the_wrong_type_leaves_the_columns_as_they_were() -> None:
     log.finish()
     assert log.column("box_count").tolist() == [50, 2]
     assert log.column("train_id").tolist() == ["bg-kz-00001", "bg-kz-00002"]
+
+
+@pytest.mark.parametrize(("name", "value"), [("teu", 2.0), ("kg", 5), ("scheduled_h", 3.0)])
+def test_a_field_the_log_does_not_keep_is_refused_once_set(name: str, value: object) -> None:
+    """Cargo and the hub's moments are not stored for background trains: a train that has
+    one set is refused rather than read back without it."""
+    log = BackgroundTrainLog()
+    train = _train(1)
+    setattr(train, name, value)
+    log.depart(train)
+    _through(log, train, 4.0)
+    with pytest.raises(ValueError, match=f"has {name}"):
+        log.compact()
 
 
 def test_read_only_once_the_run_is_over_and_ids_once() -> None:

@@ -3,7 +3,7 @@
 A 10-year baseline run sends about 120,000 background trains; kept as objects to the
 end, each costs about 500 bytes (the object, its route list, a float object per time),
 60 MB in all. A background train is an object while it runs and becomes a row of the
-columns when it reaches the end of its route: about 125 bytes a train, its id the
+columns when it reaches the end of its route: about 55 bytes a train, its id the
 string the node events already hold.
 """
 
@@ -18,15 +18,29 @@ import numpy as np
 from silkroute_sim.model.column_log import FinishedLog, extend_codes, finished_columns
 from silkroute_sim.model.entities import TRAIN_TIME_FIELDS, Train
 
-#: a background train's numbers, kept as C doubles (every number a train has)
-FLOAT_FIELDS = ("capacity_teu", "teu", *TRAIN_TIME_FIELDS, "wait_h", "load_factor")
+#: a background train's numbers, kept as C doubles
+FLOAT_FIELDS = ("capacity_teu", "departed_h", "arrived_h", "wait_h")
 #: its whole numbers (64-bit)
-INT_FIELDS = ("box_count", "kg")
+INT_FIELDS = ("box_count",)
+#: the numbers only the hub's own trains set (cargo, the hub's moments): a background
+#: train keeps them as a new one has them, so they are not stored (a train through with
+#: another value there is refused when the log is compacted, rather than lost)
+UNSTORED_FIELDS = tuple(
+    name for name in ("teu", "kg", "load_factor", *TRAIN_TIME_FIELDS) if name not in FLOAT_FIELDS
+)
 #: its texts, as codes into the distinct values seen; ``route`` and ``stops`` as codes
 #: into the distinct sequences of nodes (a handful per stream)
 TEXT_FIELDS = ("service", "origin", "direction")
 SEQUENCE_FIELDS = ("route", "stops")
 FIELDS = ("train_id", *FLOAT_FIELDS, *INT_FIELDS, *TEXT_FIELDS, *SEQUENCE_FIELDS)
+
+
+def _unset(value: object, new: object) -> bool:
+    """Whether ``value`` is what a new background train has (``new``): the same number
+    of the same type, or NaN where it has NaN."""
+    if isinstance(new, float) and new != new:
+        return isinstance(value, float) and value != value
+    return type(value) is type(new) and value == new
 
 
 class BackgroundTrainLog(FinishedLog[Train]):
@@ -121,6 +135,15 @@ class BackgroundTrainLog(FinishedLog[Train]):
         for name, values in (("train_id", ids), *((n, texts[n]) for n in TEXT_FIELDS)):
             if not all(type(v) is str for v in values):
                 raise TypeError(f"background train {name} must be text")
+        new = Train("", "", "", [], 0.0, background=True)
+        for name in UNSTORED_FIELDS:
+            unset = getattr(new, name)
+            for train in trains:
+                if not _unset(getattr(train, name), unset):
+                    raise ValueError(
+                        f"background train {train.train_id} has {name} "
+                        f"{getattr(train, name)!r}: the log keeps it as {unset!r}"
+                    )
         for name, column in numbers.items():
             self._numbers[name].extend(column)
         for name, values in texts.items():  # the codes widen as the values grow

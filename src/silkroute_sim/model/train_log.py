@@ -90,8 +90,7 @@ class BackgroundTrainLog(FinishedLog[Train]):
 
     def depart(self, train: Train) -> None:
         """``train`` sets off (departure order is the order of these calls)."""
-        if self._finished is not None:
-            self._still_open()
+        self._still_open()
         entry = (self._departed, train)
         if self._open.setdefault(train.train_id, entry) is not entry:
             raise ValueError(f"background train {train.train_id} departed twice")
@@ -99,13 +98,11 @@ class BackgroundTrainLog(FinishedLog[Train]):
 
     def done(self, train: Train) -> None:
         """``train`` reached the end of its route: its record is final."""
-        if self._finished is not None:
-            self._still_open()
-        entry = self._open.pop(train.train_id, None)
+        self._still_open()
+        entry = self._open.get(train.train_id)
         if entry is None or entry[1] is not train:
-            if entry is not None:
-                self._open[train.train_id] = entry
             raise ValueError(f"background train {train.train_id} is not on its way")
+        del self._open[train.train_id]
         self._pending.append(entry)
 
     @property

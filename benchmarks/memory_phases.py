@@ -6,8 +6,9 @@ size of each kind of record the simulation keeps.
 
 The run happens in a fresh Python process set up as ``silkroute run`` sets itself up
 (large blocks mapped on their own), so the figures are those of the command without its
-CSV writing and plots: imports, the simulation, the tables (with the peak while they are
-built, sampled every 2 ms). ``python benchmarks/whole_run.py --memory`` gives the peak of
+CSV writing and plots: imports, the simulation, the tables (built as the command builds
+them, freeing the per-unit logs once read; with the peak while they are built, sampled
+every 2 ms). ``python benchmarks/whole_run.py --memory`` gives the peak of
 the whole command; this script says which part of it is which.
 """
 
@@ -64,7 +65,7 @@ def poll():
         time.sleep(0.002)
 watcher = threading.Thread(target=poll, daemon=True)
 watcher.start()
-tables = Tables(result, records)
+tables = Tables(result, records, release=True)  # as the command builds them
 stop.append(True)
 watcher.join()
 out["tables"] = rss()

@@ -182,3 +182,48 @@ def test_text_kept_as_python_strings_gives_the_same_tables(
     for name in ("shipments", "trains", "node_events", "daily", "summary", "disruptions", "modes"):
         ours, theirs = getattr(kept, name), getattr(closed, name)
         assert_frame_equal(default_text_types(ours), theirs, check_exact=True)
+
+
+@pytest.mark.slow
+def test_tables_that_free_the_logs_equal_those_that_keep_them(closed: Tables) -> None:
+    """``release=True`` (silkroute run, sweeps) frees the run's shipment and node event
+    logs as soon as the tables hold what they read of them: every table is the same, and
+    the freed logs say so when read instead of looking empty."""
+    result = simulate(closed._result.config)  # the same config and seed: the same run
+    freed = Tables(result, release=True)
+    for name in ("shipments", "trains", "node_events", "daily", "summary", "disruptions", "modes"):
+        assert_frame_equal(getattr(freed, name), getattr(closed, name), check_exact=True)
+    east = closed.summary[closed.summary["metric"].str.startswith("eastbound_share:")]
+    assert (east["value"] > 0).any()  # the trips, read from the table
+    for name in ("shipments", "node_events"):
+        log = getattr(result.records, name)
+        for use in (len, list, lambda log: log.column("kg"), lambda log: log[0]):
+            with pytest.raises(RuntimeError, match=f"records.{name} was released"):
+                use(log)
+    with pytest.raises(RuntimeError, match="released"):
+        _ = freed.cost_parts  # built from the shipment log: gone
+    assert len(result.records.background_trains) == len(closed._result.records.background_trains)
+    assert result.records.monitors["yard_teu"].mean(0, 24) >= 0  # the rest stays
+    with pytest.raises(ValueError, match="not a per-unit log"):
+        result.records.release("monitors")
+
+
+def test_trips_from_the_node_events_table_are_those_of_the_log(closed: Tables) -> None:
+    """Each train's first stage at a node (not a hold) arriving in the window, read from
+    the node events table (censored rows left out), as the log's rows give them."""
+    from silkroute_sim.analysis.directions import _trips, eastbound_train_ids
+
+    result = closed._result
+    w0, w1 = result.warmup_h, result.end_h
+    east_ids = eastbound_train_ids(result)
+    seen: set[tuple[str, str]] = set()
+    expected: list[tuple[str, bool]] = []
+    for event in result.records.node_events:
+        pair = (event.train_id, event.node)
+        if w0 <= event.arrived_h < w1 and event.kind != "held" and pair not in seen:
+            seen.add(pair)
+            expected.append((event.node, event.train_id in east_ids))
+    assert closed.node_events["censored"].any()  # the trains still at a node: left out
+    nodes, east = _trips(result, closed.node_events)
+    got = list(zip(nodes.tolist(), east.tolist(), strict=True))
+    assert sorted(got) == sorted(expected) and any(e for _, e in expected)

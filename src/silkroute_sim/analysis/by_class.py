@@ -61,9 +61,10 @@ def valued_classes(result: RunResult) -> set[str]:
 
 
 def class_summary_rows(
-    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame
+    result: RunResult, shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
 ) -> list[Row]:
-    """The KPI rows by class, group, destination, wagon type, compound and inbound."""
+    """The KPI rows by class, group, destination, wagon type, compound and inbound (and
+    by direction, from the node ``events`` table)."""
     w0, w1 = result.warmup_h, result.end_h
     days = (w1 - w0) / 24
     per_year = DAYS_PER_YEAR / days
@@ -122,7 +123,9 @@ def class_summary_rows(
     rows += _wagon_rows(result)
     rows += _compound_rows(result)
     rows += _inbound_rows(result)
-    rows += eastbound_rows(result) + box_pool_rows(result)  # both directions (directions.py)
+    rows += eastbound_rows(result, events) + box_pool_rows(
+        result
+    )  # both directions (directions.py)
     return rows
 
 

@@ -278,6 +278,13 @@ def feu_of(result: RunResult, on_units: np.ndarray | None = None) -> np.ndarray:
     )
 
 
+def charged_as(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each shipment travels on a wagon that carries units, and the FEU it is
+    charged as (:func:`feu_of`), in the shipment log's order."""
+    on_units = _on_unit_wagons(result)
+    return on_units, feu_of(result, on_units)
+
+
 def _on_unit_wagons(result: RunResult) -> np.ndarray:
     """Whether each shipment travels on a wagon that carries units (not containers)."""
     wagons = result.records.shipments.column("wagon_type")
@@ -381,6 +388,7 @@ def cost_parts(
     trains: pd.DataFrame,
     events: pd.DataFrame,
     keep: Collection[str] | None = None,
+    charged: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Every cost and CO2e part of every shipment (same index as ``shipments``): the
     freight parts (``*_usd``, the sea legs' ``ferry_usd`` and ``port_usd`` among them),
@@ -388,12 +396,14 @@ def cost_parts(
     ``handling_kg`` (lifts and port handling), ``truck_kg``, ``ferry_kg``, ``rail_km``,
     ``sea_km``, ``feu`` and the columns of :data:`COST_SHIPMENT_COLUMNS`. NaN for
     shipments not delivered. ``keep``: only these columns (in the parts' order).
+    ``charged``: :func:`charged_as` of the run, where the caller has it already (it reads
+    the run's shipment log, which the caller may have freed since).
 
     Each part of a shipment depends on its own row only (and on its train's stops, worked
     out once over every delivered shipment), so the parts are computed in blocks of
     :data:`PART_ROWS` rows and the kept columns joined: the same numbers as in one go."""
-    on_units = _on_unit_wagons(result)
-    all_feu = pd.Series(feu_of(result, on_units), index=shipments.index)
+    on_units, feu = charged_as(result) if charged is None else charged
+    all_feu = pd.Series(feu, index=shipments.index)
     stops = _delivered_stops(result, shipments, all_feu, trains, events)
     pieces: dict[str, list[np.ndarray]] = {}
     for start in range(0, max(len(shipments), 1), PART_ROWS):

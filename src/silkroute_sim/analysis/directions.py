@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 from silkroute_sim.config.schema import BackgroundStreamConfig, ScenarioConfig
 from silkroute_sim.engine.monitors import LevelMonitor, step_integrals
@@ -87,22 +88,25 @@ def eastbound_train_ids(result: RunResult) -> set[str]:
     return ids
 
 
-def _trips(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+def _trips(result: RunResult, events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The node and whether eastbound, of each trip through a node (a train's first
-    stage there, not a hold) arriving in the window."""
-    log = result.records.node_events
+    stage there, not a hold) arriving in the window, from the run's node events table
+    (its censored rows, trains still at a node when the run ended, left out)."""
     w0, w1 = result.warmup_h, result.end_h
-    arrived = np.asarray(log.arrived_h, dtype=float)
-    kinds = np.asarray(log.kind, dtype=object)
+    arrived = events["arrived_h"].to_numpy(dtype=float)
+    kinds = events["kind"].to_numpy(dtype=object)
     keep = (arrived >= w0) & (arrived < w1) & (kinds != "held")
-    ids = np.asarray(log.train_id, dtype=object)[keep]
-    nodes = np.asarray(log.node, dtype=object)[keep]
+    keep &= ~events["censored"].to_numpy(dtype=bool)
+    ids = events["train_id"].to_numpy(dtype=object)[keep]
+    nodes = events["node"].to_numpy(dtype=object)[keep]
     del arrived, kinds, keep
     # the first row of each (train, node): numbers for the pairs instead of a set of
-    # tuples (a 10-year run has about 500,000 rows); np.unique's index is the first
-    _, train = np.unique(ids, return_inverse=True)
-    _, node = np.unique(nodes, return_inverse=True)
-    pair = train.astype(np.int64) * (int(node.max(initial=0)) + 1) + node
+    # tuples (a 10-year run has about 500,000 rows), each text numbered by hashing rather
+    # than by sorting the texts (a sort of Python strings copies them around several
+    # times); np.unique's index is the first
+    train = pd.factorize(ids)[0]
+    node = pd.factorize(nodes)[0]
+    pair = train * (int(node.max(initial=0)) + 1) + node
     first = np.zeros(len(ids), dtype=bool)
     first[np.unique(pair, return_index=True)[1]] = True
     del train, node, pair
@@ -111,7 +115,7 @@ def _trips(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     return nodes[first], east
 
 
-def eastbound_rows(result: RunResult) -> list[Row]:
+def eastbound_rows(result: RunResult, events: pd.DataFrame) -> list[Row]:
     """Eastbound trains per day and their running time (origin to hub, by origin), and
     the eastbound share of the trips at each border node and at the hub's crossings."""
     cfg = result.config
@@ -126,7 +130,7 @@ def eastbound_rows(result: RunResult) -> list[Row]:
         running = [t.arrived_h - t.departed_h for t in arrived if t.origin == origin]
         median = float(np.median(running)) if running else NAN
         rows.append((f"eastbound_running_h_median:{origin}", median, "h"))
-    nodes, is_east = _trips(result)
+    nodes, is_east = _trips(result, events)
     borders = [
         n for n, node in cfg.corridor.nodes.items() if node.kind == "border" and node.processing
     ]

@@ -23,6 +23,7 @@ from silkroute_sim.analysis.by_class import (
 from silkroute_sim.analysis.costs import (
     COST_SHIPMENT_COLUMNS,
     SUMMARY_PARTS,
+    charged_as,
     cost_parts,
     cost_summary_rows,
     pair_positions,
@@ -488,7 +489,7 @@ def summary_frame(
     rows += _border_rows(result, trains, events, (w0, w1))
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
-    rows += class_summary_rows(result, shipments, trains)  # by cargo class (class_metrics)
+    rows += class_summary_rows(result, shipments, trains, events)  # by cargo class (class_metrics)
     return pd.DataFrame(rows, columns=["metric", "value", "unit"])
 
 
@@ -504,19 +505,33 @@ class Tables:
     shipment (:func:`~silkroute_sim.analysis.costs.cost_parts`) are summed into the
     shipments' and trains' cost columns, the summary's cost rows and the disruptions'
     extra costs as the tables are built, then released (a 10-year run holds about 14 MB
-    of them per simulated year); :attr:`cost_parts` builds them again when asked."""
+    of them per simulated year); :attr:`cost_parts` builds them again when asked.
 
-    def __init__(self, result: RunResult, records: str = "full") -> None:
+    ``release=True`` (for a caller that keeps no result: ``silkroute run``, a sweep's
+    runs) frees the run's shipment and node event logs once the tables hold what they
+    read from them: a 10-year run's logs take about 130 MB, which the KPIs' working
+    copies would otherwise sit on top of. The result's other records (monitors, trains)
+    stay; :attr:`cost_parts` can no longer be built."""
+
+    def __init__(self, result: RunResult, records: str = "full", release: bool = False) -> None:
         self._result = result
         self._cost_parts: pd.DataFrame | None = None
+        self.node_events = node_events_frame(result)
+        if release:  # the tables read nothing more of the node events log
+            result.records.release("node_events")
         #: ``records="summary"``: without the shipments' :data:`NOT_IN_SUMMARY` columns
         self.shipments = shipments_frame(result, records)
+        charged = charged_as(result)  # what cost_parts reads of the shipment log
+        if release:  # nor of the shipment log
+            result.records.release("shipments")
         self.trains = trains_frame(result)
-        self.node_events = node_events_frame(result)
         needed = {*COST_SHIPMENT_COLUMNS, *SUMMARY_PARTS}
         if result.disruptions is not None:  # the disruptions' extra costs
             needed |= set(PER_FEU_PARTS)
-        parts = cost_parts(result, self.shipments, self.trains, self.node_events, keep=needed)
+        parts = cost_parts(
+            result, self.shipments, self.trains, self.node_events, keep=needed, charged=charged
+        )
+        del charged
         for column in COST_SHIPMENT_COLUMNS:
             self.shipments[column] = parts[column]
         ids = self.shipments["train_id"]

@@ -152,6 +152,7 @@ def _run_one(
         force=force,
         records="summary" if records == "summary" else "full",
         fmt=fmt,
+        release=True,  # the result is not used afterwards
     )
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

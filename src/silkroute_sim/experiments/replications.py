@@ -58,10 +58,10 @@ def replicate(
         result = simulate(cfg, seed=seed)
         if out is not None:
             _, tables, warnings = write_run(
-                result, Path(out), plots=plots, records=records, fmt=fmt
+                result, Path(out), plots=plots, records=records, fmt=fmt, release=True
             )
         else:
-            tables = Tables(result)
+            tables = Tables(result, release=True)
             warnings = list(result.records.warnings)
             extra = saturation_warning(result, tables)
             if extra:

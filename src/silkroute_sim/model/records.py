@@ -24,6 +24,37 @@ SATURATION_MIN_WINDOW_H = 14 * 24.0
 #: background trains through that the daily compaction moves into the log's columns at
 #: once (a baseline day has about 35: the columns' cost per call is paid once a month)
 COMPACT_TRAINS = 1024
+#: the per-unit logs a run's tables may free once built (:meth:`RunRecords.release`)
+RELEASABLE = ("shipments", "node_events", "background_trains")
+
+
+class ReleasedLog:
+    """What stands in a run's records for a per-unit log its tables took
+    (:meth:`RunRecords.release`): any use of it says so, instead of reading an empty log."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def _refuse(self) -> RuntimeError:
+        return RuntimeError(
+            f"result.records.{self._name} was released once the run's tables were built "
+            "(to save memory: silkroute run and sweeps do so); read the tables instead, "
+            "or build them without release"
+        )
+
+    def __getattr__(self, name: str) -> object:
+        raise self._refuse()
+
+    def __len__(self) -> int:
+        raise self._refuse()
+
+    def __iter__(self) -> Iterator[object]:
+        raise self._refuse()
+
+    def __getitem__(self, i: object) -> object:
+        raise self._refuse()
 
 
 @dataclass(slots=True)
@@ -281,6 +312,14 @@ class RunRecords:
             else:
                 setattr(self, f.name, f.default)
         return done
+
+    def release(self, name: str) -> None:
+        """Free the per-unit log ``name`` (``shipments``, ``node_events`` or
+        ``background_trains``) once a run's tables hold what they read from it: a 10-year
+        run's shipment log alone takes about 100 MB. Reading it afterwards raises."""
+        if name not in RELEASABLE:
+            raise ValueError(f"{name!r} is not a per-unit log ({', '.join(RELEASABLE)})")
+        setattr(self, name, ReleasedLog(name))
 
     def saturation_warnings(self) -> list[str]:
         """A warning per node whose queue grew through the observation window: arrivals

@@ -238,6 +238,7 @@ def write_run(
     tables: Tables | None = None,
     records: Records = "full",
     fmt: str = "csv",
+    release: bool = False,
 ) -> tuple[Path, Tables, list[str]]:
     """Write the result folder for ``result`` atomically; returns (folder, tables, warnings).
 
@@ -245,12 +246,14 @@ def write_run(
     ``daily.csv`` and the long daily table (KPIs, per cargo class too), not the
     per-shipment or per-event tables. ``fmt``: ``"csv"`` or ``"parquet"`` for the tables
     that follow the format (all but ``summary.csv`` and ``daily.csv``). A folder that
-    holds a different run is refused unless ``force``; the same run is replaced."""
+    holds a different run is refused unless ``force``; the same run is replaced.
+    ``release``: the caller keeps no use for ``result``'s per-unit logs, which the tables
+    free once built (:class:`~silkroute_sim.analysis.tables.Tables`)."""
     check_records(records, fmt)
     _check_arguments(result, out, plots, force)
     identity = run_identity(result)
     check_run_target(out, identity, force)
-    tables = tables or Tables(result, records)
+    tables = tables or Tables(result, records, release=release)
     warnings = list(result.records.warnings)
     for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
         if warning:

@@ -137,7 +137,7 @@ def execute_run(task: RunTask, stage: str | None = None, records: str = "summary
             return RunOutcome(task.key, None, wall_s=wall_s, host=host, folder=str(folder))
         with tempfile.TemporaryDirectory(prefix="silkroute-run-") as tmp:
             folder, _, _ = write_run(
-                result, Path(tmp) / task.key, plots=False, records=_level(records)
+                result, Path(tmp) / task.key, plots=False, records=_level(records), release=True
             )
             files = {
                 p.relative_to(folder).as_posix(): p.read_bytes()
@@ -173,7 +173,9 @@ def _write_staged(result: simulation.RunResult, stage: Path, key: str, records: 
     holder = stage / temp_name(key)
     holder.mkdir()
     try:
-        folder, _, _ = write_run(result, holder / key, plots=False, records=_level(records))
+        folder, _, _ = write_run(
+            result, holder / key, plots=False, records=_level(records), release=True
+        )
         if not (folder / MARKER).is_file():
             raise SweepError("the run folder has no completion marker")
     except BaseException:

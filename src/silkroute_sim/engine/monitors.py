@@ -256,3 +256,23 @@ def step_areas_to(
     if idx.size and idx.min() < 0:
         out[idx < 0] = 0.0
     return out
+
+
+def step_envelope(
+    times: np.ndarray, levels: np.ndarray, t0: float, t1: float, bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The edges of ``bins`` equal slices of ``[t0, t1]`` and, in each slice, the lowest
+    and the highest level the step function (value ``levels[i]`` from ``times[i]``) takes:
+    the level in effect as the slice starts and every level set within it (what a dense
+    line of the whole series covers in that slice). Before its first time, the first
+    level counts."""
+    edges = np.linspace(t0, t1, bins + 1)
+    first = np.maximum(np.searchsorted(times, edges[:-1], side="right") - 1, 0)
+    last = np.maximum(np.searchsorted(times, edges[1:], side="left") - 1, first)
+    bounds = np.empty(2 * bins, dtype=np.intp)
+    bounds[0::2] = first  # slice k reduces levels[first[k] : last[k] + 1]; the
+    bounds[1::2] = last + 1  # reductions between slices are dropped
+    padded = np.append(levels, levels[-1])  # so that last + 1 is always an index
+    low = np.minimum.reduceat(padded, bounds)[0::2]
+    high = np.maximum.reduceat(padded, bounds)[0::2]
+    return edges, low.astype(float), high.astype(float)

@@ -189,7 +189,11 @@ def modes_plot(
     }
     n = max(1, len(classes))
     fig, axes = plt.subplots(n, 2, figsize=(12, 4.6 * n + 1.2), squeeze=False)
-    delivered = shipments[shipments["delivered_h"] >= warmup_h]
+    # the columns drawn, not a copy of every column (a 10-year table has ~700,000 rows)
+    wanted = ["cargo_class", "door_to_door_d", "feu", "teu", *(p[1] for p in PANELS)]
+    delivered = shipments.loc[
+        shipments["delivered_h"] >= warmup_h, [c for c in wanted if c in shipments]
+    ]
     for r, cls in enumerate(classes):
         rows = modes[modes["cargo_class"] == cls]
         ships = delivered[delivered["cargo_class"] == cls]

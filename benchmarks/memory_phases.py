@@ -57,6 +57,7 @@ out["rows"] = {
     "node events": len(ne),
     "monitors": sum(len(m.times) for m in rec.monitors.values()),  # points
 }
+del rec, ships, bg, ne  # the tables free the logs: no reference of ours may keep them
 peak = [0.0]
 stop = []
 def poll():

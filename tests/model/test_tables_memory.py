@@ -227,3 +227,31 @@ def test_trips_from_the_node_events_table_are_those_of_the_log(closed: Tables) -
     nodes, east = _trips(result, closed.node_events)
     got = list(zip(nodes.tolist(), east.tolist(), strict=True))
     assert sorted(got) == sorted(expected) and any(e for _, e in expected)
+
+
+def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed: Tables) -> None:
+    """The cost totals group by a number per (destination, cargo class) pair, numbered in
+    the pairs' sorted order: the same floats as grouping by both text columns."""
+    from silkroute_sim.analysis.costs import pair_codes, yearly_total
+
+    ships, parts = closed.shipments, closed.cost_parts
+    w0, w1 = closed._result.warmup_h, closed._result.end_h
+    released = (ships["delivered_h"] >= w0) & (ships["delivered_h"] < w1)
+    arrived = (ships["arrived_h"] >= w0) & (ships["arrived_h"] < w1)
+    keys = [ships["destination"], ships["cargo_class"]]
+    assert ships.groupby(keys).ngroups > 3  # several destinations and classes
+    codes = pair_codes(ships)
+    for column in ("freight_cost_usd", "co2_kg", "subsidy_usd"):
+        per = (parts.loc[released, column] / parts.loc[released, "feu"]).groupby(
+            [k[released] for k in keys]
+        )
+        demand = parts.loc[arrived, "feu"].groupby([k[arrived] for k in keys]).sum()
+        expected = float((demand * per.mean().reindex(demand.index)).sum(skipna=False))
+        got = yearly_total(parts, ships, column, released, arrived, codes)
+        assert got == expected or (math.isnan(got) and math.isnan(expected))
+    # the order of the pairs is the sorted order of both texts, whatever order they come in
+    shuffled = ships.iloc[::-1]
+    order = np.argsort(pair_codes(shuffled), kind="stable")
+    dests, classes = shuffled["destination"].iloc[order], shuffled["cargo_class"].iloc[order]
+    pairs = list(zip(dests, classes, strict=True))
+    assert pairs == sorted(pairs)

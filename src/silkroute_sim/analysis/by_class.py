@@ -81,36 +81,38 @@ def class_summary_rows(
     valued = valued_classes(result)
     groups = class_groups(result)
     dests = result.config.services_destinations()
+    # one column at a time under a mask: no copy of several columns per group
+    tonnes, value_usd = shipments["tonnes"], shipments["value_usd"]
+    destination = shipments["destination"].to_numpy()
     for label, members in groups.items():
         in_group = cargo_class.isin(members).to_numpy()
-        a = shipments.loc[in_arrived & in_group, ["tonnes"]]
-        d = shipments.loc[in_departed & in_group, ["tonnes", "hub_dwell_h"]]
-        r = shipments.loc[in_delivered & in_group, ["destination", "tonnes", "value_usd"]]
+        a, d, r = in_arrived & in_group, in_departed & in_group, in_delivered & in_group
         has_value = any(m in valued for m in members)
-        rows.append((f"demand_t_per_day:{label}", a["tonnes"].sum() / days, "t/day"))
-        rows.append((f"dispatched_t_per_day:{label}", d["tonnes"].sum() / days, "t/day"))
-        rows.append((f"delivered_t_per_day:{label}", r["tonnes"].sum() / days, "t/day"))
-        rows.append((f"demand_units_per_year:{label}", len(a) * per_year, "units/yr"))
-        rows.append((f"delivered_units_per_year:{label}", len(r) * per_year, "units/yr"))
+        rows.append((f"demand_t_per_day:{label}", tonnes[a].sum() / days, "t/day"))
+        rows.append((f"dispatched_t_per_day:{label}", tonnes[d].sum() / days, "t/day"))
+        rows.append((f"delivered_t_per_day:{label}", tonnes[r].sum() / days, "t/day"))
+        rows.append((f"demand_units_per_year:{label}", int(a.sum()) * per_year, "units/yr"))
+        rows.append((f"delivered_units_per_year:{label}", int(r.sum()) * per_year, "units/yr"))
         if has_value:
-            value = r["value_usd"].sum() * per_year
+            value = value_usd[r].sum() * per_year
             rows.append((f"export_value_usd_per_year:{label}", value, "USD/yr"))
-        rows.append((f"hub_dwell_h_mean:{label}", _mean(d["hub_dwell_h"]), "h"))
-        rel = shipments.loc[in_released & in_group, "door_to_door_d"]
+        rows.append((f"hub_dwell_h_mean:{label}", _mean(shipments["hub_dwell_h"][d]), "h"))
+        rel = shipments["door_to_door_d"][in_released & in_group]
         rows.append((f"door_to_door_d_median:{label}", _median(rel), "d"))
+        del rel
         class_dests = [
             dest
             for dest in dests
             if any(dest in result.config.demand.classes[m].destinations for m in members)
         ]
         for dest in class_dests:
-            at = r[r["destination"] == dest]
-            rows.append((f"delivered_t_per_day:{label}:{dest}", at["tonnes"].sum() / days, "t/day"))
+            at = r & (destination == dest)
+            rows.append((f"delivered_t_per_day:{label}:{dest}", tonnes[at].sum() / days, "t/day"))
             rows.append(
-                (f"delivered_units_per_year:{label}:{dest}", len(at) * per_year, "units/yr")
+                (f"delivered_units_per_year:{label}:{dest}", int(at.sum()) * per_year, "units/yr")
             )
             if has_value:
-                value = at["value_usd"].sum() * per_year
+                value = value_usd[at].sum() * per_year
                 rows.append((f"export_value_usd_per_year:{label}:{dest}", value, "USD/yr"))
     for label, members in groups.items():
         if len(members) > 1 or label not in members:

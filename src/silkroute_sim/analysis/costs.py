@@ -561,8 +561,7 @@ def cost_summary_rows(
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
     arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)
-    keys = [shipments["destination"], shipments["cargo_class"]]
-    groups = ([k[released] for k in keys], [k[arrived] for k in keys])  # once, not per total
+    codes = pair_codes(shipments)  # once, not per total
     for metric, column, scale, unit in (
         ("freight_cost_usd_per_year", "freight_cost_usd", 1.0, "USD/yr"),
         ("inventory_cost_usd_per_year", "inventory_cost_usd", 1.0, "USD/yr"),
@@ -570,9 +569,18 @@ def cost_summary_rows(
         ("subsidy_usd_per_year", "subsidy_usd", 1.0, "USD/yr"),
         ("co2_t_per_year", "co2_kg", 1e-3, "t/yr"),
     ):
-        total = yearly_total(parts, shipments, column, released, arrived, groups)
+        total = yearly_total(parts, shipments, column, released, arrived, codes)
         rows.append((metric, total * scale / years, unit))
     return rows
+
+
+def pair_codes(shipments: pd.DataFrame) -> np.ndarray:
+    """A number for each shipment's (destination, cargo class) pair, in the order a
+    groupby over both columns sorts the pairs: each column numbered once by hashing, in its
+    sorted order, instead of grouping by both texts for every total."""
+    destination = pd.factorize(shipments["destination"], sort=True)[0]
+    cargo_class, classes = pd.factorize(shipments["cargo_class"], sort=True)
+    return destination.astype(np.int64) * max(len(classes), 1) + cargo_class
 
 
 def yearly_total(
@@ -581,17 +589,17 @@ def yearly_total(
     column: str,
     released: pd.Series,
     arrived: pd.Series,
-    groups: tuple[list[pd.Series], list[pd.Series]] | None = None,
+    codes: np.ndarray | None = None,
 ) -> float:
     """``column`` summed over the demand of the window: per destination and cargo class,
     its mean per FEU over the shipments released in the window times the FEU that arrived
     in it. Scenarios on common random numbers then differ by what a box costs, not by how
     many boxes happen to be released before the run ends. A group with demand and no
-    release makes the total NaN (its cost is unknown). ``groups``: the destination and
-    class of the released and of the arrived shipments, where the caller has them."""
-    if groups is None:
-        keys = [shipments["destination"], shipments["cargo_class"]]
-        groups = ([k[released] for k in keys], [k[arrived] for k in keys])
-    per = (parts.loc[released, column] / parts.loc[released, "feu"]).groupby(groups[0]).mean()
-    demand = parts.loc[arrived, "feu"].groupby(groups[1]).sum()
+    release makes the total NaN (its cost is unknown). ``codes``: :func:`pair_codes` of
+    the shipments, where the caller has them."""
+    if codes is None:
+        codes = pair_codes(shipments)
+    per_feu = parts.loc[released, column] / parts.loc[released, "feu"]
+    per = per_feu.groupby(codes[released.to_numpy()]).mean()
+    demand = parts.loc[arrived, "feu"].groupby(codes[arrived.to_numpy()]).sum()
     return float((demand * per.reindex(demand.index)).sum(skipna=False)) if len(demand) else NAN

@@ -303,13 +303,22 @@ def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.n
 
 
 def transit_legs(
-    shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Door to door of each delivered shipment split into legs (days): hub dwell (gate to
     departure), rail running (moving on edges), corridor nodes (queueing and processing at
     border and junction nodes before its stop, and holds at nodes for a closure ahead)
     and terminal dwell (arrival to release). A hold at a node comes after the train's
-    stage there: it counts for the stops after that node."""
+    stage there: it counts for the stops after that node. ``rows``: a mask of the
+    shipments to split (all of them without); each column is read under it, one at a
+    time, instead of a copy of the rows."""
+
+    def column(name: str) -> pd.Series:
+        return shipments[name] if rows is None else shipments[name][rows]
+
     ev = events.loc[
         (events["kind"] != "terminal") & (~events["background"]) & (~events["censored"]),
         ["train_id", "node", "kind", "arrived_h", "end_h"],
@@ -323,7 +332,8 @@ def transit_legs(
     hours = dict(zip(keys, node_h.to_numpy(dtype=float).tolist(), strict=True))
     route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
     per_stop: dict[tuple[str, str], float] = {}
-    stops = set(shipments["destination"].dropna().unique().tolist())  # those looked up
+    destination = column("destination")
+    stops = set(destination.dropna().unique().tolist())  # those looked up
     for train_id in dict.fromkeys(train_ids):
         total = 0.0
         for node in str(route_of.get(str(train_id), "")).split(">"):
@@ -332,17 +342,22 @@ def transit_legs(
                 per_stop[(str(train_id), node)] = total
             total += hours.get((train_id, node, True), 0.0)
     del ev, held, hours_of, node_h, train_ids, nodes, holds, hours, route_of  # long runs
-    out = pd.DataFrame({"destination": shipments["destination"]})
+    out = pd.DataFrame({"destination": destination})
     stop_keys = pd.MultiIndex.from_tuples(list(per_stop), names=["train_id", "node"])
-    at = pair_positions(shipments["train_id"], shipments["destination"], stop_keys)
+    at = pair_positions(column("train_id"), destination, stop_keys)
+    del destination
     stop_h = np.fromiter(per_stop.values(), dtype=float, count=len(per_stop))
     nodes_h = np.where(at >= 0, stop_h[at], 0.0) if len(per_stop) else np.zeros(len(at))
-    out["hub_dwell"] = (shipments["departed_h"] - shipments["arrived_h"]) / 24
-    out["corridor_nodes"] = pd.Series(nodes_h, index=shipments.index) / 24
-    out["rail_running"] = (shipments["terminal_arrived_h"] - shipments["departed_h"]) / 24 - out[
-        "corridor_nodes"
-    ]
-    out["terminal_dwell"] = (shipments["delivered_h"] - shipments["terminal_arrived_h"]) / 24
+    del at
+    arrived, departed = column("arrived_h"), column("departed_h")
+    out["hub_dwell"] = (departed - arrived) / 24
+    del arrived
+    out["corridor_nodes"] = pd.Series(nodes_h, index=out.index) / 24
+    del nodes_h
+    terminal = column("terminal_arrived_h")
+    out["rail_running"] = (terminal - departed) / 24 - out["corridor_nodes"]
+    del departed
+    out["terminal_dwell"] = (column("delivered_h") - terminal) / 24
     return out
 
 
@@ -441,51 +456,43 @@ def summary_frame(
     def in_window(col: pd.Series) -> pd.Series:
         return (col >= w0) & (col < w1)
 
-    # column subsets only: a 10-year shipments table is large
-    arrived = shipments.loc[in_window(shipments["arrived_h"]), ["tonnes"]]
-    departed = shipments.loc[in_window(shipments["departed_h"]), ["tonnes", "hub_dwell_h"]]
-    delivered_rail = shipments.loc[in_window(shipments["terminal_arrived_h"]), ["tonnes"]]
-    released = shipments.loc[
-        in_window(shipments["delivered_h"]),
-        [
-            "destination",
-            "train_id",
-            "arrived_h",
-            "departed_h",
-            "terminal_arrived_h",
-            "delivered_h",
-            "door_to_door_d",
-        ],
-    ]
+    # one column at a time under a mask: a 10-year shipments table is large
+    tonnes = shipments["tonnes"]
+    departed = in_window(shipments["departed_h"]).to_numpy()
+    dwell = shipments["hub_dwell_h"][departed]
+    released = in_window(shipments["delivered_h"]).to_numpy()
+    door_to_door = shipments["door_to_door_d"][released]
     trains_w = trains[in_window(trains["departed_h"])]
     mons = result.records.monitors
 
-    add("demand_t_per_day", arrived["tonnes"].sum() / days, "t/day")
-    add("dispatched_t_per_day", departed["tonnes"].sum() / days, "t/day")
-    add("delivered_t_per_day", delivered_rail["tonnes"].sum() / days, "t/day")
+    add("demand_t_per_day", tonnes[in_window(shipments["arrived_h"])].sum() / days, "t/day")
+    add("dispatched_t_per_day", tonnes[departed].sum() / days, "t/day")
+    delivered_rail = in_window(shipments["terminal_arrived_h"])
+    add("delivered_t_per_day", tonnes[delivered_rail].sum() / days, "t/day")
     add("trains_dispatched_per_day", len(trains_w) / days, "trains/day")
     add("train_load_factor_mean", _mean(trains_w["load_factor"]), "fraction")
     add("train_tonnes_mean", _mean(trains_w["tonnes"]), "t")
-    add("hub_dwell_h_mean", _mean(departed["hub_dwell_h"]), "h")
-    add("hub_dwell_h_p95", _q(departed["hub_dwell_h"], 0.95), "h")
+    add("hub_dwell_h_mean", _mean(dwell), "h")
+    add("hub_dwell_h_p95", _q(dwell, 0.95), "h")
     add("yard_teu_mean", mons["yard_teu"].mean(w0, w1), "TEU")
     add("yard_teu_max", mons["yard_teu"].max(w0, w1), "TEU")
     add("gate_queue_mean", mons["gate_queue"].mean(w0, w1), "trucks")
     add("crane_utilisation", mons["cranes_busy"].mean(w0, w1) / result.cranes, "fraction")
     add("loading_tracks_busy_mean", mons["loading_tracks_busy"].mean(w0, w1), "tracks")
-    add("door_to_door_d_mean", _mean(released["door_to_door_d"]), "d")
-    add("door_to_door_d_median", _q(released["door_to_door_d"], 0.5), "d")
-    add("door_to_door_d_p90", _q(released["door_to_door_d"], 0.9), "d")
-    del arrived, departed, delivered_rail  # long runs: keep few copies alive at once
-    legs = transit_legs(released, trains, events)
+    add("door_to_door_d_mean", _mean(door_to_door), "d")
+    add("door_to_door_d_median", _q(door_to_door, 0.5), "d")
+    add("door_to_door_d_p90", _q(door_to_door, 0.9), "d")
+    del departed, dwell, delivered_rail  # long runs: keep few copies alive at once
+    legs = transit_legs(shipments, trains, events, rows=released)
+    destination = shipments["destination"].to_numpy()[released]
     for dest in result.config.services_destinations():  # the columns read, not the rows
-        sel = released["door_to_door_d"][released["destination"] == dest]
+        sel = door_to_door[destination == dest]
         add(f"door_to_door_d_median:{dest}", _q(sel, 0.5), "d")
         add(f"door_to_door_d_p90:{dest}", _q(sel, 0.9), "d")
         here = legs["destination"] == dest
         for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
             add(f"{leg}_d_mean:{dest}", _mean(legs[leg][here]), "d")
-    del released, legs
+    del released, door_to_door, destination, legs
     rows += _border_rows(result, trains, events, (w0, w1))
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")

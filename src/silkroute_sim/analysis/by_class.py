@@ -219,12 +219,6 @@ def class_daily_columns(
     return out
 
 
-def shipment_class_columns(result: RunResult) -> dict[str, np.ndarray]:
-    """The shipments.csv columns appended by class: unit, value (USD), origin."""
-    ships = result.records.shipments
-    return {name: ships.column(name) for name in ("unit", "value_usd", "origin")}
-
-
 def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.ndarray:
     starts = np.maximum(np.searchsorted(times, edges[:-1], side="right") - 1, 0)
     stops = np.searchsorted(times, edges[1:], side="left")

@@ -18,7 +18,6 @@ from silkroute_sim.analysis.by_class import (
     CLASS_SHIPMENT_COLUMNS,
     class_daily_columns,
     class_summary_rows,
-    shipment_class_columns,
 )
 from silkroute_sim.analysis.costs import (
     COST_SHIPMENT_COLUMNS,
@@ -71,6 +70,8 @@ NOT_IN_SUMMARY = (
     "loaded_h",
     "customs_h",
     "terminal_dwell_h",
+    "unit",
+    "origin",
 )
 TRAIN_COLUMNS = [
     "train_id",
@@ -159,12 +160,13 @@ def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
     )
     if records == "summary":
         for column in NOT_IN_SUMMARY:
-            del columns[column]
+            columns.pop(column, None)  # the class columns among them are not made at all
     long_run = _long_run(result)
     df = pd.DataFrame({n: _kept_text(v, long_run) for n, v in columns.items()}, copy=False)
     del columns
-    for column, values in shipment_class_columns(result).items():
-        df[column] = _kept_text(values, long_run)
+    for column in CLASS_SHIPMENT_COLUMNS:
+        if records != "summary" or column not in NOT_IN_SUMMARY:
+            df[column] = _kept_text(ships.column(column), long_run)
     return df
 
 

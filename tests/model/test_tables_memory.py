@@ -195,11 +195,13 @@ def test_tables_that_free_the_logs_equal_those_that_keep_them(closed: Tables) ->
         assert_frame_equal(getattr(freed, name), getattr(closed, name), check_exact=True)
     east = closed.summary[closed.summary["metric"].str.startswith("eastbound_share:")]
     assert (east["value"] > 0).any()  # the trips, read from the table
-    for name in ("shipments", "node_events"):
-        log = getattr(result.records, name)
-        for use in (len, list, lambda log: log.column("kg"), lambda log: log[0]):
-            with pytest.raises(RuntimeError, match=f"records.{name} was released"):
-                use(log)
+    ships, events = result.records.shipments, result.records.node_events
+    for use in (len, list, lambda log: log.column("kg"), lambda log: log[0]):
+        with pytest.raises(RuntimeError, match="shipment log was released"):
+            use(ships)
+    for use in (len, list, lambda log: log.arrived_h, lambda log: log.train_id, lambda log: log[0]):
+        with pytest.raises(RuntimeError, match="node event log was released"):
+            use(events)
     with pytest.raises(RuntimeError, match="released"):
         _ = freed.cost_parts  # built from the shipment log: gone
     assert len(result.records.background_trains) == len(closed._result.records.background_trains)

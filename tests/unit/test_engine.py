@@ -674,31 +674,68 @@ def test_a_frozen_monitor_keeps_the_series_and_the_old_one_says_where_it_went() 
         live.arrays()
 
 
-def test_a_frozen_monitor_keeps_exact_levels_in_single_precision_and_reads_doubles() -> None:
+def test_a_frozen_monitor_keeps_levels_in_the_narrowest_exact_type_and_reads_doubles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counts are kept as two-byte whole numbers, halves in single precision, thirds as
+    doubles; a series whose levels outgrow its type mid-run (reduced in many batches)
+    widens what it kept. Every level and integral reads back to the last bit."""
     import random
 
     import numpy as np
 
+    from silkroute_sim.engine import monitors
     from silkroute_sim.engine.monitors import LevelMonitor
 
+    monkeypatch.setattr(monitors, "REDUCE_AT", 64)  # many batches: widening mid-run
     rng = random.Random(7)
-    counts, fractions = LevelMonitor("queue", "trains"), LevelMonitor("pool", "TEU")
+    steps = {
+        "queue": [1.0, -1.0, 2.0, -2.0],
+        "halves": [0.5, -0.5, 1.0],
+        "pool": [0.1, -0.1, 1 / 3, 2.0],  # not exact in 4 bytes
+        "growing": [1.0, 2.0, 500.0],  # past 32,767 after a few hundred changes
+    }
+    mons = {name: LevelMonitor(name, "x") for name in steps}
     t = 0.0
-    for _ in range(2000):
+    for i in range(2000):
         t += rng.expovariate(1.0)
-        counts.add(t, rng.choice([1.0, -1.0, 2.0, -2.0]))
-        fractions.add(t, rng.choice([0.1, -0.1, 1 / 3, 2.0]))  # not exact in 4 bytes
-    expected = {m.name: (m.times.tolist(), m.levels.tolist()) for m in (counts, fractions)}
-    areas = {m.name: m.integral(10.0, 900.0) for m in (counts, fractions)}
+        for name, choices in steps.items():
+            mons[name].add(t, rng.choice(choices))
+        if i % 50 == 0:
+            for mon in mons.values():
+                mon.compact()
+    expected = {m.name: (m.times.tolist(), m.levels.tolist()) for m in mons.values()}
+    areas = {m.name: m.integral(10.0, 900.0) for m in mons.values()}
+    assert max(expected["growing"][1]) > 32_767
     kept = {}
-    for monitor in (counts, fractions):
+    for monitor in mons.values():
         done = monitor.frozen()
         kept[done.name] = done._cache[2].dtype  # type: ignore[index]
         times, levels = done.arrays()
         assert levels.dtype == np.float64 and not levels.flags.writeable
         assert (times.tolist(), levels.tolist()) == expected[done.name]  # to the last bit
         assert done.integral(10.0, 900.0) == areas[done.name]  # the same float
-    assert kept == {"queue": np.float32, "pool": np.float64}
+        assert done.max(0.0, t + 1.0) == max(expected[done.name][1])
+    assert kept == {
+        "queue": np.int16,
+        "halves": np.float32,
+        "pool": np.float64,
+        "growing": np.float32,
+    }
+
+
+def test_level_type_keeps_the_sign_of_zero_and_refuses_what_does_not_fit() -> None:
+    import numpy as np
+
+    from silkroute_sim.engine.monitors import level_type
+
+    assert level_type(np.array([0.0, 3.0, -32_768.0, 32_767.0])) == "h"
+    assert level_type(np.array([-0.0, 3.0])) == "f"  # -0.0 is no whole number of its own
+    assert level_type(np.array([32_768.0])) == "f"
+    assert level_type(np.array([np.nan])) == "f"  # NaN, bit for bit
+    assert level_type(np.array([np.inf])) == "f"
+    assert level_type(np.array([1.0]), at_least="f") == "f"
+    assert level_type(np.array([1 / 3]), at_least="h") == "d"
 
 
 # ---------------------------------------------------------------- slices of a run

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 from array import array
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +14,21 @@ import numpy as np
 #: distinct time): often enough that a busy monitor never holds more than a megabyte of
 #: them, seldom enough that numpy's cost per call is paid on large batches
 REDUCE_AT = 1 << 16
+#: the C array types a series' levels are kept in, narrowest first: whole numbers of
+#: -32,768 to 32,767 (queue lengths, busy cranes, TEU in a yard), single precision, double
+LEVEL_TYPES = ("h", "f", "d")
+
+
+def level_type(levels: np.ndarray, at_least: str = LEVEL_TYPES[0]) -> str:
+    """The narrowest of :data:`LEVEL_TYPES` (``at_least`` or wider) that holds every one
+    of ``levels`` exactly."""
+    wanted = levels.astype(np.float64).view(np.int64)
+    for code in LEVEL_TYPES[LEVEL_TYPES.index(at_least) : -1]:
+        with np.errstate(invalid="ignore", over="ignore"):  # NaN, inf, out of range
+            back = levels.astype(code).astype(np.float64)
+        if np.array_equal(back.view(np.int64), wanted):  # bit for bit: -0.0 is not 0
+            return code
+    return LEVEL_TYPES[-1]
 
 
 class LevelMonitor:
@@ -27,9 +43,10 @@ class LevelMonitor:
     reduced to the step series: one point per distinct time, the level after the last
     change at that time (the running sum of the changes, added one after another from
     the first level, so the same numbers however the changes were batched). The series
-    keeps its levels in single precision while every one is exact so (counts, TEU): a
-    baseline year's monitors take about 12 bytes per distinct time instead of 16 per
-    change. Reading the series reduces what is pending first.
+    keeps its levels in the narrowest type that holds every one exactly (two-byte whole
+    numbers for counts and TEU, else single or double precision): a baseline year's
+    monitors take about 10 bytes per distinct time instead of 16 per change. Reading the
+    series reduces what is pending first.
     """
 
     __slots__ = (
@@ -59,8 +76,11 @@ class LevelMonitor:
         self.deltas_done = array("d")
         #: the step series of the changes before those (reduced)
         self._times = array("d", [float(t0)])
-        single = float(np.float32(level)) == level  # exact in 4 bytes
-        self._levels = array("f" if single else "d", [float(level)])
+        first = np.array([level], dtype=float)
+        #: the levels, in the narrowest of :data:`LEVEL_TYPES` that holds them exactly
+        self._levels: array[Any] = array(
+            level_type(first), first.astype(level_type(first)).tobytes()
+        )
         self._changes = 0  # changes appended before the last compaction
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self._frozen = False
@@ -114,13 +134,11 @@ class LevelMonitor:
         if times[0] == self._times[-1]:  # changes at the series' last time replace it
             self._times.pop()
             self._levels.pop()
-        kept: np.ndarray = levels
-        if self._levels.typecode == "f":
-            single = levels.astype(np.float32)
-            if np.array_equal(single, levels):
-                kept = single
-            else:  # a level single precision does not hold: doubles from now on
-                self._levels = array("d", np.frombuffer(self._levels, np.float32).tolist())
+        code = level_type(levels, self._levels.typecode)
+        if code != self._levels.typecode:  # a level the kept type does not hold: wider
+            kept_so_far = np.frombuffer(self._levels, dtype=self._levels.typecode)
+            self._levels = array(code, kept_so_far.astype(code).tobytes())
+        kept = levels.astype(code)
         self._times.frombytes(times.tobytes())
         self._levels.frombytes(kept.tobytes())
         self.stamps_done = array("d")
@@ -129,7 +147,7 @@ class LevelMonitor:
     def _series(self) -> tuple[np.ndarray, np.ndarray]:
         if self._frozen:
             times, levels = self._kept()
-            if levels.dtype != np.float64:  # kept in single precision: the same numbers
+            if levels.dtype != np.float64:  # kept narrower: the same numbers
                 levels = levels.astype(np.float64)
                 levels.flags.writeable = False
             return times, levels
@@ -147,8 +165,9 @@ class LevelMonitor:
     def frozen(self) -> LevelMonitor:
         """The run is over: a read-only monitor holding the step series. This one, which
         the run's model still references, gives up its data. The series is handed over
-        as it is kept (no copy): levels that single precision holds exactly (counts, TEU)
-        stay so and are read back as doubles, equal to the last bit. A frozen monitor
+        as it is kept (no copy): levels kept in two-byte whole numbers or single
+        precision (counts, TEU) stay so and are read back as doubles, equal to the last
+        bit. A frozen monitor
         gives a monitor with the same series; one that handed its series over refuses."""
         if self._frozen:
             self._series()  # raises where the series was handed over, or changes came
@@ -190,9 +209,10 @@ class LevelMonitor:
         return self._series()
 
     def _kept(self) -> tuple[np.ndarray, np.ndarray]:
-        """The step series as kept: levels perhaps in single precision (every one exact),
-        which numpy widens exactly wherever it meets a double, so sums and products give
-        the same doubles as :meth:`arrays` would, without a double copy of the levels."""
+        """The step series as kept: levels perhaps as two-byte whole numbers or in single
+        precision (every one exact), which numpy widens exactly wherever it meets a
+        double, so sums and products give the same doubles as :meth:`arrays` would,
+        without a double copy of the levels."""
         if not self._frozen:
             return self._series()
         if self._changes or self.stamps:

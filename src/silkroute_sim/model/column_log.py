@@ -20,6 +20,19 @@ Row = TypeVar("Row")
 CODE_LIMIT = {"B": 0xFF, "H": 0xFFFF, "i": 0x7FFFFFFF}
 
 
+def released(what: str) -> str:
+    """What a read of a log says once the log was freed (``RunRecords.release``)."""
+    return (
+        f"the run's {what} was released once its tables were built (to save memory: "
+        "silkroute run and sweeps do so); read the tables instead, or build them "
+        "without release"
+    )
+
+
+#: what a released log holds in place of its columns
+_RELEASED: dict[str, np.ndarray] = {}
+
+
 def wider_code(distinct: int) -> str:
     """The narrowest typecode whose codes number ``distinct`` values."""
     return next(code for code, top in CODE_LIMIT.items() if distinct - 1 <= top)
@@ -95,7 +108,17 @@ class FinishedLog(ABC, Generic[Row]):
         """Rows still open: units not delivered yet, trains not through yet."""
         return len(self._open)
 
+    def release(self) -> None:
+        """Free the finished columns (a run's tables hold what they read of them):
+        reading the log afterwards raises."""
+        self._final()
+        # the subclass declares these slots (this class declares none)
+        setattr(self, "_finished", _RELEASED)  # noqa: B010
+        setattr(self, "_names", {name: {} for name in self._names})  # noqa: B010
+
     def _final(self) -> dict[str, np.ndarray]:
+        if self._finished is _RELEASED:
+            raise RuntimeError(released(self._what))
         if self._finished is None:
             raise RuntimeError(f"the {self._what} is read once the run is over (finish)")
         return self._finished

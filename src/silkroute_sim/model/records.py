@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 
 from silkroute_sim.engine.monitors import LevelMonitor
+from silkroute_sim.model.column_log import released
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.shipment_log import ShipmentLog
 from silkroute_sim.model.train_log import BackgroundTrainLog
@@ -26,35 +27,6 @@ SATURATION_MIN_WINDOW_H = 14 * 24.0
 COMPACT_TRAINS = 1024
 #: the per-unit logs a run's tables may free once built (:meth:`RunRecords.release`)
 RELEASABLE = ("shipments", "node_events", "background_trains")
-
-
-class ReleasedLog:
-    """What stands in a run's records for a per-unit log its tables took
-    (:meth:`RunRecords.release`): any use of it says so, instead of reading an empty log."""
-
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def _refuse(self) -> RuntimeError:
-        return RuntimeError(
-            f"result.records.{self._name} was released once the run's tables were built "
-            "(to save memory: silkroute run and sweeps do so); read the tables instead, "
-            "or build them without release"
-        )
-
-    def __getattr__(self, name: str) -> object:
-        raise self._refuse()
-
-    def __len__(self) -> int:
-        raise self._refuse()
-
-    def __iter__(self) -> Iterator[object]:
-        raise self._refuse()
-
-    def __getitem__(self, i: object) -> object:
-        raise self._refuse()
 
 
 @dataclass(slots=True)
@@ -88,17 +60,19 @@ class NodeEventLog:
         "_background",
         "_boxes",
         "_end_h",
+        "_kind",
         "_new",
+        "_node",
+        "_released",
         "_start_h",
-        "kind",
-        "node",
-        "train_id",
+        "_train_id",
     )
 
     def __init__(self) -> None:
-        self.train_id: list[str] = []
-        self.node: list[str] = []
-        self.kind: list[str] = []
+        self._train_id: list[str] = []
+        self._node: list[str] = []
+        self._kind: list[str] = []
+        self._released = False
         self._arrived_h = array("d")
         self._start_h = array("d")
         self._end_h = array("d")
@@ -124,9 +98,9 @@ class NodeEventLog:
         background: bool,
         boxes: int,
     ) -> None:
-        self.train_id.append(train_id)
-        self.node.append(node)
-        self.kind.append(kind)
+        self._train_id.append(train_id)
+        self._node.append(node)
+        self._kind.append(kind)
         arrived, start, end, bg, count = self._new
         arrived.append(arrived_h)
         start.append(start_h)
@@ -158,29 +132,58 @@ class NodeEventLog:
         """Events added since the last :meth:`compact`."""
         return len(self._new[0])
 
+    def _readable(self) -> None:
+        if self._released:
+            raise RuntimeError(released("node event log"))
+        self.compact()
+
+    def release(self) -> None:
+        """Free every event (a run's tables hold what they read of them): reading the log
+        afterwards raises."""
+        self.compact()
+        self._train_id, self._node, self._kind = [], [], []
+        self._arrived_h, self._start_h, self._end_h = array("d"), array("d"), array("d")
+        self._background, self._boxes = array("b"), array("q")
+        self._released = True
+
+    @property
+    def train_id(self) -> list[str]:
+        self._readable()
+        return self._train_id
+
+    @property
+    def node(self) -> list[str]:
+        self._readable()
+        return self._node
+
+    @property
+    def kind(self) -> list[str]:
+        self._readable()
+        return self._kind
+
     @property
     def arrived_h(self) -> array[float]:
-        self.compact()
+        self._readable()
         return self._arrived_h
 
     @property
     def start_h(self) -> array[float]:
-        self.compact()
+        self._readable()
         return self._start_h
 
     @property
     def end_h(self) -> array[float]:
-        self.compact()
+        self._readable()
         return self._end_h
 
     @property
     def background(self) -> array[int]:
-        self.compact()
+        self._readable()
         return self._background
 
     @property
     def boxes(self) -> array[int]:
-        self.compact()
+        self._readable()
         return self._boxes
 
     def append(self, event: NodeEvent) -> None:
@@ -319,7 +322,8 @@ class RunRecords:
         run's shipment log alone takes about 100 MB. Reading it afterwards raises."""
         if name not in RELEASABLE:
             raise ValueError(f"{name!r} is not a per-unit log ({', '.join(RELEASABLE)})")
-        setattr(self, name, ReleasedLog(name))
+        log: ShipmentLog | NodeEventLog | BackgroundTrainLog = getattr(self, name)
+        log.release()
 
     def saturation_warnings(self) -> list[str]:
         """A warning per node whose queue grew through the observation window: arrivals

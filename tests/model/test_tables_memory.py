@@ -234,7 +234,8 @@ def test_trips_from_the_node_events_table_are_those_of_the_log(closed: Tables) -
 def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed: Tables) -> None:
     """The cost totals group by a number per (destination, cargo class) pair, numbered in
     the pairs' sorted order: the same floats as grouping by both text columns."""
-    from silkroute_sim.analysis.costs import pair_codes, yearly_total
+    from silkroute_sim.analysis.costs import yearly_total
+    from silkroute_sim.analysis.group_means import pair_codes
 
     ships, parts = closed.shipments, closed.cost_parts
     w0, w1 = closed._result.warmup_h, closed._result.end_h

@@ -35,6 +35,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
+from silkroute_sim.analysis.group_means import pair_codes
 from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.config.costs import StorageTariff, TractionConfig
 from silkroute_sim.config.errors import ConfigError
@@ -572,15 +573,6 @@ def cost_summary_rows(
         total = yearly_total(parts, shipments, column, released, arrived, codes)
         rows.append((metric, total * scale / years, unit))
     return rows
-
-
-def pair_codes(shipments: pd.DataFrame) -> np.ndarray:
-    """A number for each shipment's (destination, cargo class) pair, in the order a
-    groupby over both columns sorts the pairs: each column numbered once by hashing, in its
-    sorted order, instead of grouping by both texts for every total."""
-    destination = pd.factorize(shipments["destination"], sort=True)[0]
-    cargo_class, classes = pd.factorize(shipments["cargo_class"], sort=True)
-    return destination.astype(np.int64) * max(len(classes), 1) + cargo_class
 
 
 def yearly_total(

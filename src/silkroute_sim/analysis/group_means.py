@@ -8,6 +8,8 @@ sorted again, costs many times that pass. :class:`GroupMeans` factorises the key
 hands pandas' own routine every row with the rows outside the selection labelled ``-1``
 (skipped), so each mean is the same float as the ``groupby`` of the selection. Where that
 routine is not there or not callable so (another pandas), it takes the ``groupby``.
+:func:`pair_codes` numbers the pairs of two key columns once, in the order a ``groupby``
+over both sorts them.
 """
 
 from __future__ import annotations
@@ -71,3 +73,12 @@ class GroupMeans:
         self._group_mean(means[:-1], counts, self._array, labels, -1)
         means[-1] = np.nan
         return np.append(counts > 0, False), means
+
+
+def pair_codes(shipments: pd.DataFrame) -> np.ndarray:
+    """A number for each shipment's (destination, cargo class) pair, in the order a
+    groupby over both columns sorts the pairs: each column numbered once by hashing, in its
+    sorted order, instead of grouping by both texts for every total."""
+    destination = pd.factorize(shipments["destination"], sort=True)[0]
+    cargo_class, classes = pd.factorize(shipments["cargo_class"], sort=True)
+    return destination.astype(np.int64) * max(len(classes), 1) + cargo_class

@@ -125,9 +125,8 @@ def class_summary_rows(
     rows += _wagon_rows(result)
     rows += _compound_rows(result)
     rows += _inbound_rows(result)
-    rows += eastbound_rows(result, events) + box_pool_rows(
-        result
-    )  # both directions (directions.py)
+    rows += eastbound_rows(result, events)  # both directions (directions.py)
+    rows += box_pool_rows(result)
     return rows
 
 

@@ -267,29 +267,13 @@ def _stop_rows(
     return rows
 
 
-def feu_of(result: RunResult, on_units: np.ndarray | None = None) -> np.ndarray:
-    """FEU each shipment is charged as (see the module docstring); ``on_units``, where
-    the caller has it already, is :func:`_on_unit_wagons`."""
-    cfg = result.config
-    ships = result.records.shipments
-    if on_units is None:
-        on_units = _on_unit_wagons(result)
-    return np.where(
-        on_units, ships.column("size") * cfg.costs.wagon_feu_equivalent, ships.column("teu") / 2
-    )
-
-
 def charged_as(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each shipment travels on a wagon that carries units, and the FEU it is
-    charged as (:func:`feu_of`), in the shipment log's order."""
-    on_units = _on_unit_wagons(result)
-    return on_units, feu_of(result, on_units)
-
-
-def _on_unit_wagons(result: RunResult) -> np.ndarray:
-    """Whether each shipment travels on a wagon that carries units (not containers)."""
-    wagons = result.records.shipments.column("wagon_type")
-    return np.isin(wagons, sorted(_unit_wagons(result.config)))
+    """Whether each shipment travels on a wagon that carries units (not containers), and
+    the FEU it is charged as (see the module docstring), in the shipment log's order."""
+    ships = result.records.shipments
+    on_units = np.isin(ships.column("wagon_type"), sorted(_unit_wagons(result.config)))
+    units_feu = ships.column("size") * result.config.costs.wagon_feu_equivalent
+    return on_units, np.where(on_units, units_feu, ships.column("teu") / 2)
 
 
 def _per_stop(

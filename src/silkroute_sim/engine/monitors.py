@@ -77,10 +77,9 @@ class LevelMonitor:
         #: the step series of the changes before those (reduced)
         self._times = array("d", [float(t0)])
         first = np.array([level], dtype=float)
+        code = level_type(first)
         #: the levels, in the narrowest of :data:`LEVEL_TYPES` that holds them exactly
-        self._levels: array[Any] = array(
-            level_type(first), first.astype(level_type(first)).tobytes()
-        )
+        self._levels: array[Any] = array(code, first.astype(code).tobytes())
         self._changes = 0  # changes appended before the last compaction
         self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self._frozen = False
@@ -167,8 +166,8 @@ class LevelMonitor:
         the run's model still references, gives up its data. The series is handed over
         as it is kept (no copy): levels kept in two-byte whole numbers or single
         precision (counts, TEU) stay so and are read back as doubles, equal to the last
-        bit. A frozen monitor
-        gives a monitor with the same series; one that handed its series over refuses."""
+        bit. A frozen monitor gives a monitor with the same series; one that handed its
+        series over refuses."""
         if self._frozen:
             self._series()  # raises where the series was handed over, or changes came
             assert self._cache is not None

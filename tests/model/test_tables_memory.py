@@ -234,8 +234,7 @@ def test_trips_from_the_node_events_table_are_those_of_the_log(closed: Tables) -
 def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed: Tables) -> None:
     """The cost totals group by a number per (destination, cargo class) pair, numbered in
     the pairs' sorted order: the same floats as grouping by both text columns."""
-    from silkroute_sim.analysis.costs import yearly_total
-    from silkroute_sim.analysis.group_means import pair_codes
+    from silkroute_sim.analysis.group_means import pair_codes, yearly_total
 
     ships, parts = closed.shipments, closed.cost_parts
     w0, w1 = closed._result.warmup_h, closed._result.end_h
@@ -258,3 +257,17 @@ def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed:
     dests, classes = shuffled["destination"].iloc[order], shuffled["cargo_class"].iloc[order]
     pairs = list(zip(dests, classes, strict=True))
     assert pairs == sorted(pairs)
+
+
+def test_a_log_hands_each_column_over_once() -> None:
+    """``take`` gives a column as ``column`` does and lets go of it: reading it again
+    says so; the other columns are still read as before."""
+    result = simulate(load_config("baseline", days=6, warmup_days=1))
+    log = result.records.shipments
+    kg, destination = log.column("kg"), log.column("destination")
+    assert np.array_equal(log.take("kg"), kg)
+    assert list(log.take("destination")) == list(destination)
+    for read in (log.take, log.column):
+        with pytest.raises(RuntimeError, match="'kg' was taken already"):
+            read("kg")
+    assert len(log.column("teu")) == len(log) == len(kg)

@@ -130,3 +130,29 @@ def test_tables_written_beside_are_the_same_files(tmp_path, monkeypatch, one_thr
         files[enabled] = ({p.name: p.read_bytes() for p in folder.iterdir()}, written)
     assert files[True] == files[False]
     assert {f"{name}.csv" for name in BESIDE} <= set(files[True][0])
+
+
+@pytest.mark.slow
+def test_a_summary_run_keeps_the_shipment_columns_its_figures_read(
+    tmp_path, monkeypatch, one_thread
+) -> None:
+    """A run folder at ``records="summary"`` that frees its logs keeps only the shipment
+    columns of :data:`FIGURE_SHIPMENT_COLUMNS` once its KPIs are computed; its figures
+    are the same bytes as those drawn from the full tables (a figure reading any other
+    column would fail here: no child to fall back from)."""
+    from silkroute_sim.analysis.tables import Tables
+    from silkroute_sim.config.loader import load_config
+    from silkroute_sim.model.simulate import simulate
+    from silkroute_sim.outputs.plots.run import FIGURE_SHIPMENT_COLUMNS, all_run_plots
+    from silkroute_sim.outputs.run_folder import write_run
+
+    monkeypatch.setattr(forked, "ENABLED", False)
+    cfg = load_config("baseline", days=20, warmup_days=3)
+    result = simulate(cfg)
+    paths = all_run_plots(result, Tables(result), tmp_path / "full")
+    full = {p.name: p.read_bytes() for p in paths}
+    folder, tables, _ = write_run(simulate(cfg), tmp_path / "run", records="summary", release=True)
+    assert set(tables.shipments.columns) <= FIGURE_SHIPMENT_COLUMNS
+    assert "arrived_h" not in tables.shipments  # read by the KPIs only
+    drawn = {p.name: p.read_bytes() for p in (folder / "plots").glob("*.png")}
+    assert drawn == full

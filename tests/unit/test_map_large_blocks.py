@@ -1,4 +1,4 @@
-"""The command's memory setting: blocks of 1 MiB and more mapped on their own (glibc)."""
+"""The command's memory setting: blocks of 128 KiB and more mapped on their own (glibc)."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_the_command_maps_large_blocks_where_glibc_runs_it(
     for name in ("MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"):
         monkeypatch.delenv(name, raising=False)
     assert app.map_large_blocks() is True
-    assert fake.calls == [(-3, 1 << 20)]  # M_MMAP_THRESHOLD, 1 MiB
+    assert fake.calls == [(-3, 1 << 17)]  # M_MMAP_THRESHOLD, 128 KiB
     assert fake.argtypes == [ctypes.c_int, ctypes.c_int]
     # the user's own setting stands, and elsewhere than Linux nothing is called
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536")

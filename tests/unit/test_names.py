@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from silkroute_sim.analysis.tables import Tables
@@ -145,6 +145,7 @@ _BASELINE = Tables(simulate(validate_config(_renamed()), 1))
     border=st.text(_ALPHABET, min_size=1, max_size=12),
     term=st.text(_ALPHABET, min_size=1, max_size=12),
 )
+@example(border="0", term="  ")  # a run of spaces is quoted as it is, not as one space
 def test_a_name_is_refused_in_one_line_or_comes_back_unchanged(border: str, term: str) -> None:
     assume(len({"Hub", border, term}) == 3)
     raw = _renamed(border=border, term=term)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from silkroute_sim.analysis.tables import transit_legs
+from silkroute_sim.analysis.tables import leg_columns, transit_legs
 
 
 def _events() -> pd.DataFrame:
@@ -46,3 +47,69 @@ def test_node_hours_up_to_each_stop() -> None:
     )
     assert legs["terminal_dwell"].tolist() == pytest.approx([1.0] * 5)
     assert not any(math.isnan(x) for x in legs["corridor_nodes"])
+
+
+def _legs_by_dict(shipments: pd.DataFrame, trains: pd.DataFrame, events: pd.DataFrame) -> list:
+    """The corridor hours of each shipment as a walk along each train's route over a
+    dict of (train, node, held) sums gives them: what the numbered tables must equal."""
+    ev = events[(events["kind"] != "terminal") & ~events["background"] & ~events["censored"]]
+    hours = (
+        (ev["end_h"] - ev["arrived_h"])
+        .groupby([ev["train_id"], ev["node"], ev["kind"] == "held"])
+        .sum()
+    )
+    by_key = dict(zip(hours.index, hours.tolist(), strict=True))
+    route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
+    per_stop = {}
+    for train_id, route in route_of.items():
+        total = 0.0
+        for node in route.split(">"):
+            total += by_key.get((train_id, node, False), 0.0)
+            per_stop[(train_id, node)] = total
+            total += by_key.get((train_id, node, True), 0.0)
+    pairs = zip(shipments["train_id"], shipments["destination"], strict=True)
+    return [per_stop.get((t, d), 0.0) / 24 for t, d in pairs]
+
+
+def test_node_hours_of_a_random_corridor_are_the_walk_over_a_dict_to_the_bit() -> None:
+    """Routes through a node twice, events of trains not in the table and at nodes off a
+    route, shipments to a node off their train's route or without a train, a mask of
+    rows: the numbered tables give each shipment the same float as the walk."""
+    rng = np.random.default_rng(7)
+    nodes = [f"N{i}" for i in range(8)]
+    routes = [">".join(rng.choice(nodes, size=rng.integers(2, 7))) for _ in range(30)]
+    trains = pd.DataFrame({"train_id": [f"T{i}" for i in range(30)], "route": routes})
+    n = 400
+    kinds = rng.choice(["border", "processing", "held", "terminal"], size=n)
+    arrived = rng.uniform(0, 100, size=n)
+    events = pd.DataFrame(
+        {
+            "train_id": rng.choice([f"T{i}" for i in range(34)], size=n),  # T30..: unknown
+            "node": rng.choice([*nodes, "X"], size=n),
+            "kind": kinds,
+            "arrived_h": arrived,
+            "end_h": arrived + rng.exponential(5, size=n),
+            "background": rng.random(n) < 0.1,
+            "censored": rng.random(n) < 0.05,
+        }
+    )
+    m = 300
+    shipments = pd.DataFrame(
+        {
+            "train_id": rng.choice([*trains["train_id"], None], size=m),
+            "destination": rng.choice(nodes, size=m),
+            "arrived_h": rng.uniform(0, 5, size=m),
+            "departed_h": rng.uniform(5, 10, size=m),
+            "terminal_arrived_h": rng.uniform(50, 60, size=m),
+            "delivered_h": rng.uniform(60, 70, size=m),
+        }
+    )
+    legs = transit_legs(shipments, trains, events)
+    assert legs["corridor_nodes"].tolist() == _legs_by_dict(shipments, trains, events)
+    rows = rng.random(m) < 0.5
+    masked = transit_legs(shipments, trains, events, rows=rows)
+    assert masked["corridor_nodes"].tolist() == legs["corridor_nodes"][rows].tolist()
+    assert list(masked.index) == list(shipments.index[rows])
+    # the columns one at a time, as the summary reads them: the same as the frame's
+    for name, values in leg_columns(shipments, trains, events, rows=rows):
+        assert values.equals(masked[name])

@@ -35,7 +35,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from silkroute_sim.analysis.group_means import pair_codes
+from silkroute_sim.analysis.group_means import YearlyTotals
 from silkroute_sim.analysis.sums import row_sum
 from silkroute_sim.config.costs import StorageTariff, TractionConfig
 from silkroute_sim.config.errors import ConfigError
@@ -546,7 +546,8 @@ def cost_summary_rows(
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
     arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)
-    codes = pair_codes(shipments)  # once, not per total
+    totals = YearlyTotals(parts, shipments, released, arrived)
+    del arrived
     for metric, column, scale, unit in (
         ("freight_cost_usd_per_year", "freight_cost_usd", 1.0, "USD/yr"),
         ("inventory_cost_usd_per_year", "inventory_cost_usd", 1.0, "USD/yr"),
@@ -554,28 +555,5 @@ def cost_summary_rows(
         ("subsidy_usd_per_year", "subsidy_usd", 1.0, "USD/yr"),
         ("co2_t_per_year", "co2_kg", 1e-3, "t/yr"),
     ):
-        total = yearly_total(parts, shipments, column, released, arrived, codes)
-        rows.append((metric, total * scale / years, unit))
+        rows.append((metric, totals.total(parts, column) * scale / years, unit))
     return rows
-
-
-def yearly_total(
-    parts: pd.DataFrame,
-    shipments: pd.DataFrame,
-    column: str,
-    released: pd.Series,
-    arrived: pd.Series,
-    codes: np.ndarray | None = None,
-) -> float:
-    """``column`` summed over the demand of the window: per destination and cargo class,
-    its mean per FEU over the shipments released in the window times the FEU that arrived
-    in it. Scenarios on common random numbers then differ by what a box costs, not by how
-    many boxes happen to be released before the run ends. A group with demand and no
-    release makes the total NaN (its cost is unknown). ``codes``: :func:`pair_codes` of
-    the shipments, where the caller has them."""
-    if codes is None:
-        codes = pair_codes(shipments)
-    per_feu = parts.loc[released, column] / parts.loc[released, "feu"]
-    per = per_feu.groupby(codes[released.to_numpy()]).mean()
-    demand = parts.loc[arrived, "feu"].groupby(codes[arrived.to_numpy()]).sum()
-    return float((demand * per.reindex(demand.index)).sum(skipna=False)) if len(demand) else NAN

@@ -9,11 +9,12 @@ hands pandas' own routine every row with the rows outside the selection labelled
 (skipped), so each mean is the same float as the ``groupby`` of the selection. Where that
 routine is not there or not callable so (another pandas), it takes the ``groupby``.
 :func:`pair_codes` numbers the pairs of two key columns once, in the order a ``groupby``
-over both sorts them.
+over both sorts them; :class:`YearlyTotals` sums cost columns per such pair.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -82,3 +83,50 @@ def pair_codes(shipments: pd.DataFrame) -> np.ndarray:
     destination = pd.factorize(shipments["destination"], sort=True)[0]
     cargo_class, classes = pd.factorize(shipments["cargo_class"], sort=True)
     return destination.astype(np.int64) * max(len(classes), 1) + cargo_class
+
+
+def yearly_total(
+    parts: pd.DataFrame,
+    shipments: pd.DataFrame,
+    column: str,
+    released: pd.Series,
+    arrived: pd.Series,
+    codes: np.ndarray | None = None,
+) -> float:
+    """One total of :class:`YearlyTotals`."""
+    return YearlyTotals(parts, shipments, released, arrived, codes).total(parts, column)
+
+
+class YearlyTotals:
+    """Cost columns summed over the demand of the window: per destination and cargo
+    class, a column's mean per FEU over the shipments released in the window times the
+    FEU that arrived in it. Scenarios on common random numbers then differ by what a box
+    costs, not by how many boxes happen to be released before the run ends. A group with
+    demand and no release makes the total NaN (its cost is unknown). What every total
+    shares (the groups, the FEU released, the demand) is worked out once. ``codes``:
+    :func:`pair_codes` of the shipments, where the caller has them."""
+
+    def __init__(
+        self,
+        parts: pd.DataFrame,
+        shipments: pd.DataFrame,
+        released: pd.Series,
+        arrived: pd.Series,
+        codes: np.ndarray | None = None,
+    ) -> None:
+        if codes is None:
+            codes = pair_codes(shipments)
+        self._released = released.to_numpy(dtype=bool)
+        self._codes = codes[self._released]
+        self._feu = parts["feu"].to_numpy()[self._released]
+        in_window = arrived.to_numpy(dtype=bool)
+        self._demand = parts.loc[arrived, "feu"].groupby(codes[in_window]).sum()
+
+    def total(self, parts: pd.DataFrame, column: str) -> float:
+        """``column`` of ``parts`` (the parts these totals were made for) in total."""
+        if not len(self._demand):
+            return math.nan
+        per_feu = pd.Series(parts[column].to_numpy()[self._released] / self._feu)
+        per = per_feu.groupby(self._codes).mean()
+        del per_feu
+        return float((self._demand * per.reindex(self._demand.index)).sum(skipna=False))

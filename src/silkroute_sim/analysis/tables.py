@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,6 @@ from silkroute_sim.analysis.costs import (
     charged_as,
     cost_parts,
     cost_summary_rows,
-    pair_positions,
     train_cost_columns,
 )
 from silkroute_sim.analysis.disruptions import (
@@ -131,42 +130,46 @@ def _text(values: Sequence[object], keep_objects: bool) -> np.ndarray | pd.Serie
     return _kept_text(out, keep_objects)
 
 
-def shipments_frame(result: RunResult, records: str = "full") -> pd.DataFrame:
+def shipments_frame(result: RunResult, records: str = "full", take: bool = False) -> pd.DataFrame:
     """One row per shipment, from the run's shipment log (a 10-year run has ~700,000),
     one array per column, taken by the frame as it is (no copy into a block of
     columns). ``records="summary"`` (a run whose shipments table is not written) leaves
     out the columns of :data:`NOT_IN_SUMMARY`, which no KPI, daily column or figure
-    reads."""
+    reads: they are not read at all. ``take``: the log hands each column over as it is
+    read (:meth:`~silkroute_sim.model.column_log.FinishedLog.take`), for a caller that
+    frees the log next."""
     ships = result.records.shipments
-    columns: dict[str, np.ndarray] = {
-        "shipment_id": ships.column("shipment_id"),
-        "cargo_class": ships.column("cargo_class"),
-        "destination": ships.column("destination"),
-        "service": ships.column("service"),
-        "tonnes": ships.column("kg") / 1000,
-    }
+    long_run = _long_run(result)
+    read = ships.take if take else ships.column
+
+    def wanted(name: str) -> bool:
+        return records != "summary" or name not in NOT_IN_SUMMARY
+
+    columns: dict[str, np.ndarray] = {}
+    for name in ("shipment_id", "cargo_class", "destination", "service"):
+        if wanted(name):
+            columns[name] = read(name)
+    columns["tonnes"] = read("kg") / 1000
     for attr in SHIPMENT_FLOAT_ATTRS:
-        columns[attr] = ships.column(attr)
+        if wanted(attr):
+            columns[attr] = read(attr)
     delivered = columns["delivered_h"]
     delivered[delivered > result.end_h] = NAN  # released after the horizon: not yet
-    columns["train_id"] = ships.column("train_id")
+    columns["train_id"] = read("train_id")
     columns["hub_dwell_h"] = columns["departed_h"] - columns["arrived_h"]
     columns["door_to_door_d"] = (delivered - columns["arrived_h"]) / 24
     # the unit's own customs hold and terminal dwell (drawn on arrival), once it has had them
-    yard_in = columns["yard_in_h"]
-    columns["customs_h"] = np.where(np.isnan(yard_in), NAN, ships.column("customs_h"))
-    columns["terminal_dwell_h"] = np.where(
-        np.isnan(delivered), NAN, ships.column("terminal_dwell_h")
-    )
-    if records == "summary":
-        for column in NOT_IN_SUMMARY:
-            columns.pop(column, None)  # the class columns among them are not made at all
-    long_run = _long_run(result)
+    if wanted("customs_h"):
+        yard_in = columns["yard_in_h"] if "yard_in_h" in columns else read("yard_in_h")
+        columns["customs_h"] = np.where(np.isnan(yard_in), NAN, read("customs_h"))
+    if wanted("terminal_dwell_h"):
+        dwell = read("terminal_dwell_h")
+        columns["terminal_dwell_h"] = np.where(np.isnan(delivered), NAN, dwell)
     df = pd.DataFrame({n: _kept_text(v, long_run) for n, v in columns.items()}, copy=False)
-    del columns
+    del columns, delivered
     for column in CLASS_SHIPMENT_COLUMNS:
-        if records != "summary" or column not in NOT_IN_SUMMARY:
-            df[column] = _kept_text(ships.column(column), long_run)
+        if wanted(column):
+            df[column] = _kept_text(read(column), long_run)
     return df
 
 
@@ -304,6 +307,105 @@ def _daily_max(times: np.ndarray, levels: np.ndarray, edges: np.ndarray) -> np.n
     return out
 
 
+def _positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """The position in ``index`` (unique texts) of each of ``values``, -1 for one it does
+    not hold (NaN among them), looked up as Python objects: pandas would first copy a long
+    column of texts into its own text type."""
+    return np.asarray(index.get_indexer(pd.Index(values, dtype=object, copy=False)))
+
+
+def _hours_to_stop(
+    trains: pd.DataFrame, events: pd.DataFrame
+) -> tuple[pd.Index, pd.Index, np.ndarray]:
+    """Hours each hub train spent at corridor nodes up to each node of its route: a table
+    ``[train, node]`` with the trains' and the route nodes' indexes. At a node, the train's
+    stages there count (queueing and processing), and a hold there for a closure ahead
+    counts only for the nodes after it; in route order, one addition at a time. A train
+    without events, or a node off its route, has 0 hours."""
+    route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
+    train_index = pd.Index(list(route_of), dtype=object)
+    nodes = sorted({node for route in set(route_of.values()) for node in str(route).split(">")})
+    node_index = pd.Index(nodes, dtype=object)
+    codes = {node: i for i, node in enumerate(nodes)}
+    routes = {
+        route: [codes[node] for node in str(route).split(">")] for route in set(route_of.values())
+    }
+    mask = ((events["kind"] != "terminal") & ~events["background"] & ~events["censored"]).to_numpy()
+    train = _positions(train_index, events["train_id"].to_numpy()[mask])
+    node = _positions(node_index, events["node"].to_numpy()[mask])
+    held = events["kind"].to_numpy()[mask] == "held"
+    hours_of = events["end_h"].to_numpy()[mask] - events["arrived_h"].to_numpy()[mask]
+    ours = (train >= 0) & (node >= 0)
+    # summed per (train, node, held) in event order, as a groupby of the texts sums them
+    sums = pd.Series(hours_of[ours]).groupby([train[ours], node[ours], held[ours]]).sum()
+    del mask, train, node, held, hours_of, ours
+    shape = (len(train_index), len(node_index))
+    at_node, after = np.zeros(shape), np.zeros(shape)
+    if len(sums):
+        t, n, h = (sums.index.get_level_values(i).to_numpy() for i in range(3))
+        at_node[t[~h], n[~h]] = sums.to_numpy()[~h]
+        after[t[h], n[h]] = sums.to_numpy()[h]
+    to_stop = np.zeros(shape)
+    for i, route in enumerate(route_of.values()):
+        total, row = 0.0, to_stop[i]
+        here, later = at_node[i].tolist(), after[i].tolist()
+        for k in routes[route]:
+            total += here[k]
+            row[k] = total
+            total += later[k]
+    return train_index, node_index, to_stop
+
+
+#: the legs of door to door, in the order of the summary's rows
+LEGS = ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell")
+
+
+def leg_columns(
+    shipments: pd.DataFrame,
+    trains: pd.DataFrame,
+    events: pd.DataFrame,
+    rows: np.ndarray | None = None,
+) -> Iterator[tuple[str, pd.Series]]:
+    """The columns of :func:`transit_legs`, one at a time (``destination`` first, then
+    hub dwell, corridor nodes, rail running, terminal dwell): a caller that reduces each
+    one (means per stop) never holds them all."""
+
+    def column(name: str) -> pd.Series:
+        return shipments[name] if rows is None else shipments[name][rows]
+
+    train_index, node_index, to_stop = _hours_to_stop(trains, events)
+    destination = column("destination")
+    train = _positions(train_index, column("train_id").to_numpy())
+    node = _positions(node_index, destination.to_numpy())
+    yield "destination", destination
+    index = destination.index
+    del destination
+    found = (train >= 0) & (node >= 0)
+    nodes_h = np.zeros(len(found))  # a shipment whose train has no route to it: 0 hours
+    nodes_h[found] = to_stop[train[found], node[found]]
+    del train, node, found, to_stop
+    # numpy arrays, each result divided in place: the same operations as on the columns
+    departed = column("departed_h").to_numpy()
+    hub = departed - column("arrived_h").to_numpy()
+    hub /= 24
+    yield "hub_dwell", pd.Series(hub, index=index, copy=False)
+    del hub
+    corridor = nodes_h
+    corridor /= 24
+    yield "corridor_nodes", pd.Series(corridor, index=index, copy=False)
+    terminal = column("terminal_arrived_h").to_numpy()
+    running = terminal - departed
+    running /= 24
+    running -= corridor
+    del departed, corridor, nodes_h
+    yield "rail_running", pd.Series(running, index=index, copy=False)
+    del running
+    dwell = column("delivered_h").to_numpy() - terminal
+    dwell /= 24
+    del terminal
+    yield "terminal_dwell", pd.Series(dwell, index=index, copy=False)
+
+
 def transit_legs(
     shipments: pd.DataFrame,
     trains: pd.DataFrame,
@@ -317,50 +419,7 @@ def transit_legs(
     stage there: it counts for the stops after that node. ``rows``: a mask of the
     shipments to split (all of them without); each column is read under it, one at a
     time, instead of a copy of the rows."""
-
-    def column(name: str) -> pd.Series:
-        return shipments[name] if rows is None else shipments[name][rows]
-
-    ev = events.loc[
-        (events["kind"] != "terminal") & (~events["background"]) & (~events["censored"]),
-        ["train_id", "node", "kind", "arrived_h", "end_h"],
-    ]
-    held = ev["kind"] == "held"
-    hours_of = ev["end_h"] - ev["arrived_h"]
-    node_h = hours_of.groupby([ev["train_id"], ev["node"], held.rename("held")]).sum()
-    # (train, node, held) -> hours; a train without events passes every stop at 0 hours
-    train_ids, nodes, holds = (node_h.index.get_level_values(i).tolist() for i in range(3))
-    keys = zip(train_ids, nodes, holds, strict=True)
-    hours = dict(zip(keys, node_h.to_numpy(dtype=float).tolist(), strict=True))
-    route_of = dict(zip(trains["train_id"], trains["route"], strict=True))
-    per_stop: dict[tuple[str, str], float] = {}
-    destination = column("destination")
-    stops = set(destination.dropna().unique().tolist())  # those looked up
-    for train_id in dict.fromkeys(train_ids):
-        total = 0.0
-        for node in str(route_of.get(str(train_id), "")).split(">"):
-            total += hours.get((train_id, node, False), 0.0)
-            if node in stops:
-                per_stop[(str(train_id), node)] = total
-            total += hours.get((train_id, node, True), 0.0)
-    del ev, held, hours_of, node_h, train_ids, nodes, holds, hours, route_of  # long runs
-    out = pd.DataFrame({"destination": destination})
-    stop_keys = pd.MultiIndex.from_tuples(list(per_stop), names=["train_id", "node"])
-    at = pair_positions(column("train_id"), destination, stop_keys)
-    del destination
-    stop_h = np.fromiter(per_stop.values(), dtype=float, count=len(per_stop))
-    nodes_h = np.where(at >= 0, stop_h[at], 0.0) if len(per_stop) else np.zeros(len(at))
-    del at
-    arrived, departed = column("arrived_h"), column("departed_h")
-    out["hub_dwell"] = (departed - arrived) / 24
-    del arrived
-    out["corridor_nodes"] = pd.Series(nodes_h, index=out.index) / 24
-    del nodes_h
-    terminal = column("terminal_arrived_h")
-    out["rail_running"] = (terminal - departed) / 24 - out["corridor_nodes"]
-    del departed
-    out["terminal_dwell"] = (column("delivered_h") - terminal) / 24
-    return out
+    return pd.DataFrame(dict(leg_columns(shipments, trains, events, rows)))
 
 
 def train_running_h(result: RunResult, trains: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
@@ -485,16 +544,23 @@ def summary_frame(
     add("door_to_door_d_median", _q(door_to_door, 0.5), "d")
     add("door_to_door_d_p90", _q(door_to_door, 0.9), "d")
     del departed, dwell, delivered_rail  # long runs: keep few copies alive at once
-    legs = transit_legs(shipments, trains, events, rows=released)
-    destination = shipments["destination"].to_numpy()[released]
-    for dest in result.config.services_destinations():  # the columns read, not the rows
-        sel = door_to_door[destination == dest]
+    stops = result.config.services_destinations()
+    legs = leg_columns(shipments, trains, events, rows=released)
+    destination = next(legs)[1].to_numpy()
+    at_stop = {dest: destination == dest for dest in stops}
+    del destination
+    leg_means: dict[tuple[str, str], float] = {}
+    for leg, values in legs:  # each leg column reduced, then freed, before the next is made
+        for dest, here in at_stop.items():
+            leg_means[(leg, dest)] = _mean(values[here])
+        del values
+    for dest in stops:  # the columns read, not the rows
+        sel = door_to_door[at_stop[dest]]
         add(f"door_to_door_d_median:{dest}", _q(sel, 0.5), "d")
         add(f"door_to_door_d_p90:{dest}", _q(sel, 0.9), "d")
-        here = legs["destination"] == dest
-        for leg in ("hub_dwell", "rail_running", "corridor_nodes", "terminal_dwell"):
-            add(f"{leg}_d_mean:{dest}", _mean(legs[leg][here]), "d")
-    del released, door_to_door, destination, legs
+        for leg in LEGS:
+            add(f"{leg}_d_mean:{dest}", leg_means[(leg, dest)], "d")
+    del released, door_to_door, at_stop, legs
     rows += _border_rows(result, trains, events, (w0, w1))
     add("backlog_t_end", (result.ledger.arrived_kg - result.ledger.departed_kg) / 1000, "t")
     add("conservation_error_t", result.ledger.conservation_error_t, "t")
@@ -529,8 +595,8 @@ class Tables:
         if release:  # the tables read nothing more of the node events log
             result.records.release("node_events")
         #: ``records="summary"``: without the shipments' :data:`NOT_IN_SUMMARY` columns
-        self.shipments = shipments_frame(result, records)
         charged = charged_as(result)  # what cost_parts reads of the shipment log
+        self.shipments = shipments_frame(result, records, take=release)
         if release:  # nor of the shipment log
             result.records.release("shipments")
         self.trains = trains_frame(result)

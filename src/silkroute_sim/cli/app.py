@@ -133,16 +133,19 @@ for _command in (
 
 #: glibc's ``mallopt`` parameter for the size from which a block gets its own mapping
 M_MMAP_THRESHOLD = -3
-#: arrays from this size up (a column of a long run's table) are mapped on their own
-LARGE_BLOCK_BYTES = 1 << 20
+#: arrays from this size up (a column of a long run's table, a mask over one) are mapped on
+#: their own: glibc's own starting threshold, kept there
+LARGE_BLOCK_BYTES = 1 << 17
 
 
 def map_large_blocks() -> bool:
-    """Give every block of 1 MiB or more its own memory mapping, returned to the system
+    """Give every block of 128 KiB or more its own memory mapping, returned to the system
     as soon as it is freed (glibc on Linux; elsewhere nothing changes). By default glibc
     raises that threshold each time such a block is freed, up to 32 MiB, so the tables of
-    a long run (columns of 5 MB, built and dropped one after another) end up in the heap,
-    whose freed gaps the process keeps: about 40 MB more peak memory in a 10-year run.
+    a long run (columns of 5 MB, and masks and group keys of 0.1 to 1 MB, built and
+    dropped one after another) end up in the heap, whose freed gaps the process keeps.
+    A 10-year run's peak is about 15 MiB lower than with the threshold at 1 MiB
+    (docs/performance.md).
     Setting the threshold also stops that adjustment (glibc manual, "Malloc Tunable
     Parameters"). It holds for the command's process and the workers it forks. A threshold
     the user set (``MALLOC_MMAP_THRESHOLD_``, or ``glibc.malloc.mmap_threshold`` in

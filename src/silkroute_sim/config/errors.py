@@ -44,9 +44,11 @@ class ConfigError(SilkrouteError):
     def one_line(self) -> str:
         parts = [p for p in (self.file, self.path) if p]
         where = ": ".join(parts)
+        text = f"{where}: {self.message}" if where else self.message
+        # the value as its repr shows it (no line breaks there): a run of spaces in a name
+        # stays as it was
         got = f" (got {_short(self.value)})" if self.has_value else ""
-        text = f"{where}: {self.message}{got}" if where else f"{self.message}{got}"
-        return " ".join(text.split())
+        return " ".join(text.split()) + got
 
 
 def did_you_mean(name: str, choices: typing.Iterable[str]) -> str:

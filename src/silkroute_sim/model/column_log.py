@@ -126,7 +126,21 @@ class FinishedLog(ABC, Generic[Row]):
     def column(self, name: str) -> np.ndarray:
         """One field of every row, in row order, as a new numpy array: numbers as
         numbers, texts as an object array."""
-        return self._decode(name, self._final()[name])
+        return self._decode(name, self._stored(name))
+
+    def take(self, name: str) -> np.ndarray:
+        """One field of every row as :meth:`column` gives it, the log letting go of its
+        own copy: for a reader that frees the log once it has read it (:meth:`release`),
+        so that the log shrinks as the reader's columns grow. Reading the field again
+        raises."""
+        self._stored(name)
+        return self._decode(name, self._final().pop(name))
+
+    def _stored(self, name: str) -> np.ndarray:
+        final = self._final()
+        if name not in final and name in self._fields:
+            raise RuntimeError(f"the {self._what}'s {name!r} was taken already")
+        return final[name]
 
     def _decode(self, name: str, values: np.ndarray) -> np.ndarray:
         if name in self._names:
@@ -134,7 +148,9 @@ class FinishedLog(ABC, Generic[Row]):
         return values.copy()
 
     def __len__(self) -> int:
-        return len(self._final()[self._fields[0]])
+        for values in self._final().values():  # every column has a row per row
+            return len(values)
+        raise RuntimeError(f"every column of the {self._what} was taken")
 
     def __iter__(self) -> Iterator[Row]:
         columns = [self.column(name).tolist() for name in self._fields]

@@ -20,7 +20,7 @@ from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.folder_report import folder_report
 from silkroute_sim.outputs.forked import jobs_in_child
-from silkroute_sim.outputs.plots.run import run_plots_beside
+from silkroute_sim.outputs.plots.run import FIGURE_SHIPMENT_COLUMNS, run_plots_beside
 from silkroute_sim.outputs.run_identity import RunIdentity, check_run_target, write_run_folder
 from silkroute_sim.outputs.storage import (
     base_manifest,
@@ -248,16 +248,23 @@ def write_run(
     that follow the format (all but ``summary.csv`` and ``daily.csv``). A folder that
     holds a different run is refused unless ``force``; the same run is replaced.
     ``release``: the caller keeps no use for ``result``'s per-unit logs, which the tables
-    free once built (:class:`~silkroute_sim.analysis.tables.Tables`)."""
+    free once built (:class:`~silkroute_sim.analysis.tables.Tables`); at ``"summary"``
+    the shipments table built here then keeps only the columns the figures read
+    (:data:`~silkroute_sim.outputs.plots.run.FIGURE_SHIPMENT_COLUMNS`)."""
     check_records(records, fmt)
     _check_arguments(result, out, plots, force)
     identity = run_identity(result)
     check_run_target(out, identity, force)
+    built = tables is None
     tables = tables or Tables(result, records, release=release)
     warnings = list(result.records.warnings)
     for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
         if warning:
             warnings.append(warning)
+    if built and release and records == "summary" and plots:
+        # no shipments table to write: the figures' columns are all that is read now
+        for column in [c for c in tables.shipments.columns if c not in FIGURE_SHIPMENT_COLUMNS]:
+            del tables.shipments[column]
 
     def fill(folder: Path) -> None:
         if plots:  # part of the figures drawn in a forked child while the tables are written

@@ -24,7 +24,7 @@ from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.forked import can_fork, jobs_in_child
 from silkroute_sim.outputs.plots.closure import closure_plot, has_closures
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
-from silkroute_sim.outputs.plots.modes import modes_plot
+from silkroute_sim.outputs.plots.modes import PANELS, modes_plot
 from silkroute_sim.outputs.plots.style import COLORS, TINT, pyplot, save
 
 _plt = pyplot
@@ -208,7 +208,7 @@ def _train_timelines(
     at the running time from the previous one."""
     graph = result.graph
     ids = trains["train_id"].astype(str)
-    mine = events[events["train_id"].astype(str).isin(set(ids))]
+    mine = events[events["train_id"].isin(ids.tolist())]  # a few trains: no copy of all ids
     spans = (
         mine.assign(train_id=mine["train_id"].astype(str), node=mine["node"].astype(str))
         .groupby(["train_id", "node"], sort=False)
@@ -350,23 +350,36 @@ def exports_by_class(shipments: pd.DataFrame, result: RunResult, path: Path) -> 
     fig, (ax_t, ax_u) = plt.subplots(1, 2, figsize=(12, 5))
     w0, w1 = result.warmup_h, result.end_h
     days = (w1 - w0) / 24
-    t = shipments["terminal_arrived_h"]
-    sel = shipments.loc[(t >= w0) & (t < w1), ["cargo_class", "destination", "tonnes", "value_usd"]]
+    t = shipments["terminal_arrived_h"].to_numpy()
+    in_window = (t >= w0) & (t < w1)
+    del t
     classes = list(result.config.demand.classes)
     dests = result.config.services_destinations()
+    # a long run's column of texts compared and numbered, not copied or hashed per class;
+    # grouped by those numbers (categories: no table of keys) as a groupby sums, in row order
+    cargo = shipments["cargo_class"].to_numpy()[in_window]
+    stop = pd.Index(dests, dtype=object).get_indexer(
+        pd.Index(shipments["destination"].to_numpy()[in_window], dtype=object, copy=False)
+    )
+    tonnes_in = shipments["tonnes"].to_numpy()[in_window]
+    value_in = shipments["value_usd"].to_numpy()[in_window]
+    del in_window
     units = list(dict.fromkeys(result.config.demand.classes[c].unit for c in classes))
     x = np.arange(len(dests))
     width = 0.8 / len(units)
     bottom_t = np.zeros(len(dests))
     bottom_u = {unit: np.zeros(len(dests)) for unit in units}
     for i, name in enumerate(classes):
-        mine = sel[sel["cargo_class"] == name]
-        tonnes = mine.groupby("destination")["tonnes"].sum().reindex(dests, fill_value=0.0)
-        count = mine.groupby("destination").size().reindex(dests, fill_value=0)
+        mine = cargo == name
+        at = stop[mine]
+        known = at >= 0
+        groups = pd.Categorical.from_codes(at[known], categories=pd.RangeIndex(len(dests)))
+        tonnes = pd.Series(tonnes_in[mine][known]).groupby(groups, observed=False).sum()
+        count = pd.Series(np.bincount(at[known], minlength=len(dests)))
         unit = result.config.demand.classes[name].unit
         label = f"{name} ({_plural(unit)})"
         if result.config.demand.classes[name].value_usd is not None:
-            label += f", USD {mine['value_usd'].sum() * 365 / days / 1e6:,.0f} M/yr"
+            label += f", USD {pd.Series(value_in[mine]).sum() * 365 / days / 1e6:,.0f} M/yr"
         color = COLORS[i % len(COLORS)]
         ax_t.bar(x, tonnes.to_numpy() / days, 0.8, bottom=bottom_t, color=color, label=label)
         bottom_t += tonnes.to_numpy() / days
@@ -374,6 +387,7 @@ def exports_by_class(shipments: pd.DataFrame, result: RunResult, path: Path) -> 
         per_year = count.to_numpy() * 365 / days
         ax_u.bar(x + offset, per_year, width, bottom=bottom_u[unit], color=color)
         bottom_u[unit] += per_year
+    del cargo, stop, tonnes_in, value_in  # not kept while the figure is rendered
     for ax, title, ylabel in (
         (ax_t, "Delivered tonnes by destination and class", "tonnes per day"),
         (ax_u, "Delivered units by destination and class", "units per year"),
@@ -390,6 +404,26 @@ def exports_by_class(shipments: pd.DataFrame, result: RunResult, path: Path) -> 
 def _plural(unit: str) -> str:
     return unit + ("es" if unit.endswith(("x", "s")) else "s")
 
+
+#: the shipment columns the figures of a run read (a run folder at ``records="summary"``,
+#: whose shipments table is not written, keeps only these once its KPIs are computed)
+FIGURE_SHIPMENT_COLUMNS = frozenset(
+    {
+        "cargo_class",
+        "destination",
+        "tonnes",
+        "teu",
+        "feu",
+        "value_usd",
+        "train_id",
+        "departed_h",
+        "terminal_arrived_h",
+        "delivered_h",
+        "hub_dwell_h",
+        "door_to_door_d",
+        *(panel[1] for panel in PANELS),
+    }
+)
 
 #: the figures (file stems) drawn in a forked child while the parent writes the tables and
 #: draws the others (:func:`run_plots_beside`): the two costliest, the corridor map (laid

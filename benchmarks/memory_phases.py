@@ -30,7 +30,7 @@ def rss():
         return int(f.read().split()[1]) * 4096 / 2**20
 
 out = {"start": rss()}
-from silkroute_sim.cli.app import map_large_blocks
+from silkroute_sim.cli.common import map_large_blocks
 map_large_blocks()
 from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.loader import load_config

@@ -23,7 +23,7 @@ def test_the_command_maps_large_blocks_where_glibc_runs_it(
     import ctypes
     import sys
 
-    from silkroute_sim.cli import app
+    from silkroute_sim.cli import common as app
 
     fake = _FakeMallopt()
     monkeypatch.setattr(ctypes, "CDLL", lambda _name: SimpleNamespace(mallopt=fake))
@@ -49,10 +49,33 @@ def test_a_c_library_without_mallopt_changes_nothing(monkeypatch: pytest.MonkeyP
     import ctypes
     import sys
 
-    from silkroute_sim.cli import app
+    from silkroute_sim.cli import common as app
 
     monkeypatch.setattr(ctypes, "CDLL", lambda _name: SimpleNamespace())  # musl, say
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     assert app.map_large_blocks() is False
+
+
+def test_a_run_maps_from_1_mib_once_its_tables_are_built(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``silkroute run`` simulates and builds its tables with blocks from 128 KiB mapped
+    on their own, then writes its files and figures with the threshold at 1 MiB (cheaper
+    there): the switch comes after the tables, before the first file."""
+    from silkroute_sim.cli import common, run
+    from silkroute_sim.config.loader import load_config
+
+    out = tmp_path / "out"
+    seen: list[tuple[int, bool]] = []
+
+    def fake(size: int = common.LARGE_BLOCK_BYTES) -> bool:
+        seen.append((size, out.exists() and any(out.rglob("*.csv"))))
+        return True
+
+    monkeypatch.setattr(run, "map_large_blocks", fake)
+    cfg = load_config("baseline", days=2, warmup_days=0)
+    run._run_one(cfg, out, plots=False, force=False, quiet=True)
+    assert seen == [(1 << 20, False)]  # once, before any table file
+    assert (out / "summary.csv").is_file()

@@ -22,7 +22,14 @@ import click
 from silkroute_sim._version import __version__
 from silkroute_sim.buildinfo import build_kind
 from silkroute_sim.cli import animate, compare, optimize, report, run, sweep, validate, verify
-from silkroute_sim.cli.common import build_notice, fail, one_line, stop_message, stop_on_signals
+from silkroute_sim.cli.common import (
+    build_notice,
+    fail,
+    map_large_blocks,
+    one_line,
+    stop_message,
+    stop_on_signals,
+)
 from silkroute_sim.config.errors import SilkrouteError
 
 
@@ -129,43 +136,6 @@ for _command in (
     optimize.optimize,
 ):
     cli.add_command(_command)
-
-
-#: glibc's ``mallopt`` parameter for the size from which a block gets its own mapping
-M_MMAP_THRESHOLD = -3
-#: arrays from this size up (a column of a long run's table, a mask over one) are mapped on
-#: their own: glibc's own starting threshold, kept there
-LARGE_BLOCK_BYTES = 1 << 17
-
-
-def map_large_blocks() -> bool:
-    """Give every block of 128 KiB or more its own memory mapping, returned to the system
-    as soon as it is freed (glibc on Linux; elsewhere nothing changes). By default glibc
-    raises that threshold each time such a block is freed, up to 32 MiB, so the tables of
-    a long run (columns of 5 MB, and masks and group keys of 0.1 to 1 MB, built and
-    dropped one after another) end up in the heap, whose freed gaps the process keeps.
-    A 10-year run's peak is about 15 MiB lower than with the threshold at 1 MiB
-    (docs/performance.md).
-    Setting the threshold also stops that adjustment (glibc manual, "Malloc Tunable
-    Parameters"). It holds for the command's process and the workers it forks. A threshold
-    the user set (``MALLOC_MMAP_THRESHOLD_``, or ``glibc.malloc.mmap_threshold`` in
-    ``GLIBC_TUNABLES``) is left as it is. Returns whether it was set."""
-    tunables = os.environ.get("GLIBC_TUNABLES", "")
-    if (
-        not sys.platform.startswith("linux")
-        or "MALLOC_MMAP_THRESHOLD_" in os.environ
-        or "glibc.malloc.mmap_threshold" in tunables
-    ):
-        return False
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ImportError, OSError, AttributeError):  # no ctypes, or a C library without it
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
 
 
 def main() -> None:

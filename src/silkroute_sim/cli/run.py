@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 import click
 
 from silkroute_sim.cli.common import (
+    OUTPUT_BLOCK_BYTES,
     build_notice,
     command_executor,
     echo_warnings,
+    map_large_blocks,
     one_allocator,
     print_kpis,
     print_kpis_ci,
@@ -153,6 +155,7 @@ def _run_one(
         records="summary" if records == "summary" else "full",
         fmt=fmt,
         release=True,  # the result is not used afterwards
+        on_tables=lambda: map_large_blocks(OUTPUT_BLOCK_BYTES),  # its files and figures next
     )
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -239,6 +239,7 @@ def write_run(
     records: Records = "full",
     fmt: str = "csv",
     release: bool = False,
+    on_tables: Callable[[], object] | None = None,
 ) -> tuple[Path, Tables, list[str]]:
     """Write the result folder for ``result`` atomically; returns (folder, tables, warnings).
 
@@ -250,13 +251,16 @@ def write_run(
     ``release``: the caller keeps no use for ``result``'s per-unit logs, which the tables
     free once built (:class:`~silkroute_sim.analysis.tables.Tables`); at ``"summary"``
     the shipments table built here then keeps only the columns the figures read
-    (:data:`~silkroute_sim.outputs.plots.run.FIGURE_SHIPMENT_COLUMNS`)."""
+    (:data:`~silkroute_sim.outputs.plots.run.FIGURE_SHIPMENT_COLUMNS`). ``on_tables`` is
+    called once the tables are built, before anything is written."""
     check_records(records, fmt)
     _check_arguments(result, out, plots, force)
     identity = run_identity(result)
     check_run_target(out, identity, force)
     built = tables is None
     tables = tables or Tables(result, records, release=release)
+    if on_tables is not None:
+        on_tables()
     warnings = list(result.records.warnings)
     for warning in (saturation_warning(result, tables), empty_kpis_warning(result, tables)):
         if warning:

@@ -209,3 +209,16 @@ def test_a_class_or_group_named_like_a_node_is_refused(field: str) -> None:
         f"t.yaml: {where}: a cargo class or group cannot be named like a node ({name}): their "
         "metrics would share names (door_to_door_d_median:<name>); rename it"
     )
+
+
+def test_a_run_of_spaces_in_a_quoted_value_survives_every_one_line_message() -> None:
+    """The command's and the sweep's one-line messages join line breaks, not the spaces
+    of a quoted value: a name of two spaces is said to be two spaces."""
+    from silkroute_sim.cli.common import one_line
+    from silkroute_sim.experiments.sweep.run import _one_line
+
+    exc = ConfigError("t.yaml", "corridor.nodes", "invalid value", "  ", has_value=True)
+    assert str(exc) == "t.yaml: corridor.nodes: invalid value (got '  ')"
+    assert one_line(str(exc)) == str(exc)
+    assert _one_line(exc) == str(exc)
+    assert one_line(" first\n   second\tthird \r\n") == "first second third"

@@ -126,7 +126,8 @@ class YearlyTotals:
         """``column`` of ``parts`` (the parts these totals were made for) in total."""
         if not len(self._demand):
             return math.nan
-        per_feu = pd.Series(parts[column].to_numpy()[self._released] / self._feu)
+        with np.errstate(divide="ignore", invalid="ignore"):  # as pandas divides: silently
+            per_feu = pd.Series(parts[column].to_numpy()[self._released] / self._feu)
         per = per_feu.groupby(self._codes).mean()
         del per_feu
         return float((self._demand * per.reindex(self._demand.index)).sum(skipna=False))

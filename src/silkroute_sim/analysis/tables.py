@@ -594,8 +594,8 @@ class Tables:
         self.node_events = node_events_frame(result)
         if release:  # the tables read nothing more of the node events log
             result.records.release("node_events")
-        #: ``records="summary"``: without the shipments' :data:`NOT_IN_SUMMARY` columns
         charged = charged_as(result)  # what cost_parts reads of the shipment log
+        #: ``records="summary"``: without the shipments' :data:`NOT_IN_SUMMARY` columns
         self.shipments = shipments_frame(result, records, take=release)
         if release:  # nor of the shipment log
             result.records.release("shipments")

@@ -20,6 +20,7 @@ import click
 
 from silkroute_sim.analysis.kpis import HEADLINE, KPI, base_name, headline, label, lookup
 from silkroute_sim.buildinfo import build_note
+from silkroute_sim.config.errors import on_one_line
 from silkroute_sim.experiments.executor import Executor, default_workers, make_executor
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def one_line(text: str, limit: int = 1000) -> str:
-    text = " ".join(text.split())
+    text = on_one_line(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -20,6 +21,16 @@ from silkroute_sim.config.fields import NAME_ERROR
 
 class SilkrouteError(Exception):
     """Base class for errors the CLI reports in one line."""
+
+
+_BREAKS = re.compile(r"\s*[\r\n\t\v\f]+\s*")
+
+
+def on_one_line(text: str) -> str:
+    """``text`` on one line: each line break or tab, with the spaces around it, becomes one
+    space, and the ends are trimmed; a run of spaces within a line stays, so that a name
+    of two spaces is quoted as it was."""
+    return _BREAKS.sub(" ", text).strip()
 
 
 class ConfigError(SilkrouteError):
@@ -44,11 +55,9 @@ class ConfigError(SilkrouteError):
     def one_line(self) -> str:
         parts = [p for p in (self.file, self.path) if p]
         where = ": ".join(parts)
-        text = f"{where}: {self.message}" if where else self.message
-        # the value as its repr shows it (no line breaks there): a run of spaces in a name
-        # stays as it was
         got = f" (got {_short(self.value)})" if self.has_value else ""
-        return " ".join(text.split()) + got
+        text = f"{where}: {self.message}{got}" if where else f"{self.message}{got}"
+        return on_one_line(text)
 
 
 def did_you_mean(name: str, choices: typing.Iterable[str]) -> str:

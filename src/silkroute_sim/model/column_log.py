@@ -82,9 +82,9 @@ class FinishedLog(ABC, Generic[Row]):
     """Reading a log once the run is over: its columns as numpy arrays, and its rows as
     the objects they were made from. A subclass sets :attr:`_finished` (every column,
     read-only, in row order) when the run finishes, keeps the distinct values of its text
-    columns in :attr:`_names`, and names its rows' fields (:attr:`_fields`, the first one
-    a column every row has) and the function that makes a row from them
-    (:attr:`_make_row`)."""
+    columns in :attr:`_names`, and names its rows' fields (:attr:`_fields`) and the
+    function that makes a row from them (:attr:`_make_row`). A reader that frees the log
+    next may take its columns one by one (:meth:`take`)."""
 
     __slots__ = ()
     _finished: dict[str, np.ndarray] | None
@@ -171,7 +171,6 @@ class FinishedLog(ABC, Generic[Row]):
             if not -n <= k < n:
                 raise IndexError(f"{self._what} index out of range")
             rows = np.array([k % n])
-        final = self._final()
-        columns = [self._decode(name, final[name][rows]).tolist() for name in self._fields]
+        columns = [self._decode(name, self._stored(name)[rows]).tolist() for name in self._fields]
         found = list(map(type(self)._make_row, *columns))
         return found if isinstance(i, slice) else found[0]

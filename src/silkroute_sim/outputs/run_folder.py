@@ -250,7 +250,8 @@ def write_run(
     holds a different run is refused unless ``force``; the same run is replaced.
     ``release``: the caller keeps no use for ``result``'s per-unit logs, which the tables
     free once built (:class:`~silkroute_sim.analysis.tables.Tables`); at ``"summary"``
-    the shipments table built here then keeps only the columns the figures read
+    with ``plots``, the shipments table built here then keeps only the columns the
+    figures (and replications' door-to-door statistics) read
     (:data:`~silkroute_sim.outputs.plots.run.FIGURE_SHIPMENT_COLUMNS`). ``on_tables`` is
     called once the tables are built, before anything is written."""
     check_records(records, fmt)

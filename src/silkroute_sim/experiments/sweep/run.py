@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import silkroute_sim.model.simulate as simulation
-from silkroute_sim.config.errors import SilkrouteError
+from silkroute_sim.config.errors import SilkrouteError, on_one_line
 from silkroute_sim.config.loader import validate_config
 from silkroute_sim.experiments.executor import (
     DaskExecutor,
@@ -107,7 +107,7 @@ class RunOutcome:
 
 def _one_line(exc: BaseException) -> str:
     text = str(exc) if isinstance(exc, SilkrouteError) else f"{type(exc).__name__}: {exc}"
-    text = " ".join(text.split())
+    text = on_one_line(text)
     return text if len(text) <= 500 else text[:497] + "..."
 
 

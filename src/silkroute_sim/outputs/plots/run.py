@@ -406,7 +406,9 @@ def _plural(unit: str) -> str:
 
 
 #: the shipment columns the figures of a run read (a run folder at ``records="summary"``,
-#: whose shipments table is not written, keeps only these once its KPIs are computed)
+#: whose shipments table is not written, keeps only these once its KPIs are computed);
+#: replications read ``delivered_h`` and ``door_to_door_d`` from those tables too
+#: (``experiments.replications.replicate``)
 FIGURE_SHIPMENT_COLUMNS = frozenset(
     {
         "cargo_class",

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from silkroute_sim.analysis.tables import Tables, transit_legs
+from silkroute_sim.analysis.legs import transit_legs
+from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.loader import validate_config
 from silkroute_sim.model.network import build_graph
 from silkroute_sim.model.records import NodeEvent

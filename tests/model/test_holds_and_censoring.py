@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from silkroute_sim.analysis.tables import Tables, transit_legs
+from silkroute_sim.analysis.legs import transit_legs
+from silkroute_sim.analysis.tables import Tables
 from silkroute_sim.config.loader import validate_config
 from silkroute_sim.model.simulate import RunResult, simulate
 

@@ -1,4 +1,4 @@
-"""Door-to-door legs (analysis.tables.transit_legs) on hand-made tables: node hours up to
+"""Door-to-door legs (analysis.legs.transit_legs) on hand-made tables: node hours up to
 a shipment's stop, a hold at a node counted only for the stops after it, background,
 censored and terminal rows left out, a train without events and a box without a train."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from silkroute_sim.analysis.tables import leg_columns, transit_legs
+from silkroute_sim.analysis.legs import leg_columns, transit_legs
 
 
 def _events() -> pd.DataFrame:

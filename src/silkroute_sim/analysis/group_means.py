@@ -9,7 +9,8 @@ hands pandas' own routine every row with the rows outside the selection labelled
 (skipped), so each mean is the same float as the ``groupby`` of the selection. Where that
 routine is not there or not callable so (another pandas), it takes the ``groupby``.
 :func:`pair_codes` numbers the pairs of two key columns once, in the order a ``groupby``
-over both sorts them; :class:`YearlyTotals` sums cost columns per such pair.
+over both sorts them; :class:`YearlyTotals` sums cost columns per such pair;
+:func:`text_positions` numbers a long column of texts by a short index of them.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ class GroupMeans:
         self._group_mean(means[:-1], counts, self._array, labels, -1)
         means[-1] = np.nan
         return np.append(counts > 0, False), means
+
+
+def text_positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """The position in ``index`` (unique texts) of each of ``values``, -1 for one it does
+    not hold (NaN among them), looked up as Python objects: pandas would first copy a long
+    column of texts into its own text type."""
+    return np.asarray(index.get_indexer(pd.Index(values, dtype=object, copy=False)))
 
 
 def pair_codes(shipments: pd.DataFrame) -> np.ndarray:

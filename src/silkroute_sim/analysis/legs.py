@@ -9,12 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-
-def _positions(index: pd.Index, values: np.ndarray) -> np.ndarray:
-    """The position in ``index`` (unique texts) of each of ``values``, -1 for one it does
-    not hold (NaN among them), looked up as Python objects: pandas would first copy a long
-    column of texts into its own text type."""
-    return np.asarray(index.get_indexer(pd.Index(values, dtype=object, copy=False)))
+from silkroute_sim.analysis.group_means import text_positions
 
 
 def _hours_to_stop(
@@ -34,8 +29,8 @@ def _hours_to_stop(
         route: [codes[node] for node in str(route).split(">")] for route in set(route_of.values())
     }
     mask = ((events["kind"] != "terminal") & ~events["background"] & ~events["censored"]).to_numpy()
-    train = _positions(train_index, events["train_id"].to_numpy()[mask])
-    node = _positions(node_index, events["node"].to_numpy()[mask])
+    train = text_positions(train_index, events["train_id"].to_numpy()[mask])
+    node = text_positions(node_index, events["node"].to_numpy()[mask])
     held = events["kind"].to_numpy()[mask] == "held"
     hours_of = events["end_h"].to_numpy()[mask] - events["arrived_h"].to_numpy()[mask]
     ours = (train >= 0) & (node >= 0)
@@ -78,8 +73,8 @@ def leg_columns(
 
     train_index, node_index, to_stop = _hours_to_stop(trains, events)
     destination = column("destination")
-    train = _positions(train_index, column("train_id").to_numpy())
-    node = _positions(node_index, destination.to_numpy())
+    train = text_positions(train_index, column("train_id").to_numpy())
+    node = text_positions(node_index, destination.to_numpy())
     yield "destination", destination
     index = destination.index
     del destination

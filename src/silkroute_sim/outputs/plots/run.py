@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from silkroute_sim.analysis.disruptions import windows_to_shade
+from silkroute_sim.analysis.group_means import text_positions
 from silkroute_sim.engine.monitors import step_envelope, step_integrals
 from silkroute_sim.model.simulate import RunResult
 from silkroute_sim.outputs.forked import can_fork, jobs_in_child
@@ -358,8 +359,8 @@ def exports_by_class(shipments: pd.DataFrame, result: RunResult, path: Path) -> 
     # a long run's column of texts compared and numbered, not copied or hashed per class;
     # grouped by those numbers (categories: no table of keys) as a groupby sums, in row order
     cargo = shipments["cargo_class"].to_numpy()[in_window]
-    stop = pd.Index(dests, dtype=object).get_indexer(
-        pd.Index(shipments["destination"].to_numpy()[in_window], dtype=object, copy=False)
+    stop = text_positions(
+        pd.Index(dests, dtype=object), shipments["destination"].to_numpy()[in_window]
     )
     tonnes_in = shipments["tonnes"].to_numpy()[in_window]
     value_in = shipments["value_usd"].to_numpy()[in_window]

@@ -234,7 +234,7 @@ def test_trips_from_the_node_events_table_are_those_of_the_log(closed: Tables) -
 def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed: Tables) -> None:
     """The cost totals group by a number per (destination, cargo class) pair, numbered in
     the pairs' sorted order: the same floats as grouping by both text columns."""
-    from silkroute_sim.analysis.group_means import pair_codes, yearly_total
+    from silkroute_sim.analysis.group_means import YearlyTotals, pair_codes
 
     ships, parts = closed.shipments, closed.cost_parts
     w0, w1 = closed._result.warmup_h, closed._result.end_h
@@ -249,7 +249,7 @@ def test_yearly_totals_by_pair_codes_are_those_of_grouping_by_both_texts(closed:
         )
         demand = parts.loc[arrived, "feu"].groupby([k[arrived] for k in keys]).sum()
         expected = float((demand * per.mean().reindex(demand.index)).sum(skipna=False))
-        got = yearly_total(parts, ships, column, released, arrived, codes)
+        got = YearlyTotals(parts, ships, released, arrived, codes).total(parts, column)
         assert got == expected or (math.isnan(got) and math.isnan(expected))
     # the order of the pairs is the sorted order of both texts, whatever order they come in
     shuffled = ships.iloc[::-1]

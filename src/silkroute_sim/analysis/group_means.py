@@ -93,18 +93,6 @@ def pair_codes(shipments: pd.DataFrame) -> np.ndarray:
     return destination.astype(np.int64) * max(len(classes), 1) + cargo_class
 
 
-def yearly_total(
-    parts: pd.DataFrame,
-    shipments: pd.DataFrame,
-    column: str,
-    released: pd.Series,
-    arrived: pd.Series,
-    codes: np.ndarray | None = None,
-) -> float:
-    """One total of :class:`YearlyTotals`."""
-    return YearlyTotals(parts, shipments, released, arrived, codes).total(parts, column)
-
-
 class YearlyTotals:
     """Cost columns summed over the demand of the window: per destination and cargo
     class, a column's mean per FEU over the shipments released in the window times the

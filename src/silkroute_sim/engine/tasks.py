@@ -1,5 +1,5 @@
 """Tasks: generators run as light processes, for behaviours the run repeats thousands of
-times (a train's way along the corridor).
+times (a train's way along the corridor, an inbound box's dwell and collection).
 
 A task's generator reads like a SimPy process and yields what it waits for:
 

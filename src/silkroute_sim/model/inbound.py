@@ -52,7 +52,9 @@ from silkroute_sim.config.distributions import Exponential, Gamma
 from silkroute_sim.config.schema import InboundStreamConfig, ScenarioConfig
 from silkroute_sim.engine.monitors import LevelMonitor
 from silkroute_sim.engine.pools import AdjustableContainer, FastContainer, FastPool, UnitPool
+from silkroute_sim.engine.resources import Engine
 from silkroute_sim.engine.rng import Sampler, Streams
+from silkroute_sim.engine.tasks import TaskGen, spawn
 from silkroute_sim.model.entities import Train
 from silkroute_sim.model.records import RunRecords
 
@@ -172,7 +174,7 @@ class Inbound:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: Engine,
         hub: InboundHub,
         cfg: ScenarioConfig,
         streams: Streams,
@@ -288,7 +290,7 @@ class Inbound:
                 for box in pending:
                     if self.pool is not None and not box[3]:
                         self.pool.put(env.now, stream.teu_per_box, stripped=False)
-                    env.process(self._collect(stream, box))
+                    spawn(env, self._collect(stream, box))
             train.loaded_h = env.now
             hub.tracks_busy.add(env.now, -1)
         if train.direction == "west":  # an eastbound train's departure is from its origin
@@ -300,14 +302,15 @@ class Inbound:
             yield from self.hub.crane_move(box[0])  # wagon → yard
             if self.pool is not None and not box[3]:
                 self.pool.put(self.env.now, stream.teu_per_box, stripped=False)
-            self.env.process(self._collect(stream, box))
+            spawn(self.env, self._collect(stream, box))
 
-    def _collect(self, stream: _Stream, box: InboundBox) -> Proc:
-        """A box's yard dwell, then the move yard → truck that frees its space."""
+    def _collect(self, stream: _Stream, box: InboundBox) -> TaskGen:
+        """A box's yard dwell, then the move yard → truck that frees its space (a task:
+        one per inbound box)."""
         env, hub = self.env, self.hub
         _, dwell, move_out_h, loaded = box
         if dwell > 0:
-            yield env.timeout(dwell)
+            yield dwell
         if stream.use_cranes:
             yield from hub.crane_move(move_out_h)
         hub.yard.get(stream.teu_per_box)

@@ -193,9 +193,10 @@ def write_tables(
 ) -> dict[str, dict[str, Any]]:
     """Write the tables of :data:`RUN_TABLES` that ``records`` asks for into ``folder``;
     returns, per table written, its file, rows and column dtypes (for the manifest).
-    With ``beside``, the tables of :data:`BESIDE` are written by a forked child while
-    this process writes the others (:func:`~silkroute_sim.outputs.forked.jobs_in_child`;
-    here, after them, where no child can be forked)."""
+    With ``beside``, a forked child starts on the tables of :data:`BESIDE` while this
+    process writes the others (:func:`~silkroute_sim.outputs.forked.jobs_in_child`: any
+    the child has not taken by then, or all where no child can be forked, are written
+    here after them)."""
     written: dict[str, dict[str, Any]] = {}
     here: list[Callable[[], None]] = []
     away: list[Callable[[], None]] = []

@@ -22,7 +22,7 @@ from silkroute_sim.analysis.disruptions import windows_to_shade
 from silkroute_sim.analysis.group_means import text_positions
 from silkroute_sim.engine.monitors import step_envelope, step_integrals
 from silkroute_sim.model.simulate import RunResult
-from silkroute_sim.outputs.forked import can_fork, jobs_in_child
+from silkroute_sim.outputs.forked import jobs_in_child
 from silkroute_sim.outputs.plots.closure import closure_plot, has_closures
 from silkroute_sim.outputs.plots.corridor_map import corridor_map
 from silkroute_sim.outputs.plots.modes import PANELS, modes_plot
@@ -428,13 +428,11 @@ FIGURE_SHIPMENT_COLUMNS = frozenset(
     }
 )
 
-#: the figures (file stems) drawn in a forked child while the parent writes the tables and
-#: draws the others (:func:`run_plots_beside`): the two costliest, the corridor map (laid
-#: out until every label has a place) and the modal comparison, about as long as the
-#: tables' files and the seven other figures take the parent (CPU seconds in a baseline
-#: year, each figure drawn warm: 1.25 + 0.61 in the child, 0.45 + 1.02 in the parent);
-#: any other figure is drawn by the parent
-CHILD_FIGURES = frozenset({"corridor_map", "modes"})
+#: the figures (file stems) to start with, longest first (CPU seconds of a baseline year,
+#: each drawn warm: the corridor map, laid out until every label has a place, 0.63; the
+#: modal comparison 0.49; string line and border queues about 0.2; any other 0.1–0.2),
+#: so that the two processes that share them (:func:`run_plots_beside`) end close together
+LONGEST_FIGURES = ("corridor_map", "modes", "closure", "string_line", "border_queues")
 
 
 def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
@@ -447,27 +445,27 @@ def all_run_plots(result: RunResult, tables: Any, folder: Path) -> list[Path]:
 
 @contextlib.contextmanager
 def run_plots_beside(result: RunResult, tables: Any, folder: Path) -> Iterator[list[Path]]:
-    """Every figure of one run into ``folder``, part of them (:data:`CHILD_FIGURES`)
-    drawn in a forked child while the block runs (:func:`outputs.forked.jobs_in_child`;
-    where no child can be forked, all are drawn here), the rest drawn here after the
-    block; the list it yields holds the figures' paths once the block is left.
-    matplotlib is imported before the fork (half a second of CPU, paid once instead of
-    by both processes). The
-    objects that exist when drawing starts (the run's records and tables) are set aside
-    from the garbage collector meanwhile (``gc.freeze``): the figures make enough objects
-    to start a full collection, which would otherwise walk all of them for nothing."""
+    """Every figure of one run into ``folder``: a forked child starts on them while the
+    block runs, and this process takes those left once the block is done
+    (:func:`outputs.forked.jobs_in_child`: each figure is drawn once, by whichever
+    process is free, the longest first; where no child can be forked, all are drawn
+    here after the block). The list it yields holds the figures' paths, in report order,
+    once the block is left. matplotlib is imported before the fork (half a second of
+    CPU, paid once instead of by both processes). The objects that exist when drawing
+    starts (the run's records and tables) are set aside from the garbage collector
+    meanwhile (``gc.freeze``): the figures make enough objects to start a full
+    collection, which would otherwise walk all of them for nothing."""
     folder.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     with _collector_spared():
         figures = _figures(result, tables, folder)
-        away = [draw for path, draw in figures if path.stem in CHILD_FIGURES]
-        if away and can_fork():  # matplotlib loaded once, here: the child inherits it
-            pyplot()
-        with jobs_in_child(away):
+        first = {stem: rank for rank, stem in enumerate(LONGEST_FIGURES)}
+        jobs = [
+            draw for path, draw in sorted(figures, key=lambda f: first.get(f[0].stem, len(first)))
+        ]
+        pyplot()  # loaded once, here: a child inherits it
+        with jobs_in_child(jobs):
             yield paths
-            for path, draw in figures:
-                if path.stem not in CHILD_FIGURES:
-                    draw()
         paths += [path for path, _ in figures]
 
 

@@ -28,6 +28,7 @@ is the cargo value at which the class's carrying rate makes ``v`` equal to it.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -163,13 +164,21 @@ class ClassInputs:
 
 def _sample_days(ranges: Sequence[Range], key: str) -> tuple[float, float]:
     """(median, 90th percentile) of the sum of independent triangular ``ranges``."""
+    return _sampled_days(tuple((r.low, r.central, r.high) for r in ranges), key)
+
+
+@functools.lru_cache(maxsize=256)
+def _sampled_days(ranges: tuple[tuple[float, float, float], ...], key: str) -> tuple[float, float]:
+    """:func:`_sample_days` of ``(low, central, high)`` triples: the same draws for the
+    same figures and key, so each is worked out once per process (for every class of a
+    destination, and every run of a sweep's worker)."""
     rng = np.random.default_rng([SEED, zlib.crc32(key.encode("utf-8"))])
     total = np.zeros(DRAWS)
-    for r in ranges:
-        if r.high > r.low:
-            total += rng.triangular(r.low, r.central, r.high, DRAWS)
+    for low, central, high in ranges:
+        if high > low:
+            total += rng.triangular(low, central, high, DRAWS)
         else:
-            total += r.low
+            total += low
     return float(np.median(total)), float(np.quantile(total, 0.9))
 
 

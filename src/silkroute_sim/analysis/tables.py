@@ -374,12 +374,17 @@ def _border_rows(
     border_nodes = [
         n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
     ]
+    # each node by number (one pass over the texts), each border's rows picked by it
+    codes, names = pd.factorize(first_stage["node"])
+    number = {name: k for k, name in enumerate(names)}
+    waits = first_stage["wait_h"].to_numpy(dtype=float)
+    ours_too = urumqi.to_numpy(dtype=bool)
     for node in border_nodes:
-        here = first_stage["node"] == node
-        at = first_stage[here]
-        ours = at["wait_h"][urumqi[here]]
-        rows.append((f"border_wait_h_mean:{node}", _mean(at["wait_h"]), "h"))
-        rows.append((f"urumqi_border_wait_h_mean:{node}", _mean(ours), "h"))
+        here = codes == number.get(node, -1)
+        at = waits[here]
+        ours = waits[here & ours_too]
+        rows.append((f"border_wait_h_mean:{node}", _mean(pd.Series(at)), "h"))
+        rows.append((f"urumqi_border_wait_h_mean:{node}", _mean(pd.Series(ours)), "h"))
         rows.append((f"border_queue_mean:{node}", mons[f"queue:{node}"].mean(w0, w1), "trains"))
         rows.append((f"trains_per_day:{node}", len(at) / days, "trains/day"))
         rows.append((f"urumqi_trains_per_day:{node}", len(ours) / days, "trains/day"))

@@ -406,6 +406,15 @@ def cost_parts(
     return out
 
 
+def _looked_up(texts: pd.Series, values: Mapping[str, float], otherwise: float) -> pd.Series:
+    """Each text's number in ``values``, ``otherwise`` where it has none (as
+    ``texts.map(values).fillna(otherwise)``; the values are numbers, never NaN), looked
+    up once per distinct text rather than once per row."""
+    codes, names = pd.factorize(texts)  # code -1: no text
+    table = np.array([values.get(name, otherwise) for name in names] + [otherwise], dtype=float)
+    return pd.Series(table[codes], index=texts.index)
+
+
 def _block_parts(
     result: RunResult,
     shipments: pd.DataFrame,
@@ -429,10 +438,12 @@ def _block_parts(
     out["rail_usd"] = merged.pop("rail_usd_per_feu") * feu
     out["border_usd"] = costs.border_fee_usd_per_feu * merged.pop("borders") * feu
     out["gauge_change_usd"] = costs.gauge_change_usd_per_feu * merged["gauge_changes"] * feu
-    by_node = shipments["destination"].map(costs.destination_handling_by_node)
-    out["destination_handling_usd"] = (
-        by_node.fillna(costs.destination_handling_usd_per_feu).astype(float) * feu
+    by_node = _looked_up(
+        shipments["destination"],
+        costs.destination_handling_by_node,
+        costs.destination_handling_usd_per_feu,
     )
+    out["destination_handling_usd"] = by_node * feu
     hub_days = (shipments["departed_h"] - shipments["arrived_h"]).where(done) / 24
     term_days = (shipments["delivered_h"] - shipments["terminal_arrived_h"]) / 24
     out["hub_storage_usd"] = storage_cost_per_teu(costs.hub_storage, hub_days.to_numpy()) * 2 * feu
@@ -452,8 +463,9 @@ def _block_parts(
     freight = row_sum(out, (*ROUTE_PARTS, *HOLDING_PARTS)) - out["subsidy_usd"]
     value = shipments["value_usd"].astype(float)
     value = value.where(value.notna(), costs.cargo_value_usd_per_feu * feu)
-    rate = shipments["cargo_class"].map(costs.carrying_rate_by_class)
-    rate = rate.fillna(costs.carrying_rate_per_year).astype(float)
+    rate = _looked_up(
+        shipments["cargo_class"], costs.carrying_rate_by_class, costs.carrying_rate_per_year
+    )
     out["inventory_usd"] = value * rate * shipments["door_to_door_d"] / DAYS_PER_YEAR
     del value, rate
     out["traction_kg"] = merged.pop("traction_kg_per_t") * tonnes

@@ -391,14 +391,21 @@ def compare_modes(
     # run's shipments table is large)
     keep = (delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))
     columns = [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]
+    kept = shipments.loc[keep, columns]
+    # destinations and classes by number (one pass over each text column)
+    at_dest, dest_names = pd.factorize(kept["destination"])
+    of_class, class_names = pd.factorize(kept["cargo_class"])
+    dest_number = {name: k for k, name in enumerate(dest_names)}
+    class_number = {name: k for k, name in enumerate(class_names)}
     rows: list[dict[str, Any]] = []
     for dest in destinations:
         alternatives = modes.for_destination(dest)
-        at_dest = shipments.loc[keep & (shipments["destination"] == dest), columns]
+        here = at_dest == dest_number.get(dest, -1)
         for cls, cost in classes.items():
-            group = at_dest[at_dest["cargo_class"] == cls]
-            if group.empty:
+            picked = np.flatnonzero(here & (of_class == class_number.get(cls, -1)))
+            if not len(picked):
                 continue
+            group = kept.take(picked)  # its rows in order, as a boolean mask picks them
             inputs = _class_inputs(group, cost)
             common = {
                 "destination": dest,

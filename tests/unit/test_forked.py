@@ -117,7 +117,8 @@ def test_a_failed_child_leaves_the_parent_only_the_jobs_it_has_not_run(
         (log / "first-here").write_text("")
 
     def second() -> None:
-        (log / f"second-{os.getpid()}").write_text("")
+        with open(log / f"second-{os.getpid()}", "x"):  # a second run here would fail
+            pass
         second_done.write_text("")
 
     with forked.jobs_in_child([first, second]) as in_child:
@@ -139,6 +140,26 @@ def test_an_error_in_the_block_stops_the_child_and_runs_nothing_here(tmp_path, o
     with pytest.raises(ValueError), forked.jobs_in_child([slow]):
         raise ValueError("the parent's work failed")
     assert not ran.exists()
+
+
+@needs_fork
+def test_a_stop_signal_at_the_fork_stops_the_child_not_its_jobs(tmp_path, one_thread) -> None:
+    """With the command's handlers in place (a stop signal raises), the block fails at
+    once and the parent stops the child: the child must end there, not take the signal
+    for the command's and go on with its jobs (the signals are blocked across the fork
+    until the child takes their default action). Repeated, as the moment varies."""
+    from silkroute_sim.cli.common import stop_on_signals
+
+    for attempt in range(20):
+        ran = tmp_path / f"ran-{attempt}"
+
+        def slow(ran: Path = ran) -> None:
+            time.sleep(1.0)
+            ran.write_text(str(os.getpid()))
+
+        with stop_on_signals(), pytest.raises(ValueError), forked.jobs_in_child([slow]):
+            raise ValueError("the parent's work failed")
+        assert not ran.exists(), f"attempt {attempt}: the child went on after SIGTERM"
 
 
 def test_without_a_child_the_jobs_run_here_after_the_block(tmp_path, monkeypatch) -> None:

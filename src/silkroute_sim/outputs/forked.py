@@ -68,8 +68,6 @@ def _child(jobs: Sequence[Callable[[], object]], pipe: int) -> None:
     the parent's exit handlers or flushing its buffers (``os._exit``)."""
     code = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child at once
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         while (job := _take(pipe)) is not None:
             jobs[job]()
         code = 0
@@ -85,16 +83,29 @@ def _stop(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _fork(jobs: Sequence[Callable[[], object]]) -> tuple[int, int]:
-    """A child started on ``jobs`` and the pipe their numbers are taken from: (pid, pipe);
-    the pid is 0 where none could be forked."""
+#: the signals that stop a command: the child takes their default action (it ends at
+#: once), the parent its own handlers (the command's clean-up)
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def _fork(
+    jobs: Sequence[Callable[[], object]],
+) -> tuple[int, int, set[int | signal.Signals] | None]:
+    """A child started on ``jobs``, the pipe their numbers are taken from, and the signal
+    mask to restore in the parent: (pid, pipe, mask); (0, -1, None) where none could be
+    forked. The stop signals are blocked across the fork, so none reaches the child
+    before it takes their default action, or the parent before it can stop the child:
+    one that comes meanwhile waits until the parent restores ``mask``."""
     if not jobs or len(jobs) > MOST_JOBS or not can_fork():
-        return 0, -1
+        return 0, -1, None
     pipe, numbers = os.pipe()
     os.write(numbers, bytes(range(len(jobs))))  # far below a pipe's buffer: never blocks
     os.close(numbers)  # once every number is read, a read finds the end
     sys.stdout.flush()
     sys.stderr.flush()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         with warnings.catch_warnings():
             # Python 3.12+ warns whenever the process has threads of its own; the only
@@ -103,11 +114,17 @@ def _fork(jobs: Sequence[Callable[[], object]]) -> tuple[int, int]:
             warnings.filterwarnings("ignore", "This process .* fork", DeprecationWarning)
             pid = os.fork()
     except OSError:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(pipe)
-        return 0, -1
+        return 0, -1, None
     if pid == 0:
-        _child(jobs, pipe)
-    return pid, pipe
+        try:
+            for signum in STOP_SIGNALS:  # Ctrl-C, kill, a closed terminal end it at once
+                signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        finally:
+            _child(jobs, pipe)
+    return pid, pipe, mask
 
 
 @contextlib.contextmanager
@@ -116,24 +133,30 @@ def jobs_in_child(jobs: Sequence[Callable[[], object]]) -> Iterator[bool]:
     job once, by whichever process takes it first (give the longest first). Yields
     whether a child was started. On leaving the block normally, takes the jobs left,
     waits for the child, and runs here every job it did not run itself if the child
-    failed (or if there was no child). If the block or a job here raises, the child is
-    stopped."""
-    pid, pipe = _fork(jobs)
+    failed (or if there was no child). If the block or a job here raises (a stop signal
+    among others), the child is stopped."""
+    child, pipe, mask = _fork(jobs)
     ran_here: set[int] = set()
+    ok = False
     try:
-        yield pid > 0
-        while pid and (job := _take(pipe)) is not None:
+        if mask is not None:  # a stop signal that came while it was blocked raises here
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        yield child > 0
+        while child and (job := _take(pipe)) is not None:
             ran_here.add(job)
             jobs[job]()
-        status = os.waitpid(pid, 0)[1] if pid else 1
+        if child:
+            status = os.waitpid(child, 0)[1]
+            child = 0  # reaped: nothing left to stop (its pid may be another's by now)
+            ok = os.waitstatus_to_exitcode(status) == 0
     except BaseException:
-        if pid:
-            _stop(pid)
+        if child:
+            _stop(child)
         raise
     finally:
-        if pid:
+        if pipe >= 0:
             os.close(pipe)
-    if not pid or os.waitstatus_to_exitcode(status) != 0:
+    if not ok:
         for number, job_left in enumerate(jobs):
             if number not in ran_here:
                 job_left()

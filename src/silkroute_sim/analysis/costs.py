@@ -244,17 +244,20 @@ def _stop_rows(
         feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
         net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
         loads += [(feu, net_t)] * (stop_at - i)
-    rows: list[tuple[object, ...]] = []
-    for stop, last in index.items():
-        km = usd = kg_per_t = hold = 0.0
-        borders = gauges = 0
-        for i, (a, b) in enumerate(pairwise(route[: last + 1])):
-            feu, net_t = loads[i]
-            borders += i > 0 and nodes[a].kind == "border"
-            if i in held_at and feu > 0:
-                hold += held_at[i] * costs.train_hold_usd_per_h / feu
-            if (a, b) in net.sea:
-                continue
+    # the sums up to each stop, walked once along the route: a stop's are those after its
+    # last hop, added in the same order as a walk to that stop alone
+    wanted = set(index.values())
+    upto: dict[int, tuple[float, float, int, int, float, float]] = {}
+    km = usd = kg_per_t = hold = 0.0
+    borders = gauges = 0
+    if 0 in wanted:
+        upto[0] = (km, usd, borders, gauges, kg_per_t, hold)
+    for i, (a, b) in enumerate(pairwise(route[: max(wanted, default=0) + 1])):
+        feu, net_t = loads[i]
+        borders += i > 0 and nodes[a].kind == "border"
+        if i in held_at and feu > 0:
+            hold += held_at[i] * costs.train_hold_usd_per_h / feu
+        if (a, b) not in net.sea:
             hop_km, hop_usd, hop_g = net.segment(a, b)
             km += hop_km
             usd += hop_usd
@@ -262,6 +265,11 @@ def _stop_rows(
             if net_t > 0:
                 kg_per_t += hop_g * gross_t / net_t * em.empty_running_factor / 1000
             gauges += nodes[a].gauge_mm != nodes[b].gauge_mm
+        if i + 1 in wanted:
+            upto[i + 1] = (km, usd, borders, gauges, kg_per_t, hold)
+    rows: list[tuple[object, ...]] = []
+    for stop, last in index.items():
+        km, usd, borders, gauges, kg_per_t, hold = upto[last]
         sea = _sea_part(net, route, last)
         rows.append((train_id, stop, km, usd, borders, gauges, kg_per_t, hold, *sea))
     return rows

@@ -532,13 +532,10 @@ def cost_summary_rows(
     totals of all shipments released in the window."""
     w0, w1 = result.warmup_h, result.end_h
     released = (shipments["delivered_h"] >= w0) & (shipments["delivered_h"] < w1)
+    dest = shipments["destination"]
     names = result.config.services_destinations()
-    # masks over every row rather than a copy of the released rows' parts (a long run),
-    # each destination's picked by its number (one pass over the texts)
-    dest_codes, dest_names = pd.factorize(shipments["destination"])
-    number = {name: k for k, name in enumerate(dest_names)}
-    released_boxes = released.to_numpy(dtype=bool) & parts["is_box"].to_numpy(dtype=bool)
-    boxes_to = {name: released_boxes & (dest_codes == number.get(name, -1)) for name in names}
+    # masks over every row rather than a copy of the released rows' parts (a long run)
+    boxes_to = {name: released & (dest == name) & parts["is_box"] for name in names}
     per_box = {  # each built when its turn comes, then freed
         "freight_cost_usd_per_feu_mean": (lambda: per_feu(parts, "freight_cost_usd"), "USD/FEU"),
         "logistics_cost_usd_per_feu_mean": (
@@ -556,9 +553,8 @@ def cost_summary_rows(
     means: dict[tuple[str, str], float] = {}
     for metric, (build, _unit) in per_box.items():
         values = build()
-        as_array = values.to_numpy(dtype=float)
         for name in names:
-            v = pd.Series(as_array[boxes_to[name]]).dropna()  # the rows in order
+            v = values[boxes_to[name]].dropna()
             means[(metric, name)] = float(v.mean()) if len(v) else NAN
         del values
     rows: list[tuple[str, float, str]] = []
@@ -566,8 +562,7 @@ def cost_summary_rows(
         at = boxes_to[name]
         for metric, (_build, unit) in per_box.items():
             rows.append((f"{metric}:{name}", means[(metric, name)], unit))
-        co2 = pd.Series(parts["co2_kg"].to_numpy(dtype=float)[at]).sum()
-        tkm = pd.Series(parts["tkm"].to_numpy(dtype=float)[at]).sum()
+        co2, tkm = parts["co2_kg"][at].sum(), parts["tkm"][at].sum()
         rows.append((f"co2_g_per_tkm_mean:{name}", 1000 * co2 / tkm if tkm > 0 else NAN, "g/tkm"))
     years = (w1 - w0) / 24 / DAYS_PER_YEAR
     arrived = (shipments["arrived_h"] >= w0) & (shipments["arrived_h"] < w1)

@@ -391,21 +391,21 @@ def compare_modes(
     # run's shipments table is large)
     keep = (delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))
     columns = [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]
-    kept = shipments.loc[keep, columns]
-    # destinations and classes by number (one pass over each text column)
-    at_dest, dest_names = pd.factorize(kept["destination"])
-    of_class, class_names = pd.factorize(kept["cargo_class"])
-    dest_number = {name: k for k, name in enumerate(dest_names)}
-    class_number = {name: k for k, name in enumerate(class_names)}
+    keep = np.asarray(keep, dtype=bool)
+    column_at = shipments.columns.get_indexer(pd.Index(columns))
+    # masks of each destination and class, compared as the texts are kept (numbering
+    # them would make a Python text per row); only each group's rows are taken, of the
+    # columns read
+    of_class = {cls: (shipments["cargo_class"] == cls).to_numpy(dtype=bool) for cls in classes}
     rows: list[dict[str, Any]] = []
     for dest in destinations:
         alternatives = modes.for_destination(dest)
-        here = at_dest == dest_number.get(dest, -1)
+        here = keep & (shipments["destination"] == dest).to_numpy(dtype=bool)
         for cls, cost in classes.items():
-            picked = np.flatnonzero(here & (of_class == class_number.get(cls, -1)))
+            picked = np.flatnonzero(here & of_class[cls])
             if not len(picked):
                 continue
-            group = kept.take(picked)  # its rows in order, as a boolean mask picks them
+            group = shipments.iloc[picked, column_at]  # its rows in order, as a mask picks them
             inputs = _class_inputs(group, cost)
             common = {
                 "destination": dest,

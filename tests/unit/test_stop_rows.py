@@ -1,7 +1,7 @@
 """A train's cost rows per stop (analysis/costs.py ``_stop_rows``), walked once along its
 route: the same numbers, to the bit, as a walk from the start to each stop alone (the
-reference below), on random routes of the shipped corridor with sea legs, holds, stops
-reached twice and stops off the route."""
+reference below, over the same stretches: ``train_stretches``), on random routes of the
+shipped corridor with sea legs, holds, stops reached twice and stops off the route."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from silkroute_sim.analysis.costs import _Network, _sea_part, _stop_rows, edge_countries
+from silkroute_sim.analysis.costs import (
+    _Network,
+    _sea_part,
+    _stop_rows,
+    edge_countries,
+    train_stretches,
+)
 from silkroute_sim.config.loader import load_config
 
 CFG = load_config("baseline")
@@ -33,18 +39,7 @@ def _walk_to_each_stop(
     """The rows as a walk from the start to each stop alone gives them (the definition)."""
     nodes = net.cfg.corridor.nodes
     em, costs = net.cfg.emissions, net.cfg.costs
-    index = {stop: route.index(stop) for stop in onboard if stop in route}
-    held_at: dict[int, float] = {}
-    for node, hours in holds:
-        if node in route:
-            i = route.index(node)
-            held_at[i] = held_at.get(i, 0.0) + max(hours - costs.train_hold_free_h, 0.0)
-    loads: list[tuple[float, float]] = []
-    for stop_at in sorted(set(index.values())):
-        i = len(loads)
-        feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
-        net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
-        loads += [(feu, net_t)] * (stop_at - i)
+    index, held_at, loads = train_stretches(route, onboard, holds, costs.train_hold_free_h)
     rows: list[tuple[object, ...]] = []
     for stop, last in index.items():
         km = usd = kg_per_t = hold = 0.0

@@ -213,6 +213,32 @@ def _sea_part(net: _Network, route: list[str], last: int) -> tuple[float, float,
     return km, usd, kg_per_t, len(ports), port_usd
 
 
+def train_stretches(
+    route: list[str],
+    onboard: Mapping[str, tuple[float, float]],
+    holds: Iterable[tuple[str, float]],
+    free_h: float,
+) -> tuple[dict[str, int], dict[int, float], list[tuple[float, float]]]:
+    """What a train's cost rows are walked over (:func:`_stop_rows`): each stop's position
+    on ``route`` (its first), the hours held beyond ``free_h`` at each position, and the
+    (FEU, tonnes) on board over each hop up to the last stop."""
+    index = {stop: route.index(stop) for stop in onboard if stop in route}
+    held_at: dict[int, float] = {}
+    for node, hours in holds:
+        if node in route:
+            i = route.index(node)
+            held_at[i] = held_at.get(i, 0.0) + max(hours - free_h, 0.0)
+    # (FEU, tonnes) on board over each hop i (the boxes of the stops beyond it): the same
+    # for every stop, and for every hop between two stops (summed once per stretch)
+    loads: list[tuple[float, float]] = []
+    for stop_at in sorted(set(index.values())):
+        i = len(loads)  # the stretch's first hop: the same boxes as over its last
+        feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
+        net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
+        loads += [(feu, net_t)] * (stop_at - i)
+    return index, held_at, loads
+
+
 def _stop_rows(
     net: _Network,
     train_id: str,
@@ -230,20 +256,7 @@ def _stop_rows(
     cfg = net.cfg
     nodes = cfg.corridor.nodes
     em, costs = cfg.emissions, cfg.costs
-    index = {stop: route.index(stop) for stop in onboard if stop in route}
-    held_at: dict[int, float] = {}
-    for node, hours in holds:
-        if node in route:
-            i = route.index(node)
-            held_at[i] = held_at.get(i, 0.0) + max(hours - costs.train_hold_free_h, 0.0)
-    # (FEU, tonnes) on board over each hop i (the boxes of the stops beyond it): the same
-    # for every stop, and for every hop between two stops (summed once per stretch)
-    loads: list[tuple[float, float]] = []
-    for stop_at in sorted(set(index.values())):
-        i = len(loads)  # the stretch's first hop: the same boxes as over its last
-        feu = sum(f for s, (f, _t) in onboard.items() if index.get(s, -1) > i)
-        net_t = sum(t for s, (_f, t) in onboard.items() if index.get(s, -1) > i)
-        loads += [(feu, net_t)] * (stop_at - i)
+    index, held_at, loads = train_stretches(route, onboard, holds, costs.train_hold_free_h)
     # the sums up to each stop, walked once along the route: a stop's are those after its
     # last hop, added in the same order as a walk to that stop alone
     wanted = set(index.values())

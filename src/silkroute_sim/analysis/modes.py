@@ -389,9 +389,8 @@ def compare_modes(
     delivered = shipments["delivered_h"]
     # delivered in the window, and counted in FEU; only the columns read below (a long
     # run's shipments table is large)
-    keep = (delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments))
+    keep = np.asarray((delivered >= w0) & (delivered < w1) & np.isfinite(feu_of(shipments)))
     columns = [c for c in shipments.columns if c in MODES_SHIPMENT_COLUMNS]
-    keep = np.asarray(keep, dtype=bool)
     column_at = shipments.columns.get_indexer(pd.Index(columns))
     # masks of each destination and class, compared as the texts are kept (numbering
     # them would make a Python text per row); only each group's rows are taken, of the

@@ -374,7 +374,9 @@ def _border_rows(
     border_nodes = [
         n for n in processing_nodes(result) if result.config.corridor.nodes[n].kind == "border"
     ]
-    # each node by number (one pass over the texts), each border's rows picked by it
+    # each node by number (one pass over the texts: a train's first stages are few, so
+    # this costs less than a comparison of every row per border), each border's rows
+    # picked by it
     codes, names = pd.factorize(first_stage["node"])
     number = {name: k for k, name in enumerate(names)}
     waits = first_stage["wait_h"].to_numpy(dtype=float)

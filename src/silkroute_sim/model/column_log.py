@@ -9,7 +9,7 @@ import operator
 from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, SupportsIndex, TypeVar, overload
 
 import numpy as np
 
@@ -157,12 +157,13 @@ class FinishedLog(ABC, Generic[Row]):
         return map(type(self)._make_row, *columns)
 
     @overload
-    def __getitem__(self, i: int) -> Row: ...
+    def __getitem__(self, i: SupportsIndex) -> Row: ...
     @overload
     def __getitem__(self, i: slice) -> list[Row]: ...
-    def __getitem__(self, i: int | slice) -> Row | list[Row]:
+    def __getitem__(self, i: SupportsIndex | slice) -> Row | list[Row]:
         """One row, or a list of them for a slice (as a list of the objects would give:
-        IndexError out of range, TypeError for an index that is not a whole number)."""
+        IndexError out of range, TypeError for an index that is not a whole number; a
+        numpy integer is a whole number)."""
         n = len(self)
         if isinstance(i, slice):
             rows = np.arange(n)[i]

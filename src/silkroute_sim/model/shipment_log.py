@@ -128,7 +128,7 @@ class ShipmentLog(FinishedLog[Shipment]):
     # ------------------------------------------------------------------ reading
 
     _what = "shipment log"
-    _fields = FIELDS
+    _fields: tuple[str, ...] = FIELDS
 
     @staticmethod
     def _make_row(*values: Any) -> Shipment:

@@ -91,9 +91,9 @@ class BackgroundTrainLog(FinishedLog[Train]):
     def depart(self, train: Train) -> None:
         """``train`` sets off (departure order is the order of these calls)."""
         self._still_open()
-        entry = (self._departed, train)
-        if self._open.setdefault(train.train_id, entry) is not entry:
+        if train.train_id in self._open:
             raise ValueError(f"background train {train.train_id} departed twice")
+        self._open[train.train_id] = (self._departed, train)
         self._departed += 1
 
     def done(self, train: Train) -> None:
@@ -169,7 +169,7 @@ class BackgroundTrainLog(FinishedLog[Train]):
     # ------------------------------------------------------------------ reading
 
     _what = "background train log"
-    _fields = FIELDS
+    _fields: tuple[str, ...] = FIELDS
 
     @staticmethod
     def _make_row(*values: Any) -> Train:
